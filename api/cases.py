@@ -1,0 +1,168 @@
+"""Reading cases, their history and disputes; a read may wait for a write to become visible."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from casestream.domain.catalog import CaseKind
+from casestream.read_models.queries import BadCursor, CaseFilter
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from .consistency import BadToken, ConsistencyToken, wait_for_token, wait_until
+from .deps import Services, ServicesDep
+from .schemas import (
+    AnomalyOut,
+    CaseDetail,
+    CasePage,
+    CaseSummary,
+    DisputeCase,
+    DisputeOut,
+    EventOut,
+)
+
+router = APIRouter(tags=["cases"])
+
+TokenQuery = Annotated[
+    str | None,
+    Query(description="consistency_token from POST /events: wait until that write is visible"),
+]
+MinVersionQuery = Annotated[
+    int | None, Query(ge=1, description="wait until the case reaches this version")
+]
+
+
+async def _await_consistency(
+    services: Services, case_id: str | None, token: str | None, min_version: int | None
+) -> None:
+    timeout = services.settings.consistency_wait_seconds
+    if token:
+        try:
+            decoded = ConsistencyToken.decode(token)
+        except BadToken as exc:
+            raise HTTPException(
+                422,
+                [{"loc": ["query", "consistency_token"], "msg": str(exc), "type": "value_error"}],
+            ) from exc
+        visible = await wait_for_token(services.queries, decoded, timeout)
+    elif min_version is not None and case_id is not None:
+        visible = await wait_until(
+            lambda: (services.queries.case_version(case_id) or 0) >= min_version, timeout
+        )
+    else:
+        return
+    if not visible:
+        raise HTTPException(
+            503,
+            "the write is not visible yet (the projector is behind); retry shortly",
+            headers={"Retry-After": "1"},
+        )
+
+
+@router.get("/cases", response_model=CasePage)
+def list_cases(
+    services: ServicesDep,
+    kind: CaseKind | None = None,
+    status: str | None = None,
+    department: str | None = None,
+    enterprise: Annotated[str | None, Query(description="enterprise name")] = None,
+    enterprise_only: Annotated[
+        bool | None, Query(description="only 涉企 cases (true) or only others (false)")
+    ] = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> CasePage:
+    for name, value in (("received_from", received_from), ("received_to", received_to)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(
+                422,
+                [
+                    {
+                        "loc": ["query", name],
+                        "msg": "give a time zone offset, e.g. +08:00",
+                        "type": "value_error",
+                    }
+                ],
+            )
+    where = CaseFilter(
+        case_kind=kind.value if kind else None,
+        status=status,
+        department=department,
+        enterprise_name=enterprise,
+        enterprise=enterprise_only,
+        received_from=received_from,
+        received_to=received_to,
+    )
+    try:
+        page = services.queries.list_cases(where, limit=limit, cursor=cursor)
+    except BadCursor as exc:
+        raise HTTPException(
+            422, [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]
+        ) from exc
+    return CasePage(
+        items=[CaseSummary.from_row(row) for row in page.rows], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetail)
+async def get_case(
+    case_id: str,
+    services: ServicesDep,
+    consistency_token: TokenQuery = None,
+    min_version: MinVersionQuery = None,
+) -> CaseDetail:
+    await _await_consistency(services, case_id, consistency_token, min_version)
+    found = services.queries.get_case(case_id)
+    if found is None:
+        raise HTTPException(404, f"no case {case_id!r}")
+    row, anomalies = found
+    summary = CaseSummary.from_row(row)
+    return CaseDetail(
+        **summary.model_dump(),
+        state=row.state,
+        anomalies=[
+            AnomalyOut(
+                event_id=a.event_id, event_type=a.event_type, version=a.version, reason=a.reason
+            )
+            for a in anomalies
+        ],
+    )
+
+
+@router.get("/cases/{case_id}/events", response_model=list[EventOut])
+async def get_case_events(
+    case_id: str,
+    services: ServicesDep,
+    consistency_token: TokenQuery = None,
+    min_version: MinVersionQuery = None,
+) -> list[EventOut]:
+    await _await_consistency(services, case_id, consistency_token, min_version)
+    rows = services.queries.case_events(case_id)
+    if not rows:
+        raise HTTPException(404, f"no case {case_id!r}")
+    return [
+        EventOut(
+            version=row.version,
+            event_id=row.event_id,
+            event_type=row.event_type,
+            occurred_at=row.occurred_at,
+            recorded_at=row.recorded_at,
+            event=row.body,
+        )
+        for row in rows
+    ]
+
+
+@router.get("/disputes/{decision_ref}", response_model=DisputeOut)
+def get_dispute(decision_ref: str, services: ServicesDep, response: Response) -> DisputeOut:
+    rows = services.queries.dispute(decision_ref)
+    if not rows:
+        raise HTTPException(404, f"no case concerns decision {decision_ref!r}")
+    return DisputeOut(
+        decision_ref=decision_ref,
+        cases=[
+            DisputeCase(linked_at=row.linked_at, case=CaseSummary.from_row(row)) for row in rows
+        ],
+    )

@@ -1,0 +1,56 @@
+"""Consistency tokens: where a write landed in Kafka, so a later read can wait until it is projected."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from casestream.read_models.queries import CaseQueries
+
+
+class BadToken(ValueError):
+    """A consistency token this server did not issue."""
+
+
+@dataclass(frozen=True)
+class ConsistencyToken:
+    topic: str
+    partition: int
+    offset: int
+
+    def encode(self) -> str:
+        raw = f"{self.topic}\x1f{self.partition}\x1f{self.offset}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> ConsistencyToken:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            topic, partition, offset = raw.split("\x1f")
+            return cls(topic, int(partition), int(offset))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadToken("consistency_token is not one this server issued") from exc
+
+
+async def wait_until(condition: Callable[[], bool], timeout_seconds: float) -> bool:
+    """Poll `condition` (a read-model query, run off the event loop) until true or time is up."""
+    deadline = time.monotonic() + timeout_seconds
+    delay = 0.02
+    while True:
+        if await asyncio.to_thread(condition):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.25)
+
+
+async def wait_for_token(
+    queries: CaseQueries, token: ConsistencyToken, timeout_seconds: float
+) -> bool:
+    return await wait_until(
+        lambda: queries.offset_visible(token.topic, token.partition, token.offset), timeout_seconds
+    )

@@ -1,0 +1,64 @@
+"""Wiring of the API: the services a request may use, created once per app, not at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from casestream.producers.kafka_producer import EventProducer
+from casestream.producers.topics import Topics
+from casestream.read_models.queries import CaseQueries
+from fastapi import Depends, Request
+from prometheus_client import CollectorRegistry, Counter
+
+from casestream.settings import Settings
+
+
+@dataclass
+class ApiMetrics:
+    events_posted: Counter
+    events_rejected: Counter
+
+    @classmethod
+    def on(cls, registry: CollectorRegistry) -> ApiMetrics:
+        return cls(
+            Counter(
+                "casestream_api_events_posted_total",
+                "Events accepted by POST /events",
+                ["event_type"],
+                registry=registry,
+            ),
+            Counter(
+                "casestream_api_events_rejected_total",
+                "Events refused by POST /events (422)",
+                registry=registry,
+            ),
+        )
+
+
+@dataclass
+class Services:
+    settings: Settings
+    queries: CaseQueries
+    topics: Topics
+    registry: CollectorRegistry
+    metrics: ApiMetrics
+    _producer: EventProducer | None = None
+
+    @property
+    def producer(self) -> EventProducer:
+        if self._producer is None:
+            self._producer = EventProducer(self.settings.require_kafka(), self.topics)
+        return self._producer
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close()
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

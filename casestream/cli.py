@@ -1,0 +1,307 @@
+"""The `casestream` command line (typer): run the system, feed it, rebuild it, inspect it."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from prometheus_client import CollectorRegistry
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from casestream.settings import Settings
+
+app = typer.Typer(
+    help="casestream: complaints, tip-offs, reconsiderations and lawsuits on Kafka.",
+    no_args_is_help=True,
+)
+topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
+schema_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
+app.add_typer(schema_app, name="schema")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+
+
+@topics_app.command("create")
+def topics_create(partitions: int = 3) -> None:
+    """Create the case, alert and dead-letter topics (infinite retention) if missing."""
+    from casestream.producers.topics import Topics, create_topics
+
+    settings = _settings()
+    created = create_topics(
+        settings.require_kafka(), Topics(settings.topic_prefix), partitions=partitions
+    )
+    out.print(f"created: {', '.join(created)}" if created else "all topics exist")
+
+
+@schema_app.command("export")
+def schema_export(directory: Path) -> None:
+    """Write one JSON Schema file per event type into DIRECTORY."""
+    from casestream.domain.envelope import event_json_schemas
+
+    directory.mkdir(parents=True, exist_ok=True)
+    schemas = event_json_schemas()
+    for name, schema in schemas.items():
+        (directory / f"{name}.schema.json").write_text(
+            json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+        )
+    out.print(f"wrote {len(schemas)} schemas to {directory}")
+
+
+def _send_file(path: Path, reader: str) -> None:
+    from casestream.producers import files
+    from casestream.producers.kafka_producer import EventProducer
+    from casestream.producers.topics import Topics
+
+    if not path.exists():
+        err.print(f"[red]no file {path}[/red]")
+        raise typer.Exit(2)
+    settings = _settings()
+    read = files.read_csv if reader == "csv" else files.read_jsonl
+    problems: list[files.Problem] = []
+    sent = 0
+    with (
+        EventProducer(settings.require_kafka(), Topics(settings.topic_prefix)) as producer,
+        _progress() as progress,
+    ):
+        task = progress.add_task(f"sending {path.name}", total=files.count_records(path))
+        batch: list[Any] = []
+        for _, record in read(path, now=datetime.now(UTC), timezone=settings.timezone):
+            if isinstance(record, list):
+                problems.extend(record)
+                progress.advance(task)
+                continue
+            batch.append(record)
+            if len(batch) >= 1000:
+                sent += len(producer.send_many(batch, on_sent=lambda n: progress.advance(task, n)))
+                batch = []
+        sent += len(producer.send_many(batch, on_sent=lambda n: progress.advance(task, n)))
+    for problem in problems:
+        err.print(f"[red]{path}:{problem}[/red]")
+    invalid_lines = len({problem.line for problem in problems})
+    out.print(f"sent {sent} events; {invalid_lines} invalid records not sent")
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command("produce")
+def produce(file: Path) -> None:
+    """Validate every record of a JSONL file and send the valid ones; invalid ones are listed."""
+    _send_file(file, "jsonl")
+
+
+@app.command("import")
+def import_csv(file: Path) -> None:
+    """Validate every row of a CSV file (envelope columns + payload columns) and send the valid ones."""
+    _send_file(file, "csv")
+
+
+@app.command("simulate")
+def simulate_command(
+    cases: Annotated[int, typer.Option(min=1)] = 100,
+    rate: Annotated[float, typer.Option(help="events per second; 0 sends as fast as possible")] = 0,
+    seed: int | None = None,
+    prefix: str = "SIM",
+) -> None:
+    """Send realistic lifecycles of every case kind (incl. won and lost reconsiderations and lawsuits)."""
+    from casestream.producers.kafka_producer import EventProducer
+    from casestream.producers.simulation import simulate
+    from casestream.producers.topics import Topics
+
+    settings = _settings()
+    rng = random.Random(seed)
+    events = simulate(rng, cases, datetime.now(ZoneInfo(settings.timezone)), prefix=prefix)
+    with (
+        EventProducer(settings.require_kafka(), Topics(settings.topic_prefix)) as producer,
+        _progress() as progress,
+    ):
+        task = progress.add_task(f"simulating {cases} cases", total=len(events))
+        step = max(1, int(rate / 10)) if rate > 0 else 1000
+        for start in range(0, len(events), step):
+            began = time.monotonic()
+            producer.send_many(
+                events[start : start + step], on_sent=lambda n: progress.advance(task, n)
+            )
+            if rate > 0:
+                time.sleep(max(0.0, step / rate - (time.monotonic() - began)))
+    out.print(f"sent {len(events)} events of {cases} cases")
+
+
+@app.command("worker")
+def worker(
+    metrics_port: Annotated[int, typer.Option(help="port of the worker's /metrics; 0: none")] = 0,
+) -> None:
+    """Run the stream processors (projector) until stopped."""
+    from casestream.stream_processors.worker import run_worker
+
+    sys.argv = [sys.argv[0], "worker"]  # faust's Worker reads its own command line
+    run_worker(_settings(), metrics_port or None)
+
+
+@app.command("api")
+def api(host: str | None = None, port: int | None = None) -> None:
+    """Run the HTTP API (docs at /docs)."""
+    import uvicorn
+
+    from casestream.api.app import create_app
+
+    settings = _settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_level="warning",
+    )
+
+
+@app.command("replay")
+def replay_command(
+    database_url: Annotated[
+        str | None, typer.Option(help="target database (default: a new SQLite file under var/)")
+    ] = None,
+    schema: Annotated[
+        str | None, typer.Option(help="target PostgreSQL schema (default: a new one)")
+    ] = None,
+) -> None:
+    """Rebuild the read models from offset 0 into a fresh database or schema, with a progress bar."""
+    from casestream.producers.topics import Topics
+    from casestream.read_models.database import create_engine, migrate
+    from casestream.read_models.projection import ProjectionWriter
+    from casestream.stream_processors.metrics import ProjectorMetrics
+    from casestream.stream_processors.replay import replay
+
+    settings = _settings()
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    url = database_url or settings.database_url
+    if url.startswith("postgresql"):
+        schema = schema or f"replay_{stamp}"
+    elif database_url is None:
+        url = f"sqlite:///{settings.var_dir}/replay-{stamp}.db"
+    engine = create_engine(url, schema)
+    migrate(engine)
+    with _progress() as progress:
+        task = progress.add_task("replaying", total=None)
+        outcome = replay(
+            settings.require_kafka(),
+            Topics(settings.topic_prefix),
+            ProjectionWriter(engine),
+            ProjectorMetrics(CollectorRegistry()),
+            settings.timezone,
+            on_total=lambda total: progress.update(task, total=total),
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    where = f"{url} schema {schema}" if schema else url
+    out.print(
+        f"replayed {outcome.applied} events ({outcome.duplicates} duplicates skipped) into {where}"
+    )
+    out.print("point CASESTREAM_DATABASE_URL (and CASESTREAM_DATABASE_SCHEMA) there to serve it")
+
+
+@app.command("up")
+def up(
+    demo: Annotated[
+        bool, typer.Option(help="feed simulated cases so there is live data to see")
+    ] = False,
+    demo_cases: int = 300,
+    demo_rate: float = 50.0,
+) -> None:
+    """The main job: a local Kafka if none is configured, topics, worker and API (and a demo feed)."""
+    from casestream.local import start_kafka
+
+    settings = _settings()
+    env = dict(os.environ)
+    if not settings.kafka_bootstrap:
+        err.print("starting a local Kafka broker (first run fetches it from Maven Central)…")
+        env["CASESTREAM_KAFKA_BOOTSTRAP"] = start_kafka(settings.var_dir / "kafka")
+    bootstrap = env["CASESTREAM_KAFKA_BOOTSTRAP"]
+    exe = [sys.executable, "-m", "casestream.cli"]
+    subprocess.run([*exe, "topics", "create"], env=env, check=True)
+    # migrate once here, so worker and API never race to create the schema
+    from casestream.read_models.database import create_engine, migrate
+
+    migrate(create_engine(settings.database_url, settings.database_schema))
+    children = [
+        subprocess.Popen(
+            [*exe, "worker", "--metrics-port", str(settings.worker_web_port)], env=env
+        ),
+        subprocess.Popen([*exe, "api"], env=env),
+    ]
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    out.print(f"Kafka      {bootstrap}")
+    out.print(f"API        {base}/cases   docs {base}/docs   metrics {base}/metrics")
+    out.print(f"worker     http://127.0.0.1:{settings.worker_web_port}/metrics")
+    if demo:
+        children.append(
+            subprocess.Popen(
+                [
+                    *exe,
+                    "simulate",
+                    "--cases",
+                    str(demo_cases),
+                    "--rate",
+                    str(demo_rate),
+                    "--prefix",
+                    f"DEMO{int(time.time())}",
+                ],
+                env=env,
+            )
+        )
+    out.print("Ctrl-C stops everything")
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        raise typer.Exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while True:
+            for child in children[:2]:
+                if child.poll() is not None:
+                    err.print(
+                        f"[red]{child.args[3]} exited with {child.returncode}; stopping[/red]"
+                    )
+                    stop()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        stop()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The one settings object of casestream, read from `CASESTREAM_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASESTREAM_", extra="ignore")
+
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="host:port[,host:port]; unset: `casestream up` starts a local broker",
+    )
+    database_url: str = Field(default="sqlite:///var/casestream.db")
+    database_schema: str | None = Field(
+        default=None, description="PostgreSQL schema for the read models (default: public)"
+    )
+    timezone: str = "Asia/Shanghai"
+    topic_prefix: str = Field(
+        default="", description="prefix of every topic name, to share a cluster"
+    )
+    var_dir: Path = Path("var")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    projector_batch_size: int = Field(default=2000, ge=1)
+    projector_batch_seconds: float = Field(default=0.2, gt=0)
+    consistency_wait_seconds: float = Field(default=5.0, ge=0)
+    worker_web_port: int = 6066
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai"
+            ) from exc
+        return value
+
+    def require_kafka(self) -> str:
+        if not self.kafka_bootstrap:
+            raise RuntimeError(
+                "CASESTREAM_KAFKA_BOOTSTRAP is not set; set it to host:port of your Kafka cluster, "
+                "or run `casestream up`, which starts a local broker"
+            )
+        return self.kafka_bootstrap
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

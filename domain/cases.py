@@ -1,0 +1,48 @@
+"""`evolve(state, event)` for every case kind, and the way back from stored state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .catalog import CaseKind
+from .complaints import COMPLAINT
+from .envelope import Event
+from .lifecycle import CaseState, Lifecycle
+from .litigation import LITIGATION
+from .reconsiderations import RECONSIDERATION
+from .rectifications import RECTIFICATION
+from .tips import ENTERPRISE_TIP
+
+LIFECYCLES: dict[CaseKind, Lifecycle[Any]] = {
+    lifecycle.kind: lifecycle
+    for lifecycle in (COMPLAINT, ENTERPRISE_TIP, RECONSIDERATION, LITIGATION, RECTIFICATION)
+}
+
+
+class CaseKindMismatch(ValueError):
+    """An event names a case id that already belongs to a case of another kind."""
+
+
+def evolve(state: CaseState | None, event: Event[Any]) -> CaseState:
+    """The case after `event`. Pure: the same state and event always give the same result."""
+    if state is not None and state.case_kind != event.case_kind:
+        raise CaseKindMismatch(
+            f"case {event.case_id} is a {state.case_kind.value}, "
+            f"not a {event.case_kind.value}; use a new case id"
+        )
+    evolved: CaseState = LIFECYCLES[event.case_kind].evolve(state, event)
+    return evolved
+
+
+def restore_state(case_kind: CaseKind, stored: dict[str, Any]) -> CaseState:
+    """A case state from its stored JSON form."""
+    state: CaseState = LIFECYCLES[case_kind].state_type.model_validate(stored)
+    return state
+
+
+def fold(events: list[Event[Any]]) -> CaseState | None:
+    """The state of one case after all its events, in order."""
+    state: CaseState | None = None
+    for event in events:
+        state = evolve(state, event)
+    return state

@@ -1,0 +1,592 @@
+"""The event catalog: every event type of casestream and the shape of its payload.
+
+This module is the only place an event type is spelled. Payloads are frozen pydantic
+models; each carries its `schema_version` and the case kinds it may belong to.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CaseKind(StrEnum):
+    """The five kinds of case casestream tracks."""
+
+    complaint = "complaint"  # 投诉 (incl. 12345 hotline, 信访)
+    enterprise_tip = "enterprise_tip"  # 涉企举报线索
+    reconsideration = "reconsideration"  # 行政复议, bureau as respondent
+    litigation = "litigation"  # 行政诉讼, bureau as defendant
+    rectification = "rectification"  # 复盘 review and 整改 rectification of a lost case
+
+
+class Channel(StrEnum):
+    """How a complaint reached the bureau."""
+
+    hotline_12345 = "hotline_12345"
+    window = "window"
+    letter = "letter"
+    online = "online"
+    petition = "petition"  # 信访
+
+
+class ComplaintOutcome(StrEnum):
+    substantiated = "substantiated"
+    partly_substantiated = "partly_substantiated"
+    unsubstantiated = "unsubstantiated"
+    explained = "explained"  # 解释说明
+    other = "other"
+
+
+class VerificationResult(StrEnum):
+    """核查 result of an enterprise tip-off."""
+
+    substantiated = "substantiated"
+    unsubstantiated = "unsubstantiated"
+    partly = "partly"
+
+
+class ReconsiderationDecision(StrEnum):
+    maintained = "maintained"  # 维持
+    rejected = "rejected"  # 驳回
+    revoked = "revoked"  # 撤销
+    altered = "altered"  # 变更
+    confirmed_illegal = "confirmed_illegal"  # 确认违法
+    ordered_to_perform = "ordered_to_perform"  # 责令履行
+    mediated = "mediated"  # 调解
+    terminated = "terminated"  # 终止
+
+
+class JudgmentOutcome(StrEnum):
+    claim_dismissed = "claim_dismissed"  # 驳回诉讼请求
+    revoked = "revoked"  # 撤销
+    confirmed_illegal = "confirmed_illegal"  # 确认违法
+    ordered_to_perform = "ordered_to_perform"  # 判决履行
+    altered = "altered"  # 变更
+    compensation = "compensation"  # 赔偿
+    mediated = "mediated"
+    withdrawn = "withdrawn"
+
+
+class Instance(StrEnum):
+    first = "first"
+    second = "second"
+    retrial = "retrial"  # 再审
+
+
+class JudgmentForm(StrEnum):
+    judgment = "judgment"  # 判决
+    ruling = "ruling"  # 裁定
+
+
+class RootCause(StrEnum):
+    """Root causes found by a 复盘 review."""
+
+    procedure = "procedure"  # 程序违法
+    facts = "facts"  # 事实不清、证据不足
+    law = "law"  # 适用法律错误
+    authority = "authority"  # 超越职权
+    unreasonable = "unreasonable"  # 明显不当
+    other = "other"
+
+
+class AlertLevel(StrEnum):
+    warning = "warning"
+    breach = "breach"
+
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=2000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Person(BaseModel):
+    """A complainant, applicant, plaintiff or informant. Personal data: mask when listing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: ShortText
+    phone: Annotated[str, Field(pattern=r"^[0-9+\-() ]{3,30}$")] | None = None
+    id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$")] | None = None
+
+
+class Payload(BaseModel):
+    """Base of every event payload."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: ClassVar[int] = 1
+    case_kinds: ClassVar[frozenset[CaseKind]] = frozenset()
+    opens_case: ClassVar[bool] = False
+    derived: ClassVar[bool] = False  # produced by casestream itself, never by outsiders
+
+
+_COMPLAINT = frozenset({CaseKind.complaint})
+_TIP = frozenset({CaseKind.enterprise_tip})
+_RECON = frozenset({CaseKind.reconsideration})
+_LIT = frozenset({CaseKind.litigation})
+_RECT = frozenset({CaseKind.rectification})
+_CLOCKED = frozenset({CaseKind.complaint, CaseKind.enterprise_tip})
+_ALL = frozenset(CaseKind)
+
+
+# --- complaint 投诉 -------------------------------------------------------------------
+
+
+class ComplaintReceived(Payload):
+    case_kinds = _COMPLAINT
+    opens_case = True
+
+    channel: Channel
+    subject: ShortText
+    description: str = Field(default="", max_length=10000)
+    complainant: Person | None = None
+    enterprise: bool = False  # 涉企投诉: handled first
+    enterprise_name: ShortText | None = None
+    department: ShortText | None = None
+    decision_ref: ShortText | None = None  # 处罚决定书文号 the complaint is about
+    work_order_no: ShortText | None = None  # 12345 工单号
+
+
+class ComplaintAccepted(Payload):
+    case_kinds = _COMPLAINT
+
+    department: ShortText | None = None
+
+
+class ComplaintRejected(Payload):
+    """不予受理."""
+
+    case_kinds = _COMPLAINT
+
+    reason: NonEmpty
+
+
+class ComplaintAssigned(Payload):
+    case_kinds = _COMPLAINT
+
+    department: ShortText
+    handler: ShortText | None = None
+
+
+class ComplaintTransferred(Payload):
+    case_kinds = _COMPLAINT
+
+    to_department: ShortText
+    reason: str = Field(default="", max_length=2000)
+
+
+class ComplaintReplied(Payload):
+    case_kinds = _COMPLAINT
+
+    reply: NonEmpty
+
+
+class ComplaintResolved(Payload):
+    """办结."""
+
+    case_kinds = _COMPLAINT
+
+    outcome: ComplaintOutcome
+    summary: str = Field(default="", max_length=10000)
+
+
+class ComplaintFollowUpVisited(Payload):
+    """回访."""
+
+    case_kinds = _COMPLAINT
+
+    satisfaction: Annotated[int, Field(ge=1, le=5)]
+    comment: str = Field(default="", max_length=2000)
+
+
+class ComplaintReopened(Payload):
+    case_kinds = _COMPLAINT
+
+    reason: NonEmpty
+
+
+class DeadlineExtended(Payload):
+    """An approved extension of a case's deadline (延期)."""
+
+    case_kinds = _CLOCKED
+
+    approved_by: ShortText
+    new_length: Annotated[int, Field(ge=1, le=3650)]  # in the rule's unit
+    rule: ShortText | None = None
+    reason: str = Field(default="", max_length=2000)
+
+
+class CaseSuspended(Payload):
+    """中止: pauses the case's clocks."""
+
+    case_kinds = _CLOCKED
+
+    reason: NonEmpty
+
+
+class CaseResumed(Payload):
+    case_kinds = _CLOCKED
+
+    reason: str = Field(default="", max_length=2000)
+
+
+# --- enterprise tip 涉企举报线索 -----------------------------------------------------
+
+
+class TipReceived(Payload):
+    case_kinds = _TIP
+    opens_case = True
+
+    enterprise: ShortText
+    subject: ShortText
+    description: str = Field(default="", max_length=10000)
+    informant: Person | None = None
+    anonymous: bool = False
+    department: ShortText | None = None
+
+
+class TipAssigned(Payload):
+    case_kinds = _TIP
+
+    department: ShortText
+    handler: ShortText | None = None
+
+
+class TipVerified(Payload):
+    """核查 result."""
+
+    case_kinds = _TIP
+
+    result: VerificationResult
+    findings: str = Field(default="", max_length=10000)
+
+
+class TipClosed(Payload):
+    case_kinds = _TIP
+
+    summary: str = Field(default="", max_length=10000)
+
+
+class TipFeedbackGiven(Payload):
+    """反馈 to the informant."""
+
+    case_kinds = _TIP
+
+    method: ShortText = "phone"
+    summary: str = Field(default="", max_length=2000)
+
+
+# --- reconsideration 行政复议 --------------------------------------------------------
+
+
+class ReconsiderationApplied(Payload):
+    case_kinds = _RECON
+    opens_case = True
+
+    applicant: Person
+    decision_ref: ShortText
+    reconsideration_body: ShortText  # 复议机关
+    matter: str = Field(default="", max_length=10000)
+    department: ShortText | None = None  # the department whose act is challenged
+
+
+class ReconsiderationAccepted(Payload):
+    case_kinds = _RECON
+
+    simplified: bool = False  # 简易程序
+
+
+class ApplicationCopyReceived(Payload):
+    """The bureau received the application copy: starts the reply clock."""
+
+    case_kinds = _RECON
+
+    simplified: bool = False
+
+
+class ReplySubmitted(Payload):
+    """答复 with evidence."""
+
+    case_kinds = _RECON
+
+    summary: str = Field(default="", max_length=10000)
+    evidence_items: Annotated[int, Field(ge=0)] = 0
+
+
+class HearingHeld(Payload):
+    case_kinds = frozenset({CaseKind.reconsideration, CaseKind.litigation})
+
+    hearing_date: date | None = None
+    agency_head_appeared: bool = False  # 负责人出庭应诉
+    notes: str = Field(default="", max_length=10000)
+
+
+class ReconsiderationExtended(Payload):
+    case_kinds = _RECON
+
+    extension_days: Annotated[int, Field(ge=1, le=30)]
+    approved_by: ShortText | None = None
+    reason: str = Field(default="", max_length=2000)
+
+
+class ReconsiderationSuspended(Payload):
+    case_kinds = _RECON
+
+    reason: NonEmpty
+
+
+class ReconsiderationResumed(Payload):
+    case_kinds = _RECON
+
+    reason: str = Field(default="", max_length=2000)
+
+
+class ReconsiderationDecided(Payload):
+    case_kinds = _RECON
+
+    decision: ReconsiderationDecision
+    decision_no: ShortText | None = None
+    summary: str = Field(default="", max_length=10000)
+
+
+class ReconsiderationWithdrawn(Payload):
+    case_kinds = _RECON
+
+    reason: str = Field(default="", max_length=2000)
+
+
+class ReconsiderationOpinionReceived(Payload):
+    """行政复议意见书: correct the act and report within 60 days."""
+
+    case_kinds = _RECON
+
+    opinion_no: ShortText
+    requested_action: NonEmpty
+
+
+# --- litigation 行政诉讼 -------------------------------------------------------------
+
+
+class LawsuitFiled(Payload):
+    case_kinds = _LIT
+    opens_case = True
+
+    court: ShortText
+    instance: Instance = Instance.first
+    plaintiff: Person
+    decision_ref: ShortText
+    court_case_no: ShortText | None = None
+    simplified: bool = False
+    department: ShortText | None = None
+
+
+class ComplaintCopyServed(Payload):
+    """起诉状副本 served on the bureau: starts the defence clock."""
+
+    case_kinds = _LIT
+
+
+class DefenceSubmitted(Payload):
+    case_kinds = _LIT
+
+    summary: str = Field(default="", max_length=10000)
+
+
+class JudgmentIssued(Payload):
+    case_kinds = _LIT
+
+    instance: Instance
+    outcome: JudgmentOutcome
+    form: JudgmentForm = JudgmentForm.judgment
+    judgment_no: ShortText | None = None
+
+
+class JudgmentServed(Payload):
+    """Starts the appeal window."""
+
+    case_kinds = _LIT
+
+    form: JudgmentForm = JudgmentForm.judgment
+
+
+class AppealFiled(Payload):
+    case_kinds = _LIT
+
+    appellant: Literal["bureau", "plaintiff"]
+    court: ShortText | None = None
+
+
+class JudgmentEffective(Payload):
+    """生效."""
+
+    case_kinds = _LIT
+
+
+# --- rectification 复盘 / 整改 -------------------------------------------------------
+
+
+class ReviewTaskOpened(Payload):
+    """复盘 task for a lost or corrected case."""
+
+    case_kinds = _RECT
+    opens_case = True
+
+    source_case_id: ShortText
+    source_case_kind: CaseKind
+    department: ShortText
+    responsible_person: ShortText | None = None
+    decision_ref: ShortText | None = None
+
+
+class ReviewCompleted(Payload):
+    case_kinds = _RECT
+
+    root_causes: Annotated[list[RootCause], Field(min_length=1)]
+    lessons: NonEmpty
+
+
+class RectificationOpened(Payload):
+    """整改 with a responsible department, person and deadline (时限)."""
+
+    case_kinds = _RECT
+    opens_case = True
+
+    source_case_id: ShortText | None = None
+    source_case_kind: CaseKind | None = None
+    department: ShortText
+    responsible_person: ShortText
+    deadline: date | None = None
+    description: str = Field(default="", max_length=10000)
+    decision_ref: ShortText | None = None
+
+
+class MeasureAdded(Payload):
+    case_kinds = _RECT
+
+    measure: NonEmpty
+
+
+class ProgressReported(Payload):
+    case_kinds = _RECT
+
+    progress: NonEmpty
+    percent: Annotated[int, Field(ge=0, le=100)] | None = None
+
+
+class RectificationCompleted(Payload):
+    case_kinds = _RECT
+
+    evidence: Annotated[list[ShortText], Field(min_length=1)]
+    summary: str = Field(default="", max_length=10000)
+
+
+class RectificationVerified(Payload):
+    """督办 check passed."""
+
+    case_kinds = _RECT
+
+    supervisor: ShortText
+    comment: str = Field(default="", max_length=2000)
+
+
+class RectificationRejected(Payload):
+    case_kinds = _RECT
+
+    supervisor: ShortText
+    reason: NonEmpty
+
+
+class RectificationReopened(Payload):
+    case_kinds = _RECT
+
+    reason: NonEmpty
+
+
+# --- alerts (derived) ----------------------------------------------------------------
+
+
+class _AlertPayload(Payload):
+    case_kinds = _ALL
+    derived = True
+
+    alert_id: ShortText
+    rule: ShortText
+    due_at: datetime
+    department: ShortText | None = None
+
+
+class DeadlineApproaching(_AlertPayload):
+    level: Annotated[int, Field(ge=1, le=3)] = 1
+
+
+class DeadlineBreached(_AlertPayload):
+    level: Annotated[int, Field(ge=1, le=3)] = 2
+
+
+class Escalated(_AlertPayload):
+    """Level 1 handler → 2 department head → 3 bureau leadership."""
+
+    level: Annotated[int, Field(ge=1, le=3)]
+
+
+class AlertCleared(_AlertPayload):
+    reason: str = Field(default="", max_length=2000)
+
+
+PAYLOAD_TYPES: dict[str, type[Payload]] = {
+    cls.__name__: cls
+    for cls in (
+        ComplaintReceived,
+        ComplaintAccepted,
+        ComplaintRejected,
+        ComplaintAssigned,
+        ComplaintTransferred,
+        ComplaintReplied,
+        ComplaintResolved,
+        ComplaintFollowUpVisited,
+        ComplaintReopened,
+        DeadlineExtended,
+        CaseSuspended,
+        CaseResumed,
+        TipReceived,
+        TipAssigned,
+        TipVerified,
+        TipClosed,
+        TipFeedbackGiven,
+        ReconsiderationApplied,
+        ReconsiderationAccepted,
+        ApplicationCopyReceived,
+        ReplySubmitted,
+        HearingHeld,
+        ReconsiderationExtended,
+        ReconsiderationSuspended,
+        ReconsiderationResumed,
+        ReconsiderationDecided,
+        ReconsiderationWithdrawn,
+        ReconsiderationOpinionReceived,
+        LawsuitFiled,
+        ComplaintCopyServed,
+        DefenceSubmitted,
+        JudgmentIssued,
+        JudgmentServed,
+        AppealFiled,
+        JudgmentEffective,
+        ReviewTaskOpened,
+        ReviewCompleted,
+        RectificationOpened,
+        MeasureAdded,
+        ProgressReported,
+        RectificationCompleted,
+        RectificationVerified,
+        RectificationRejected,
+        RectificationReopened,
+        DeadlineApproaching,
+        DeadlineBreached,
+        Escalated,
+        AlertCleared,
+    )
+}
+"""Every event type by its name on the wire."""

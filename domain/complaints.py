@@ -1,0 +1,79 @@
+"""Complaint 投诉 lifecycle (12345 hotline, window, letter, online, 信访 petition)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import catalog as ev
+from .lifecycle import CaseState, Lifecycle, step
+
+
+class ComplaintState(CaseState):
+    channel: ev.Channel | None = None
+    complainant: ev.Person | None = None
+    work_order_no: str | None = None
+    outcome: ev.ComplaintOutcome | None = None
+    rejection_reason: str | None = None
+    satisfaction: int | None = None
+    reopen_count: int = 0
+
+
+_OPEN = ("accepted", "assigned", "replied")
+
+
+def _apply(state: ComplaintState, payload: ev.Payload) -> Mapping[str, Any]:
+    match payload:
+        case ev.ComplaintReceived():
+            return {
+                "channel": payload.channel,
+                "subject": payload.subject,
+                "complainant": payload.complainant,
+                "enterprise": payload.enterprise,
+                "enterprise_name": payload.enterprise_name,
+                "department": payload.department or state.department,
+                "decision_ref": payload.decision_ref,
+                "work_order_no": payload.work_order_no,
+            }
+        case ev.ComplaintAccepted(department=str() as department):
+            return {"department": department}
+        case ev.ComplaintRejected():
+            return {"rejection_reason": payload.reason}
+        case ev.ComplaintAssigned():
+            return {"department": payload.department, "handler": payload.handler}
+        case ev.ComplaintTransferred():
+            return {"department": payload.to_department, "handler": None}
+        case ev.ComplaintResolved():
+            return {"outcome": payload.outcome}
+        case ev.ComplaintFollowUpVisited():
+            return {"satisfaction": payload.satisfaction}
+        case ev.ComplaintReopened():
+            return {"reopen_count": state.reopen_count + 1, "outcome": None, "satisfaction": None}
+        case ev.CaseSuspended():
+            return {"paused": True}
+        case ev.CaseResumed():
+            return {"paused": False}
+    return {}
+
+
+COMPLAINT = Lifecycle(
+    kind=ev.CaseKind.complaint,
+    state_type=ComplaintState,
+    statuses=("received", "rejected", "accepted", "assigned", "replied", "resolved", "followed_up"),
+    transitions={
+        "ComplaintAccepted": step("received", "accepted"),
+        "ComplaintRejected": step("received", "rejected"),
+        "ComplaintAssigned": step(("accepted", "assigned"), "assigned"),
+        "ComplaintTransferred": step(_OPEN, "assigned"),
+        "ComplaintReplied": step(("accepted", "assigned", "replied"), "replied"),
+        "ComplaintResolved": step(_OPEN, "resolved"),
+        "ComplaintFollowUpVisited": step(("resolved", "followed_up"), "followed_up"),
+        "ComplaintReopened": step(
+            ("resolved", "followed_up", "rejected"), "accepted", reopens=True
+        ),
+        "DeadlineExtended": step(("received", *_OPEN)),
+        "CaseSuspended": step(("received", *_OPEN)),
+        "CaseResumed": step(("received", *_OPEN)),
+    },
+    apply=_apply,
+)

@@ -1,0 +1,188 @@
+"""The event envelope shared by every event, and parsing of raw events into typed ones."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar, Union
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from .catalog import PAYLOAD_TYPES, CaseKind, Payload
+
+P = TypeVar("P", bound=Payload)
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+# Namespace of deterministic event ids derived from a source system's own record id.
+SOURCE_ID_NAMESPACE = uuid.UUID("6f1d2c55-3a43-4c47-9d1f-2b8f4f0e6a10")
+
+CaseId = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+]
+
+
+def deterministic_event_id(source: str, source_record_id: str) -> uuid.UUID:
+    """The event id of a record a source system already identifies, the same on every resend."""
+    return uuid.uuid5(SOURCE_ID_NAMESPACE, f"{source}\x1f{source_record_id}")
+
+
+class Event(BaseModel, Generic[P]):
+    """One fact about one case, as it travels on Kafka (JSON) and is stored in history."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: uuid.UUID
+    event_type: str
+    schema_version: int = 1
+    case_id: CaseId
+    case_kind: CaseKind
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
+    source: Annotated[str, Field(min_length=1, max_length=100)]
+    actor: Annotated[str, Field(min_length=1, max_length=100)]
+    correlation_id: Annotated[str, Field(max_length=100)] | None = None
+    causation_id: Annotated[str, Field(max_length=100)] | None = None
+    payload: P
+
+    @field_validator("occurred_at", "recorded_at", mode="before")
+    @classmethod
+    def _attach_default_zone(cls, value: Any, info: ValidationInfo) -> Any:
+        """A timestamp without offset is taken in the deployment's zone (default Asia/Shanghai)."""
+        zone = ZoneInfo((info.context or {}).get("timezone", DEFAULT_TIMEZONE))
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                return value
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=zone)
+        return value
+
+    @model_validator(mode="after")
+    def _check_type_kind_and_version(self) -> Event[P]:
+        payload_type = type(self.payload)
+        if self.event_type != payload_type.__name__:
+            raise ValueError(f"event_type {self.event_type!r} does not match its payload")
+        if self.case_kind not in payload_type.case_kinds:
+            kinds = ", ".join(sorted(payload_type.case_kinds))
+            raise ValueError(
+                f"case_kind {self.case_kind.value!r} cannot carry {self.event_type}; "
+                f"it belongs to: {kinds}"
+            )
+        if self.schema_version != payload_type.schema_version:
+            raise ValueError(
+                f"schema_version {self.schema_version} of {self.event_type} is not supported; "
+                f"this version of casestream reads version {payload_type.schema_version}"
+            )
+        return self
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+EVENT_MODELS: dict[str, type[Event[Any]]] = {
+    name: Event[payload_type]  # type: ignore[valid-type]
+    for name, payload_type in PAYLOAD_TYPES.items()
+}
+"""The envelope specialised for each event type (one JSON Schema each)."""
+
+
+def _event_type_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        found = value.get("event_type")
+    else:
+        found = getattr(value, "event_type", None)
+    return found if isinstance(found, str) and found in PAYLOAD_TYPES else None
+
+
+_KNOWN = ", ".join(sorted(PAYLOAD_TYPES))
+
+_ANY_EVENT: Any = Annotated[
+    Union[tuple(Annotated[model, Tag(name)] for name, model in EVENT_MODELS.items())],  # noqa: UP007
+    Discriminator(
+        _event_type_of,
+        custom_error_type="unknown_event_type",
+        custom_error_message=f"event_type is missing or unknown; known types: {_KNOWN}",
+    ),
+]
+_event_adapter: TypeAdapter[Event[Any]] = TypeAdapter(_ANY_EVENT)
+
+
+class UndecodableEvent(ValueError):
+    """Raised for bytes that are not a JSON object."""
+
+
+def parse_event(data: dict[str, Any] | bytes | str, timezone: str = DEFAULT_TIMEZONE) -> Event[Any]:
+    """Validate a raw event into its typed envelope; raises pydantic.ValidationError naming the field."""
+    if isinstance(data, bytes | str):
+        try:
+            decoded = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UndecodableEvent(f"not valid JSON: {exc}") from exc
+        if not isinstance(decoded, dict):
+            raise UndecodableEvent(f"expected a JSON object, got {type(decoded).__name__}")
+        data = decoded
+    if _event_type_of(data) is None:
+        raise ValidationError.from_exception_data(
+            "Event",
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError(
+                        "unknown_event_type",
+                        "event_type is missing or unknown; known types: {known}",
+                        {"known": _KNOWN},
+                    ),
+                    loc=("event_type",),
+                    input=data.get("event_type"),
+                )
+            ],
+        )
+    return _event_adapter.validate_python(data, context={"timezone": timezone})
+
+
+def field_errors(error: ValidationError) -> list[tuple[str, str]]:
+    """(dotted field path, message) for each problem, without the event-type tag of the union."""
+    found: list[tuple[str, str]] = []
+    for detail in error.errors():
+        loc = [str(part) for part in detail["loc"]]
+        if loc and loc[0] in PAYLOAD_TYPES:
+            loc = loc[1:]
+        found.append((".".join(loc) or "event", detail["msg"]))
+    return found
+
+
+def event_json_schemas() -> dict[str, dict[str, Any]]:
+    """One JSON Schema per event type, keyed by event type."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for name, model in EVENT_MODELS.items():
+        schema = model.model_json_schema()
+        schema["title"] = name
+        schema["properties"]["event_type"] = {
+            "const": name,
+            "title": "Event Type",
+            "type": "string",
+        }
+        schema["properties"]["schema_version"] = {
+            "const": PAYLOAD_TYPES[name].schema_version,
+            "title": "Schema Version",
+            "type": "integer",
+        }
+        schema["x-case-kinds"] = sorted(PAYLOAD_TYPES[name].case_kinds)
+        schemas[name] = schema
+    return schemas

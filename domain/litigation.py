@@ -1,0 +1,74 @@
+"""Administrative litigation 行政诉讼 lifecycle, the bureau being the defendant."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import catalog as ev
+from .lifecycle import CaseState, Lifecycle, step
+
+
+class LitigationState(CaseState):
+    plaintiff: ev.Person | None = None
+    court: str | None = None
+    court_case_no: str | None = None
+    instance: ev.Instance = ev.Instance.first
+    simplified: bool = False
+    defence_submitted: bool = False
+    hearings: int = 0
+    agency_head_appeared: bool = False  # 负责人出庭应诉 at any hearing
+    judgment_outcome: ev.JudgmentOutcome | None = None
+    judgment_form: ev.JudgmentForm | None = None
+    appealed_by: str | None = None
+
+
+_BEFORE_JUDGMENT = ("filed", "served", "defended", "heard")
+
+
+def _apply(state: LitigationState, payload: ev.Payload) -> Mapping[str, Any]:
+    match payload:
+        case ev.LawsuitFiled():
+            return {
+                "plaintiff": payload.plaintiff,
+                "court": payload.court,
+                "court_case_no": payload.court_case_no,
+                "instance": payload.instance,
+                "simplified": payload.simplified,
+                "decision_ref": payload.decision_ref,
+                "department": payload.department or state.department,
+            }
+        case ev.DefenceSubmitted():
+            return {"defence_submitted": True}
+        case ev.HearingHeld():
+            return {
+                "hearings": state.hearings + 1,
+                "agency_head_appeared": state.agency_head_appeared or payload.agency_head_appeared,
+            }
+        case ev.JudgmentIssued():
+            return {
+                "judgment_outcome": payload.outcome,
+                "judgment_form": payload.form,
+                "instance": payload.instance,
+            }
+        case ev.AppealFiled():
+            return {"appealed_by": payload.appellant, "court": payload.court or state.court}
+    return {}
+
+
+LITIGATION = Lifecycle(
+    kind=ev.CaseKind.litigation,
+    state_type=LitigationState,
+    statuses=("filed", "served", "defended", "heard", "judged", "appealed", "effective"),
+    transitions={
+        "ComplaintCopyServed": step("filed", "served"),
+        "DefenceSubmitted": step(("filed", "served"), "defended"),
+        "HearingHeld": step(_BEFORE_JUDGMENT, "heard"),
+        # a second-instance judgment follows an appeal
+        "JudgmentIssued": step((*_BEFORE_JUDGMENT, "appealed"), "judged", reopens=True),
+        "JudgmentServed": step("judged"),
+        "AppealFiled": step("judged", "appealed"),
+        "JudgmentEffective": step("judged", "effective"),
+    },
+    apply=_apply,
+)

@@ -1,0 +1,75 @@
+"""Administrative reconsideration 行政复议 lifecycle, the bureau being the respondent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import catalog as ev
+from .lifecycle import CaseState, Lifecycle, step
+
+
+class ReconsiderationState(CaseState):
+    applicant: ev.Person | None = None
+    reconsideration_body: str | None = None
+    simplified: bool = False
+    application_copy_received: bool = False
+    reply_submitted: bool = False
+    extension_days: int = 0
+    decision: ev.ReconsiderationDecision | None = None
+    opinion_no: str | None = None
+
+
+_PENDING = ("applied", "accepted")
+
+
+def _apply(state: ReconsiderationState, payload: ev.Payload) -> Mapping[str, Any]:
+    match payload:
+        case ev.ReconsiderationApplied():
+            return {
+                "applicant": payload.applicant,
+                "decision_ref": payload.decision_ref,
+                "reconsideration_body": payload.reconsideration_body,
+                "subject": payload.matter or None,
+                "department": payload.department or state.department,
+            }
+        case ev.ReconsiderationAccepted():
+            return {"simplified": payload.simplified or state.simplified}
+        case ev.ApplicationCopyReceived():
+            return {
+                "application_copy_received": True,
+                "simplified": payload.simplified or state.simplified,
+            }
+        case ev.ReplySubmitted():
+            return {"reply_submitted": True}
+        case ev.ReconsiderationExtended():
+            return {"extension_days": state.extension_days + payload.extension_days}
+        case ev.ReconsiderationSuspended():
+            return {"paused": True}
+        case ev.ReconsiderationResumed():
+            return {"paused": False}
+        case ev.ReconsiderationDecided():
+            return {"decision": payload.decision, "paused": False}
+        case ev.ReconsiderationOpinionReceived():
+            return {"opinion_no": payload.opinion_no}
+    return {}
+
+
+RECONSIDERATION = Lifecycle(
+    kind=ev.CaseKind.reconsideration,
+    state_type=ReconsiderationState,
+    statuses=("applied", "accepted", "withdrawn", "decided"),
+    transitions={
+        "ReconsiderationAccepted": step("applied", "accepted"),
+        "ApplicationCopyReceived": step(_PENDING),
+        "ReplySubmitted": step(_PENDING),
+        "HearingHeld": step("accepted"),
+        "ReconsiderationExtended": step("accepted"),
+        "ReconsiderationSuspended": step("accepted"),
+        "ReconsiderationResumed": step("accepted"),
+        "ReconsiderationDecided": step("accepted", "decided"),
+        "ReconsiderationWithdrawn": step(_PENDING, "withdrawn"),
+        "ReconsiderationOpinionReceived": step(None),
+    },
+    apply=_apply,
+)

@@ -1,0 +1,57 @@
+"""Enterprise tip-off 涉企举报线索 lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import catalog as ev
+from .lifecycle import CaseState, Lifecycle, step
+
+
+class TipState(CaseState):
+    informant: ev.Person | None = None
+    anonymous: bool = False
+    verification_result: ev.VerificationResult | None = None
+    feedback_given: bool = False
+
+
+def _apply(state: TipState, payload: ev.Payload) -> Mapping[str, Any]:
+    match payload:
+        case ev.TipReceived():
+            return {
+                "enterprise": True,
+                "enterprise_name": payload.enterprise,
+                "subject": payload.subject,
+                "informant": payload.informant,
+                "anonymous": payload.anonymous,
+                "department": payload.department or state.department,
+            }
+        case ev.TipAssigned():
+            return {"department": payload.department, "handler": payload.handler}
+        case ev.TipVerified():
+            return {"verification_result": payload.result}
+        case ev.TipFeedbackGiven():
+            return {"feedback_given": True}
+        case ev.CaseSuspended():
+            return {"paused": True}
+        case ev.CaseResumed():
+            return {"paused": False}
+    return {}
+
+
+ENTERPRISE_TIP = Lifecycle(
+    kind=ev.CaseKind.enterprise_tip,
+    state_type=TipState,
+    statuses=("received", "assigned", "verified", "closed"),
+    transitions={
+        "TipAssigned": step(("received", "assigned"), "assigned"),
+        "TipVerified": step(("received", "assigned"), "verified"),
+        "TipClosed": step("verified", "closed"),
+        "TipFeedbackGiven": step(("verified", "closed")),
+        "DeadlineExtended": step(("received", "assigned", "verified")),
+        "CaseSuspended": step(("received", "assigned", "verified")),
+        "CaseResumed": step(("received", "assigned", "verified")),
+    },
+    apply=_apply,
+)

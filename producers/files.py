@@ -1,0 +1,120 @@
+"""Reading event records from JSONL and CSV files, one validated event or one problem per record."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from casestream.domain.envelope import Event, field_errors
+
+from .intake import validate_record
+
+ENVELOPE_COLUMNS = frozenset(
+    {
+        "event_id",
+        "event_type",
+        "schema_version",
+        "case_id",
+        "case_kind",
+        "occurred_at",
+        "recorded_at",
+        "source",
+        "actor",
+        "correlation_id",
+        "causation_id",
+        "source_record_id",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the record on `line` was not sent."""
+
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+Record = tuple[int, Event[Any] | list[Problem]]
+
+
+def _validated(line: int, raw: dict[str, Any], now: datetime, timezone: str, source: str) -> Record:
+    try:
+        return line, validate_record(raw, now=now, timezone=timezone, source=source, actor=source)
+    except pydantic.ValidationError as exc:
+        return line, [Problem(line, field, message) for field, message in field_errors(exc)]
+
+
+def read_jsonl(path: Path, *, now: datetime, timezone: str) -> Iterator[Record]:
+    with path.open(encoding="utf-8") as lines:
+        for number, text in enumerate(lines, start=1):
+            if not text.strip():
+                continue
+            try:
+                raw = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield (
+                    number,
+                    [Problem(number, "line", f"not valid JSON: {exc.msg} at column {exc.colno}")],
+                )
+                continue
+            if not isinstance(raw, dict):
+                yield number, [Problem(number, "line", "expected a JSON object")]
+                continue
+            yield _validated(number, raw, now, timezone, f"file:{path.name}")
+
+
+def _cell(value: str) -> Any:
+    text = value.strip()
+    if text.startswith(("[", "{")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    return text
+
+
+def csv_row_to_record(row: dict[str, str]) -> dict[str, Any]:
+    """Envelope columns stay on top; every other column goes into the payload.
+
+    A column named `a.b` (or `payload.a.b`) fills a nested object; empty cells are left out;
+    a cell holding `[...]` or `{...}` is read as JSON (lists such as evidence).
+    """
+    record: dict[str, Any] = {}
+    payload: dict[str, Any] = {}
+    for column, value in row.items():
+        if column is None or value is None or not value.strip():
+            continue
+        name = column.strip()
+        if name in ENVELOPE_COLUMNS:
+            record[name] = value.strip()
+            continue
+        parts = name.removeprefix("payload.").split(".")
+        target = payload
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = _cell(value)
+    record["payload"] = payload
+    return record
+
+
+def read_csv(path: Path, *, now: datetime, timezone: str) -> Iterator[Record]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):  # line 1 holds the headers
+            yield _validated(number, csv_row_to_record(row), now, timezone, f"file:{path.name}")
+
+
+def count_records(path: Path) -> int:
+    with path.open(encoding="utf-8-sig") as handle:
+        lines = sum(1 for text in handle if text.strip())
+    return max(0, lines - 1) if path.suffix.lower() == ".csv" else lines

@@ -1,0 +1,89 @@
+"""Engines for the read-model database (SQLite by default, PostgreSQL in production) and migrations."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+
+from .schema import projection_meta
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class DatabaseConfigError(ValueError):
+    """The database URL or schema cannot be used; the message says what to set."""
+
+
+def create_engine(url: str, schema: str | None = None) -> sa.Engine:
+    """An engine on `url`; for PostgreSQL, `schema` (created if missing) holds the read models."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if schema:
+            raise DatabaseConfigError(
+                "CASESTREAM_DATABASE_SCHEMA applies to PostgreSQL only; unset it for SQLite"
+            )
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        connect_args: dict[str, Any] = {}
+        if schema:
+            if not _SCHEMA_NAME.match(schema):
+                raise DatabaseConfigError(
+                    f"schema {schema!r} is not a plain lower-case identifier; use letters, digits and _"
+                )
+            with sa.create_engine(url).begin() as conn:
+                conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            connect_args["options"] = f"-csearch_path={schema}"
+        return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_size=10)
+    raise DatabaseConfigError(
+        f"unsupported database {backend!r}; use sqlite:///path or postgresql+psycopg://user@host/db"
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the schema to the newest migration (safe to run from several processes)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        if (
+            conn.execute(
+                sa.select(projection_meta.c.value).where(projection_meta.c.key == "projection_id")
+            ).first()
+            is None
+        ):
+            conn.execute(
+                projection_meta.insert().values(key="projection_id", value=uuid.uuid4().hex[:12])
+            )
+
+
+def projection_id(engine: sa.Engine) -> str:
+    """The id of this read-model database; a fresh database gets a fresh consumer group."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            sa.select(projection_meta.c.value).where(projection_meta.c.key == "projection_id")
+        ).scalar_one()
+    return str(value)

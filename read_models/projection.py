@@ -1,0 +1,229 @@
+"""Folding a batch of consumed events into the read models, in one transaction with the offsets.
+
+Exactly-once in effect: offsets below a partition's checkpoint are skipped, an event id
+already in the history is skipped (redelivery, or the same event sent twice), and the
+checkpoint moves in the same transaction as the rows it covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from casestream.domain.cases import CaseKindMismatch, evolve, restore_state
+from casestream.domain.catalog import CaseKind
+from casestream.domain.envelope import Event
+from casestream.domain.lifecycle import CaseState
+
+from .schema import anomalies, case_events, cases, checkpoints, disputes
+from .sql import chunks, insert_missing, upsert
+
+
+@dataclass(frozen=True)
+class ConsumedEvent:
+    """A message taken from a topic partition; `event` is None for one sent to the dead letters."""
+
+    topic: str
+    partition: int
+    offset: int
+    event: Event[Any] | None
+
+
+@dataclass
+class BatchOutcome:
+    applied: int = 0
+    duplicates: int = 0
+    skipped_offsets: int = 0
+    anomalies: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+class ProjectionWriter:
+    """Writes batches of events into the read models of one projection."""
+
+    def __init__(self, engine: sa.Engine, projection: str = "cases") -> None:
+        self._engine = engine
+        self._projection = projection
+
+    def stored_offsets(self) -> dict[tuple[str, int], int]:
+        """The next offset to read per (topic, partition), as committed with the read models."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    checkpoints.c.topic, checkpoints.c.partition, checkpoints.c.next_offset
+                ).where(checkpoints.c.projection == self._projection)
+            )
+            return {(row.topic, row.partition): row.next_offset for row in rows}
+
+    def apply_batch(self, batch: Sequence[ConsumedEvent]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        if not batch:
+            return outcome
+        with self._engine.begin() as conn:
+            stored = self._checkpoints(conn, {(item.topic, item.partition) for item in batch})
+            fresh = [
+                item for item in batch if item.offset >= stored.get((item.topic, item.partition), 0)
+            ]
+            outcome.skipped_offsets = len(batch) - len(fresh)
+            events = [item for item in fresh if item.event is not None]
+            known = self._known_event_ids(
+                conn, [str(item.event.event_id) for item in events if item.event]
+            )
+            states = self._load_states(conn, {item.event.case_id for item in events if item.event})
+            event_rows: list[dict[str, Any]] = []
+            anomaly_rows: list[dict[str, Any]] = []
+            dispute_rows: list[dict[str, Any]] = []
+            touched: dict[str, CaseState] = {}
+            for item in events:
+                event = item.event
+                assert event is not None
+                event_id = str(event.event_id)
+                if event_id in known:
+                    outcome.duplicates += 1
+                    continue
+                known.add(event_id)
+                before = states.get(event.case_id)
+                try:
+                    after = evolve(before, event)
+                except CaseKindMismatch as exc:
+                    anomaly_rows.append(
+                        _anomaly_row(
+                            event, seq=0, version=before.version if before else 0, reason=str(exc)
+                        )
+                    )
+                    continue
+                states[event.case_id] = touched[event.case_id] = after
+                event_rows.append(_event_row(item, event, after.version))
+                for seq, anomaly in enumerate(
+                    a for a in after.anomalies if a.event_id == event.event_id
+                ):
+                    anomaly_rows.append(
+                        _anomaly_row(event, seq=seq, version=anomaly.version, reason=anomaly.reason)
+                    )
+                if after.decision_ref and (
+                    before is None or before.decision_ref != after.decision_ref
+                ):
+                    dispute_rows.append(
+                        {
+                            "decision_ref": after.decision_ref,
+                            "case_id": after.case_id,
+                            "case_kind": after.case_kind.value,
+                            "linked_at": after.opened_at or event.occurred_at,
+                        }
+                    )
+                outcome.applied += 1
+                outcome.by_kind[event.case_kind.value] = (
+                    outcome.by_kind.get(event.case_kind.value, 0) + 1
+                )
+            outcome.anomalies = len(anomaly_rows)
+            if event_rows:
+                conn.execute(case_events.insert(), event_rows)
+            upsert(conn, cases, [_case_row(state) for state in touched.values()])
+            insert_missing(conn, anomalies, anomaly_rows)
+            insert_missing(conn, disputes, dispute_rows)
+            upsert(conn, checkpoints, self._advanced(batch, stored))
+        return outcome
+
+    def _checkpoints(
+        self, conn: sa.Connection, partitions: set[tuple[str, int]]
+    ) -> dict[tuple[str, int], int]:
+        topics = sorted({topic for topic, _ in partitions})
+        rows = conn.execute(
+            sa.select(
+                checkpoints.c.topic, checkpoints.c.partition, checkpoints.c.next_offset
+            ).where(checkpoints.c.projection == self._projection, checkpoints.c.topic.in_(topics))
+        )
+        return {(row.topic, row.partition): row.next_offset for row in rows}
+
+    def _advanced(
+        self, batch: Sequence[ConsumedEvent], stored: dict[tuple[str, int], int]
+    ) -> list[dict[str, Any]]:
+        next_offsets = dict(stored)
+        for item in batch:
+            key = (item.topic, item.partition)
+            next_offsets[key] = max(next_offsets.get(key, 0), item.offset + 1)
+        return [
+            {
+                "projection": self._projection,
+                "topic": topic,
+                "partition": partition,
+                "next_offset": offset,
+            }
+            for (topic, partition), offset in sorted(next_offsets.items())
+            if offset != stored.get((topic, partition))
+        ]
+
+    @staticmethod
+    def _known_event_ids(conn: sa.Connection, event_ids: list[str]) -> set[str]:
+        known: set[str] = set()
+        for part in chunks(sorted(set(event_ids))):
+            known.update(
+                conn.execute(
+                    sa.select(case_events.c.event_id).where(case_events.c.event_id.in_(part))
+                ).scalars()
+            )
+        return known
+
+    @staticmethod
+    def _load_states(conn: sa.Connection, case_ids: set[str]) -> dict[str, CaseState]:
+        states: dict[str, CaseState] = {}
+        for part in chunks(sorted(case_ids)):
+            rows = conn.execute(
+                sa.select(cases.c.case_id, cases.c.case_kind, cases.c.state).where(
+                    cases.c.case_id.in_(part)
+                )
+            )
+            for row in rows:
+                states[row.case_id] = restore_state(CaseKind(row.case_kind), row.state)
+        return states
+
+
+def _event_row(item: ConsumedEvent, event: Event[Any], version: int) -> dict[str, Any]:
+    return {
+        "event_id": str(event.event_id),
+        "case_id": event.case_id,
+        "version": version,
+        "case_kind": event.case_kind.value,
+        "event_type": event.event_type,
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "topic": item.topic,
+        "partition": item.partition,
+        "offset": item.offset,
+        "body": event.model_dump(mode="json"),
+    }
+
+
+def _anomaly_row(event: Event[Any], *, seq: int, version: int, reason: str) -> dict[str, Any]:
+    return {
+        "event_id": str(event.event_id),
+        "seq": seq,
+        "case_id": event.case_id,
+        "version": version,
+        "event_type": event.event_type,
+        "reason": reason,
+    }
+
+
+def _case_row(state: CaseState) -> dict[str, Any]:
+    received = state.opened_at or state.last_occurred_at
+    assert received is not None and state.last_occurred_at is not None
+    return {
+        "case_id": state.case_id,
+        "case_kind": state.case_kind.value,
+        "status": state.status,
+        "version": state.version,
+        "received_at": received,
+        "last_occurred_at": state.last_occurred_at,
+        "department": state.department,
+        "handler": state.handler,
+        "enterprise": state.enterprise,
+        "enterprise_name": state.enterprise_name,
+        "decision_ref": state.decision_ref,
+        "subject": state.subject,
+        "paused": state.paused,
+        "anomaly_count": len(state.anomalies),
+        "state": state.model_dump(mode="json"),
+    }

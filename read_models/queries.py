@@ -1,0 +1,154 @@
+"""The queries the API answers from the read models."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from .schema import anomalies, case_events, cases, checkpoints, disputes
+
+
+class BadCursor(ValueError):
+    """A pagination cursor that this server did not issue."""
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    case_kind: str | None = None
+    status: str | None = None
+    department: str | None = None
+    enterprise_name: str | None = None
+    enterprise: bool | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[sa.Row[Any]]
+    next_cursor: str | None
+
+
+def _encode_cursor(received_at: datetime, case_id: str) -> str:
+    raw = json.dumps([received_at.isoformat(), case_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        received, case_id = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(received), str(case_id)
+    except (ValueError, TypeError) as exc:
+        raise BadCursor("cursor is not one this server issued; start again without it") from exc
+
+
+class CaseQueries:
+    def __init__(self, engine: sa.Engine, projection: str = "cases") -> None:
+        self._engine = engine
+        self._projection = projection
+
+    def list_cases(self, where: CaseFilter, *, limit: int, cursor: str | None) -> Page:
+        """Cases newest first (by received time), keyset-paginated."""
+        query = (
+            sa.select(cases)
+            .order_by(cases.c.received_at.desc(), cases.c.case_id.desc())
+            .limit(limit + 1)
+        )
+        conditions: list[sa.ColumnElement[bool]] = []
+        if where.case_kind:
+            conditions.append(cases.c.case_kind == where.case_kind)
+        if where.status:
+            conditions.append(cases.c.status == where.status)
+        if where.department:
+            conditions.append(cases.c.department == where.department)
+        if where.enterprise_name:
+            conditions.append(cases.c.enterprise_name == where.enterprise_name)
+        if where.enterprise is not None:
+            conditions.append(cases.c.enterprise == where.enterprise)
+        if where.received_from:
+            conditions.append(cases.c.received_at >= where.received_from)
+        if where.received_to:
+            conditions.append(cases.c.received_at < where.received_to)
+        if cursor:
+            received_at, case_id = _decode_cursor(cursor)
+            conditions.append(
+                sa.or_(
+                    cases.c.received_at < received_at,
+                    sa.and_(cases.c.received_at == received_at, cases.c.case_id < case_id),
+                )
+            )
+        if conditions:
+            query = query.where(*conditions)
+        with self._engine.connect() as conn:
+            rows = list(conn.execute(query))
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]
+            next_cursor = _encode_cursor(last.received_at, last.case_id)
+        return Page(rows, next_cursor)
+
+    def get_case(self, case_id: str) -> tuple[sa.Row[Any], list[sa.Row[Any]]] | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(cases).where(cases.c.case_id == case_id)).first()
+            if row is None:
+                return None
+            found = list(
+                conn.execute(
+                    sa.select(anomalies)
+                    .where(anomalies.c.case_id == case_id)
+                    .order_by(anomalies.c.version, anomalies.c.seq)
+                )
+            )
+        return row, found
+
+    def case_version(self, case_id: str) -> int | None:
+        with self._engine.connect() as conn:
+            version = conn.execute(
+                sa.select(cases.c.version).where(cases.c.case_id == case_id)
+            ).scalar()
+        return None if version is None else int(version)
+
+    def case_events(self, case_id: str) -> list[sa.Row[Any]]:
+        with self._engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(case_events)
+                    .where(case_events.c.case_id == case_id)
+                    .order_by(case_events.c.version)
+                )
+            )
+
+    def dispute(self, decision_ref: str) -> list[sa.Row[Any]]:
+        """The cases about one enforcement decision, in the order they arose."""
+        with self._engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(disputes.c.linked_at, cases)
+                    .join(cases, cases.c.case_id == disputes.c.case_id)
+                    .where(disputes.c.decision_ref == decision_ref)
+                    .order_by(disputes.c.linked_at, disputes.c.case_id)
+                )
+            )
+
+    def offset_visible(self, topic: str, partition: int, offset: int) -> bool:
+        """Whether the projector has committed the message at this offset (or a later one)."""
+        with self._engine.connect() as conn:
+            next_offset = conn.execute(
+                sa.select(checkpoints.c.next_offset).where(
+                    checkpoints.c.projection == self._projection,
+                    checkpoints.c.topic == topic,
+                    checkpoints.c.partition == partition,
+                )
+            ).scalar()
+        return next_offset is not None and int(next_offset) > offset
+
+    def ping(self) -> None:
+        with self._engine.connect() as conn:
+            conn.execute(sa.select(1))

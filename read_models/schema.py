@@ -1,0 +1,117 @@
+"""The SQL schema of the read models (the same on SQLite and PostgreSQL).
+
+Read models are disposable: `casestream replay` rebuilds them from Kafka. No column holds
+wall-clock processing time, so a rebuilt read model equals the live one row for row.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A tz-aware instant stored as UTC (SQLite keeps no offsets) and read back as aware UTC."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)
+
+
+metadata = sa.MetaData()
+
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("case_id", sa.String(100), primary_key=True),
+    sa.Column("case_kind", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("last_occurred_at", UTCDateTime, nullable=False),
+    sa.Column("department", sa.String(200)),
+    sa.Column("handler", sa.String(200)),
+    sa.Column("enterprise", sa.Boolean, nullable=False),
+    sa.Column("enterprise_name", sa.String(200)),
+    sa.Column("decision_ref", sa.String(200)),
+    sa.Column("subject", sa.Text),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("anomaly_count", sa.Integer, nullable=False),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Index("ix_cases_kind_status", "case_kind", "status"),
+    sa.Index("ix_cases_received", "received_at", "case_id"),
+    sa.Index("ix_cases_department", "department"),
+    sa.Index("ix_cases_enterprise_name", "enterprise_name"),
+)
+
+case_events = sa.Table(
+    "case_events",
+    metadata,
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("case_id", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("case_kind", sa.String(32), nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("topic", sa.String(255), nullable=False),
+    sa.Column("partition", sa.Integer, nullable=False),
+    sa.Column("offset", sa.BigInteger, nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.UniqueConstraint("case_id", "version", name="uq_case_events_case_version"),
+)
+
+disputes = sa.Table(
+    "disputes",
+    metadata,
+    sa.Column("decision_ref", sa.String(200), primary_key=True),
+    sa.Column("case_id", sa.String(100), primary_key=True),
+    sa.Column("case_kind", sa.String(32), nullable=False),
+    sa.Column("linked_at", UTCDateTime, nullable=False),
+)
+
+anomalies = sa.Table(
+    "anomalies",
+    metadata,
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.String(100), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+checkpoints = sa.Table(
+    "checkpoints",
+    metadata,
+    sa.Column("projection", sa.String(100), primary_key=True),
+    sa.Column("topic", sa.String(255), primary_key=True),
+    sa.Column("partition", sa.Integer, primary_key=True),
+    sa.Column("next_offset", sa.BigInteger, nullable=False),
+)
+
+projection_meta = sa.Table(
+    "projection_meta",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
+
+READ_MODEL_TABLES = (cases, case_events, disputes, anomalies, checkpoints)
+"""The tables a replay must reproduce row for row."""

@@ -1,0 +1,99 @@
+"""Rebuilding read models from offset 0 of every case topic, up to the offsets at the start."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from casestream.producers.topics import Topics
+from casestream.read_models.projection import BatchOutcome, ProjectionWriter
+from kafka import KafkaConsumer, TopicPartition
+
+from .metrics import ProjectorMetrics
+from .projector import DeadLetter, Projector, RawMessage
+
+
+def replay(
+    bootstrap: str,
+    topics: Topics,
+    writer: ProjectionWriter,
+    metrics: ProjectorMetrics,
+    timezone: str,
+    *,
+    batch_size: int = 2000,
+    on_total: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> BatchOutcome:
+    """Project every message now in the case topics into `writer`'s (fresh) read models.
+
+    Bad messages were dead-lettered by the live worker already: a replay counts them in the
+    metrics and moves the checkpoint past them, without sending them again.
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        client_id="casestream-replay",
+    )
+    total = BatchOutcome()
+    try:
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in topics.case_topics
+            for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(partitions)
+        stored = writer.stored_offsets()
+        beginnings: dict[Any, int] = consumer.beginning_offsets(partitions)
+        ends: dict[Any, int] = consumer.end_offsets(partitions)
+        remaining = {}
+        for tp in partitions:
+            start = max(beginnings[tp], stored.get((tp.topic, tp.partition), 0))
+            if start < ends[tp]:
+                consumer.seek(tp, start)
+                remaining[tp] = ends[tp]
+        if on_total:
+            on_total(
+                sum(
+                    ends[tp] - max(beginnings[tp], stored.get((tp.topic, tp.partition), 0))
+                    for tp in remaining
+                )
+            )
+
+        async def dead_letter(letter: DeadLetter) -> None:
+            return None
+
+        projector = Projector(writer, dead_letter, metrics, timezone)
+        consumer.pause(*[tp for tp in partitions if tp not in remaining])
+        while remaining:
+            polled = consumer.poll(timeout_ms=1000, max_records=batch_size)
+            messages: list[RawMessage] = []
+            for tp, records in polled.items():
+                end = remaining.get(tp)
+                if end is None:
+                    continue
+                for record in records:
+                    if record.offset < end:
+                        messages.append(
+                            RawMessage(
+                                record.topic,
+                                record.partition,
+                                record.offset,
+                                record.key,
+                                record.value,
+                            )
+                        )
+                if consumer.position(tp) >= end:
+                    del remaining[tp]
+                    consumer.pause(tp)
+            if messages:
+                outcome = asyncio.run(projector.handle(messages))
+                total.applied += outcome.applied
+                total.duplicates += outcome.duplicates
+                total.anomalies += outcome.anomalies
+                if on_progress:
+                    on_progress(len(messages))
+    finally:
+        consumer.close()
+    return total

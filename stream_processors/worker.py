@@ -1,0 +1,102 @@
+"""The faust worker: consumes the case topics and runs the projector on batches of messages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import faust
+from casestream.producers.topics import Topics
+from casestream.read_models.database import create_engine, migrate, projection_id
+from casestream.read_models.projection import ProjectionWriter
+from prometheus_client import CollectorRegistry, start_http_server
+
+from casestream.settings import Settings
+
+from .metrics import ProjectorMetrics
+from .projector import DeadLetter, Projector, RawMessage
+
+log = logging.getLogger(__name__)
+
+
+def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> faust.App:
+    """A faust app projecting the case topics into the read models named by `settings`."""
+    bootstrap = settings.require_kafka()
+    topics = Topics(settings.topic_prefix)
+    engine = create_engine(settings.database_url, settings.database_schema)
+    migrate(engine)
+    writer = ProjectionWriter(engine)
+    metrics = ProjectorMetrics(registry or CollectorRegistry())
+
+    app = faust.App(
+        # a fresh read-model database gets a consumer group of its own, so it starts at offset 0
+        f"{settings.topic_prefix}casestream-projector-{projection_id(engine)}",
+        broker=[f"kafka://{server}" for server in bootstrap.split(",")],
+        store="memory://",
+        key_serializer="raw",
+        value_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        web_enabled=False,
+        producer_acks=-1,
+        broker_commit_interval=1.0,
+        stream_buffer_maxsize=max(4096, settings.projector_batch_size * 2),
+    )
+    case_topic = app.topic(*topics.case_topics, key_type=bytes, value_type=bytes)
+    deadletter_topic = app.topic(topics.deadletter, key_type=bytes, value_type=bytes)
+
+    async def send_dead_letter(letter: DeadLetter) -> None:
+        message = letter.message
+        headers = {
+            "reason": letter.reason.encode(),
+            "detail": letter.detail[:4000].encode(),
+            "source_topic": message.topic.encode(),
+            "source_partition": str(message.partition).encode(),
+            "source_offset": str(message.offset).encode(),
+        }
+        delivery = await deadletter_topic.send(
+            key=message.key, value=message.value or b"", headers=headers
+        )
+        await delivery  # the dead letter is stored before the offset moves past it
+
+    projector = Projector(writer, send_dead_letter, metrics, settings.timezone)
+
+    @app.on_partitions_assigned.connect
+    async def resume_from_checkpoints(sender: Any, assigned: set[Any], **_: Any) -> None:
+        stored = await asyncio.to_thread(writer.stored_offsets)
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is not None:
+                await app.consumer.seek(tp, offset)
+        log.info("resumed %d partitions from read-model checkpoints", len(assigned))
+
+    @app.agent(case_topic)
+    async def project(stream: faust.StreamT[bytes]) -> None:
+        async for batch in stream.take_events(
+            settings.projector_batch_size, within=settings.projector_batch_seconds
+        ):
+            messages = [
+                RawMessage(
+                    event.message.topic,
+                    event.message.partition,
+                    event.message.offset,
+                    event.message.key,
+                    event.message.value,
+                )
+                for event in batch
+            ]
+            await projector.handle(messages)
+
+    return app
+
+
+def run_worker(settings: Settings, metrics_port: int | None = None) -> None:
+    """Run the worker until SIGTERM/SIGINT (blocking)."""
+    registry = CollectorRegistry()
+    if metrics_port:
+        start_http_server(metrics_port, addr="127.0.0.1", registry=registry)
+    app = build_app(settings, registry)
+    worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    worker.execute_from_commandline()
