@@ -49,9 +49,9 @@ if ! command -v mvn >/dev/null 2>&1 || ! command -v java >/dev/null 2>&1; then
         log "installing maven + java (apt-get) ..."
         apt-get update >&2
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-            maven default-jdk-headless >&2
+            maven default-jre-headless >&2
     else
-        die "mvn/java not found: install them (sudo apt-get install -y maven default-jdk-headless)"
+        die "mvn/java not found: install them (sudo apt-get install -y maven default-jre-headless)"
     fi
 fi
 

@@ -171,7 +171,7 @@ echo "=== $(date -Is) start.sh: starting broker on 127.0.0.1:$BROKER_PORT" >>"$S
 log "starting broker: 127.0.0.1:$BROKER_PORT (controller $CONTROLLER_PORT), data in $DATA_DIR"
 # setsid: own session, so the broker survives the caller's terminal/process group.
 # bash -c writes its own pid and then execs java, so kafka.pid is the JVM's pid.
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2016  # word-split HEAP_OPTS; $$ is for the inner bash
 setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PIDFILE" \
     java $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     -Dlog4j2.shutdownHookEnabled=false \

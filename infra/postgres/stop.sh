@@ -18,7 +18,7 @@ fi
 DATA_DIR="$(cd "$1" && pwd)"
 cd /  # the postgres user may not be able to read the caller's cwd (e.g. /root)
 
-PG_CTL="$(ls -d /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -n1)"
+PG_CTL="$(ls -d /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -n1 || true)"
 [[ -n "$PG_CTL" ]] || die "pg_ctl not found (apt-get install -y postgresql)"
 
 if [[ "$(id -u)" == 0 ]]; then

@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set up everything themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint venv kafka bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+kafka:
+	bash infra/kafka/fetch.sh >&2
+
+## run: venv, Kafka, topics, worker, API and a demo feed; prints the URLs
+run: venv kafka
+	$(BIN)/casestream up --demo
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy domain
+
+## test: venv, Kafka, PostgreSQL (installed if missing), then lint and the whole suite
+test: venv kafka lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: venv kafka
+	$(BIN)/python bench/projection.py
+
+clean:
+	rm -rf var/test-*

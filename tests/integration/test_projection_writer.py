@@ -1,0 +1,82 @@
+"""The batched writer is exactly-once in effect: duplicates, redelivery and batch splits change nothing."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from casestream.domain.envelope import Event
+from casestream.producers.simulation import simulate
+from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
+from tests.conftest import Database
+from tests.events import T0
+from tests.processes import table_rows
+
+EVENTS = simulate(random.Random(7), 25, T0, prefix="P")
+
+
+def _consumed(events: list[Event[Any]]) -> list[ConsumedEvent]:
+    return [ConsumedEvent("complaints.events", 0, offset, event) for offset, event in enumerate(events)]
+
+
+def _writer(db: Database) -> ProjectionWriter:
+    engine = create_engine(db.url, db.schema)
+    migrate(engine)
+    return ProjectionWriter(engine)
+
+
+def test_redelivered_batches_and_repeated_events_leave_the_read_model_as_one_clean_pass(
+    database: Database, make_database: Any, request: Any
+) -> None:
+    clean = make_database(request.node.callspec.params["database"])
+    _writer(clean).apply_batch(_consumed(EVENTS))
+
+    writer = _writer(database)
+    consumed = _consumed(EVENTS)
+    writer.apply_batch(consumed[:40])
+    writer.apply_batch(consumed[:60])  # redelivery after a crash: offsets 0..39 again
+    outcome = writer.apply_batch(consumed[60:])
+    # the same events sent again later (new offsets, same event ids)
+    resent = [ConsumedEvent("complaints.events", 0, len(consumed) + i, c.event) for i, c in enumerate(consumed[:10])]
+    again = writer.apply_batch(resent)
+
+    assert outcome.applied == len(consumed) - 60
+    assert again.applied == 0 and again.duplicates == 10
+    expected = table_rows(clean.url, clean.schema)
+    actual = table_rows(database.url, database.schema)
+    assert actual["cases"] == expected["cases"]
+    assert actual["case_events"] == expected["case_events"]
+    assert actual["anomalies"] == expected["anomalies"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_delivery_with_duplicates_and_any_batching_gives_the_state_of_one_clean_pass(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    events = EVENTS[:60]
+    repeats = data.draw(st.lists(st.integers(0, len(events) - 1), max_size=20))
+    delivery: list[Event[Any]] = []
+    for index, event in enumerate(events):
+        delivery.append(event)
+        delivery.extend(events[i] for i in repeats if i == index)  # a duplicate right after, or later:
+    delivery.extend(events[i] for i in repeats[: len(repeats) // 2])
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(delivery) - 1), max_size=8)))
+
+    clean = Database(f"sqlite:///{tmp_path / f'clean-{uuid.uuid4().hex}.db'}", None)
+    _writer(clean).apply_batch(_consumed(events))
+    target = Database(f"sqlite:///{tmp_path / f'target-{uuid.uuid4().hex}.db'}", None)
+    writer = _writer(target)
+    consumed = _consumed(delivery)
+    for start, end in zip([0, *cuts], [*cuts, len(consumed)], strict=True):
+        writer.apply_batch(consumed[start:end])
+
+    expected, actual = table_rows(clean.url, None), table_rows(target.url, None)
+    assert actual["cases"] == expected["cases"]
+    assert [row[:4] for row in actual["case_events"]] == [row[:4] for row in expected["case_events"]]

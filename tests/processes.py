@@ -1,0 +1,100 @@
+"""Running casestream's own processes (worker, API) from the outside, as an operator would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from casestream.producers.topics import Topics
+from casestream.read_models.database import create_engine
+from casestream.read_models.schema import READ_MODEL_TABLES
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
+    """The first truthy value of `condition`, or AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def service_env(bootstrap: str, topics: Topics, database_env: dict[str, str], **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CASESTREAM_")}
+    env.update(CASESTREAM_KAFKA_BOOTSTRAP=bootstrap, CASESTREAM_TOPIC_PREFIX=topics.prefix, **database_env, **extra)
+    return env
+
+
+class Process:
+    """A casestream subcommand running in its own process, logging to a file."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._handle = log.open("wb")
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "casestream.cli", *args], env=env, stdout=self._handle, stderr=subprocess.STDOUT
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to flush or commit anything."""
+        self.popen.send_signal(signal.SIGKILL)
+        self.popen.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._handle.close()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def table_rows(url: str, schema: str | None) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every read-model table, sorted: two read models are equal iff these are."""
+    engine = create_engine(url, schema)
+    try:
+        with engine.connect() as conn:
+            return {
+                table.name: sorted(
+                    (tuple(str(value) for value in row) for row in conn.execute(sa.select(table))), key=repr
+                )
+                for table in READ_MODEL_TABLES
+            }
+    finally:
+        engine.dispose()
+
+
+def case_status(url: str, schema: str | None, case_id: str) -> tuple[str, int] | None:
+    engine = create_engine(url, schema)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(sa.text("SELECT status, version FROM cases WHERE case_id = :c"), {"c": case_id}).first()
+    except sa.exc.OperationalError:
+        return None
+    except sa.exc.ProgrammingError:
+        return None
+    finally:
+        engine.dispose()
+    return None if row is None else (row.status, row.version)
