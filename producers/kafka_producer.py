@@ -39,7 +39,6 @@ class EventProducer:
             retries=2_147_483_647,
             linger_ms=5,
             max_in_flight_requests_per_connection=5,
-            key_serializer=str.encode,
         )
 
     def topic_for(self, event: Event[Any]) -> str:
@@ -57,7 +56,7 @@ class EventProducer:
             (
                 event,
                 self._producer.send(
-                    self.topic_for(event), key=event.case_id, value=event.to_json_bytes()
+                    self.topic_for(event), key=event.case_id.encode(), value=event.to_json_bytes()
                 ),
             )
             for event in events
@@ -80,9 +79,7 @@ class EventProducer:
 
     def send_raw(self, topic: str, key: bytes | None, value: bytes) -> Delivered:
         """Send bytes as they are (tests of the dead-letter path, and replays of dead letters)."""
-        metadata = self._producer.send(topic, key=key.decode() if key else None, value=value).get(
-            timeout=self._timeout
-        )
+        metadata = self._producer.send(topic, key=key, value=value).get(timeout=self._timeout)
         return Delivered("", metadata.topic, metadata.partition, metadata.offset)
 
     def close(self) -> None:

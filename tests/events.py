@@ -41,9 +41,20 @@ def event(*args: Any, **kwargs: Any) -> Event[Any]:
 
 def complaint_lifecycle(case_id: str, *, enterprise: bool = False) -> list[Event[Any]]:
     return [
-        event("ComplaintReceived", case_id, "complaint", {"channel": "hotline_12345", "subject": "出警慢", "enterprise": enterprise}),
+        event(
+            "ComplaintReceived",
+            case_id,
+            "complaint",
+            {"channel": "hotline_12345", "subject": "出警慢", "enterprise": enterprise},
+        ),
         event("ComplaintAccepted", case_id, "complaint", day=1),
-        event("ComplaintAssigned", case_id, "complaint", {"department": "治安大队", "handler": "民警101"}, day=2),
+        event(
+            "ComplaintAssigned",
+            case_id,
+            "complaint",
+            {"department": "治安大队", "handler": "民警101"},
+            day=2,
+        ),
         event("ComplaintReplied", case_id, "complaint", {"reply": "已答复"}, day=3),
         event("ComplaintResolved", case_id, "complaint", {"outcome": "explained"}, day=4),
         event("ComplaintFollowUpVisited", case_id, "complaint", {"satisfaction": 5}, day=5),

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-
 from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine
 from casestream.read_models.schema import READ_MODEL_TABLES
@@ -37,9 +36,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def service_env(bootstrap: str, topics: Topics, database_env: dict[str, str], **extra: str) -> dict[str, str]:
+def service_env(
+    bootstrap: str, topics: Topics, database_env: dict[str, str], **extra: str
+) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CASESTREAM_")}
-    env.update(CASESTREAM_KAFKA_BOOTSTRAP=bootstrap, CASESTREAM_TOPIC_PREFIX=topics.prefix, **database_env, **extra)
+    env.update(
+        CASESTREAM_KAFKA_BOOTSTRAP=bootstrap,
+        CASESTREAM_TOPIC_PREFIX=topics.prefix,
+        **database_env,
+        **extra,
+    )
     return env
 
 
@@ -50,7 +56,10 @@ class Process:
         self.log = log
         self._handle = log.open("wb")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "casestream.cli", *args], env=env, stdout=self._handle, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "casestream.cli", *args],
+            env=env,
+            stdout=self._handle,
+            stderr=subprocess.STDOUT,
         )
 
     def kill(self) -> None:
@@ -78,7 +87,8 @@ def table_rows(url: str, schema: str | None) -> dict[str, list[tuple[Any, ...]]]
         with engine.connect() as conn:
             return {
                 table.name: sorted(
-                    (tuple(str(value) for value in row) for row in conn.execute(sa.select(table))), key=repr
+                    (tuple(str(value) for value in row) for row in conn.execute(sa.select(table))),
+                    key=repr,
                 )
                 for table in READ_MODEL_TABLES
             }
@@ -90,7 +100,9 @@ def case_status(url: str, schema: str | None, case_id: str) -> tuple[str, int] |
     engine = create_engine(url, schema)
     try:
         with engine.connect() as conn:
-            row = conn.execute(sa.text("SELECT status, version FROM cases WHERE case_id = :c"), {"c": case_id}).first()
+            row = conn.execute(
+                sa.text("SELECT status, version FROM cases WHERE case_id = :c"), {"c": case_id}
+            ).first()
     except sa.exc.OperationalError:
         return None
     except sa.exc.ProgrammingError:

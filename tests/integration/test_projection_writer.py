@@ -7,13 +7,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from casestream.domain.envelope import Event
 from casestream.producers.simulation import simulate
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tests.conftest import Database
 from tests.events import T0
 from tests.processes import table_rows
@@ -22,7 +22,9 @@ EVENTS = simulate(random.Random(7), 25, T0, prefix="P")
 
 
 def _consumed(events: list[Event[Any]]) -> list[ConsumedEvent]:
-    return [ConsumedEvent("complaints.events", 0, offset, event) for offset, event in enumerate(events)]
+    return [
+        ConsumedEvent("complaints.events", 0, offset, event) for offset, event in enumerate(events)
+    ]
 
 
 def _writer(db: Database) -> ProjectionWriter:
@@ -43,7 +45,10 @@ def test_redelivered_batches_and_repeated_events_leave_the_read_model_as_one_cle
     writer.apply_batch(consumed[:60])  # redelivery after a crash: offsets 0..39 again
     outcome = writer.apply_batch(consumed[60:])
     # the same events sent again later (new offsets, same event ids)
-    resent = [ConsumedEvent("complaints.events", 0, len(consumed) + i, c.event) for i, c in enumerate(consumed[:10])]
+    resent = [
+        ConsumedEvent("complaints.events", 0, len(consumed) + i, c.event)
+        for i, c in enumerate(consumed[:10])
+    ]
     again = writer.apply_batch(resent)
 
     assert outcome.applied == len(consumed) - 60
@@ -55,7 +60,9 @@ def test_redelivered_batches_and_repeated_events_leave_the_read_model_as_one_cle
     assert actual["anomalies"] == expected["anomalies"]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_any_delivery_with_duplicates_and_any_batching_gives_the_state_of_one_clean_pass(
     tmp_path: Path, data: st.DataObject
@@ -65,7 +72,9 @@ def test_any_delivery_with_duplicates_and_any_batching_gives_the_state_of_one_cl
     delivery: list[Event[Any]] = []
     for index, event in enumerate(events):
         delivery.append(event)
-        delivery.extend(events[i] for i in repeats if i == index)  # a duplicate right after, or later:
+        delivery.extend(
+            events[i] for i in repeats if i == index
+        )  # a duplicate right after, or later:
     delivery.extend(events[i] for i in repeats[: len(repeats) // 2])
     cuts = sorted(data.draw(st.sets(st.integers(1, len(delivery) - 1), max_size=8)))
 
@@ -79,4 +88,6 @@ def test_any_delivery_with_duplicates_and_any_batching_gives_the_state_of_one_cl
 
     expected, actual = table_rows(clean.url, None), table_rows(target.url, None)
     assert actual["cases"] == expected["cases"]
-    assert [row[:4] for row in actual["case_events"]] == [row[:4] for row in expected["case_events"]]
+    assert [row[:4] for row in actual["case_events"]] == [
+        row[:4] for row in expected["case_events"]
+    ]

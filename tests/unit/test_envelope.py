@@ -6,11 +6,16 @@ from pathlib import Path
 
 import pydantic
 import pytest
-
 from casestream.domain.catalog import PAYLOAD_TYPES
-from casestream.domain.envelope import UndecodableEvent, deterministic_event_id, field_errors, parse_event
+from casestream.domain.envelope import (
+    UndecodableEvent,
+    deterministic_event_id,
+    field_errors,
+    parse_event,
+)
 from casestream.producers.files import read_csv, read_jsonl
 from casestream.producers.intake import validate_record
+
 from tests.events import raw
 
 
@@ -40,7 +45,9 @@ def test_unknown_event_type_is_named_with_the_known_ones() -> None:
 
 def test_event_of_the_wrong_case_kind_is_refused() -> None:
     with pytest.raises(pydantic.ValidationError, match="cannot carry JudgmentIssued"):
-        parse_event(raw("JudgmentIssued", "C-1", "complaint", {"instance": "first", "outcome": "revoked"}))
+        parse_event(
+            raw("JudgmentIssued", "C-1", "complaint", {"instance": "first", "outcome": "revoked"})
+        )
 
 
 def test_bytes_that_are_not_json_are_undecodable() -> None:
@@ -49,7 +56,13 @@ def test_bytes_that_are_not_json_are_undecodable() -> None:
 
 
 def test_a_source_record_id_gives_the_same_event_id_every_time() -> None:
-    record = {"event_type": "TipClosed", "case_id": "T-1", "case_kind": "enterprise_tip", "payload": {}, "source_record_id": "42"}
+    record = {
+        "event_type": "TipClosed",
+        "case_id": "T-1",
+        "case_kind": "enterprise_tip",
+        "payload": {},
+        "source_record_id": "42",
+    }
     now = datetime(2026, 1, 1, tzinfo=UTC)
     first = validate_record(record, now=now, timezone="Asia/Shanghai", source="portal", actor="a")
     again = validate_record(record, now=now, timezone="Asia/Shanghai", source="portal", actor="a")
@@ -77,7 +90,10 @@ def test_jsonl_problems_carry_line_number_and_field(tmp_path: Path) -> None:
     path.write_text("\n".join([json.dumps(good), "{not json", json.dumps(bad)]) + "\n")
     results = list(read_jsonl(path, now=datetime.now(UTC), timezone="Asia/Shanghai"))
     assert not isinstance(results[0][1], list)
-    assert [(p.line, p.field) for _, found in results[1:] for p in found] == [(2, "line"), (3, "payload.channel")]  # type: ignore[union-attr]
+    assert [(p.line, p.field) for _, found in results[1:] for p in found] == [
+        (2, "line"),
+        (3, "payload.channel"),
+    ]  # type: ignore[union-attr]
 
 
 def test_csv_columns_fill_envelope_and_nested_payload(tmp_path: Path) -> None:
@@ -88,7 +104,9 @@ def test_csv_columns_fill_envelope_and_nested_payload(tmp_path: Path) -> None:
         "ComplaintReceived,C-10,complaint,2026-02-01T10:00:00,hotline_12345,,王伟,maybe\n",
         encoding="utf-8",
     )
-    (line1, first), (line2, second) = read_csv(path, now=datetime.now(UTC), timezone="Asia/Shanghai")
+    (line1, first), (line2, second) = read_csv(
+        path, now=datetime.now(UTC), timezone="Asia/Shanghai"
+    )
     assert line1 == 2 and not isinstance(first, list)
     assert first.payload.complainant.name == "王伟" and first.payload.enterprise is True  # type: ignore[union-attr]
     assert line2 == 3 and isinstance(second, list)

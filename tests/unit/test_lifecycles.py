@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-
 from casestream.domain.cases import CaseKindMismatch, evolve, fold
-from casestream.domain.outcomes import is_correction, is_loss
 from casestream.domain.catalog import JudgmentOutcome, ReconsiderationDecision
+from casestream.domain.outcomes import is_correction, is_loss
+
 from tests.events import complaint_lifecycle, event
 
 
@@ -24,7 +24,11 @@ def test_resolution_before_acceptance_is_recorded_as_anomaly_and_status_never_go
     assert state is not None
     assert state.status == "resolved"
     reasons = [(a.event_type, a.reason) for a in state.anomalies]
-    assert [event_type for event_type, _ in reasons] == ["ComplaintResolved", "ComplaintAccepted", "ComplaintAccepted"]
+    assert [event_type for event_type, _ in reasons] == [
+        "ComplaintResolved",
+        "ComplaintAccepted",
+        "ComplaintAccepted",
+    ]
     assert "in status 'received'; expected one of" in reasons[0][1]
     assert "before the previous event" in reasons[2][1]
 
@@ -33,7 +37,9 @@ def test_event_before_the_opening_event_is_an_anomaly_and_the_case_opens_later()
     received, accepted, *_ = complaint_lifecycle("C-3")
     state = fold([accepted, received])
     assert state is not None
-    assert state.anomalies[0].reason.startswith("ComplaintAccepted arrived before the case was opened")
+    assert state.anomalies[0].reason.startswith(
+        "ComplaintAccepted arrived before the case was opened"
+    )
     assert state.subject == "出警慢"
 
 
@@ -45,7 +51,9 @@ def test_an_event_of_another_kind_for_an_existing_case_is_refused() -> None:
 
 def test_reopened_complaint_is_open_again() -> None:
     events = complaint_lifecycle("C-5")
-    state = fold([*events, event("ComplaintReopened", "C-5", "complaint", {"reason": "不满意"}, day=6)])
+    state = fold(
+        [*events, event("ComplaintReopened", "C-5", "complaint", {"reason": "不满意"}, day=6)]
+    )
     assert state is not None and state.status == "accepted"
     assert state.reopen_count == 1  # type: ignore[attr-defined]
 
@@ -53,7 +61,12 @@ def test_reopened_complaint_is_open_again() -> None:
 def test_tip_verified_then_feedback_then_closed() -> None:
     state = fold(
         [
-            event("TipReceived", "T-1", "enterprise_tip", {"enterprise": "华星物流", "subject": "线索"}),
+            event(
+                "TipReceived",
+                "T-1",
+                "enterprise_tip",
+                {"enterprise": "华星物流", "subject": "线索"},
+            ),
             event("TipAssigned", "T-1", "enterprise_tip", {"department": "经侦大队"}, day=1),
             event("TipVerified", "T-1", "enterprise_tip", {"result": "partly"}, day=2),
             event("TipFeedbackGiven", "T-1", "enterprise_tip", day=3),
@@ -68,11 +81,22 @@ def test_tip_verified_then_feedback_then_closed() -> None:
 def test_reconsideration_decided_revoked_is_a_correction() -> None:
     state = fold(
         [
-            event("ReconsiderationApplied", "R-1", "reconsideration", {"applicant": {"name": "王伟"}, "decision_ref": "D-1", "reconsideration_body": "县政府"}),
+            event(
+                "ReconsiderationApplied",
+                "R-1",
+                "reconsideration",
+                {
+                    "applicant": {"name": "王伟"},
+                    "decision_ref": "D-1",
+                    "reconsideration_body": "县政府",
+                },
+            ),
             event("ReconsiderationAccepted", "R-1", "reconsideration", day=1),
             event("ApplicationCopyReceived", "R-1", "reconsideration", day=2),
             event("ReplySubmitted", "R-1", "reconsideration", day=5),
-            event("ReconsiderationDecided", "R-1", "reconsideration", {"decision": "revoked"}, day=40),
+            event(
+                "ReconsiderationDecided", "R-1", "reconsideration", {"decision": "revoked"}, day=40
+            ),
         ]
     )
     assert state is not None
@@ -84,13 +108,30 @@ def test_reconsideration_decided_revoked_is_a_correction() -> None:
 def test_lawsuit_appealed_and_judged_again_at_second_instance() -> None:
     state = fold(
         [
-            event("LawsuitFiled", "L-1", "litigation", {"court": "县法院", "plaintiff": {"name": "李娜"}, "decision_ref": "D-1"}),
+            event(
+                "LawsuitFiled",
+                "L-1",
+                "litigation",
+                {"court": "县法院", "plaintiff": {"name": "李娜"}, "decision_ref": "D-1"},
+            ),
             event("ComplaintCopyServed", "L-1", "litigation", day=1),
             event("DefenceSubmitted", "L-1", "litigation", day=10),
             event("HearingHeld", "L-1", "litigation", {"agency_head_appeared": True}, day=30),
-            event("JudgmentIssued", "L-1", "litigation", {"instance": "first", "outcome": "revoked"}, day=60),
+            event(
+                "JudgmentIssued",
+                "L-1",
+                "litigation",
+                {"instance": "first", "outcome": "revoked"},
+                day=60,
+            ),
             event("AppealFiled", "L-1", "litigation", {"appellant": "bureau"}, day=70),
-            event("JudgmentIssued", "L-1", "litigation", {"instance": "second", "outcome": "claim_dismissed"}, day=150),
+            event(
+                "JudgmentIssued",
+                "L-1",
+                "litigation",
+                {"instance": "second", "outcome": "claim_dismissed"},
+                day=150,
+            ),
         ]
     )
     assert state is not None
@@ -104,13 +145,47 @@ def test_rectification_rejected_then_completed_again_and_verified() -> None:
     rect = "RECT-1"
     state = fold(
         [
-            event("ReviewTaskOpened", rect, "rectification", {"source_case_id": "L-1", "source_case_kind": "litigation", "department": "治安大队"}),
-            event("RectificationOpened", rect, "rectification", {"department": "治安大队", "responsible_person": "张强", "deadline": "2026-04-30"}),
-            event("ReviewCompleted", rect, "rectification", {"root_causes": ["procedure"], "lessons": "告知程序缺失"}, day=5),
+            event(
+                "ReviewTaskOpened",
+                rect,
+                "rectification",
+                {
+                    "source_case_id": "L-1",
+                    "source_case_kind": "litigation",
+                    "department": "治安大队",
+                },
+            ),
+            event(
+                "RectificationOpened",
+                rect,
+                "rectification",
+                {"department": "治安大队", "responsible_person": "张强", "deadline": "2026-04-30"},
+            ),
+            event(
+                "ReviewCompleted",
+                rect,
+                "rectification",
+                {"root_causes": ["procedure"], "lessons": "告知程序缺失"},
+                day=5,
+            ),
             event("MeasureAdded", rect, "rectification", {"measure": "组织程序培训"}, day=6),
-            event("RectificationCompleted", rect, "rectification", {"evidence": ["培训记录"]}, day=10),
-            event("RectificationRejected", rect, "rectification", {"supervisor": "督察01", "reason": "证据不足"}, day=11),
-            event("RectificationCompleted", rect, "rectification", {"evidence": ["培训记录", "考试成绩"]}, day=15),
+            event(
+                "RectificationCompleted", rect, "rectification", {"evidence": ["培训记录"]}, day=10
+            ),
+            event(
+                "RectificationRejected",
+                rect,
+                "rectification",
+                {"supervisor": "督察01", "reason": "证据不足"},
+                day=11,
+            ),
+            event(
+                "RectificationCompleted",
+                rect,
+                "rectification",
+                {"evidence": ["培训记录", "考试成绩"]},
+                day=15,
+            ),
             event("RectificationVerified", rect, "rectification", {"supervisor": "督察01"}, day=16),
         ]
     )
@@ -119,11 +194,20 @@ def test_rectification_rejected_then_completed_again_and_verified() -> None:
     assert state.review_status == "completed" and state.rejections == 1  # type: ignore[attr-defined]
 
 
-def test_a_verification_recorded_for_an_open_rectification_is_applied_as_a_fact_with_an_anomaly() -> None:
+def test_a_verification_recorded_for_an_open_rectification_is_applied_as_a_fact_with_an_anomaly() -> (
+    None
+):
     state = fold(
         [
-            event("RectificationOpened", "RECT-2", "rectification", {"department": "交警大队", "responsible_person": "刘军"}),
-            event("RectificationVerified", "RECT-2", "rectification", {"supervisor": "督察01"}, day=1),
+            event(
+                "RectificationOpened",
+                "RECT-2",
+                "rectification",
+                {"department": "交警大队", "responsible_person": "刘军"},
+            ),
+            event(
+                "RectificationVerified", "RECT-2", "rectification", {"supervisor": "督察01"}, day=1
+            ),
         ]
     )
     assert state is not None and state.status == "verified"

@@ -1,0 +1,95 @@
+"""A worker killed with SIGKILL mid-stream resumes with read models equal to a clean replay."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from casestream.producers.kafka_producer import EventProducer
+from casestream.producers.simulation import simulate
+from casestream.producers.topics import Topics
+from casestream.read_models.database import create_engine
+
+from tests.conftest import Database
+from tests.events import T0
+from tests.processes import Process, service_env, table_rows, wait_for
+
+EVENT_COUNT = 20_000
+
+
+def _projected_offsets(db: Database) -> int:
+    engine = create_engine(db.url, db.schema)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.text("SELECT COALESCE(SUM(next_offset), 0) FROM checkpoints")
+                ).scalar()
+                or 0
+            )
+    except sa.exc.DatabaseError:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def test_worker_killed_mid_stream_ends_equal_to_a_clean_replay(
+    kafka_bootstrap: str,
+    topics: Topics,
+    database: Database,
+    make_database: Any,
+    request: Any,
+    tmp_path: Path,
+) -> None:
+    events = simulate(random.Random(2026), 5000, T0, prefix="K")[:EVENT_COUNT]
+    assert len(events) == EVENT_COUNT
+    with EventProducer(kafka_bootstrap, topics) as producer:
+        producer.send_many(events)
+
+    env = service_env(
+        kafka_bootstrap, topics, database.env(), CASESTREAM_PROJECTOR_BATCH_SIZE="500"
+    )
+    worker = Process(["worker"], env, tmp_path / "worker-1.log")
+    kill_at = random.Random().randint(3000, 14000)
+    try:
+        wait_for(lambda: _projected_offsets(database) >= kill_at, timeout=180, interval=0.02)
+        worker.kill()
+    finally:
+        worker.stop()
+    killed_at = _projected_offsets(database)
+    assert killed_at < EVENT_COUNT, "the worker finished before it could be killed"
+
+    restarted = Process(["worker"], env, tmp_path / "worker-2.log")
+    try:
+        wait_for(lambda: _projected_offsets(database) >= EVENT_COUNT, timeout=300, interval=0.5)
+    finally:
+        restarted.stop()
+
+    clean = make_database(request.node.callspec.params["database"])
+    replay = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "casestream.cli",
+            "replay",
+            "--database-url",
+            clean.url,
+            *(["--schema", clean.schema] if clean.schema else []),
+        ],
+        env=service_env(kafka_bootstrap, topics, {}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert replay.returncode == 0, replay.stderr
+    assert f"replayed {EVENT_COUNT} events" in replay.stdout
+
+    expected = table_rows(clean.url, clean.schema)
+    actual = table_rows(database.url, database.schema)
+    for table in expected:
+        assert len(actual[table]) == len(expected[table]), table
+        assert actual[table] == expected[table], table
