@@ -232,11 +232,12 @@ def up(
     demo_rate: float = 50.0,
 ) -> None:
     """The main job: a local Kafka if none is configured, topics, worker and API (and a demo feed)."""
-    from casestream.local import start_kafka
+    from casestream.local import start_kafka, stop_kafka
 
     settings = _settings()
     env = dict(os.environ)
-    if not settings.kafka_bootstrap:
+    local_kafka = not settings.kafka_bootstrap
+    if local_kafka:
         err.print("starting a local Kafka broker (first run fetches it from Maven Central)…")
         env["CASESTREAM_KAFKA_BOOTSTRAP"] = start_kafka(settings.var_dir / "kafka")
     bootstrap = env["CASESTREAM_KAFKA_BOOTSTRAP"]
@@ -283,6 +284,8 @@ def up(
                 child.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 child.kill()
+        if local_kafka:
+            stop_kafka(settings.var_dir / "kafka")
         raise typer.Exit(0)
 
     signal.signal(signal.SIGTERM, stop)
