@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from casestream.producers.topics import Topics
-from casestream.read_models.database import create_engine, migrate
-from casestream.read_models.queries import CaseQueries
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from casestream.producers.topics import Topics
+from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.queries import CaseQueries
 from casestream.settings import Settings
 
 from . import cases, events, health

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from fastapi import APIRouter, HTTPException, Query, Response
+
 from casestream.domain.catalog import CaseKind
 from casestream.read_models.queries import BadCursor, CaseFilter
-from fastapi import APIRouter, HTTPException, Query, Response
 
 from .consistency import BadToken, ConsistencyToken, wait_for_token, wait_until
 from .deps import Services, ServicesDep

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from fastapi import Depends, Request
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
 from casestream.read_models.queries import CaseQueries
-from fastapi import Depends, Request
-from prometheus_client import CollectorRegistry, Counter
-
 from casestream.settings import Settings
 
 
@@ -18,6 +18,7 @@ from casestream.settings import Settings
 class ApiMetrics:
     events_posted: Counter
     events_rejected: Counter
+    projector_lag: Gauge
 
     @classmethod
     def on(cls, registry: CollectorRegistry) -> ApiMetrics:

@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pydantic
-from casestream.domain.envelope import field_errors
-from casestream.producers.intake import validate_record
-from casestream.producers.kafka_producer import SendFailed
 from fastapi import APIRouter, Body, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+
+from casestream.domain.envelope import field_errors
+from casestream.producers.intake import validate_record
+from casestream.producers.kafka_producer import SendFailed
 
 from .consistency import ConsistencyToken
 from .deps import ServicesDep

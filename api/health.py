@@ -7,6 +7,8 @@ from fastapi.concurrency import run_in_threadpool
 from kafka import KafkaAdminClient
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from casestream.producers.topics import end_offsets
+
 from .deps import Services, ServicesDep
 from .schemas import Health
 
@@ -16,6 +18,14 @@ router = APIRouter(tags=["operations"])
 @router.get("/healthz", response_model=Health)
 def healthz() -> Health:
     return Health(status="ok")
+
+
+def _projector_lag(services: Services) -> str:
+    ends = end_offsets(services.settings.require_kafka(), services.topics.case_topics)
+    stored = services.queries.stored_offsets()
+    lag = sum(max(0, end - stored.get(key, 0)) for key, end in ends.items())
+    services.metrics.projector_lag.set(lag)
+    return f"{lag} events behind"
 
 
 def _check_kafka(services: Services) -> str:
@@ -47,7 +57,9 @@ async def readyz(services: ServicesDep, response: Response) -> Health:
         checks["kafka"] = await run_in_threadpool(_check_kafka, services)
     except Exception as exc:
         checks["kafka"] = f"unreachable: {exc.__class__.__name__}: {exc}"
-    ready = all(value == "ok" for value in checks.values())
+    if checks["kafka"] == "ok" and checks["database"] == "ok":
+        checks["projector_lag"] = await run_in_threadpool(_projector_lag, services)
+    ready = checks["kafka"] == "ok" and checks["database"] == "ok"
     response.status_code = 200 if ready else 503
     return Health(status="ready" if ready else "not ready", checks=checks)
 

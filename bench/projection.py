@@ -44,12 +44,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from casestream.producers.kafka_producer import EventProducer
-from casestream.producers.simulation import simulate
-from casestream.producers.topics import Topics, create_topics
-from casestream.read_models.database import create_engine, migrate
-from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
-from casestream.stream_processors.projector import RawMessage, decode
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -62,6 +56,12 @@ from rich.progress import (
 from rich.table import Table
 
 from casestream.local import start_kafka, start_postgres, stop_kafka, stop_postgres
+from casestream.producers.kafka_producer import EventProducer
+from casestream.producers.simulation import simulate
+from casestream.producers.topics import Topics, create_topics
+from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
+from casestream.stream_processors.projector import RawMessage, decode
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEZONE = "Asia/Shanghai"
@@ -563,7 +563,7 @@ def run_naive(bootstrap: str, topics: Topics, database: Database, limit: int) ->
         database.label,
         done,
         elapsed,
-        note="kafka-python + decode + apply_batch([event])",
+        note=r"kafka-python + decode + apply_batch(\[event])",
     )
 
 

@@ -103,7 +103,7 @@ def _send_file(path: Path, reader: str) -> None:
                 batch = []
         sent += len(producer.send_many(batch, on_sent=lambda n: progress.advance(task, n)))
     for problem in problems:
-        err.print(f"[red]{path}:{problem}[/red]")
+        print(f"{path}:{problem}", file=sys.stderr)
     invalid_lines = len({problem.line for problem in problems})
     out.print(f"sent {sent} events; {invalid_lines} invalid records not sent")
     if problems:

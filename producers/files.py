@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
+
 from casestream.domain.envelope import Event, field_errors
 
 from .intake import validate_record

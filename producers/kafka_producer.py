@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from casestream.domain.envelope import Event
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+
+from casestream.domain.envelope import Event
 
 from .topics import Topics
 

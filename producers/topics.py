@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from casestream.domain.catalog import CaseKind
+from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
+
+from casestream.domain.catalog import CaseKind
 
 _CASE_TOPICS: dict[CaseKind, str] = {
     CaseKind.complaint: "complaints.events",
@@ -67,3 +69,22 @@ def create_topics(
         return [topic.name for topic in wanted]
     finally:
         admin.close()
+
+
+def end_offsets(
+    bootstrap: str, topic_names: tuple[str, ...], timeout_ms: int = 5000
+) -> dict[tuple[str, int], int]:
+    """The offset the next message of each partition of `topic_names` will get."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, client_id="casestream-offsets", request_timeout_ms=timeout_ms
+    )
+    try:
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in topic_names
+            for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        found: dict[TopicPartition, int] = consumer.end_offsets(partitions) if partitions else {}
+        return {(tp.topic, tp.partition): offset for tp, offset in found.items()}
+    finally:
+        consumer.close()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+
 from casestream.domain.cases import CaseKindMismatch, evolve, restore_state
 from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event

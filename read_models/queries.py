@@ -149,6 +149,16 @@ class CaseQueries:
             ).scalar()
         return next_offset is not None and int(next_offset) > offset
 
+    def stored_offsets(self) -> dict[tuple[str, int], int]:
+        """The next offset the projector will read, per (topic, partition)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    checkpoints.c.topic, checkpoints.c.partition, checkpoints.c.next_offset
+                ).where(checkpoints.c.projection == self._projection)
+            )
+            return {(row.topic, row.partition): int(row.next_offset) for row in rows}
+
     def ping(self) -> None:
         with self._engine.connect() as conn:
             conn.execute(sa.select(1))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pydantic
 import sqlalchemy.exc
+
 from casestream.domain.envelope import UndecodableEvent, field_errors, parse_event
 from casestream.read_models.projection import BatchOutcome, ConsumedEvent, ProjectionWriter
 

@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from kafka import KafkaConsumer, TopicPartition
+
 from casestream.producers.topics import Topics
 from casestream.read_models.projection import BatchOutcome, ProjectionWriter
-from kafka import KafkaConsumer, TopicPartition
 
 from .metrics import ProjectorMetrics
 from .projector import DeadLetter, Projector, RawMessage

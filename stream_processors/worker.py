@@ -7,11 +7,11 @@ import logging
 from typing import Any
 
 import faust
+from prometheus_client import CollectorRegistry, start_http_server
+
 from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine, migrate, projection_id
 from casestream.read_models.projection import ProjectionWriter
-from prometheus_client import CollectorRegistry, start_http_server
-
 from casestream.settings import Settings
 
 from .metrics import ProjectorMetrics

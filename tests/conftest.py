@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from casestream.producers.topics import Topics, create_topics
 
 from casestream.local import start_kafka, start_postgres, stop_kafka, stop_postgres
+from casestream.producers.topics import Topics, create_topics
 
 ROOT = Path(__file__).resolve().parents[1]
 

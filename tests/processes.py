@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
 from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine
 from casestream.read_models.schema import READ_MODEL_TABLES

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from casestream.producers.topics import Topics
 
+from casestream.producers.topics import Topics
 from tests.conftest import Database
 from tests.processes import Process, free_port, service_env, wait_for
 
@@ -50,7 +50,8 @@ def _post(client: httpx.Client, body: dict[str, object]) -> httpx.Response:
 def test_a_posted_complaint_is_visible_with_its_token_and_a_lawsuit_joins_its_dispute(
     api: httpx.Client,
 ) -> None:
-    assert api.get("/readyz").json()["status"] == "ready"
+    ready = api.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["checks"]["projector_lag"].endswith("events behind")
     posted = _post(
         api,
         {

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.simulation import simulate
 from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine
-
 from tests.conftest import Database
 from tests.events import T0
 from tests.processes import Process, service_env, table_rows, wait_for

@@ -7,13 +7,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from casestream.domain.envelope import Event
 from casestream.producers.simulation import simulate
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from tests.conftest import Database
 from tests.events import T0
 from tests.processes import table_rows

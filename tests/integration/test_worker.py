@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from kafka import KafkaConsumer
+
 from casestream.domain.envelope import parse_event
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
-from kafka import KafkaConsumer
-
 from tests.conftest import Database
 from tests.events import raw
 from tests.processes import Process, case_status, service_env, wait_for

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pydantic
 import pytest
+
 from casestream.domain.catalog import PAYLOAD_TYPES
 from casestream.domain.envelope import (
     UndecodableEvent,
@@ -15,7 +16,6 @@ from casestream.domain.envelope import (
 )
 from casestream.producers.files import read_csv, read_jsonl
 from casestream.producers.intake import validate_record
-
 from tests.events import raw
 
 

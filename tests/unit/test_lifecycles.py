@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
+
 from casestream.domain.cases import CaseKindMismatch, evolve, fold
 from casestream.domain.catalog import JudgmentOutcome, ReconsiderationDecision
 from casestream.domain.outcomes import is_correction, is_loss
-
 from tests.events import complaint_lifecycle, event
 
 

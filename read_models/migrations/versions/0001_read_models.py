@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 from casestream.read_models.schema import UTCDateTime
 
 revision = "0001"
