@@ -55,6 +55,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from casestream.domain.envelope import Event
 from casestream.local import start_kafka, start_postgres, stop_kafka, stop_postgres
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.simulation import simulate
@@ -195,7 +196,8 @@ def print_results(results: Results, args: argparse.Namespace) -> None:
             f"≥ {RAW_TARGET:.0%}",
             f"{verdict(total, RAW_TARGET)} / {verdict(steady, RAW_TARGET)}",
         )
-    console.print(ratios)
+    if ratios.row_count:
+        console.print(ratios)
     console.print(
         f"projector: {args.events:,} events, batch size "
         f"{args.batch_size or 'default (CASESTREAM_PROJECTOR_BATCH_SIZE unset)'}; "
@@ -307,7 +309,7 @@ class Databases:
 # --- events --------------------------------------------------------------------------------
 
 
-def make_events(count: int, seed: int) -> list[Any]:
+def make_events(count: int, seed: int) -> list[Event[Any]]:
     """The first `count` events (in time order) of enough simulated cases."""
     now = datetime.now(ZoneInfo(TIMEZONE))
     cases = max(1, count // 4)
@@ -318,7 +320,7 @@ def make_events(count: int, seed: int) -> list[Any]:
         cases = int(cases * max(1.2, count / max(1, len(events)) * 1.1)) + 1
 
 
-def produce(bootstrap: str, topics: Topics, events: list[Any]) -> Result:
+def produce(bootstrap: str, topics: Topics, events: list[Event[Any]]) -> Result:
     with progress_bar() as progress:
         task = progress.add_task("producing events", total=len(events))
         started = time.perf_counter()
@@ -664,7 +666,13 @@ def main(argv: list[str] | None = None) -> int:
                     delete_topics(bootstrap, topics)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted; cleaned up[/yellow]")
+        if results.rows:
+            print_results(results, args)
         return 130
+    except Exception:
+        if results.rows:
+            print_results(results, args)  # what was measured before the failure
+        raise
     finally:
         if args.keep:
             console.print(f"kept {work_dir}")

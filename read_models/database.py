@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pydantic_core
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -33,7 +34,7 @@ def create_engine(url: str, schema: str | None = None) -> sa.Engine:
             )
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=_to_json)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
@@ -46,10 +47,21 @@ def create_engine(url: str, schema: str | None = None) -> sa.Engine:
             with sa.create_engine(url).begin() as conn:
                 conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             connect_args["options"] = f"-csearch_path={schema}"
-        return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_size=10)
+        return sa.create_engine(
+            url,
+            connect_args=connect_args,
+            pool_pre_ping=True,
+            pool_size=10,
+            json_serializer=_to_json,
+        )
     raise DatabaseConfigError(
         f"unsupported database {backend!r}; use sqlite:///path or postgresql+psycopg://user@host/db"
     )
+
+
+def _to_json(value: Any) -> str:
+    """JSON columns hold plain JSON data; pydantic-core's encoder is ~2.5x faster than json.dumps."""
+    return pydantic_core.to_json(value).decode()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

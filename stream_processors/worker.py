@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import Any
 
@@ -42,6 +43,9 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         web_enabled=False,
         producer_acks=-1,
         broker_commit_interval=1.0,
+        # a worker killed without leaving the group gets its partitions back in ~10 s, not 60 s
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         stream_buffer_maxsize=max(4096, settings.projector_batch_size * 2),
     )
     case_topic = app.topic(*topics.case_topics, key_type=bytes, value_type=bytes)
@@ -98,5 +102,9 @@ def run_worker(settings: Settings, metrics_port: int | None = None) -> None:
     if metrics_port:
         start_http_server(metrics_port, addr="127.0.0.1", registry=registry)
     app = build_app(settings, registry)
+    # the projector allocates many short-lived objects per event: keep start-up objects out of
+    # the collector's way and collect young objects less often (full collections were ~15 % of time)
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 100)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True)
     worker.execute_from_commandline()
