@@ -34,6 +34,11 @@ class ApiMetrics:
                 "Events refused by POST /events (422)",
                 registry=registry,
             ),
+            Gauge(
+                "casestream_projector_lag_events",
+                "Messages in the case topics not yet projected (measured at the last /readyz)",
+                registry=registry,
+            ),
         )
 
 

@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from casestream.deadline_cli import deadline_app
 from casestream.settings import Settings
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
 schema_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(schema_app, name="schema")
+app.add_typer(deadline_app, name="deadline")
 
 err = Console(stderr=True)
 out = Console()

@@ -19,7 +19,7 @@ from casestream.domain.envelope import Event
 from casestream.domain.lifecycle import CaseState
 
 from .schema import anomalies, case_events, cases, checkpoints, disputes
-from .sql import chunks, insert_missing, upsert
+from .sql import chunks, insert_missing, insert_rows, upsert
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,7 @@ class ProjectionWriter:
                     outcome.by_kind.get(event.case_kind.value, 0) + 1
                 )
             outcome.anomalies = len(anomaly_rows)
-            if event_rows:
-                conn.execute(case_events.insert(), event_rows)
+            insert_rows(conn, case_events, event_rows)
             upsert(conn, cases, [_case_row(state) for state in touched.values()])
             insert_missing(conn, anomalies, anomaly_rows)
             insert_missing(conn, disputes, dispute_rows)

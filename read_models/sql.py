@@ -26,6 +26,38 @@ def _insert(conn: sa.Connection, table: sa.Table) -> Any:
     raise NotImplementedError(f"read models support SQLite and PostgreSQL, not {conn.dialect.name}")
 
 
+def _execute_rows(conn: sa.Connection, statement: Any, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(statement, list(rows))
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows that must be new (a duplicate key is an error).
+
+    On PostgreSQL through COPY, in the connection's transaction: one stream instead of a
+    round trip per row (the driver's executemany), with the columns' own type conversions.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), list(rows))
+        return
+    names = list(rows[0])
+    processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+    columns = ", ".join(f'"{name}"' for name in names)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    value if process is None or value is None else process(value)
+                    for process, value in zip(
+                        processors, (row[name] for name in names), strict=True
+                    )
+                ]
+            )
+
+
 def upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows, replacing the non-key columns of rows whose primary key exists."""
     if not rows:
@@ -33,10 +65,9 @@ def upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]])
     keys = [column.name for column in table.primary_key.columns]
     statement = _insert(conn, table)
     updates = {name: statement.excluded[name] for name in rows[0] if name not in keys}
-    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), list(rows))
+    _execute_rows(conn, statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)
 
 
 def insert_missing(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows whose primary key does not exist yet; leave the others alone."""
-    if rows:
-        conn.execute(_insert(conn, table).on_conflict_do_nothing(), list(rows))
+    _execute_rows(conn, _insert(conn, table).on_conflict_do_nothing(), rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import faust
@@ -15,6 +16,7 @@ from casestream.read_models.database import create_engine, migrate, projection_i
 from casestream.read_models.projection import ProjectionWriter
 from casestream.settings import Settings
 
+from .batching import PipelinedBatches
 from .metrics import ProjectorMetrics
 from .projector import DeadLetter, Projector, RawMessage
 
@@ -76,22 +78,34 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
                 await app.consumer.seek(tp, offset)
         log.info("resumed %d partitions from read-model checkpoints", len(assigned))
 
+    def raw_message(event: faust.types.EventT) -> RawMessage:
+        message = event.message
+        return RawMessage(
+            message.topic, message.partition, message.offset, message.key, message.value
+        )
+
+    async def write(batch: Sequence[faust.types.EventT]) -> None:
+        await projector.handle([raw_message(event) for event in batch])
+
     @app.agent(case_topic)
     async def project(stream: faust.StreamT[bytes]) -> None:
-        async for batch in stream.take_events(
-            settings.projector_batch_size, within=settings.projector_batch_seconds
-        ):
-            messages = [
-                RawMessage(
-                    event.message.topic,
-                    event.message.partition,
-                    event.message.offset,
-                    event.message.key,
-                    event.message.value,
-                )
-                for event in batch
-            ]
-            await projector.handle(messages)
+        stream.enable_acks = False  # acked by the pipeline once the batch has committed
+        batches = PipelinedBatches(
+            write, stream.ack, settings.projector_batch_size, settings.projector_batch_seconds
+        )
+        helpers = [
+            asyncio.ensure_future(batches.run_writer()),
+            asyncio.ensure_future(batches.run_timer()),
+        ]
+        try:
+            async for event in stream.events():
+                for helper in helpers:
+                    if helper.done():
+                        helper.result()  # a failed writer stops the agent with its error
+                await batches.add(event)
+        finally:
+            for helper in helpers:
+                helper.cancel()
 
     return app
 
