@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     projector_batch_seconds: float = Field(default=0.2, gt=0)
     consistency_wait_seconds: float = Field(default=5.0, ge=0)
     worker_web_port: int = 6066
+    rules_file: Path | None = Field(default=None, description="deployment deadline rules (TOML)")
+    calendar_file: Path | None = Field(
+        default=None, description="deployment working-day calendar (TOML)"
+    )
+    webhooks_file: Path | None = Field(
+        default=None, description="outgoing alert webhooks per department (TOML)"
+    )
+    scanner_interval_seconds: float = Field(
+        default=1.0, gt=0, description="escalation scanner period"
+    )
+    scanner_batch_size: int = Field(default=1000, ge=1)
 
     @field_validator("timezone")
     @classmethod

@@ -513,9 +513,13 @@ class _AlertPayload(Payload):
     derived = True
 
     alert_id: ShortText
+    clock_id: ShortText
     rule: ShortText
     due_at: datetime
+    scheduled_at: datetime  # when the rule's schedule said this alert was due
     department: ShortText | None = None
+    enterprise: bool = False
+    notify: ShortText | None = None  # escalation: handler / department_head / bureau_leadership
 
 
 class DeadlineApproaching(_AlertPayload):

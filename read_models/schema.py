@@ -113,5 +113,47 @@ projection_meta = sa.Table(
     sa.Column("value", sa.String(200), nullable=False),
 )
 
-READ_MODEL_TABLES = (cases, case_events, disputes, anomalies, checkpoints)
+clocks = sa.Table(
+    "clocks",
+    metadata,
+    sa.Column("clock_id", sa.String(250), primary_key=True),
+    sa.Column("case_id", sa.String(100), nullable=False, index=True),
+    sa.Column("case_kind", sa.String(32), nullable=False),
+    sa.Column("rule_id", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # running paused met breached cancelled
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("due_date", sa.Date, nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("provisional", sa.Boolean, nullable=False),
+    sa.Column("stopped_at", UTCDateTime),
+    sa.Column("department", sa.String(200)),
+    sa.Column("enterprise", sa.Boolean, nullable=False),
+    sa.Column("next_alert_at", UTCDateTime),  # the scanner's index: work grows with what is due
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Index("ix_clocks_next_alert_at", "next_alert_at"),
+    sa.Index("ix_clocks_status_due", "status", "due_at"),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("alert_id", sa.String(36), primary_key=True),
+    sa.Column("clock_id", sa.String(250), nullable=False, index=True),
+    sa.Column("case_id", sa.String(100), nullable=False),
+    sa.Column("case_kind", sa.String(32), nullable=False),
+    sa.Column("rule_id", sa.String(100), nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("notify", sa.String(64)),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("scheduled_at", UTCDateTime, nullable=False),
+    sa.Column("raised_at", UTCDateTime, nullable=False),
+    sa.Column("department", sa.String(200)),
+    sa.Column("enterprise", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # open / cleared
+    sa.Column("cleared_at", UTCDateTime),
+    sa.Index("ix_alerts_status_raised", "status", "raised_at"),
+)
+
+READ_MODEL_TABLES = (cases, case_events, disputes, anomalies, checkpoints, clocks, alerts)
 """The tables a replay must reproduce row for row."""

@@ -1,0 +1,278 @@
+"""Deadline clocks (时限) of a case: started, paused, extended and stopped by its events, and the
+alerts they owe at a given instant.
+
+A clock belongs to one rule and one case; `clock_id` is `case/rule/n` (the n-th clock of
+that rule in the case). Everything here is a pure function of the case's events, the alerts
+already emitted (as a set of alert ids, so the order in which the case's events and its
+alerts are seen does not matter), the rule book, the working-day calendar and the time zone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from . import catalog as ev
+from .calendar import WorkingCalendar
+from .deadlines import AlertKind, Deadline, ScheduledAlert, alert_schedule, compute_deadline
+from .envelope import Event
+from .lifecycle import CaseState
+from .rules import Rule, RuleBook, case_facts
+
+ALERT_ID_NAMESPACE = uuid.UUID("0b7c3f4e-4a59-4d1e-9a8e-7e3d2f9c1a55")
+
+# Events after which no clock of the case can still run (不予受理, 撤回).
+CANCELLING_EVENTS = frozenset({"ComplaintRejected", "ReconsiderationWithdrawn"})
+
+
+class ClockStatus(StrEnum):
+    running = "running"
+    paused = "paused"  # 中止
+    met = "met"  # stopped in time
+    breached = "breached"  # past due: still open, or stopped late
+    cancelled = "cancelled"
+
+
+class Clock(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    clock_id: str
+    case_id: str
+    case_kind: ev.CaseKind
+    rule_id: str
+    start_event_id: str
+    started_at: datetime
+    pauses: tuple[tuple[date, date | None], ...] = ()  # open pause: end None
+    extension: int = 0
+    fixed_due_date: date | None = None
+    due_date: date
+    due_at: datetime
+    provisional: bool
+    stopped_at: datetime | None = None
+    cancelled: bool = False
+    department: str | None = None
+    enterprise: bool = False
+    emitted: tuple[str, ...] = ()  # alert ids already on alerts.events (sorted)
+
+    @property
+    def open(self) -> bool:
+        return self.stopped_at is None and not self.cancelled
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1][1] is None
+
+
+@dataclass(frozen=True)
+class DueAlert:
+    """An alert a clock owes: the event type to emit and its deterministic id."""
+
+    alert_id: str
+    event_type: str  # DeadlineApproaching / DeadlineBreached / Escalated / AlertCleared
+    scheduled_at: datetime
+    level: int
+    notify: str | None
+    offset: int
+
+
+_EVENT_OF_KIND = {
+    AlertKind.warning: "DeadlineApproaching",
+    AlertKind.breach: "DeadlineBreached",
+    AlertKind.escalation: "Escalated",
+}
+
+
+def alert_id(clock: Clock, kind: str, level: int, offset: int) -> str:
+    """Deterministic: the same clock, rule, level and due instant always give the same id."""
+    key = f"{clock.clock_id}|{clock.rule_id}|{kind}|{level}|{offset}|{clock.due_at.isoformat()}"
+    return str(uuid.uuid5(ALERT_ID_NAMESPACE, key))
+
+
+def _deadline(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> Deadline:
+    closed = [(start, end) for start, end in clock.pauses if end is not None]
+    extension = min(clock.extension, rule.max_extension) if rule.max_extension else clock.extension
+    if not rule.extended_by:
+        extension = 0
+    return compute_deadline(
+        rule,
+        clock.started_at,
+        calendar,
+        pauses=closed,
+        extension=extension,
+        tz=tz,
+        fixed_due_date=clock.fixed_due_date,
+    )
+
+
+def _recomputed(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> Clock:
+    deadline = _deadline(clock, rule, calendar, tz)
+    return clock.model_copy(
+        update={
+            "due_date": deadline.due_date,
+            "due_at": deadline.due_at,
+            "provisional": deadline.provisional,
+        }
+    )
+
+
+def schedule(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> list[DueAlert]:
+    """Every alert of the clock's current deadline, in time order."""
+    deadline = _deadline(clock, rule, calendar, tz)
+    entries: Iterable[ScheduledAlert] = alert_schedule(rule, deadline, calendar)
+    return [
+        DueAlert(
+            alert_id(clock, entry.kind.value, entry.level, entry.offset),
+            _EVENT_OF_KIND[entry.kind],
+            entry.at,
+            entry.level,
+            entry.notify,
+            entry.offset,
+        )
+        for entry in entries
+    ]
+
+
+def clearing_alert(clock: Clock) -> DueAlert:
+    at = clock.stopped_at or clock.started_at
+    return DueAlert(alert_id(clock, "cleared", 0, 0), "AlertCleared", at, 0, None, 0)
+
+
+def _owes_clearing(clock: Clock) -> bool:
+    """A stopped or cancelled clock that raised alerts owes one AlertCleared."""
+    cleared = clearing_alert(clock).alert_id
+    return cleared not in clock.emitted and any(alert != cleared for alert in clock.emitted)
+
+
+def status(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> ClockStatus:
+    """The clock's status from its events and the alerts emitted so far (no clock read)."""
+    if clock.cancelled:
+        return ClockStatus.cancelled
+    breach_ids = {
+        a.alert_id
+        for a in schedule(clock, rule, calendar, tz)
+        if a.event_type == "DeadlineBreached"
+    }
+    if clock.stopped_at is not None:
+        return ClockStatus.breached if clock.stopped_at > clock.due_at else ClockStatus.met
+    if breach_ids & set(clock.emitted):
+        return ClockStatus.breached
+    return ClockStatus.paused if clock.paused else ClockStatus.running
+
+
+def due_alerts(
+    clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str, now: datetime
+) -> list[DueAlert]:
+    """The alerts the clock owes at `now` and has not emitted, in due order."""
+    emitted = set(clock.emitted)
+    if not clock.open:
+        return [clearing_alert(clock)] if _owes_clearing(clock) else []
+    if clock.paused:
+        return []
+    return [
+        alert
+        for alert in schedule(clock, rule, calendar, tz)
+        if alert.scheduled_at <= now and alert.alert_id not in emitted
+    ]
+
+
+def next_alert_at(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> datetime | None:
+    """When the scanner must next look at this clock (None: never again unless an event comes)."""
+    emitted = set(clock.emitted)
+    if not clock.open:
+        return clearing_alert(clock).scheduled_at if _owes_clearing(clock) else None
+    if clock.paused:
+        return None
+    pending = [
+        alert.scheduled_at
+        for alert in schedule(clock, rule, calendar, tz)
+        if alert.alert_id not in emitted
+    ]
+    return min(pending) if pending else None
+
+
+def _extension_for(rule: Rule, clock: Clock, payload: ev.Payload) -> int | None:
+    match payload:
+        case ev.DeadlineExtended() if payload.rule in (None, rule.id):
+            return max(0, payload.new_length - rule.length)
+        case ev.ReconsiderationExtended():
+            return clock.extension + payload.extension_days
+    return None
+
+
+def advance(
+    clocks: tuple[Clock, ...],
+    event: Event[Any],
+    state: CaseState,
+    rulebook: RuleBook,
+    calendar: WorkingCalendar,
+    tz: str,
+) -> tuple[Clock, ...]:
+    """The case's clocks after `event` (`state` is the case after the event)."""
+    payload = event.payload
+    facts = case_facts(payload, state)
+    local_day = event.occurred_at.astimezone(ZoneInfo(tz)).date()
+    updated: list[Clock] = []
+    for clock in clocks:
+        rule = rulebook.rules.get(clock.rule_id)
+        if rule is None or not clock.open:
+            updated.append(clock)
+            continue
+        if event.event_type in CANCELLING_EVENTS:
+            clock = clock.model_copy(update={"cancelled": True})
+        elif rule.stops(event.event_type, facts):
+            clock = clock.model_copy(update={"stopped_at": event.occurred_at})
+        elif event.event_type in rule.pauses_on and not clock.paused:
+            clock = clock.model_copy(update={"pauses": (*clock.pauses, (local_day, None))})
+        elif event.event_type in rule.resumes_on and clock.paused:
+            start, _ = clock.pauses[-1]
+            closed = (*clock.pauses[:-1], (start, max(start, local_day)))
+            clock = _recomputed(clock.model_copy(update={"pauses": closed}), rule, calendar, tz)
+        elif event.event_type in rule.extended_by:
+            extension = _extension_for(rule, clock, payload)
+            if extension is not None:
+                clock = _recomputed(
+                    clock.model_copy(update={"extension": extension}), rule, calendar, tz
+                )
+        updated.append(
+            clock.model_copy(
+                update={"department": state.department, "enterprise": state.enterprise}
+            )
+        )
+    running_rules = {clock.rule_id for clock in updated if clock.open}
+    for rule in rulebook.starting_on(event.event_type, facts):
+        if rule.id in running_rules:
+            continue
+        number = sum(1 for clock in updated if clock.rule_id == rule.id)
+        deadline = compute_deadline(
+            rule, event.occurred_at, calendar, tz=tz, fixed_due_date=rule.fixed_due_date(payload)
+        )
+        updated.append(
+            Clock(
+                clock_id=f"{event.case_id}/{rule.id}/{number}",
+                case_id=event.case_id,
+                case_kind=event.case_kind,
+                rule_id=rule.id,
+                start_event_id=str(event.event_id),
+                started_at=event.occurred_at,
+                fixed_due_date=deadline.due_date if deadline.fixed else None,
+                due_date=deadline.due_date,
+                due_at=deadline.due_at,
+                provisional=deadline.provisional,
+                department=state.department,
+                enterprise=state.enterprise,
+            )
+        )
+    return tuple(updated)
+
+
+def with_emitted(clock: Clock, alert_ids: Iterable[str]) -> Clock:
+    """The clock knowing these alerts are on alerts.events (a set union: order does not matter)."""
+    merged = tuple(sorted(set(clock.emitted) | set(alert_ids)))
+    return clock if merged == clock.emitted else clock.model_copy(update={"emitted": merged})
