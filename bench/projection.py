@@ -57,11 +57,13 @@ from rich.table import Table
 
 from casestream.domain.envelope import Event
 from casestream.local import start_kafka, start_postgres, stop_kafka, stop_postgres
+from casestream.policy import clock_policy
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.simulation import simulate
 from casestream.producers.topics import Topics, create_topics
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
+from casestream.settings import Settings
 from casestream.stream_processors.projector import RawMessage, decode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -514,7 +516,7 @@ def run_naive(bootstrap: str, topics: Topics, database: Database, limit: int) ->
 
     engine = create_engine(database.url, database.schema)
     migrate(engine)
-    writer = ProjectionWriter(engine)
+    writer = ProjectionWriter(engine, clock_policy(Settings()))
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,

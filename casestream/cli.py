@@ -192,6 +192,7 @@ def replay_command(
     ] = None,
 ) -> None:
     """Rebuild the read models from offset 0 into a fresh database or schema, with a progress bar."""
+    from casestream.policy import clock_policy
     from casestream.producers.topics import Topics
     from casestream.read_models.database import create_engine, migrate
     from casestream.read_models.projection import ProjectionWriter
@@ -212,7 +213,7 @@ def replay_command(
         outcome = replay(
             settings.require_kafka(),
             Topics(settings.topic_prefix),
-            ProjectionWriter(engine),
+            ProjectionWriter(engine, clock_policy(settings)),
             ProjectorMetrics(CollectorRegistry()),
             settings.timezone,
             on_total=lambda total: progress.update(task, total=total),

@@ -276,3 +276,31 @@ def with_emitted(clock: Clock, alert_ids: Iterable[str]) -> Clock:
     """The clock knowing these alerts are on alerts.events (a set union: order does not matter)."""
     merged = tuple(sorted(set(clock.emitted) | set(alert_ids)))
     return clock if merged == clock.emitted else clock.model_copy(update={"emitted": merged})
+
+
+@dataclass(frozen=True)
+class ClockPolicy:
+    """The rule book, calendar and time zone clocks are computed with."""
+
+    rulebook: RuleBook
+    calendar: WorkingCalendar
+    timezone: str = "Asia/Shanghai"
+
+    def advance(
+        self, clocks: tuple[Clock, ...], event: Event[Any], state: CaseState
+    ) -> tuple[Clock, ...]:
+        return advance(clocks, event, state, self.rulebook, self.calendar, self.timezone)
+
+    def status(self, clock: Clock) -> ClockStatus:
+        rule = self.rulebook.rules.get(clock.rule_id)
+        if rule is None:  # a rule the deployment no longer has: the clock is frozen as it was
+            return ClockStatus.cancelled
+        return status(clock, rule, self.calendar, self.timezone)
+
+    def next_alert_at(self, clock: Clock) -> datetime | None:
+        rule = self.rulebook.rules.get(clock.rule_id)
+        return None if rule is None else next_alert_at(clock, rule, self.calendar, self.timezone)
+
+    def due_alerts(self, clock: Clock, now: datetime) -> list[DueAlert]:
+        rule = self.rulebook.rules.get(clock.rule_id)
+        return [] if rule is None else due_alerts(clock, rule, self.calendar, self.timezone, now)

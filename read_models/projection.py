@@ -15,9 +15,11 @@ import sqlalchemy as sa
 
 from casestream.domain.cases import CaseKindMismatch, evolve, restore_state
 from casestream.domain.catalog import CaseKind
+from casestream.domain.clocks import ClockPolicy
 from casestream.domain.envelope import Event
 from casestream.domain.lifecycle import CaseState
 
+from .clock_writer import ClockWriter
 from .schema import anomalies, case_events, cases, checkpoints, disputes
 from .sql import chunks, insert_missing, insert_rows, upsert
 
@@ -38,15 +40,19 @@ class BatchOutcome:
     duplicates: int = 0
     skipped_offsets: int = 0
     anomalies: int = 0
+    alerts: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
 class ProjectionWriter:
     """Writes batches of events into the read models of one projection."""
 
-    def __init__(self, engine: sa.Engine, projection: str = "cases") -> None:
+    def __init__(
+        self, engine: sa.Engine, clock_policy: ClockPolicy, projection: str = "cases"
+    ) -> None:
         self._engine = engine
         self._projection = projection
+        self._clocks = ClockWriter(clock_policy)
 
     def stored_offsets(self) -> dict[tuple[str, int], int]:
         """The next offset to read per (topic, partition), as committed with the read models."""
@@ -68,11 +74,19 @@ class ProjectionWriter:
                 item for item in batch if item.offset >= stored.get((item.topic, item.partition), 0)
             ]
             outcome.skipped_offsets = len(batch) - len(fresh)
-            events = [item for item in fresh if item.event is not None]
+            events = [
+                item for item in fresh if item.event is not None and not _is_alert(item.event)
+            ]
+            alert_events = [
+                item.event for item in fresh if item.event is not None and _is_alert(item.event)
+            ]
             known = self._known_event_ids(
                 conn, [str(item.event.event_id) for item in events if item.event]
             )
             states = self._load_states(conn, {item.event.case_id for item in events if item.event})
+            case_clocks = self._clocks.load_for_cases(
+                conn, set(states) | {i.event.case_id for i in events if i.event}
+            )
             event_rows: list[dict[str, Any]] = []
             anomaly_rows: list[dict[str, Any]] = []
             dispute_rows: list[dict[str, Any]] = []
@@ -96,6 +110,9 @@ class ProjectionWriter:
                     )
                     continue
                 states[event.case_id] = touched[event.case_id] = after
+                case_clocks[event.case_id] = self._clocks.advance(
+                    case_clocks.get(event.case_id, ()), event, after
+                )
                 event_rows.append(_event_row(item, event, after.version))
                 for seq, anomaly in enumerate(
                     a for a in after.anomalies if a.event_id == event.event_id
@@ -123,6 +140,9 @@ class ProjectionWriter:
             upsert(conn, cases, [_case_row(state) for state in touched.values()])
             insert_missing(conn, anomalies, anomaly_rows)
             insert_missing(conn, disputes, dispute_rows)
+            outcome.alerts = self._clocks.write(
+                conn, {case_id: case_clocks.get(case_id, ()) for case_id in touched}, alert_events
+            )
             upsert(conn, checkpoints, self._advanced(batch, stored))
         return outcome
 
@@ -178,6 +198,10 @@ class ProjectionWriter:
             for row in rows:
                 states[row.case_id] = restore_state(CaseKind(row.case_kind), row.state)
         return states
+
+
+def _is_alert(event: Event[Any]) -> bool:
+    return type(event.payload).derived
 
 
 def _event_row(item: ConsumedEvent, event: Event[Any], version: int) -> dict[str, Any]:

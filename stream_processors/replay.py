@@ -41,7 +41,7 @@ def replay(
     try:
         partitions = [
             TopicPartition(topic, partition)
-            for topic in topics.case_topics
+            for topic in (*topics.case_topics, topics.alerts)
             for partition in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         consumer.assign(partitions)

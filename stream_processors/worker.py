@@ -6,19 +6,23 @@ import asyncio
 import gc
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
 from prometheus_client import CollectorRegistry, start_http_server
 
+from casestream.domain.envelope import Event
+from casestream.policy import clock_policy
 from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine, migrate, projection_id
 from casestream.read_models.projection import ProjectionWriter
 from casestream.settings import Settings
 
 from .batching import PipelinedBatches
-from .metrics import ProjectorMetrics
+from .metrics import ProjectorMetrics, ScannerMetrics
 from .projector import DeadLetter, Projector, RawMessage
+from .scanner import EscalationScanner
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +33,11 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     topics = Topics(settings.topic_prefix)
     engine = create_engine(settings.database_url, settings.database_schema)
     migrate(engine)
-    writer = ProjectionWriter(engine)
-    metrics = ProjectorMetrics(registry or CollectorRegistry())
+    policy = clock_policy(settings)
+    writer = ProjectionWriter(engine, policy)
+    registry = registry or CollectorRegistry()
+    metrics = ProjectorMetrics(registry)
+    scanner_metrics = ScannerMetrics(registry)
 
     app = faust.App(
         # a fresh read-model database gets a consumer group of its own, so it starts at offset 0
@@ -50,7 +57,9 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         broker_heartbeat_interval=3.0,
         stream_buffer_maxsize=max(4096, settings.projector_batch_size * 2),
     )
-    case_topic = app.topic(*topics.case_topics, key_type=bytes, value_type=bytes)
+    # the projector also reads the alerts it raised, to move each clock's next alert on
+    case_topic = app.topic(*topics.case_topics, topics.alerts, key_type=bytes, value_type=bytes)
+    alerts_topic = app.topic(topics.alerts, key_type=bytes, value_type=bytes)
     deadletter_topic = app.topic(topics.deadletter, key_type=bytes, value_type=bytes)
 
     async def send_dead_letter(letter: DeadLetter) -> None:
@@ -106,6 +115,25 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         finally:
             for helper in helpers:
                 helper.cancel()
+
+    async def emit_alert(event: Event[Any]) -> None:
+        delivery = await alerts_topic.send(key=event.case_id.encode(), value=event.to_json_bytes())
+        await delivery
+        scanner_metrics.alerts.labels(event.event_type, event.payload.rule).inc()
+
+    scanner = EscalationScanner(
+        engine,
+        policy,
+        emit_alert,
+        now=lambda: datetime.now(UTC),
+        batch_size=settings.scanner_batch_size,
+    )
+
+    @app.timer(interval=settings.scanner_interval_seconds)
+    async def scan_deadlines() -> None:
+        result = await scanner.scan_once()
+        scanner_metrics.pass_seconds.observe(result.seconds)
+        scanner_metrics.due_clocks.set(result.clocks)
 
     return app
 

@@ -10,7 +10,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from casestream.domain.calendar import load_calendar
+from casestream.domain.clocks import ClockPolicy
 from casestream.domain.envelope import Event
+from casestream.domain.rules import load_rulebook
 from casestream.producers.simulation import simulate
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
@@ -18,6 +21,7 @@ from tests.conftest import Database
 from tests.events import T0
 from tests.processes import table_rows
 
+POLICY = ClockPolicy(load_rulebook(), load_calendar())
 EVENTS = simulate(random.Random(7), 25, T0, prefix="P")
 
 
@@ -30,7 +34,7 @@ def _consumed(events: list[Event[Any]]) -> list[ConsumedEvent]:
 def _writer(db: Database) -> ProjectionWriter:
     engine = create_engine(db.url, db.schema)
     migrate(engine)
-    return ProjectionWriter(engine)
+    return ProjectionWriter(engine, POLICY)
 
 
 def test_redelivered_batches_and_repeated_events_leave_the_read_model_as_one_clean_pass(

@@ -1,0 +1,17 @@
+"""The deadline policy of a deployment: packaged rules and calendar plus its own files."""
+
+from __future__ import annotations
+
+from casestream.domain.calendar import load_calendar
+from casestream.domain.clocks import ClockPolicy
+from casestream.domain.rules import load_rulebook
+from casestream.settings import Settings
+
+
+def clock_policy(settings: Settings) -> ClockPolicy:
+    """Load rules and calendar; an invalid file fails here, at start-up, naming rule and field."""
+    return ClockPolicy(
+        rulebook=load_rulebook(settings.rules_file),
+        calendar=load_calendar(settings.calendar_file),
+        timezone=settings.timezone,
+    )

@@ -1,0 +1,126 @@
+"""Writing deadline clocks and the alerts raised on them, inside the projector's transaction.
+
+A clock's alert-derived fields (status breached, next alert instant) are computed from the
+set of alert ids recorded for it, so the result does not depend on whether a replay reads
+the case's events or its alerts first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from casestream.domain.clocks import Clock, ClockPolicy, with_emitted
+from casestream.domain.envelope import Event
+from casestream.domain.lifecycle import CaseState
+
+from .schema import alerts, clocks
+from .sql import chunks, insert_missing, upsert
+
+
+class ClockWriter:
+    def __init__(self, policy: ClockPolicy) -> None:
+        self._policy = policy
+
+    def load_for_cases(
+        self, conn: sa.Connection, case_ids: set[str]
+    ) -> dict[str, tuple[Clock, ...]]:
+        found: dict[str, list[Clock]] = {}
+        for part in chunks(sorted(case_ids)):
+            rows = conn.execute(
+                sa.select(clocks.c.case_id, clocks.c.detail).where(clocks.c.case_id.in_(part))
+            )
+            for row in rows:
+                found.setdefault(row.case_id, []).append(Clock.model_validate(row.detail))
+        return {
+            case_id: tuple(sorted(items, key=lambda c: (c.started_at, c.clock_id)))
+            for case_id, items in found.items()
+        }
+
+    def advance(
+        self, case_clocks: tuple[Clock, ...], event: Event[Any], state: CaseState
+    ) -> tuple[Clock, ...]:
+        return self._policy.advance(case_clocks, event, state)
+
+    def write(
+        self,
+        conn: sa.Connection,
+        case_clocks: Mapping[str, tuple[Clock, ...]],
+        alert_events: Sequence[Event[Any] | None],
+    ) -> int:
+        """Record alert events, merge them into their clocks, and upsert every touched clock."""
+        alert_rows = [_alert_row(event) for event in alert_events if event is not None]
+        insert_missing(conn, alerts, alert_rows)
+        cleared = {
+            row["clock_id"]: row["raised_at"]
+            for row in alert_rows
+            if row["event_type"] == "AlertCleared"
+        }
+        for clock_id, cleared_at in cleared.items():
+            conn.execute(
+                alerts.update()
+                .where(alerts.c.clock_id == clock_id, alerts.c.status == "open")
+                .values(status="cleared", cleared_at=cleared_at)
+            )
+        touched: dict[str, Clock] = {
+            clock.clock_id: clock for items in case_clocks.values() for clock in items
+        }
+        missing = {row["clock_id"] for row in alert_rows} - set(touched)
+        for part in chunks(sorted(missing)):
+            for row in conn.execute(sa.select(clocks.c.detail).where(clocks.c.clock_id.in_(part))):
+                clock = Clock.model_validate(row.detail)
+                touched[clock.clock_id] = clock
+        emitted: dict[str, set[str]] = {}
+        for part in chunks(sorted(touched)):
+            rows = conn.execute(
+                sa.select(alerts.c.clock_id, alerts.c.alert_id).where(alerts.c.clock_id.in_(part))
+            )
+            for row in rows:
+                emitted.setdefault(row.clock_id, set()).add(row.alert_id)
+        rows = [
+            self._clock_row(with_emitted(clock, emitted.get(clock_id, ())))
+            for clock_id, clock in sorted(touched.items())
+        ]
+        upsert(conn, clocks, rows)
+        return len(alert_rows)
+
+    def _clock_row(self, clock: Clock) -> dict[str, Any]:
+        return {
+            "clock_id": clock.clock_id,
+            "case_id": clock.case_id,
+            "case_kind": clock.case_kind.value,
+            "rule_id": clock.rule_id,
+            "status": self._policy.status(clock).value,
+            "started_at": clock.started_at,
+            "due_date": clock.due_date,
+            "due_at": clock.due_at,
+            "provisional": clock.provisional,
+            "stopped_at": clock.stopped_at,
+            "department": clock.department,
+            "enterprise": clock.enterprise,
+            "next_alert_at": self._policy.next_alert_at(clock),
+            "detail": clock.model_dump(mode="json"),
+        }
+
+
+def _alert_row(event: Event[Any]) -> dict[str, Any]:
+    payload = event.payload
+    return {
+        "alert_id": str(event.event_id),
+        "clock_id": payload.clock_id,
+        "case_id": event.case_id,
+        "case_kind": event.case_kind.value,
+        "rule_id": payload.rule,
+        "event_type": event.event_type,
+        "level": getattr(payload, "level", 0),
+        "notify": payload.notify,
+        "due_at": payload.due_at,
+        "scheduled_at": payload.scheduled_at,
+        "raised_at": event.occurred_at,
+        "department": payload.department,
+        "enterprise": payload.enterprise,
+        "status": "cleared" if event.event_type == "AlertCleared" else "open",
+        "cleared_at": event.occurred_at if event.event_type == "AlertCleared" else None,
+    }

@@ -1,0 +1,207 @@
+"""Deadline clocks maintained from a case's events, and the alerts they owe."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from casestream.domain.calendar import load_calendar
+from casestream.domain.cases import evolve
+from casestream.domain.clocks import Clock, ClockPolicy, ClockStatus, with_emitted
+from casestream.domain.envelope import Event
+from casestream.domain.lifecycle import CaseState
+from casestream.domain.rules import load_rulebook
+from tests.events import event
+
+POLICY = ClockPolicy(load_rulebook(), load_calendar())
+# Monday 2026-09-14, 10:00 Shanghai. Counted by hand from the official 2026 schedule:
+# 15 16 17 18 Sep, Sun 20 Sep (调休 working day), 21–24 Sep (25 Sep is 中秋 Mid-Autumn),
+# 28 29 30 Sep, 8 9 Oct (1–7 Oct National Day), Sat 10 Oct (调休) = 15 working days.
+ACCEPTED = datetime.fromisoformat("2026-09-14T10:00:00+08:00")
+
+
+def run(events: list[Event[Any]]) -> tuple[CaseState | None, tuple[Clock, ...]]:
+    state: CaseState | None = None
+    clocks: tuple[Clock, ...] = ()
+    for item in events:
+        state = evolve(state, item)
+        clocks = POLICY.advance(clocks, item, state)
+    return state, clocks
+
+
+def accepted_complaint(case_id: str = "K-1", enterprise: bool = False) -> list[Event[Any]]:
+    return [
+        event(
+            "ComplaintReceived",
+            case_id,
+            "complaint",
+            {"channel": "hotline_12345", "subject": "s", "enterprise": enterprise},
+            at=ACCEPTED - timedelta(hours=2),
+        ),
+        event("ComplaintAccepted", case_id, "complaint", {"department": "治安大队"}, at=ACCEPTED),
+    ]
+
+
+def test_acceptance_starts_the_handling_clock_counted_in_working_days() -> None:
+    _, clocks = run(accepted_complaint())
+    (clock,) = clocks
+    assert (clock.rule_id, clock.clock_id, clock.department) == (
+        "complaint.handling",
+        "K-1/complaint.handling/0",
+        "治安大队",
+    )
+    assert clock.due_date.isoformat() == "2026-10-10"
+    assert clock.due_at.isoformat() == "2026-10-10T23:59:59+08:00"
+    assert POLICY.status(clock) is ClockStatus.running
+
+
+def test_enterprise_complaints_get_the_shorter_enterprise_rule() -> None:
+    _, (clock,) = run(accepted_complaint(enterprise=True))
+    assert clock.rule_id == "complaint.handling_enterprise"
+    assert clock.due_date.isoformat() == "2026-09-20"  # 5th working day: the adjusted Sunday
+
+
+def test_resolution_in_time_meets_the_clock_and_starts_the_follow_up_clock() -> None:
+    events = [
+        *accepted_complaint(),
+        event(
+            "ComplaintResolved",
+            "K-1",
+            "complaint",
+            {"outcome": "explained"},
+            at=ACCEPTED + timedelta(days=3),
+        ),
+    ]
+    _, clocks = run(events)
+    handling, follow_up = clocks
+    assert POLICY.status(handling) is ClockStatus.met
+    assert (
+        follow_up.rule_id == "complaint.follow_up"
+        and POLICY.status(follow_up) is ClockStatus.running
+    )
+
+
+def test_resolution_after_the_due_instant_is_a_breach() -> None:
+    events = [
+        *accepted_complaint(),
+        event(
+            "ComplaintResolved",
+            "K-1",
+            "complaint",
+            {"outcome": "explained"},
+            at=ACCEPTED + timedelta(days=40),
+        ),
+    ]
+    _, clocks = run(events)
+    assert POLICY.status(clocks[0]) is ClockStatus.breached
+
+
+def test_suspension_pauses_and_resumption_moves_the_due_date_later() -> None:
+    events = [
+        *accepted_complaint(),
+        event(
+            "CaseSuspended",
+            "K-1",
+            "complaint",
+            {"reason": "等待鉴定"},
+            at=ACCEPTED + timedelta(days=1),
+        ),
+    ]
+    _, (paused,) = run(events)
+    assert POLICY.status(paused) is ClockStatus.paused
+    assert POLICY.next_alert_at(paused) is None  # a paused clock raises nothing
+    _, (resumed,) = run(
+        [*events, event("CaseResumed", "K-1", "complaint", at=ACCEPTED + timedelta(days=8))]
+    )
+    assert resumed.due_date > paused.due_date
+    assert POLICY.status(resumed) is ClockStatus.running
+
+
+def test_an_approved_extension_gives_the_new_length() -> None:
+    events = [
+        *accepted_complaint(),
+        event(
+            "DeadlineExtended",
+            "K-1",
+            "complaint",
+            {"approved_by": "局长", "new_length": 20},
+            at=ACCEPTED + timedelta(days=2),
+        ),
+    ]
+    _, (clock,) = run(events)
+    assert clock.extension == 5 and clock.due_date.isoformat() == "2026-10-16"  # 12–16 Oct
+
+
+def test_a_rejected_complaint_cancels_its_clocks() -> None:
+    received = event(
+        "ComplaintReceived",
+        "P-1",
+        "complaint",
+        {"channel": "petition", "subject": "s"},
+        at=ACCEPTED,
+    )
+    _, (clock,) = run([received])
+    assert clock.rule_id == "petition.acceptance_notice"
+    _, (rejected,) = run(
+        [
+            received,
+            event(
+                "ComplaintRejected",
+                "P-1",
+                "complaint",
+                {"reason": "重复信访"},
+                at=ACCEPTED + timedelta(days=1),
+            ),
+        ]
+    )
+    assert POLICY.status(rejected) in (ClockStatus.met, ClockStatus.cancelled)
+
+
+def test_alerts_owed_come_in_due_order_with_ids_that_never_change() -> None:
+    _, (clock,) = run(accepted_complaint())
+    later = clock.due_at + timedelta(days=10)
+    owed = POLICY.due_alerts(clock, later)
+    assert [a.event_type for a in owed] == [
+        "DeadlineApproaching",
+        "Escalated",
+        "DeadlineApproaching",
+        "DeadlineBreached",
+        "Escalated",
+        "Escalated",
+    ]
+    assert [a.scheduled_at for a in owed] == sorted(a.scheduled_at for a in owed)
+    assert [a.alert_id for a in owed] == [a.alert_id for a in POLICY.due_alerts(clock, later)]
+    assert POLICY.due_alerts(clock, clock.started_at) == []
+
+
+def test_emitted_alerts_move_the_next_alert_on_and_a_breach_marks_the_clock() -> None:
+    _, (clock,) = run(accepted_complaint())
+    owed = POLICY.due_alerts(clock, clock.due_at + timedelta(seconds=2))
+    assert POLICY.next_alert_at(clock) == owed[0].scheduled_at
+    seen = with_emitted(clock, [a.alert_id for a in owed])
+    assert POLICY.status(seen) is ClockStatus.breached
+    assert (
+        POLICY.next_alert_at(seen) is not None and POLICY.next_alert_at(seen) > clock.due_at
+    )  # level 3 still to come
+    assert with_emitted(
+        with_emitted(clock, [owed[1].alert_id]), [owed[0].alert_id]
+    ) == with_emitted(clock, [owed[0].alert_id, owed[1].alert_id])
+
+
+def test_a_stopped_clock_that_raised_alerts_owes_exactly_one_clearing() -> None:
+    events = accepted_complaint()
+    _, (clock,) = run(events)
+    warned = with_emitted(clock, [POLICY.due_alerts(clock, clock.due_at)[0].alert_id])
+    state, _ = run(events)
+    assert state is not None
+    resolved = event(
+        "ComplaintResolved",
+        "K-1",
+        "complaint",
+        {"outcome": "explained"},
+        at=clock.due_at - timedelta(hours=1),
+    )
+    (stopped, _) = POLICY.advance((warned,), resolved, evolve(state, resolved))
+    (clearing,) = POLICY.due_alerts(stopped, clock.due_at)
+    assert clearing.event_type == "AlertCleared"
+    assert POLICY.due_alerts(with_emitted(stopped, [clearing.alert_id]), clock.due_at) == []
