@@ -126,6 +126,8 @@ def schedule(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> li
     """Every alert of the clock's current deadline, in time order."""
     deadline = _deadline(clock, rule, calendar, tz)
     entries: Iterable[ScheduledAlert] = alert_schedule(rule, deadline, calendar)
+    # a warning (or the escalation at the first warning) that would fall before the clock
+    # started, on a period shorter than the warning, is left out rather than fired at once
     return [
         DueAlert(
             alert_id(clock, entry.kind.value, entry.level, entry.offset),
@@ -136,6 +138,7 @@ def schedule(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> li
             entry.offset,
         )
         for entry in entries
+        if entry.kind is AlertKind.breach or entry.at >= clock.started_at
     ]
 
 

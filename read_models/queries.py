@@ -34,12 +34,14 @@ class Page:
     next_cursor: str | None
 
 
-def _encode_cursor(received_at: datetime, case_id: str) -> str:
+def encode_cursor(received_at: datetime, case_id: str) -> str:
+    """An opaque keyset cursor: the (instant, id) of the last row of a page."""
     raw = json.dumps([received_at.isoformat(), case_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (instant, id) an `encode_cursor` cursor holds; BadCursor for anything else."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         received, case_id = json.loads(base64.urlsafe_b64decode(padded))
@@ -76,7 +78,7 @@ class CaseQueries:
         if where.received_to:
             conditions.append(cases.c.received_at < where.received_to)
         if cursor:
-            received_at, case_id = _decode_cursor(cursor)
+            received_at, case_id = decode_cursor(cursor)
             conditions.append(
                 sa.or_(
                     cases.c.received_at < received_at,
@@ -91,7 +93,7 @@ class CaseQueries:
         if len(rows) > limit:
             rows = rows[:limit]
             last = rows[-1]
-            next_cursor = _encode_cursor(last.received_at, last.case_id)
+            next_cursor = encode_cursor(last.received_at, last.case_id)
         return Page(rows, next_cursor)
 
     def get_case(self, case_id: str) -> tuple[sa.Row[Any], list[sa.Row[Any]]] | None:

@@ -157,3 +157,28 @@ alerts = sa.Table(
 
 READ_MODEL_TABLES = (cases, case_events, disputes, anomalies, checkpoints, clocks, alerts)
 """The tables a replay must reproduce row for row."""
+
+# Outgoing alert webhooks: operational state of the notifier, not a read model. It holds
+# wall-clock times and HTTP outcomes, so it is not in READ_MODEL_TABLES and a replay leaves
+# it empty (a rebuilt database does not resend alerts already delivered from another one).
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("alert_id", sa.String(200), primary_key=True),
+    sa.Column("webhook_id", sa.String(100), primary_key=True),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("case_id", sa.String(100), nullable=False),
+    sa.Column("clock_id", sa.String(250), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending / delivered / failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("last_attempt_at", UTCDateTime),
+    sa.Column("last_status_code", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.Column("body", sa.Text, nullable=False),  # the exact bytes POSTed (and signed)
+    sa.Index("ix_webhook_deliveries_due", "webhook_id", "status", "next_attempt_at"),
+    sa.Index("ix_webhook_deliveries_clock", "clock_id"),
+    sa.Index("ix_webhook_deliveries_created", "created_at"),
+)

@@ -205,3 +205,20 @@ def test_a_stopped_clock_that_raised_alerts_owes_exactly_one_clearing() -> None:
     (clearing,) = POLICY.due_alerts(stopped, clock.due_at)
     assert clearing.event_type == "AlertCleared"
     assert POLICY.due_alerts(with_emitted(stopped, [clearing.alert_id]), clock.due_at) == []
+
+
+def test_a_period_shorter_than_its_warnings_raises_no_warning_before_it_started() -> None:
+    events = [
+        *accepted_complaint(),
+        event(
+            "ComplaintResolved",
+            "K-1",
+            "complaint",
+            {"outcome": "explained"},
+            at=ACCEPTED + timedelta(days=1),
+        ),
+    ]
+    _, (_, follow_up) = run(events)
+    owed = POLICY.due_alerts(follow_up, follow_up.due_at + timedelta(days=30))
+    assert all(alert.scheduled_at >= follow_up.started_at for alert in owed)
+    assert [a.event_type for a in owed][0] == "DeadlineApproaching"

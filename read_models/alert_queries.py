@@ -1,0 +1,64 @@
+"""Queries over the alerts raised on deadline clocks (预警 warnings, 超期 breaches, 升级 escalations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from .queries import Page, decode_cursor, encode_cursor
+from .schema import alerts
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    level: int | None = None
+    department: str | None = None
+    rule_id: str | None = None
+    case_kind: str | None = None
+    status: str | None = None  # open / cleared
+    event_type: str | None = None
+
+
+class AlertQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def list_alerts(self, where: AlertFilter, *, limit: int, cursor: str | None) -> Page:
+        """Alerts newest first (by the instant they were raised), keyset-paginated."""
+        query = (
+            sa.select(alerts)
+            .order_by(alerts.c.raised_at.desc(), alerts.c.alert_id.desc())
+            .limit(limit + 1)
+        )
+        conditions: list[sa.ColumnElement[bool]] = []
+        if where.level is not None:
+            conditions.append(alerts.c.level == where.level)
+        if where.department:
+            conditions.append(alerts.c.department == where.department)
+        if where.rule_id:
+            conditions.append(alerts.c.rule_id == where.rule_id)
+        if where.case_kind:
+            conditions.append(alerts.c.case_kind == where.case_kind)
+        if where.status:
+            conditions.append(alerts.c.status == where.status)
+        if where.event_type:
+            conditions.append(alerts.c.event_type == where.event_type)
+        if cursor:
+            raised_at, alert_id = decode_cursor(cursor)
+            conditions.append(
+                sa.or_(
+                    alerts.c.raised_at < raised_at,
+                    sa.and_(alerts.c.raised_at == raised_at, alerts.c.alert_id < alert_id),
+                )
+            )
+        if conditions:
+            query = query.where(*conditions)
+        with self._engine.connect() as conn:
+            rows = list(conn.execute(query))
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]
+            next_cursor = encode_cursor(last.raised_at, last.alert_id)
+        return Page(rows, next_cursor)

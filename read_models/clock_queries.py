@@ -1,0 +1,102 @@
+"""Queries over deadline clocks (时限): overdue cases, the clocks of one case, clocks due soon.
+
+"Now" is always a parameter: the caller owns the time source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from .schema import cases, clocks
+
+
+@dataclass(frozen=True)
+class ClockFilter:
+    department: str | None = None
+    case_kind: str | None = None
+    rule_id: str | None = None
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        found: list[sa.ColumnElement[bool]] = []
+        if self.department:
+            found.append(clocks.c.department == self.department)
+        if self.case_kind:
+            found.append(clocks.c.case_kind == self.case_kind)
+        if self.rule_id:
+            found.append(clocks.c.rule_id == self.rule_id)
+        return found
+
+
+class ClockQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def overdue(self, now: datetime, where: ClockFilter, *, limit: int) -> list[sa.Row[Any]]:
+        """Open clocks past their due instant, longest overdue first.
+
+        A clock is overdue when the scanner has marked it breached and it is still open
+        (not stopped), or when it is still running with its due instant before `now` (the
+        scanner has not reached it yet). Paused (中止) clocks are not overdue: their time
+        stands still. Among equal due instants 涉企 (enterprise) cases come first.
+        """
+        overdue = sa.or_(
+            sa.and_(clocks.c.status == "breached", clocks.c.stopped_at.is_(None)),
+            sa.and_(clocks.c.status == "running", clocks.c.due_at < now),
+        )
+        query = (
+            sa.select(clocks)
+            .where(overdue, *where.conditions())
+            .order_by(
+                clocks.c.due_at.asc(),
+                clocks.c.enterprise.desc(),
+                clocks.c.case_id.asc(),
+                clocks.c.clock_id.asc(),
+            )
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return list(conn.execute(query))
+
+    def due_within(
+        self, now: datetime, until: datetime, where: ClockFilter, *, limit: int
+    ) -> list[sa.Row[Any]]:
+        """Running clocks due between `now` and `until` (inclusive), soonest first."""
+        query = (
+            sa.select(clocks)
+            .where(
+                clocks.c.status == "running",
+                clocks.c.due_at >= now,
+                clocks.c.due_at <= until,
+                *where.conditions(),
+            )
+            .order_by(
+                clocks.c.due_at.asc(),
+                clocks.c.enterprise.desc(),
+                clocks.c.case_id.asc(),
+                clocks.c.clock_id.asc(),
+            )
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return list(conn.execute(query))
+
+    def of_case(self, case_id: str) -> list[sa.Row[Any]] | None:
+        """Every clock of a case in the order they started; None when the case is unknown."""
+        with self._engine.connect() as conn:
+            rows = list(
+                conn.execute(
+                    sa.select(clocks)
+                    .where(clocks.c.case_id == case_id)
+                    .order_by(clocks.c.started_at, clocks.c.clock_id)
+                )
+            )
+            if rows:
+                return rows
+            known = conn.execute(
+                sa.select(cases.c.case_id).where(cases.c.case_id == case_id)
+            ).first()
+        return [] if known is not None else None

@@ -1,0 +1,203 @@
+"""The durable log of outgoing alert webhooks: one row per (alert, webhook) and its attempts.
+
+Rows are inserted once (a redelivered alert changes nothing), claimed with a lease so that
+two notifiers, or one restarted mid-attempt, never post the same delivery at the same time,
+and finished as delivered, retried later or failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from .sql import chunks, insert_missing
+from .schema import webhook_deliveries as deliveries
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    alert_id: str
+    webhook_id: str
+    event_type: str
+    case_id: str
+    clock_id: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """A pending delivery claimed for one attempt."""
+
+    alert_id: str
+    webhook_id: str
+    event_type: str
+    body: str
+    attempts: int  # attempts made before this one
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    alert_id: str | None = None
+    webhook_id: str | None = None
+    status: str | None = None  # pending / delivered / failed
+
+
+class DeliveryStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def record(self, new: Sequence[NewDelivery]) -> list[NewDelivery]:
+        """Insert the deliveries not recorded yet; those inserted."""
+        if not new:
+            return []
+        with self._engine.begin() as conn:
+            existing: set[tuple[str, str]] = set()
+            for part in chunks(sorted({delivery.alert_id for delivery in new})):
+                rows = conn.execute(
+                    sa.select(deliveries.c.alert_id, deliveries.c.webhook_id).where(
+                        deliveries.c.alert_id.in_(part)
+                    )
+                )
+                existing.update((row.alert_id, row.webhook_id) for row in rows)
+            fresh = [
+                delivery
+                for delivery in new
+                if (delivery.alert_id, delivery.webhook_id) not in existing
+            ]
+            rows = [
+                {
+                    **asdict(delivery),
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": delivery.created_at,
+                }
+                for delivery in fresh
+            ]
+            insert_missing(conn, deliveries, rows)
+        return fresh
+
+    def webhooks_alerted_on(self, clock_ids: Sequence[str]) -> dict[str, set[str]]:
+        """For each clock, the webhooks that have a delivery of one of its alerts."""
+        found: dict[str, set[str]] = {}
+        with self._engine.connect() as conn:
+            for part in chunks(sorted(set(clock_ids))):
+                rows = conn.execute(
+                    sa.select(deliveries.c.clock_id, deliveries.c.webhook_id)
+                    .where(deliveries.c.clock_id.in_(part))
+                    .distinct()
+                )
+                for row in rows:
+                    found.setdefault(row.clock_id, set()).add(row.webhook_id)
+        return found
+
+    def claim_due(
+        self, wanted: Mapping[str, int], now: datetime, lease_until: datetime
+    ) -> list[DueDelivery]:
+        """Up to `wanted[webhook]` pending deliveries per webhook due at `now`, oldest due first.
+
+        A claimed row's next attempt moves to `lease_until`, so nobody else takes it while it is
+        being posted; if this process dies mid-attempt the row is due again after the lease.
+        """
+        claimed: list[DueDelivery] = []
+        with self._engine.begin() as conn:
+            for webhook_id, count in sorted(wanted.items()):
+                if count <= 0:
+                    continue
+                due = sa.and_(
+                    deliveries.c.webhook_id == webhook_id,
+                    deliveries.c.status == "pending",
+                    deliveries.c.next_attempt_at <= now,
+                )
+                candidates = [
+                    row.alert_id
+                    for row in conn.execute(
+                        sa.select(deliveries.c.alert_id)
+                        .where(due)
+                        .order_by(deliveries.c.next_attempt_at, deliveries.c.alert_id)
+                        .limit(count)
+                    )
+                ]
+                if not candidates:
+                    continue
+                # re-checking `due` makes the claim safe against a concurrent notifier
+                taken = conn.execute(
+                    deliveries.update()
+                    .where(due, deliveries.c.alert_id.in_(candidates))
+                    .values(next_attempt_at=lease_until)
+                    .returning(
+                        deliveries.c.alert_id,
+                        deliveries.c.event_type,
+                        deliveries.c.body,
+                        deliveries.c.attempts,
+                        deliveries.c.created_at,
+                    )
+                )
+                claimed.extend(
+                    DueDelivery(
+                        row.alert_id,
+                        webhook_id,
+                        row.event_type,
+                        row.body,
+                        row.attempts,
+                        row.created_at,
+                    )
+                    for row in taken
+                )
+        return claimed
+
+    def finish(
+        self,
+        delivery: DueDelivery,
+        *,
+        at: datetime,
+        status: str,
+        status_code: int | None,
+        error: str | None,
+        next_attempt_at: datetime,
+    ) -> None:
+        """Record one attempt's outcome: delivered, pending again (retry) or failed."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                deliveries.update()
+                .where(
+                    deliveries.c.alert_id == delivery.alert_id,
+                    deliveries.c.webhook_id == delivery.webhook_id,
+                    deliveries.c.status == "pending",
+                )
+                .values(
+                    status=status,
+                    attempts=delivery.attempts + 1,
+                    last_attempt_at=at,
+                    last_status_code=status_code,
+                    last_error=error,
+                    next_attempt_at=next_attempt_at,
+                    delivered_at=at if status == "delivered" else None,
+                )
+            )
+
+    def find(self, where: DeliveryFilter, *, limit: int) -> list[sa.Row[Any]]:
+        """Deliveries newest first, without their bodies."""
+        columns = [column for column in deliveries.c if column.name != "body"]
+        query = (
+            sa.select(*columns)
+            .order_by(
+                deliveries.c.created_at.desc(),
+                deliveries.c.alert_id,
+                deliveries.c.webhook_id,
+            )
+            .limit(limit)
+        )
+        if where.alert_id:
+            query = query.where(deliveries.c.alert_id == where.alert_id)
+        if where.webhook_id:
+            query = query.where(deliveries.c.webhook_id == where.webhook_id)
+        if where.status:
+            query = query.where(deliveries.c.status == where.status)
+        with self._engine.connect() as conn:
+            return list(conn.execute(query))

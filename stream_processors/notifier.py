@@ -1,0 +1,296 @@
+"""The alert notifier: records who must hear of each alert, then POSTs signed webhooks with retries.
+
+`on_alert` (a faust agent on alerts.events) durably records one pending delivery per matching
+webhook; a redelivered alert changes nothing. `deliver_due` (a faust timer) starts one task per
+due delivery: a webhook that fails or hangs is retried with exponential backoff and never holds
+up the others. Time is a parameter (`now`) or an injected clock; database work runs off the
+event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from casestream.domain.envelope import Event
+from casestream.read_models.webhook_deliveries import DeliveryStore, DueDelivery, NewDelivery
+from casestream.settings import Settings
+
+from .webhooks import (
+    ALERT_EVENT_TYPES,
+    CLEARED,
+    Webhook,
+    WebhookConfig,
+    delivery_headers,
+    load_webhooks,
+)
+
+log = logging.getLogger(__name__)
+
+LEASE_MARGIN = timedelta(seconds=60)  # a claimed delivery is retried this long after its timeout
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class NotifierMetrics:
+    """Webhook metrics, created on a registry passed in (a fresh one per test)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.deliveries = Counter(
+            "casestream_webhook_deliveries_total",
+            "Webhook delivery attempts by outcome: delivered, retry (will try again), failed (gave up)",
+            ["webhook", "outcome"],
+            registry=registry,
+        )
+        self.recorded = Counter(
+            "casestream_webhook_deliveries_recorded_total",
+            "Pending deliveries recorded for new alerts (a redelivered alert records none)",
+            ["webhook"],
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            "casestream_webhook_in_flight",
+            "Webhook requests being made now",
+            ["webhook"],
+            registry=registry,
+        )
+        self.attempt_seconds = Histogram(
+            "casestream_webhook_attempt_seconds",
+            "Duration of one webhook POST, up to its timeout",
+            ["webhook"],
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
+        self.delivery_lag = Histogram(
+            "casestream_webhook_delivery_lag_seconds",
+            "From an alert's delivery being recorded to its successful POST",
+            ["webhook"],
+            buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+            registry=registry,
+        )
+
+
+class WebhookNotifier:
+    """Delivers alert events to the webhooks of the departments concerned.
+
+    Wire into the worker as::
+
+        notifier = WebhookNotifier.from_settings(settings, engine, registry)
+
+        @app.agent(alerts_topic)               # bytes → parse_event → on_alert
+        async def notify(stream): ...
+
+        @app.timer(1.0, on_leader=True)
+        async def deliver() -> None:
+            await notifier.deliver_due(datetime.now(UTC))
+
+        (on stop) await notifier.aclose()
+    """
+
+    def __init__(
+        self,
+        store: DeliveryStore,
+        config: WebhookConfig,
+        registry: CollectorRegistry,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._webhooks = {webhook.id: webhook for webhook in config.webhooks}
+        self._policy = config.delivery
+        self._clock = clock
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._in_flight: dict[str, int] = dict.fromkeys(self._webhooks, 0)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.metrics = NotifierMetrics(registry)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, engine: sa.Engine, registry: CollectorRegistry
+    ) -> WebhookNotifier:
+        """Loads CASESTREAM_WEBHOOKS_FILE; raises WebhookConfigError naming file, webhook, field."""
+        return cls(DeliveryStore(engine), load_webhooks(settings.webhooks_file), registry)
+
+    @property
+    def webhooks(self) -> tuple[Webhook, ...]:
+        return self._config.webhooks
+
+    # --- recording ------------------------------------------------------------------------
+
+    async def on_alert(self, event: Event[Any]) -> None:
+        """Record one pending delivery per webhook that wants this alert (idempotent)."""
+        await self.on_alerts([event])
+
+    async def on_alerts(self, events: Sequence[Event[Any]]) -> int:
+        """`on_alert` for a batch in one transaction; the number of deliveries newly recorded.
+
+        Events that are not alerts are ignored, so the agent may pass everything it reads.
+        """
+        alerts = [event for event in events if event.event_type in ALERT_EVENT_TYPES]
+        if not alerts or not self._webhooks:
+            return 0
+        recorded = await asyncio.to_thread(self._record, alerts, self._clock())
+        for delivery in recorded:
+            self.metrics.recorded.labels(delivery.webhook_id).inc()
+        return len(recorded)
+
+    def _record(self, alerts: Sequence[Event[Any]], now: datetime) -> list[NewDelivery]:
+        cleared_clocks = [e.payload.clock_id for e in alerts if e.event_type == CLEARED]
+        alerted = self._store.webhooks_alerted_on(cleared_clocks) if cleared_clocks else {}
+        planned: dict[tuple[str, str], NewDelivery] = {}
+        for event in alerts:
+            payload = event.payload
+            if event.event_type == CLEARED:
+                targets = [
+                    webhook
+                    for webhook in self.webhooks
+                    if webhook.id in alerted.get(payload.clock_id, set())
+                    and CLEARED in webhook.event_types
+                ]
+            else:
+                level = int(payload.level)
+                targets = [
+                    webhook
+                    for webhook in self.webhooks
+                    if webhook.wants(event.event_type, level, payload.department)
+                ]
+            body = event.model_dump_json()
+            for webhook in targets:
+                alerted.setdefault(payload.clock_id, set()).add(webhook.id)
+                planned[(payload.alert_id, webhook.id)] = NewDelivery(
+                    alert_id=payload.alert_id,
+                    webhook_id=webhook.id,
+                    event_type=event.event_type,
+                    case_id=event.case_id,
+                    clock_id=payload.clock_id,
+                    body=body,
+                    created_at=now,
+                )
+        return self._store.record(list(planned.values()))
+
+    # --- delivering -----------------------------------------------------------------------
+
+    async def deliver_due(self, now: datetime) -> int:
+        """Start an attempt for each due pending delivery; the number of attempts started.
+
+        Each attempt runs as its own task with a timeout, at most `max_in_flight_per_webhook`
+        per webhook, so this call returns at once and a slow webhook delays nobody. Deliveries
+        still in flight from an earlier call are not started twice. `wait_idle()` waits for
+        the attempts to finish.
+        """
+        wanted = {
+            webhook_id: self._policy.max_in_flight_per_webhook - count
+            for webhook_id, count in self._in_flight.items()
+        }
+        if not any(count > 0 for count in wanted.values()):
+            return 0
+        lease = now + timedelta(seconds=self._policy.timeout_seconds) + LEASE_MARGIN
+        claimed = await asyncio.to_thread(self._store.claim_due, wanted, now, lease)
+        client = self._http()
+        for delivery in claimed:
+            webhook = self._webhooks[delivery.webhook_id]
+            self._in_flight[webhook.id] += 1
+            self.metrics.in_flight.labels(webhook.id).inc()
+            task = asyncio.create_task(
+                self._attempt(client, webhook, delivery, now),
+                name=f"webhook {webhook.id} {delivery.alert_id}",
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._finished(webhook.id))
+        return len(claimed)
+
+    def _finished(self, webhook_id: str) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            self._tasks.discard(task)
+            self._in_flight[webhook_id] -= 1
+            self.metrics.in_flight.labels(webhook_id).dec()
+            if not task.cancelled() and task.exception() is not None:
+                # the row stays claimed and is retried when its lease runs out
+                log.error("webhook %s: attempt failed", webhook_id, exc_info=task.exception())
+
+        return done
+
+    async def _attempt(
+        self, client: httpx.AsyncClient, webhook: Webhook, delivery: DueDelivery, now: datetime
+    ) -> None:
+        body = delivery.body.encode()
+        headers = delivery_headers(webhook.secret, delivery.alert_id, delivery.event_type, body)
+        timeout = self._policy.timeout_seconds
+        status_code: int | None = None
+        error: str | None = None
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout):
+                response = await client.post(webhook.url, content=body, headers=headers)
+            status_code = response.status_code
+            if not response.is_success:
+                error = f"HTTP {status_code}: {response.text[:300]}"
+        except TimeoutError:
+            error = f"no answer within {timeout:g} s"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        finally:
+            self.metrics.attempt_seconds.labels(webhook.id).observe(time.monotonic() - started)
+        attempts = delivery.attempts + 1
+        if error is None:
+            status, next_attempt_at = "delivered", now
+            self.metrics.delivery_lag.labels(webhook.id).observe(
+                max(0.0, (now - delivery.created_at).total_seconds())
+            )
+        elif attempts >= self._policy.max_attempts:
+            status, next_attempt_at = "failed", now
+            log.warning("webhook %s gave up on %s: %s", webhook.id, delivery.alert_id, error)
+        else:
+            status, next_attempt_at = "pending", now + self._policy.retry_delay(attempts)
+        outcome = {"pending": "retry"}.get(status, status)
+        self.metrics.deliveries.labels(webhook.id, outcome).inc()
+        await asyncio.to_thread(
+            self._store.finish,
+            delivery,
+            at=now,
+            status=status,
+            status_code=status_code,
+            error=error,
+            next_attempt_at=next_attempt_at,
+        )
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            connections = max(100, len(self._webhooks) * self._policy.max_in_flight_per_webhook)
+            self._client = httpx.AsyncClient(
+                timeout=self._policy.timeout_seconds,
+                limits=httpx.Limits(max_connections=connections),
+                transport=self._transport,
+                follow_redirects=False,
+                headers={"User-Agent": "casestream-notifier"},
+            )
+        return self._client
+
+    async def wait_idle(self) -> None:
+        """Wait until every attempt started so far has finished and been recorded."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Let attempts in flight finish (each is bounded by its timeout), then close."""
+        try:
+            await asyncio.wait_for(self.wait_idle(), self._policy.timeout_seconds + 5)
+        except TimeoutError:
+            for task in list(self._tasks):
+                task.cancel()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

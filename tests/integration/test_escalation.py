@@ -1,0 +1,123 @@
+"""Escalation timers on the real broker: a back-dated complaint breaches at once, is cleared when
+resolved, and a restarted worker emits no alert twice."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from kafka import KafkaConsumer
+
+from casestream.domain.envelope import parse_event
+from casestream.producers.kafka_producer import EventProducer
+from casestream.producers.topics import Topics
+from tests.conftest import Database
+from tests.events import raw
+from tests.processes import Process, service_env, wait_for
+
+
+class AlertLog:
+    """Everything on alerts.events, read as it arrives."""
+
+    def __init__(self, bootstrap: str, topics: Topics) -> None:
+        self._consumer = KafkaConsumer(
+            topics.alerts,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=200,
+        )
+        self.events: list[dict[str, object]] = []
+
+    def read(self) -> list[dict[str, object]]:
+        self.events.extend(json.loads(message.value) for message in self._consumer)
+        return self.events
+
+    def types(self) -> list[str]:
+        return [str(event["event_type"]) for event in self.read()]
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+def test_back_dated_complaint_breaches_at_once_clears_when_resolved_and_never_twice(
+    kafka_bootstrap: str, topics: Topics, database: Database, tmp_path: Path
+) -> None:
+    accepted_at = datetime.now(UTC) - timedelta(days=40)
+    env = service_env(
+        kafka_bootstrap, topics, database.env(), CASESTREAM_SCANNER_INTERVAL_SECONDS="0.2"
+    )
+    alerts = AlertLog(kafka_bootstrap, topics)
+    worker = Process(["worker"], env, tmp_path / "worker-1.log")
+    try:
+        with EventProducer(kafka_bootstrap, topics) as producer:
+            for item in (
+                raw(
+                    "ComplaintReceived",
+                    "ESC-1",
+                    "complaint",
+                    {"channel": "hotline_12345", "subject": "超期", "enterprise": True},
+                    at=accepted_at - timedelta(hours=1),
+                ),
+                raw(
+                    "ComplaintAccepted",
+                    "ESC-1",
+                    "complaint",
+                    {"department": "交警大队"},
+                    at=accepted_at,
+                ),
+            ):
+                producer.send(parse_event(item))
+            wait_for(lambda: "DeadlineBreached" in alerts.types(), timeout=60)
+            breach = next(e for e in alerts.read() if e["event_type"] == "DeadlineBreached")
+            assert breach["case_id"] == "ESC-1"
+            payload = breach["payload"]
+            assert isinstance(payload, dict)
+            assert (payload["rule"], payload["department"], payload["enterprise"]) == (
+                "complaint.handling_enterprise",
+                "交警大队",
+                True,
+            )
+            wait_for(
+                lambda: alerts.types().count("Escalated") == 3, timeout=30
+            )  # levels 1, 2 and 3
+
+            producer.send(
+                parse_event(
+                    raw(
+                        "ComplaintResolved",
+                        "ESC-1",
+                        "complaint",
+                        {"outcome": "explained"},
+                        at=datetime.now(UTC),
+                    )
+                )
+            )
+            wait_for(lambda: "AlertCleared" in alerts.types(), timeout=30)
+        worker.stop()
+        settled = len(alerts.read())
+
+        restarted = Process(["worker"], env, tmp_path / "worker-2.log")
+        try:
+            wait_for(
+                lambda: "started" in restarted.output() or restarted.popen.poll() is None,
+                timeout=10,
+            )
+            import time
+
+            time.sleep(6)  # many scanner passes
+        finally:
+            restarted.stop()
+        events = alerts.read()
+        assert len(events) == settled, "the restarted worker emitted alerts again"
+        ids = [e["event_id"] for e in events]
+        assert len(ids) == len(set(ids))
+        handling = [
+            e["event_type"]
+            for e in events
+            if e["payload"]["rule"] == "complaint.handling_enterprise"
+        ]  # type: ignore[index]
+        assert handling.count("DeadlineApproaching") == 2 and handling.count("AlertCleared") == 1
+    finally:
+        worker.stop()
+        alerts.close()
