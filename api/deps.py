@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,8 +12,18 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
+from casestream.read_models.alert_queries import AlertQueries
+from casestream.read_models.clock_queries import ClockQueries
 from casestream.read_models.queries import CaseQueries
+from casestream.read_models.webhook_deliveries import DeliveryStore
 from casestream.settings import Settings
+
+from .alert_feed import AlertFeed
+
+
+def utc_now() -> datetime:
+    """The API's default time source; tests pass their own to `create_app`."""
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -49,6 +61,12 @@ class Services:
     topics: Topics
     registry: CollectorRegistry
     metrics: ApiMetrics
+    alerts: AlertQueries
+    clocks: ClockQueries
+    deliveries: DeliveryStore
+    now: Callable[[], datetime] = utc_now  # "now" of the deadline queries
+    alert_feed: AlertFeed | None = None  # live alerts; None without CASESTREAM_KAFKA_BOOTSTRAP
+    heartbeat_seconds: float = 15.0  # SSE comment frame while no alert comes
     _producer: EventProducer | None = None
 
     @property

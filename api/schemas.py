@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -80,3 +80,130 @@ class Accepted(Public):
 class Health(Public):
     status: str
     checks: dict[str, str] = {}
+
+
+class AlertOut(Public):
+    """One alert on a deadline clock: 预警 warning, 超期 breach, 升级 escalation, or its clearing."""
+
+    alert_id: str
+    clock_id: str
+    case_id: str
+    case_kind: str
+    rule: str
+    event_type: str
+    level: int
+    notify: str | None
+    due_at: datetime
+    scheduled_at: datetime
+    raised_at: datetime
+    department: str | None
+    enterprise: bool
+    status: str
+    cleared_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> AlertOut:
+        values = {name: getattr(row, name) for name in cls.model_fields if name != "rule"}
+        return cls.model_validate({**values, "rule": row.rule_id})
+
+
+class AlertPage(Public):
+    items: list[AlertOut]
+    next_cursor: str | None
+
+
+class PauseOut(Public):
+    """A suspension (中止) of a clock: `end` is None while it lasts."""
+
+    start: date
+    end: date | None
+
+
+class ClockOut(Public):
+    """A deadline clock (时限) of a case."""
+
+    clock_id: str
+    case_id: str
+    case_kind: str
+    rule: str
+    status: str
+    started_at: datetime
+    due_date: date
+    due_at: datetime
+    provisional: bool
+    stopped_at: datetime | None
+    department: str | None
+    enterprise: bool
+    next_alert_at: datetime | None
+    pauses: list[PauseOut]
+    extension: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> ClockOut:
+        detail = row.detail if isinstance(row.detail, dict) else {}
+        pauses = [
+            PauseOut(start=pause[0], end=pause[1])
+            for pause in detail.get("pauses") or ()
+            if isinstance(pause, list | tuple) and len(pause) == 2
+        ]
+        return cls(
+            clock_id=row.clock_id,
+            case_id=row.case_id,
+            case_kind=row.case_kind,
+            rule=row.rule_id,
+            status=row.status,
+            started_at=row.started_at,
+            due_date=row.due_date,
+            due_at=row.due_at,
+            provisional=row.provisional,
+            stopped_at=row.stopped_at,
+            department=row.department,
+            enterprise=row.enterprise,
+            next_alert_at=row.next_alert_at,
+            pauses=pauses,
+            extension=int(detail.get("extension") or 0),
+        )
+
+
+class OverdueClock(ClockOut):
+    overdue_seconds: int
+
+
+class OverdueList(Public):
+    as_of: datetime
+    items: list[OverdueClock]
+
+
+class DueClock(ClockOut):
+    remaining_seconds: int
+
+
+class DueList(Public):
+    as_of: datetime
+    until: datetime
+    items: list[DueClock]
+
+
+class DeliveryOut(Public):
+    """One alert's delivery to one webhook."""
+
+    alert_id: str
+    webhook_id: str
+    event_type: str
+    case_id: str
+    clock_id: str
+    status: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> DeliveryOut:
+        values = {name: getattr(row, name) for name in cls.model_fields}
+        if values["status"] != "pending":
+            values["next_attempt_at"] = None
+        return cls.model_validate(values)

@@ -304,6 +304,11 @@ class ClockPolicy:
         rule = self.rulebook.rules.get(clock.rule_id)
         return None if rule is None else next_alert_at(clock, rule, self.calendar, self.timezone)
 
+    def recomputed(self, clock: Clock) -> Clock:
+        """The clock counted again (e.g. a provisional one once the year's calendar is known)."""
+        rule = self.rulebook.rules.get(clock.rule_id)
+        return clock if rule is None else _recomputed(clock, rule, self.calendar, self.timezone)
+
     def due_alerts(self, clock: Clock, now: datetime) -> list[DueAlert]:
         rule = self.rulebook.rules.get(clock.rule_id)
         return [] if rule is None else due_alerts(clock, rule, self.calendar, self.timezone, now)

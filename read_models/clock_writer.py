@@ -86,6 +86,22 @@ class ClockWriter:
         upsert(conn, clocks, rows)
         return len(alert_rows)
 
+    def refresh_provisional(self, conn: sa.Connection) -> int:
+        """Count open provisional clocks again with the calendar in force; how many changed."""
+        rows = conn.execute(
+            sa.select(clocks.c.detail).where(
+                clocks.c.provisional.is_(True), clocks.c.stopped_at.is_(None)
+            )
+        )
+        changed = []
+        for row in rows:
+            clock = Clock.model_validate(row.detail)
+            counted = self._policy.recomputed(clock)
+            if counted != clock:
+                changed.append(self._clock_row(counted))
+        upsert(conn, clocks, changed)
+        return len(changed)
+
     def _clock_row(self, clock: Clock) -> dict[str, Any]:
         return {
             "clock_id": clock.clock_id,

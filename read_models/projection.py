@@ -54,6 +54,11 @@ class ProjectionWriter:
         self._projection = projection
         self._clocks = ClockWriter(clock_policy)
 
+    def refresh_provisional_clocks(self) -> int:
+        """Recount provisional clocks (run at start-up: the calendar may have gained a year)."""
+        with self._engine.begin() as conn:
+            return self._clocks.refresh_provisional(conn)
+
     def stored_offsets(self) -> dict[tuple[str, int], int]:
         """The next offset to read per (topic, partition), as committed with the read models."""
         with self._engine.connect() as conn:

@@ -14,8 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .sql import chunks, insert_missing
 from .schema import webhook_deliveries as deliveries
+from .sql import chunks, insert_missing
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     migrate(engine)
     policy = clock_policy(settings)
     writer = ProjectionWriter(engine, policy)
+    refreshed = writer.refresh_provisional_clocks()
+    if refreshed:
+        log.warning("recounted %d provisional clocks with the calendar in force", refreshed)
     registry = registry or CollectorRegistry()
     metrics = ProjectorMetrics(registry)
     scanner_metrics = ScannerMetrics(registry)

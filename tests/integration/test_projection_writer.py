@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from casestream.domain.calendar import load_calendar
 from casestream.domain.clocks import ClockPolicy
-from casestream.domain.envelope import Event
+from casestream.domain.envelope import Event, parse_event
 from casestream.domain.rules import load_rulebook
 from casestream.producers.simulation import simulate
 from casestream.read_models.database import create_engine, migrate
@@ -95,3 +96,46 @@ def test_any_delivery_with_duplicates_and_any_batching_gives_the_state_of_one_cl
     assert [row[:4] for row in actual["case_events"]] == [
         row[:4] for row in expected["case_events"]
     ]
+
+
+def test_provisional_clocks_are_recounted_when_the_calendar_gains_their_year(
+    database: Database, tmp_path: Path
+) -> None:
+    from casestream.domain.calendar import load_calendar
+    from casestream.read_models.database import create_engine
+    from casestream.read_models.schema import clocks
+    from tests.events import raw
+    from tests.processes import table_rows
+
+    accepted = datetime.fromisoformat("2026-12-21T10:00:00+08:00")
+    events = [
+        parse_event(
+            raw(
+                "ComplaintReceived",
+                "PROV-1",
+                "complaint",
+                {"channel": "online", "subject": "s"},
+                at=accepted,
+            )
+        ),
+        parse_event(raw("ComplaintAccepted", "PROV-1", "complaint", at=accepted)),
+    ]
+    engine = create_engine(database.url, database.schema)
+    migrate(engine)
+    ProjectionWriter(engine, POLICY).apply_batch(_consumed(events))
+    (before,) = [row for row in table_rows(database.url, database.schema)["clocks"]]
+    provisional = [column.name for column in clocks.columns].index("provisional")
+    due_date = [column.name for column in clocks.columns].index("due_date")
+    assert before[provisional] == "True"  # 2027 is not in the packaged calendar
+
+    calendar_file = tmp_path / "calendar.toml"
+    calendar_file.write_text(
+        '[2027]\nholidays = { "元旦 New Year" = ["2027-01-01"] }\nworkdays = {}\n'
+    )
+    recounted = ProjectionWriter(engine, ClockPolicy(load_rulebook(), load_calendar(calendar_file)))
+    assert recounted.refresh_provisional_clocks() == 1
+    assert recounted.refresh_provisional_clocks() == 0
+    (after,) = [row for row in table_rows(database.url, database.schema)["clocks"]]
+    assert after[provisional] == "False"
+    # weekends only vs the official 2027 schedule: 1 Jan is a holiday, so the due date moves
+    assert after[due_date] > before[due_date]

@@ -221,4 +221,4 @@ def test_a_period_shorter_than_its_warnings_raises_no_warning_before_it_started(
     _, (_, follow_up) = run(events)
     owed = POLICY.due_alerts(follow_up, follow_up.due_at + timedelta(days=30))
     assert all(alert.scheduled_at >= follow_up.started_at for alert in owed)
-    assert [a.event_type for a in owed][0] == "DeadlineApproaching"
+    assert owed[0].event_type == "DeadlineApproaching"
