@@ -90,7 +90,7 @@ class AlertFeed:
         *,
         timezone: str,
         queue_size: int = 1000,
-        start_timeout_seconds: float = 15.0,
+        start_timeout_seconds: float = 10.0,
     ) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
@@ -100,6 +100,7 @@ class AlertFeed:
         self._subscriptions: set[Subscription] = set()
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._attempted = asyncio.Event()
         self.metrics = FeedMetrics(registry)
 
     @property
@@ -108,10 +109,14 @@ class AlertFeed:
         return self._ready.is_set()
 
     async def start(self) -> None:
-        """Start reading; waits (bounded) until positioned at the end, so no later alert is missed."""
+        """Start reading; waits (bounded) until positioned at the end, so no later alert is missed.
+
+        If Kafka or the topic is not there yet, the API starts anyway and the feed keeps trying.
+        """
         self._ready = asyncio.Event()
+        self._attempted = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="alert feed")
-        waiter = asyncio.ensure_future(self._ready.wait())
+        waiter = asyncio.ensure_future(self._attempted.wait())
         done, _ = await asyncio.wait(
             {waiter, self._task},
             timeout=self._start_timeout,
@@ -122,10 +127,10 @@ class AlertFeed:
             self._task.result()  # the feed died before it was ready: say why
         if not self.ready:
             log.warning(
-                "alert feed: not connected to %s within %.0f s; still trying in the background "
-                "(check CASESTREAM_KAFKA_BOOTSTRAP and that `casestream topics create` has run)",
+                "alert feed: not reading %s from %s yet; GET /alerts/stream will stay silent "
+                "until it is (check CASESTREAM_KAFKA_BOOTSTRAP and `casestream topics create`)",
+                self._topic,
                 self._bootstrap,
-                self._start_timeout,
             )
 
     async def stop(self) -> None:
@@ -165,7 +170,6 @@ class AlertFeed:
         delay = 1.0
         while True:
             consumer = AIOKafkaConsumer(
-                self._topic,
                 bootstrap_servers=self._bootstrap,
                 group_id=None,
                 enable_auto_commit=False,
@@ -175,28 +179,37 @@ class AlertFeed:
             )
             try:
                 await consumer.start()
-                await self._seek_to_end(consumer)
+                await self._position_at_end(consumer)
                 self._ready.set()
+                self._attempted.set()
                 delay = 1.0
                 await self._consume(consumer)
             except asyncio.CancelledError:
                 raise
             except (KafkaError, OSError) as exc:
-                log.warning("alert feed: %s; reconnecting in %.0f s", exc, delay)
+                log.warning("alert feed: %s; retrying in %.0f s", exc, delay)
             except Exception:
-                log.exception("alert feed: consumer failed; reconnecting in %.0f s", delay)
+                log.exception("alert feed: consumer failed; retrying in %.0f s", delay)
             finally:
+                self._attempted.set()
                 with contextlib.suppress(Exception):
                     await consumer.stop()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
 
-    async def _seek_to_end(self, consumer: AIOKafkaConsumer) -> None:
+    async def _position_at_end(self, consumer: AIOKafkaConsumer) -> None:
+        """Take every partition of the topic, each at its current end."""
+        if self._topic not in await consumer.topics():
+            raise KafkaError(
+                f"topic {self._topic} does not exist; run `casestream topics create` "
+                "(or check CASESTREAM_TOPIC_PREFIX)"
+            )
+        consumer.subscribe([self._topic])  # no group: all partitions, incl. ones added later
+        async with asyncio.timeout(self._start_timeout):
+            while not consumer.assignment():
+                await asyncio.sleep(0.02)
         partitions = list(consumer.assignment())
-        if not partitions:
-            raise KafkaError(f"topic {self._topic} has no partitions; run `casestream topics create`")
-        ends = await consumer.end_offsets(partitions)
-        for partition, offset in ends.items():
+        for partition, offset in (await consumer.end_offsets(partitions)).items():
             consumer.seek(partition, offset)
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     webhooks_file: Path | None = Field(
         default=None, description="outgoing alert webhooks per department (TOML)"
     )
+    scanner_enabled: bool = Field(
+        default=True, description="run the escalation scanner in this worker"
+    )
     scanner_interval_seconds: float = Field(
         default=1.0, gt=0, description="escalation scanner period"
     )

@@ -6,8 +6,16 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from casestream.domain import catalog as ev
+
 from .queries import Page, decode_cursor, encode_cursor
 from .schema import alerts
+
+ALERT_EVENT_TYPES: tuple[str, ...] = tuple(
+    payload.__name__
+    for payload in (ev.DeadlineApproaching, ev.DeadlineBreached, ev.Escalated, ev.AlertCleared)
+)
+"""The event types on alerts.events (and in the `alerts` table)."""
 
 
 @dataclass(frozen=True)

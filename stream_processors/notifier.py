@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from casestream.domain.envelope import Event
+from casestream.read_models.alert_queries import ALERT_EVENT_TYPES
 from casestream.read_models.webhook_deliveries import DeliveryStore, DueDelivery, NewDelivery
 from casestream.settings import Settings
 
 from .webhooks import (
-    ALERT_EVENT_TYPES,
     CLEARED,
     Webhook,
     WebhookConfig,

@@ -25,7 +25,7 @@ from casestream.domain.envelope import Event, parse_event
 from casestream.read_models.schema import clocks
 
 Now = Callable[[], datetime]
-Emit = Callable[[Event[Any]], Awaitable[None]]
+Emit = Callable[[list[Event[Any]]], Awaitable[None]]  # sends in order, returns once all are stored
 
 
 @dataclass(frozen=True)
@@ -72,13 +72,12 @@ class EscalationScanner:
             ((alert, clock) for clock in due for alert in self._policy.due_alerts(clock, now)),
             key=lambda pair: (pair[0].scheduled_at, pair[1].clock_id, pair[0].level),
         )
-        emitted = 0
-        for alert, clock in owed:
-            if alert.alert_id in self._recent:
-                continue
-            await self._emit(alert_event(clock, alert, now))
-            self._remember(alert.alert_id)
-            emitted += 1
+        fresh = [(alert, clock) for alert, clock in owed if alert.alert_id not in self._recent]
+        if fresh:
+            await self._emit([alert_event(clock, alert, now) for alert, clock in fresh])
+            for alert, _ in fresh:
+                self._remember(alert.alert_id)
+        emitted = len(fresh)
         return ScanResult(len(due), emitted, time.perf_counter() - started)
 
     def _remember(self, alert_id: str) -> None:

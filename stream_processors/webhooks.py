@@ -33,11 +33,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from casestream.domain import catalog as ev
+from casestream.read_models.alert_queries import ALERT_EVENT_TYPES
 
-ALERT_EVENT_TYPES: tuple[str, ...] = tuple(
-    payload.__name__
-    for payload in (ev.DeadlineApproaching, ev.DeadlineBreached, ev.Escalated, ev.AlertCleared)
-)
 CLEARED = ev.AlertCleared.__name__
 ALL_DEPARTMENTS = "*"
 
@@ -173,6 +170,14 @@ def load_webhooks(path: Path | None) -> WebhookConfig:
     return config
 
 
+_HINTS = {
+    "secret": "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'",
+    "departments": 'give a list of department names, e.g. ["治安大队"], or ["*"] for all',
+    "levels": "give a list of levels: 1 handler, 2 department head, 3 bureau leadership",
+    "url": 'e.g. url = "https://hooks.example.gov.cn/casestream"',
+}
+
+
 def _describe(path: Path, raw: dict[str, Any], error: ValidationError) -> str:
     """One line per problem: file, webhook id (or its position) and field."""
     entries = raw.get("webhook")
@@ -185,9 +190,13 @@ def _describe(path: Path, raw: dict[str, Any], error: ValidationError) -> str:
             entry = entries[index] if isinstance(entries, list) else None
             name = entry.get("id") if isinstance(entry, dict) else None
             label = f"webhook {name!r}" if isinstance(name, str) else f"webhook #{index + 1}"
-            field = ".".join(str(part) for part in loc[2:]) or "entry"
+            field = str(loc[2]) if len(loc) > 2 else "entry"
             where = f"{label}: {field}"
         elif loc and loc[0] == "webhook":
             where = "webhook: give a list of [[webhook]] tables"
-        lines.append(f"{path}: {where}: {detail['msg']}")
+        message = detail["msg"].removeprefix("Value error, ")
+        hint = _HINTS.get(str(loc[2])) if len(loc) > 2 and loc[0] == "webhook" else None
+        if hint and hint not in message and detail["type"] != "value_error":
+            message = f"{message}; {hint}"
+        lines.append(f"{path}: {where}: {message}")
     return "\n".join(lines)

@@ -119,10 +119,14 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
             for helper in helpers:
                 helper.cancel()
 
-    async def emit_alert(event: Event[Any]) -> None:
-        delivery = await alerts_topic.send(key=event.case_id.encode(), value=event.to_json_bytes())
-        await delivery
-        scanner_metrics.alerts.labels(event.event_type, event.payload.rule).inc()
+    async def emit_alerts(events: list[Event[Any]]) -> None:
+        deliveries = [
+            await alerts_topic.send(key=event.case_id.encode(), value=event.to_json_bytes())
+            for event in events
+        ]
+        await asyncio.gather(*deliveries)  # all stored before the pass ends
+        for event in events:
+            scanner_metrics.alerts.labels(event.event_type, event.payload.rule).inc()
 
     scanner = EscalationScanner(
         engine,
@@ -132,11 +136,13 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         batch_size=settings.scanner_batch_size,
     )
 
-    @app.timer(interval=settings.scanner_interval_seconds)
     async def scan_deadlines() -> None:
         result = await scanner.scan_once()
         scanner_metrics.pass_seconds.observe(result.seconds)
         scanner_metrics.due_clocks.set(result.clocks)
+
+    if settings.scanner_enabled:
+        app.timer(interval=settings.scanner_interval_seconds)(scan_deadlines)
 
     return app
 

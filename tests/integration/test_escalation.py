@@ -4,8 +4,12 @@ resolved, and a restarted worker emits no alert twice."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaConsumer
 
@@ -14,7 +18,7 @@ from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
 from tests.conftest import Database
 from tests.events import raw
-from tests.processes import Process, service_env, wait_for
+from tests.processes import Process, service_env, table_rows, wait_for
 
 
 class AlertLog:
@@ -41,7 +45,12 @@ class AlertLog:
 
 
 def test_back_dated_complaint_breaches_at_once_clears_when_resolved_and_never_twice(
-    kafka_bootstrap: str, topics: Topics, database: Database, tmp_path: Path
+    kafka_bootstrap: str,
+    topics: Topics,
+    database: Database,
+    make_database: Any,
+    request: Any,
+    tmp_path: Path,
 ) -> None:
     accepted_at = datetime.now(UTC) - timedelta(days=40)
     env = service_env(
@@ -103,8 +112,6 @@ def test_back_dated_complaint_breaches_at_once_clears_when_resolved_and_never_tw
                 lambda: "started" in restarted.output() or restarted.popen.poll() is None,
                 timeout=10,
             )
-            import time
-
             time.sleep(6)  # many scanner passes
         finally:
             restarted.stop()
@@ -118,6 +125,32 @@ def test_back_dated_complaint_breaches_at_once_clears_when_resolved_and_never_tw
             if e["payload"]["rule"] == "complaint.handling_enterprise"
         ]  # type: ignore[index]
         assert handling.count("DeadlineApproaching") == 2 and handling.count("AlertCleared") == 1
+
+        # clocks and alerts rebuilt from the topics equal the live ones, whichever topic a
+        # replay happens to read first
+        clean = make_database(request.node.callspec.params["database"])
+        replayed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "casestream.cli",
+                "replay",
+                "--database-url",
+                clean.url,
+                *(["--schema", clean.schema] if clean.schema else []),
+            ],
+            env=service_env(kafka_bootstrap, topics, {}),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert replayed.returncode == 0, replayed.stderr
+        live, rebuilt = (
+            table_rows(database.url, database.schema),
+            table_rows(clean.url, clean.schema),
+        )
+        for table in ("cases", "case_events", "clocks", "alerts"):
+            assert live[table] == rebuilt[table], table
     finally:
         worker.stop()
         alerts.close()

@@ -1,0 +1,112 @@
+"""Deadline queries: overdue cases, the clocks (时限) of one case, clocks due soon.
+
+"Now" comes from `Services.now`, so tests fix it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from casestream.domain.catalog import CaseKind
+from casestream.read_models.clock_queries import ClockFilter
+
+from .deps import ServicesDep
+from .schemas import ClockOut, DueClock, DueList, OverdueClock, OverdueList
+
+router = APIRouter(tags=["deadlines"])
+
+_WITHIN = re.compile(r"^\s*(\d{1,6})\s*([mhdw])\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+MAX_WITHIN = timedelta(days=3660)
+
+RuleQuery = Annotated[str | None, Query(description="rule id, e.g. reconsideration.reply")]
+LimitQuery = Annotated[int, Query(ge=1, le=1000)]
+
+
+class BadWithin(ValueError):
+    """A `within` window that is not a positive count of minutes, hours, days or weeks."""
+
+
+def parse_within(text: str) -> timedelta:
+    """`30m`, `12h`, `3d`, `1w` as a timedelta."""
+    found = _WITHIN.match(text)
+    if found is None or int(found.group(1)) == 0:
+        raise BadWithin(
+            f"{text!r} is not a window; give a positive number and a unit: 30m, 12h, 3d or 1w"
+        )
+    window = timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+    if window > MAX_WITHIN:
+        raise BadWithin("give a window of at most 3660d (ten years)")
+    return window
+
+
+def _filter(department: str | None, case_kind: CaseKind | None, rule: str | None) -> ClockFilter:
+    return ClockFilter(
+        department=department, case_kind=case_kind.value if case_kind else None, rule_id=rule
+    )
+
+
+# registered before the cases router, so /cases/overdue is not taken for a case id
+@router.get("/cases/overdue", response_model=OverdueList)
+def overdue_cases(
+    services: ServicesDep,
+    department: str | None = None,
+    case_kind: CaseKind | None = None,
+    rule: RuleQuery = None,
+    limit: LimitQuery = 100,
+) -> OverdueList:
+    """Open clocks past their deadline, longest overdue first; 涉企 cases first among equals."""
+    now = services.now()
+    rows = services.clocks.overdue(now, _filter(department, case_kind, rule), limit=limit)
+    items = [
+        OverdueClock(
+            **ClockOut.from_row(row).model_dump(),
+            overdue_seconds=max(0, int((now - row.due_at).total_seconds())),
+        )
+        for row in rows
+    ]
+    return OverdueList(as_of=now, items=items)
+
+
+@router.get("/cases/{case_id}/clocks", response_model=list[ClockOut])
+def case_clocks(case_id: str, services: ServicesDep) -> list[ClockOut]:
+    """Every deadline clock of a case, in the order they started."""
+    rows = services.clocks.of_case(case_id)
+    if rows is None:
+        raise HTTPException(404, f"no case {case_id!r}")
+    return [ClockOut.from_row(row) for row in rows]
+
+
+@router.get("/clocks/due", response_model=DueList)
+def clocks_due(
+    services: ServicesDep,
+    within: Annotated[
+        str, Query(description="window from now: 30m, 12h, 3d or 1w", examples=["3d"])
+    ] = "3d",
+    department: str | None = None,
+    case_kind: CaseKind | None = None,
+    rule: RuleQuery = None,
+    limit: LimitQuery = 100,
+) -> DueList:
+    """Running clocks due between now and now + `within`, soonest first."""
+    try:
+        window = parse_within(within)
+    except BadWithin as exc:
+        raise HTTPException(
+            422, [{"loc": ["query", "within"], "msg": str(exc), "type": "value_error"}]
+        ) from exc
+    now = services.now()
+    until = now + window
+    rows = services.clocks.due_within(now, until, _filter(department, case_kind, rule), limit=limit)
+    items = [
+        DueClock(
+            **ClockOut.from_row(row).model_dump(),
+            remaining_seconds=max(0, int((row.due_at - now).total_seconds())),
+        )
+        for row in rows
+    ]
+    return DueList(as_of=now, until=until, items=items)

@@ -1,0 +1,29 @@
+"""GET /webhooks/deliveries: whether each alert reached each department's webhook."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from casestream.read_models.webhook_deliveries import DeliveryFilter
+
+from .deps import ServicesDep
+from .schemas import DeliveryOut
+
+router = APIRouter(tags=["webhooks"])
+
+
+@router.get("/webhooks/deliveries", response_model=list[DeliveryOut])
+def list_deliveries(
+    services: ServicesDep,
+    alert_id: str | None = None,
+    webhook: Annotated[str | None, Query(description="webhook id from the webhooks file")] = None,
+    status: Literal["pending", "delivered", "failed"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[DeliveryOut]:
+    """Deliveries newest first, with attempts, last HTTP status and error."""
+    rows = services.deliveries.find(
+        DeliveryFilter(alert_id=alert_id, webhook_id=webhook, status=status), limit=limit
+    )
+    return [DeliveryOut.from_row(row) for row in rows]
