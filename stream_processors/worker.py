@@ -131,7 +131,7 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     scanner = EscalationScanner(
         engine,
         policy,
-        emit_alert,
+        emit_alerts,
         now=lambda: datetime.now(UTC),
         batch_size=settings.scanner_batch_size,
     )
