@@ -42,11 +42,13 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     metrics = ProjectorMetrics(registry)
     scanner_metrics = ScannerMetrics(registry)
 
+    (settings.var_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(
         # a fresh read-model database gets a consumer group of its own, so it starts at offset 0
         f"{settings.topic_prefix}casestream-projector-{projection_id(engine)}",
         broker=[f"kafka://{server}" for server in bootstrap.split(",")],
         store="memory://",
+        datadir=str(settings.var_dir / "faust" / "{conf.name}"),  # not the current directory
         key_serializer="raw",
         value_serializer="raw",
         consumer_auto_offset_reset="earliest",
