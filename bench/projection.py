@@ -419,7 +419,11 @@ def _checkpoint_sum(engine: sa.Engine) -> int | None:
     """SUM(next_offset) of the checkpoints; None while there is no checkpoints table yet."""
     try:
         with engine.connect() as conn:
-            value = conn.execute(sa.text("SELECT SUM(next_offset) FROM checkpoints")).scalar()
+            value = conn.execute(
+                sa.text(
+                    "SELECT SUM(next_offset) FROM checkpoints WHERE topic NOT LIKE '%alerts.events'"
+                )
+            ).scalar()
     except sa.exc.DBAPIError:
         return None
     return int(value or 0)
@@ -439,6 +443,7 @@ def run_worker(
         CASESTREAM_KAFKA_BOOTSTRAP=bootstrap,
         CASESTREAM_TOPIC_PREFIX=topics.prefix,
         CASESTREAM_TIMEZONE=TIMEZONE,
+        CASESTREAM_SCANNER_ENABLED="false",  # projection only: no alerts join the count
         **database.env(),
     )
     if batch_size:
