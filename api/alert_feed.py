@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -101,6 +101,8 @@ class AlertFeed:
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._attempted = asyncio.Event()
+        # next offset per partition once reading: a reconnect resumes there, missing nothing
+        self._positions: dict[TopicPartition, int] = {}
         self.metrics = FeedMetrics(registry)
 
     @property
@@ -115,6 +117,7 @@ class AlertFeed:
         """
         self._ready = asyncio.Event()
         self._attempted = asyncio.Event()
+        self._positions = {}
         self._task = asyncio.create_task(self._run(), name="alert feed")
         waiter = asyncio.ensure_future(self._attempted.wait())
         done, _ = await asyncio.wait(
@@ -179,7 +182,7 @@ class AlertFeed:
             )
             try:
                 await consumer.start()
-                await self._position_at_end(consumer)
+                await self._position(consumer)
                 self._ready.set()
                 self._attempted.set()
                 delay = 1.0
@@ -197,26 +200,33 @@ class AlertFeed:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
 
-    async def _position_at_end(self, consumer: AIOKafkaConsumer) -> None:
-        """Take every partition of the topic, each at its current end."""
+    async def _position(self, consumer: AIOKafkaConsumer) -> None:
+        """Take every partition of the topic: where this feed left off, else at its end."""
         if self._topic not in await consumer.topics():
             raise KafkaError(
                 f"topic {self._topic} does not exist; run `casestream topics create` "
                 "(or check CASESTREAM_TOPIC_PREFIX)"
             )
         consumer.subscribe([self._topic])  # no group: all partitions, incl. ones added later
-        async with asyncio.timeout(self._start_timeout):
-            while not consumer.assignment():
-                await asyncio.sleep(0.02)
+        try:
+            async with asyncio.timeout(self._start_timeout):
+                while not consumer.assignment():
+                    await asyncio.sleep(0.02)
+        except TimeoutError as exc:
+            raise KafkaError(f"no partition of {self._topic} assigned; is the broker up?") from exc
         partitions = list(consumer.assignment())
-        for partition, offset in (await consumer.end_offsets(partitions)).items():
+        ends = await consumer.end_offsets(partitions)
+        for partition in partitions:
+            offset = self._positions.get(partition, ends[partition])
+            self._positions[partition] = offset
             consumer.seek(partition, offset)
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while True:
             batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-            for records in batches.values():
+            for partition, records in batches.items():
                 for record in records:
+                    self._positions[partition] = record.offset + 1
                     self.metrics.received.inc()
                     try:
                         event = parse_event(record.value or b"", self._timezone)

@@ -68,7 +68,8 @@ def list_alerts(
     )
 
 
-async def _frames(feed: AlertFeed, match: AlertMatch, heartbeat: float) -> AsyncIterator[str]:
+async def sse_frames(feed: AlertFeed, match: AlertMatch, heartbeat: float) -> AsyncIterator[str]:
+    """The text of one client's event stream: its alerts, and a comment line when idle."""
     # starlette cancels this generator when the client goes away; `with` then unsubscribes
     with feed.subscribe(match) as subscription:
         yield "retry: 3000\n: connected\n\n"
@@ -118,7 +119,7 @@ async def stream_alerts(
         event_type=event_type,
     )
     return StreamingResponse(
-        _frames(feed, match, services.heartbeat_seconds),
+        sse_frames(feed, match, services.heartbeat_seconds),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -179,6 +179,7 @@ def api(host: str | None = None, port: int | None = None) -> None:
         host=host or settings.api_host,
         port=port or settings.api_port,
         log_level="warning",
+        timeout_graceful_shutdown=3,  # open /alerts/stream connections never end by themselves
     )
 
 

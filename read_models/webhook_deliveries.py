@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .schema import webhook_deliveries as deliveries
-from .sql import chunks, insert_missing
+from .sql import chunks
 
 
 @dataclass(frozen=True)
@@ -53,34 +54,28 @@ class DeliveryStore:
         self._engine = engine
 
     def record(self, new: Sequence[NewDelivery]) -> list[NewDelivery]:
-        """Insert the deliveries not recorded yet; those inserted."""
+        """Insert the deliveries not recorded yet (one statement); those inserted."""
         if not new:
             return []
+        rows = [
+            {
+                **asdict(delivery),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": delivery.created_at,
+            }
+            for delivery in new
+        ]
+        by_key = {(delivery.alert_id, delivery.webhook_id): delivery for delivery in new}
+        inserted: list[NewDelivery] = []
         with self._engine.begin() as conn:
-            existing: set[tuple[str, str]] = set()
-            for part in chunks(sorted({delivery.alert_id for delivery in new})):
-                rows = conn.execute(
-                    sa.select(deliveries.c.alert_id, deliveries.c.webhook_id).where(
-                        deliveries.c.alert_id.in_(part)
-                    )
-                )
-                existing.update((row.alert_id, row.webhook_id) for row in rows)
-            fresh = [
-                delivery
-                for delivery in new
-                if (delivery.alert_id, delivery.webhook_id) not in existing
-            ]
-            rows = [
-                {
-                    **asdict(delivery),
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": delivery.created_at,
-                }
-                for delivery in fresh
-            ]
-            insert_missing(conn, deliveries, rows)
-        return fresh
+            statement = _insert_or_ignore(conn).returning(
+                deliveries.c.alert_id, deliveries.c.webhook_id
+            )
+            for part in chunks(rows, 200):
+                for row in conn.execute(statement, list(part)):
+                    inserted.append(by_key[(row.alert_id, row.webhook_id)])
+        return inserted
 
     def webhooks_alerted_on(self, clock_ids: Sequence[str]) -> dict[str, set[str]]:
         """For each clock, the webhooks that have a delivery of one of its alerts."""
@@ -103,6 +98,8 @@ class DeliveryStore:
 
         A claimed row's next attempt moves to `lease_until`, so nobody else takes it while it is
         being posted; if this process dies mid-attempt the row is due again after the lease.
+        One UPDATE per webhook (SKIP LOCKED on PostgreSQL), so concurrent notifiers never
+        claim the same row.
         """
         claimed: list[DueDelivery] = []
         with self._engine.begin() as conn:
@@ -114,21 +111,17 @@ class DeliveryStore:
                     deliveries.c.status == "pending",
                     deliveries.c.next_attempt_at <= now,
                 )
-                candidates = [
-                    row.alert_id
-                    for row in conn.execute(
-                        sa.select(deliveries.c.alert_id)
-                        .where(due)
-                        .order_by(deliveries.c.next_attempt_at, deliveries.c.alert_id)
-                        .limit(count)
-                    )
-                ]
-                if not candidates:
-                    continue
-                # re-checking `due` makes the claim safe against a concurrent notifier
+                candidates = (
+                    sa.select(deliveries.c.alert_id)
+                    .where(due)
+                    .order_by(deliveries.c.next_attempt_at, deliveries.c.alert_id)
+                    .limit(count)
+                )
+                if conn.dialect.name == "postgresql":
+                    candidates = candidates.with_for_update(skip_locked=True)
                 taken = conn.execute(
                     deliveries.update()
-                    .where(due, deliveries.c.alert_id.in_(candidates))
+                    .where(due, deliveries.c.alert_id.in_(candidates.scalar_subquery()))
                     .values(next_attempt_at=lease_until)
                     .returning(
                         deliveries.c.alert_id,
@@ -149,6 +142,7 @@ class DeliveryStore:
                     )
                     for row in taken
                 )
+        claimed.sort(key=lambda delivery: (delivery.created_at, delivery.alert_id))
         return claimed
 
     def finish(
@@ -201,3 +195,8 @@ class DeliveryStore:
             query = query.where(deliveries.c.status == where.status)
         with self._engine.connect() as conn:
             return list(conn.execute(query))
+
+
+def _insert_or_ignore(conn: sa.Connection) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(deliveries).on_conflict_do_nothing()

@@ -12,7 +12,7 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry, start_http_server
 
-from casestream.domain.envelope import Event
+from casestream.domain.envelope import Event, parse_event
 from casestream.policy import clock_policy
 from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine, migrate, projection_id
@@ -21,6 +21,7 @@ from casestream.settings import Settings
 
 from .batching import PipelinedBatches
 from .metrics import ProjectorMetrics, ScannerMetrics
+from .notifier import WebhookNotifier
 from .projector import DeadLetter, Projector, RawMessage
 from .scanner import EscalationScanner
 
@@ -145,6 +146,25 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
 
     if settings.scanner_enabled:
         app.timer(interval=settings.scanner_interval_seconds)(scan_deadlines)
+
+    notifier = WebhookNotifier.from_settings(settings, engine, registry)
+    if notifier.webhooks:
+
+        @app.agent(alerts_topic)
+        async def notify(stream: faust.StreamT[bytes]) -> None:
+            async for batch in stream.take_events(500, within=0.05):
+                alerts = [
+                    parse_event(event.value, settings.timezone) for event in batch if event.value
+                ]
+                await notifier.on_alerts(alerts)  # recorded durably before the batch is acked
+
+        @app.timer(interval=0.5)
+        async def deliver_webhooks() -> None:
+            await notifier.deliver_due(datetime.now(UTC))
+
+        @app.on_shutdown.connect
+        async def close_notifier(sender: Any, **_: Any) -> None:
+            await notifier.aclose()
 
     return app
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
+import socket
 import threading
 import time
 import uuid
@@ -36,6 +38,7 @@ class Listener:
         self.connected = threading.Event()
         self._client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(5, read=60))
         self._params = params
+        self._socket: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -44,6 +47,7 @@ class Listener:
         try:
             with self._client.stream("GET", "/alerts/stream", params=self._params) as response:
                 assert response.status_code == 200
+                self._socket = response.extensions["network_stream"].get_extra_info("socket")
                 assert response.headers["content-type"].startswith("text/event-stream")
                 for line in response.iter_lines():
                     if line == ": connected":
@@ -64,6 +68,12 @@ class Listener:
         return self.frames.get(timeout=timeout)
 
     def close(self) -> None:
+        # shutdown() wakes the thread blocked reading; close() alone would leave the connection
+        # open until the next heartbeat, and the server waiting for it
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)
+        self._thread.join(timeout=5)
         self._client.close()
 
 

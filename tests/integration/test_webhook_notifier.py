@@ -271,6 +271,24 @@ async def test_a_hanging_webhook_never_delays_the_others(
     assert deliveries(store, webhook_id="fast")[0].status == "delivered"
 
 
+async def test_two_notifiers_on_one_database_post_each_delivery_once(
+    store: DeliveryStore, receiver: Receiver
+) -> None:
+    hooks = [webhook(receiver, "zhian"), webhook(receiver, "leaders", departments=["*"])]
+    first, _ = notifier_for(store, hooks, Clock(), max_in_flight_per_webhook=20)
+    second, _ = notifier_for(store, hooks, Clock(), max_in_flight_per_webhook=20)
+    events = [alert() for _ in range(12)]
+    # both replicas see the alerts (e.g. during a rebalance) and claim at the same instant
+    await asyncio.gather(first.on_alerts(events), second.on_alerts(events))
+    started = await asyncio.gather(first.deliver_due(T0), second.deliver_due(T0))
+    await asyncio.gather(first.wait_idle(), second.wait_idle())
+    await asyncio.gather(first.aclose(), second.aclose())
+    assert sum(started) == 24
+    keys = [(item.path, item.headers["X-Casestream-Delivery"]) for item in receiver.received]
+    assert len(keys) == len(set(keys)) == 24
+    assert {row.status for row in deliveries(store)} == {"delivered"}
+
+
 async def test_a_clearing_goes_only_to_the_webhooks_that_were_told_of_the_clock(
     store: DeliveryStore, receiver: Receiver
 ) -> None:

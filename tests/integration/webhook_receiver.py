@@ -64,9 +64,12 @@ def webhook_receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.block_on_close = False
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # the default 5 refuses bursts of concurrent deliveries
+        daemon_threads = True
+        block_on_close = False
+
+    server = Server(("127.0.0.1", 0), Handler)
     receiver.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, name="webhook receiver", daemon=True)
     thread.start()
