@@ -160,11 +160,9 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
 
         @app.timer(interval=0.5)
         async def deliver_webhooks() -> None:
+            # deliveries are durable rows with leases: a worker stopping mid-attempt leaves them
+            # to be retried, so nothing needs closing at shutdown
             await notifier.deliver_due(datetime.now(UTC))
-
-        @app.on_shutdown.connect
-        async def close_notifier(sender: Any, **_: Any) -> None:
-            await notifier.aclose()
 
     return app
 

@@ -1,0 +1,158 @@
+"""An overdue complaint from the outside: posted through the API with a back-dated acceptance,
+it breaches at once; the breach reaches the alert stream, the department's webhook (signed)
+and the overdue list; resolving the complaint clears it everywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from casestream.producers.topics import Topics
+from tests.conftest import Database
+from tests.integration.webhook_receiver import Receiver, webhook_receiver
+from tests.processes import Process, free_port, service_env, wait_for
+from tests.sse import Frame, Listener
+
+SECRET = "e2e-webhook-secret-0123456789"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with webhook_receiver() as found:
+        yield found
+
+
+def _frames_until(listener: Listener, event_type: str, timeout: float = 30) -> list[Frame]:
+    frames: list[Frame] = []
+    deadline = datetime.now(UTC) + timedelta(seconds=timeout)
+    while not frames or frames[-1].fields["event"] != event_type:
+        remaining = (deadline - datetime.now(UTC)).total_seconds()
+        assert remaining > 0, (
+            f"no {event_type} on the stream; got {[f.fields['event'] for f in frames]}"
+        )
+        frames.append(listener.next(remaining))
+    return frames
+
+
+def test_an_overdue_complaint_alerts_the_stream_the_webhook_and_the_overdue_list_until_resolved(
+    kafka_bootstrap: str, topics: Topics, tmp_path: Path, receiver: Receiver
+) -> None:
+    hooks = tmp_path / "webhooks.toml"
+    hooks.write_text(
+        f'[[webhook]]\nid = "jiaojing"\nurl = "{receiver.url("jiaojing")}"\nsecret = "{SECRET}"\n'
+        'departments = ["交警大队"]\nevent_types = ["DeadlineBreached", "AlertCleared"]\n'
+    )
+    database = Database(f"sqlite:///{tmp_path / 'overdue.db'}", None)
+    port = free_port()
+    env = service_env(
+        kafka_bootstrap,
+        topics,
+        database.env(),
+        CASESTREAM_API_PORT=str(port),
+        CASESTREAM_WEBHOOKS_FILE=str(hooks),
+        CASESTREAM_SCANNER_INTERVAL_SECONDS="0.2",
+        CASESTREAM_CONSISTENCY_WAIT_SECONDS="30",
+    )
+    worker = Process(["worker"], env, tmp_path / "worker.log")
+    server = Process(["api"], env, tmp_path / "api.log")
+    api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    listener: Listener | None = None
+    try:
+        wait_for(lambda: _up(api), timeout=60)
+        listener = Listener(f"http://127.0.0.1:{port}", {"department": "交警大队"})
+        assert listener.connected.wait(10)
+
+        accepted_at = datetime.now(UTC) - timedelta(days=30)
+        for body in (
+            {
+                "event_type": "ComplaintReceived",
+                "case_id": "OD-1",
+                "case_kind": "complaint",
+                "occurred_at": (accepted_at - timedelta(hours=2)).isoformat(),
+                "payload": {"channel": "online", "subject": "违停处罚"},
+            },
+            {
+                "event_type": "ComplaintAccepted",
+                "case_id": "OD-1",
+                "case_kind": "complaint",
+                "occurred_at": accepted_at.isoformat(),
+                "payload": {"department": "交警大队"},
+            },
+        ):
+            assert api.post("/events", json=body).status_code == 202
+
+        frames = _frames_until(listener, "DeadlineBreached")
+        breach = json.loads(frames[-1].fields["data"])
+        assert (breach["case_id"], breach["payload"]["rule"]) == ("OD-1", "complaint.handling")
+        assert frames[-1].fields["id"] == breach["payload"]["alert_id"]
+
+        posted = wait_for(lambda: receiver.on("jiaojing"), timeout=30)[0]
+        signature = "sha256=" + hmac.new(SECRET.encode(), posted.body, hashlib.sha256).hexdigest()
+        assert posted.headers["X-Casestream-Signature"] == signature
+        assert json.loads(posted.body)["event_type"] == "DeadlineBreached"
+
+        overdue = wait_for(lambda: api.get("/cases/overdue").json()["items"], timeout=30)
+        assert [item["case_id"] for item in overdue] == ["OD-1"]
+
+        def open_alert_types() -> set[str]:
+            params = {"status": "open", "rule": "complaint.handling"}
+            return {a["event_type"] for a in api.get("/alerts", params=params).json()["items"]}
+
+        wait_for(
+            lambda: open_alert_types() >= {"DeadlineApproaching", "DeadlineBreached", "Escalated"},
+            timeout=30,
+        )
+
+        resolved = api.post(
+            "/events",
+            json={
+                "event_type": "ComplaintResolved",
+                "case_id": "OD-1",
+                "case_kind": "complaint",
+                "payload": {"outcome": "substantiated"},
+            },
+        )
+        assert resolved.status_code == 202
+        _frames_until(listener, "AlertCleared")
+        wait_for(
+            lambda: [
+                r
+                for r in receiver.on("jiaojing")
+                if json.loads(r.body)["event_type"] == "AlertCleared"
+            ],
+            timeout=30,
+        )
+        wait_for(
+            lambda: (
+                not api.get(
+                    "/alerts", params={"status": "open", "rule": "complaint.handling"}
+                ).json()["items"]
+            ),
+            timeout=30,
+        )
+        assert api.get("/cases/overdue").json()["items"] == []
+        clocks = api.get("/cases/OD-1/clocks").json()
+        assert {c["rule"]: c["status"] for c in clocks}[
+            "complaint.handling"
+        ] == "breached"  # stopped late
+        assert len(receiver.on("jiaojing")) == 2  # one breach, one clearing: nothing twice
+    finally:
+        if listener is not None:
+            listener.close()
+        api.close()
+        server.stop()
+        worker.stop()
+
+
+def _up(api: httpx.Client) -> bool:
+    try:
+        return api.get("/healthz").status_code == 200
+    except httpx.TransportError:
+        return False
