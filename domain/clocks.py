@@ -21,7 +21,14 @@ from pydantic import BaseModel, ConfigDict
 
 from . import catalog as ev
 from .calendar import WorkingCalendar
-from .deadlines import AlertKind, Deadline, ScheduledAlert, alert_schedule, compute_deadline
+from .deadlines import (
+    AlertKind,
+    Deadline,
+    ScheduledAlert,
+    alert_schedule,
+    breach_instant,
+    compute_deadline,
+)
 from .envelope import Event
 from .lifecycle import CaseState
 from .rules import Rule, RuleBook, case_facts
@@ -122,9 +129,25 @@ def _recomputed(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) ->
     )
 
 
+def _counted(clock: Clock, rule: Rule) -> Deadline:
+    """The clock's deadline as already counted (its due date and instant are stored on it)."""
+    return Deadline(
+        rule_id=rule.id,
+        unit=rule.unit,
+        start=clock.started_at.date(),
+        started_at=clock.started_at,
+        length=rule.length,
+        extension=clock.extension,
+        due_date=clock.due_date,
+        due_at=clock.due_at,
+        provisional=clock.provisional,
+        fixed=clock.fixed_due_date is not None,
+    )
+
+
 def schedule(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> list[DueAlert]:
     """Every alert of the clock's current deadline, in time order."""
-    deadline = _deadline(clock, rule, calendar, tz)
+    deadline = _counted(clock, rule)
     entries: Iterable[ScheduledAlert] = alert_schedule(rule, deadline, calendar)
     # a warning (or the escalation at the first warning) that would fall before the clock
     # started, on a period shorter than the warning, is left out rather than fired at once
@@ -157,14 +180,10 @@ def status(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> Cloc
     """The clock's status from its events and the alerts emitted so far (no clock read)."""
     if clock.cancelled:
         return ClockStatus.cancelled
-    breach_ids = {
-        a.alert_id
-        for a in schedule(clock, rule, calendar, tz)
-        if a.event_type == "DeadlineBreached"
-    }
     if clock.stopped_at is not None:
         return ClockStatus.breached if clock.stopped_at > clock.due_at else ClockStatus.met
-    if breach_ids & set(clock.emitted):
+    breach = breach_instant(_counted(clock, rule))
+    if alert_id(clock, breach.kind.value, breach.level, breach.offset) in clock.emitted:
         return ClockStatus.breached
     return ClockStatus.paused if clock.paused else ClockStatus.running
 
@@ -243,11 +262,10 @@ def advance(
                 clock = _recomputed(
                     clock.model_copy(update={"extension": extension}), rule, calendar, tz
                 )
-        updated.append(
-            clock.model_copy(
-                update={"department": state.department, "enterprise": state.enterprise}
-            )
-        )
+        if (clock.department, clock.enterprise) != (state.department, state.enterprise):
+            update = {"department": state.department, "enterprise": state.enterprise}
+            clock = clock.model_copy(update=update)
+        updated.append(clock)
     running_rules = {clock.rule_id for clock in updated if clock.open}
     for rule in rulebook.starting_on(event.event_type, facts):
         if rule.id in running_rules:

@@ -23,17 +23,22 @@ from .sql import chunks, insert_missing, upsert
 class ClockWriter:
     def __init__(self, policy: ClockPolicy) -> None:
         self._policy = policy
+        self._loaded: dict[str, Clock] = {}  # as read in this transaction, to skip unchanged rows
 
     def load_for_cases(
         self, conn: sa.Connection, case_ids: set[str]
     ) -> dict[str, tuple[Clock, ...]]:
+        """The clocks of these cases; starts a batch (forgets what an earlier, failed one read)."""
+        self._loaded.clear()
         found: dict[str, list[Clock]] = {}
         for part in chunks(sorted(case_ids)):
             rows = conn.execute(
                 sa.select(clocks.c.case_id, clocks.c.detail).where(clocks.c.case_id.in_(part))
             )
             for row in rows:
-                found.setdefault(row.case_id, []).append(Clock.model_validate(row.detail))
+                clock = Clock.model_validate(row.detail)
+                self._loaded[clock.clock_id] = clock
+                found.setdefault(row.case_id, []).append(clock)
         return {
             case_id: tuple(sorted(items, key=lambda c: (c.started_at, c.clock_id)))
             for case_id, items in found.items()
@@ -71,6 +76,7 @@ class ClockWriter:
         for part in chunks(sorted(missing)):
             for row in conn.execute(sa.select(clocks.c.detail).where(clocks.c.clock_id.in_(part))):
                 clock = Clock.model_validate(row.detail)
+                self._loaded[clock.clock_id] = clock
                 touched[clock.clock_id] = clock
         emitted: dict[str, set[str]] = {}
         for part in chunks(sorted(touched)):
@@ -79,10 +85,12 @@ class ClockWriter:
             )
             for row in rows:
                 emitted.setdefault(row.clock_id, set()).add(row.alert_id)
-        rows = [
-            self._clock_row(with_emitted(clock, emitted.get(clock_id, ())))
-            for clock_id, clock in sorted(touched.items())
-        ]
+        rows = []
+        for clock_id, clock in sorted(touched.items()):
+            merged = with_emitted(clock, emitted.get(clock_id, ()))
+            if merged != self._loaded.get(clock_id):  # unchanged clocks are not written again
+                rows.append(self._clock_row(merged))
+        self._loaded.clear()
         upsert(conn, clocks, rows)
         return len(alert_rows)
 
