@@ -834,7 +834,9 @@ class LiveRun:
     note: str = ""
 
 
-def complaint_events(case_id: str, accepted_at: datetime, department: str) -> list[Event[Any]]:
+def complaint_events(
+    case_id: str, accepted_at: datetime, department: str, channel: str = "window"
+) -> list[Event[Any]]:
     now = datetime.now(UTC)
     received = {
         "event_type": "ComplaintReceived",
@@ -842,7 +844,7 @@ def complaint_events(case_id: str, accepted_at: datetime, department: str) -> li
         "case_kind": "complaint",
         "occurred_at": (accepted_at - timedelta(seconds=30)).isoformat(),
         "payload": {
-            "channel": "window",
+            "channel": channel,
             "subject": "窗口投诉：办证等候时间过长",
             "department": department,
         },
@@ -865,6 +867,18 @@ def clock_rows_present(engine: sa.Engine, clock_ids: list[str]) -> int:
         return int(
             conn.execute(
                 sa.select(sa.func.count()).where(clocks.c.clock_id.in_(clock_ids))
+            ).scalar_one()
+        )
+
+
+def clocks_still_due(engine: sa.Engine, clock_ids: list[str]) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).where(
+                    clocks.c.clock_id.in_(clock_ids),
+                    clocks.c.next_alert_at <= datetime.now(UTC),
+                )
             ).scalar_one()
         )
 
@@ -907,13 +921,16 @@ def live_run(
         )
         departments = random.Random(tag).choices(DEPARTMENTS, k=args.alerts + 1)
         with EventProducer(bootstrap, topics) as producer:
-            # a warm-up case: the projector is consuming once its clock is in the table
+            # a warm-up case (online: no bench clock, so no alert soon): the projector is
+            # consuming once its complaint.handling clock is in the table
             warm = f"WARM-{tag}"
-            producer.send_many(complaint_events(warm, datetime.now(UTC), departments[-1]))
+            producer.send_many(
+                complaint_events(warm, datetime.now(UTC), departments[-1], channel="online")
+            )
             with console.status("waiting for the projector to consume …"):
                 wait_until(
                     "the warm-up complaint projected",
-                    lambda: clock_rows_present(engine, [f"{warm}/{BENCH_RULE}/0"]),
+                    lambda: clock_rows_present(engine, [f"{warm}/complaint.handling/0"]),
                     args.timeout,
                 )
             before = scrape(metrics_port)
@@ -959,7 +976,18 @@ def live_run(
                 if not worker.running():
                     raise RuntimeError(f"worker exited:\n{worker.tail()}")
                 time.sleep(0.2)
-        time.sleep(0.5)  # the level-2 escalations share the breach instant; let them land
+        # the projector records the alerts and moves each bench clock's next alert on (to none):
+        # the worker stops only then, so no bench clock is left due for the measurements below
+        with console.status("waiting for the worker to record the alerts …"):
+            try:
+                wait_until(
+                    "the bench alerts recorded",
+                    lambda: clocks_still_due(engine, clock_ids) == 0,
+                    60,
+                    0.2,
+                )
+            except TimeoutError:
+                run.note = "some bench clocks still due when the worker stopped"
         after = scrape(metrics_port)
         run.passes = PassStats.between(before, after)
         run.other_rules = sum(
@@ -1174,27 +1202,50 @@ def measure_pass(
     )
 
 
+WHAT_IF_INDEX = "bench_what_if_next_alert_clock"
+
+
 def pass_costs(
-    engine: sa.Engine, policy: ClockPolicy, open_clocks: int, run_id: str, seed_value: int
+    engine: sa.Engine,
+    policy: ClockPolicy,
+    seeded: SeedReport,
+    run_id: str,
+    seed_value: int,
+    what_if: bool,
 ) -> list[PassCost]:
-    """Scanner passes at 0..10,000 due clocks (overdue clocks added, removed after), and at the
-    first midnight cohort of the seeded clocks."""
+    """Scanner passes at the first (midnight) alert instant of the seeded clocks, and at
+    0..10,000 due clocks (overdue clocks added for the measurement, removed after).
+
+    what_if: also the first instant with an index on (next_alert_at, clock_id), the pass's
+    ORDER BY, created in the bench schema for the measurement and dropped after.
+    """
     costs: list[PassCost] = []
+    open_clocks = seeded.rows
     label = f"{open_clocks:,}"
-    with console.status(f"scanner passes on {label} open clocks …"):
-        first = None
-        with engine.connect() as conn:
-            first = conn.execute(sa.select(sa.func.min(clocks.c.next_alert_at))).scalar_one()
-        cohort_at = first.replace(tzinfo=UTC) + timedelta(seconds=1)
-        costs.append(
-            measure_pass(
-                engine,
-                policy,
-                cohort_at,
-                open_clocks,
-                f"first cohort, at {cohort_at.astimezone(ZONE):%m-%d %H:%M:%S}",
-            )
-        )
+    cohort_at = seeded.first_alert + timedelta(seconds=1)
+    cohort = f"first alert instant, {cohort_at.astimezone(ZONE):%m-%d %H:%M:%S}"
+    with console.status(f"scanner passes on {label} open clocks at their first alert instant …"):
+        costs.append(measure_pass(engine, policy, cohort_at, open_clocks, cohort))
+    if what_if:
+        with console.status("what-if: CREATE INDEX … (next_alert_at, clock_id) …"):
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(f"CREATE INDEX {WHAT_IF_INDEX} ON clocks (next_alert_at, clock_id)")
+                )
+                conn.execute(sa.text("ANALYZE clocks"))
+            try:
+                costs.append(
+                    measure_pass(
+                        engine,
+                        policy,
+                        cohort_at,
+                        open_clocks,
+                        f"{cohort} [what-if: + index (next_alert_at, clock_id)]",
+                    )
+                )
+            finally:
+                with engine.begin() as conn:
+                    conn.execute(sa.text(f"DROP INDEX {WHAT_IF_INDEX}"))
     now = datetime.now(UTC)
     templates, weights = build_templates(policy, now, overdue=True)
     seeder = Seeder(policy, now, f"PROBE-{run_id}", overdue=True, rng=random.Random(seed_value + 1))
@@ -1251,6 +1302,15 @@ def print_pass_costs(costs: Sequence[PassCost]) -> None:
             cost.explained.plan,
         )
     console.print(table)
+    for cost in costs:
+        if cost.scenario.startswith("first alert instant") and "what-if" not in cost.scenario:
+            passes = math.ceil(cost.due / SCANNER_BATCH)
+            console.print(
+                f"{cost.open_clocks:,} open clocks: {cost.due:,} fall due at their first alert "
+                f"instant (local midnight); at most {SCANNER_BATCH:,} per pass, so the last of "
+                f"them is alerted ≥ {passes:,} passes × max(interval, {_ms(cost.seconds)} ms) "
+                f"late: ≥ {passes * max(1.0, cost.seconds):,.0f} s with the default 1 s interval"
+            )
     by_key = {(cost.open_clocks, cost.scenario): cost for cost in costs}
     sizes = sorted({cost.open_clocks for cost in costs})
     if len(sizes) == 2:
@@ -1261,10 +1321,12 @@ def print_pass_costs(costs: Sequence[PassCost]) -> None:
             b = by_key.get((big, f"{due:,} overdue"))
             if a and b:
                 lines.append(
-                    f"{due:,} due: {_ms(b.seconds)} ms on {big:,} open vs {_ms(a.seconds)} ms "
-                    f"on {small:,} open (×{b.seconds / a.seconds:.2f})"
+                    f"{due:,} due: {_ms(b.seconds)} vs {_ms(a.seconds)} "
+                    f"(×{b.seconds / a.seconds:.2f})"
                 )
-        console.print("same due count, 100× the open clocks: " + "; ".join(lines))
+        console.print(
+            f"same due count, {big / small:,.0f}× the open clocks (pass ms, ×): " + "; ".join(lines)
+        )
 
 
 def measure_refresh(engine: sa.Engine, policy: ClockPolicy) -> tuple[int, float]:
@@ -1418,7 +1480,7 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> None:
 
             with console.status("timing ClockWriter.refresh_provisional (every worker start) …"):
                 startup = measure_refresh(engine, policy)
-            costs.extend(pass_costs(engine, policy, args.clocks, run_id, args.seed))
+            costs.extend(pass_costs(engine, policy, seeds[0], run_id, args.seed, what_if=True))
             engine.dispose()
 
             small_schema = f"bench_timers_{run_id}_small"
@@ -1428,7 +1490,7 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> None:
             seeds.append(
                 seed(small, policy, SMALL_CLOCKS, f"SMALL-{run_id}", seed_now, args.seed + 7)
             )
-            costs.extend(pass_costs(small, policy, SMALL_CLOCKS, run_id, args.seed))
+            costs.extend(pass_costs(small, policy, seeds[1], run_id, args.seed, what_if=False))
             small.dispose()
         finally:
             console.rule("results")

@@ -90,6 +90,9 @@ def test_back_dated_complaint_breaches_at_once_clears_when_resolved_and_never_tw
             wait_for(
                 lambda: alerts.types().count("Escalated") == 3, timeout=30
             )  # levels 1, 2 and 3
+            # everything owed since the back-dated acceptance came at once, in due order
+            owed = [e["payload"]["scheduled_at"] for e in alerts.read()]  # type: ignore[index]
+            assert owed == sorted(owed, key=datetime.fromisoformat)
 
             producer.send(
                 parse_event(
