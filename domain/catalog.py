@@ -473,6 +473,7 @@ class ProgressReported(Payload):
     case_kinds = _RECT
 
     progress: NonEmpty
+    reported_by: ShortText | None = None
     percent: Annotated[int, Field(ge=0, le=100)] | None = None
 
 
@@ -500,6 +501,14 @@ class RectificationRejected(Payload):
 
 
 class RectificationReopened(Payload):
+    case_kinds = _RECT
+
+    reason: NonEmpty
+
+
+class RectificationCancelled(Payload):
+    """The loss behind the rectification no longer stands (e.g. overturned on appeal)."""
+
     case_kinds = _RECT
 
     reason: NonEmpty
@@ -587,6 +596,7 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         RectificationVerified,
         RectificationRejected,
         RectificationReopened,
+        RectificationCancelled,
         DeadlineApproaching,
         DeadlineBreached,
         Escalated,

@@ -36,7 +36,9 @@ from .rules import Rule, RuleBook, case_facts
 ALERT_ID_NAMESPACE = uuid.UUID("0b7c3f4e-4a59-4d1e-9a8e-7e3d2f9c1a55")
 
 # Events after which no clock of the case can still run (不予受理, 撤回).
-CANCELLING_EVENTS = frozenset({"ComplaintRejected", "ReconsiderationWithdrawn"})
+CANCELLING_EVENTS = frozenset(
+    {"ComplaintRejected", "ReconsiderationWithdrawn", "RectificationCancelled"}
+)
 
 
 class ClockStatus(StrEnum):

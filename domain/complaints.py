@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from . import catalog as ev
@@ -22,7 +23,7 @@ class ComplaintState(CaseState):
 _OPEN = ("accepted", "assigned", "replied")
 
 
-def _apply(state: ComplaintState, payload: ev.Payload) -> Mapping[str, Any]:
+def _apply(state: ComplaintState, payload: ev.Payload, at: datetime) -> Mapping[str, Any]:
     match payload:
         case ev.ComplaintReceived():
             return {

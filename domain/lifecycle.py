@@ -83,7 +83,24 @@ class Lifecycle(Generic[S]):
     state_type: type[S]
     statuses: tuple[str, ...]  # lifecycle order
     transitions: Mapping[str, Transition]
-    apply: Callable[[S, Payload], Mapping[str, Any]]  # the kind's own field changes
+    apply: Callable[[S, Payload, datetime], Mapping[str, Any]]  # the kind's own field changes
+
+    def refusal(self, state: S | None, event_type: str) -> str | None:
+        """Why a command producing `event_type` may not be carried out now (None: it may).
+
+        Commands are checked before they become events; events that already happened are
+        applied whatever the order (see `evolve`)."""
+        if state is None or state.status == CaseState.UNOPENED:
+            return f"case does not exist yet; {event_type} needs an opened {self.kind.value}"
+        transition = self.transitions.get(event_type)
+        if (
+            transition is None
+            or transition.allowed_from is None
+            or state.status in transition.allowed_from
+        ):
+            return None
+        allowed = ", ".join(sorted(transition.allowed_from))
+        return f"{event_type} is not allowed while the {self.kind.value} is {state.status!r}; allowed when: {allowed}"
 
     def rank(self, status: str) -> int:
         return self.statuses.index(status) if status in self.statuses else -1
@@ -140,7 +157,7 @@ class Lifecycle(Generic[S]):
                 f"{event.event_type} occurred at {event.occurred_at.isoformat()}, "
                 f"before the previous event ({last.isoformat()})"
             )
-        changes = dict(self.apply(state, payload))
+        changes = dict(self.apply(state, payload, event.occurred_at))
         changes.update(
             status=status,
             version=version,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from . import catalog as ev
@@ -26,7 +27,7 @@ class LitigationState(CaseState):
 _BEFORE_JUDGMENT = ("filed", "served", "defended", "heard")
 
 
-def _apply(state: LitigationState, payload: ev.Payload) -> Mapping[str, Any]:
+def _apply(state: LitigationState, payload: ev.Payload, at: datetime) -> Mapping[str, Any]:
     match payload:
         case ev.LawsuitFiled():
             return {

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from .catalog import JudgmentOutcome, ReconsiderationDecision
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import (
+    CaseKind,
+    JudgmentIssued,
+    JudgmentOutcome,
+    Payload,
+    ReconsiderationDecided,
+    ReconsiderationDecision,
+    ReconsiderationOpinionReceived,
+)
+from .envelope import Event
+from .lifecycle import CaseState
 
 CORRECTIONS = frozenset(
     {
@@ -31,3 +45,142 @@ def is_correction(decision: ReconsiderationDecision) -> bool:
 def is_loss(outcome: JudgmentOutcome) -> bool:
     """A judgment the bureau lost (败诉)."""
     return outcome in LOSSES
+
+
+# --- consequences: 复盘 review and 整改 rectification of a correction or a loss ------------------
+
+OUTCOME_NAMESPACE = uuid.UUID("5a4f0c3e-9d0b-4e07-8d55-3c1b6f2e7a91")
+
+
+@dataclass(frozen=True)
+class OutcomeSettings:
+    """Who answers for a rectification when the source case names no department."""
+
+    fallback_department: str = "法制大队"  # legal affairs
+    timezone: str = "Asia/Shanghai"
+
+
+def rectification_id(source_case_id: str, opinion_no: str | None = None) -> str:
+    """One rectification per lost or corrected case (and per 意见书 opinion)."""
+    suffix = f"-OP-{uuid.uuid5(OUTCOME_NAMESPACE, opinion_no).hex[:8]}" if opinion_no else ""
+    return f"RECT-{source_case_id}{suffix}"
+
+
+def _went_against(payload: Payload) -> bool | None:
+    """True for a correction or a loss, False for an outcome that is neither, None: no outcome."""
+    match payload:
+        case ReconsiderationDecided():
+            return is_correction(payload.decision)
+        case JudgmentIssued():
+            return (
+                None if payload.outcome is JudgmentOutcome.withdrawn else is_loss(payload.outcome)
+            )
+    return None
+
+
+def consequences(
+    event: Event[Any], before: CaseState | None, after: CaseState, settings: OutcomeSettings
+) -> list[dict[str, Any]]:
+    """The events a decision owes (raw envelopes, deterministic ids: causation = the decision).
+
+    - a correction (纠错) or a loss (败诉) opens one ReviewTaskOpened and one RectificationOpened;
+    - a loss overturned on appeal (a later judgment that is not a loss) cancels the
+      rectification: the loss no longer stands; its review stays, as a lesson;
+    - a loss upheld on appeal changes nothing: the rectification already runs;
+    - a 行政复议意见书 opens one rectification (no review: the body has named the fix).
+    """
+    payload = event.payload
+    department = after.department or settings.fallback_department
+    person = after.handler or f"{department}负责人"
+    source = {"source_case_id": after.case_id, "source_case_kind": after.case_kind.value}
+    if isinstance(payload, ReconsiderationOpinionReceived):
+        rect = rectification_id(after.case_id, payload.opinion_no)
+        return [
+            _derived(
+                event,
+                rect,
+                "RectificationOpened",
+                {
+                    **source,
+                    "department": department,
+                    "responsible_person": person,
+                    "description": f"行政复议意见书 {payload.opinion_no}: {payload.requested_action}",
+                    "decision_ref": after.decision_ref,
+                },
+            )
+        ]
+    against = _went_against(payload)
+    if against is None:
+        return []
+    earlier_loss = before is not None and _stood_against(before)
+    rect = rectification_id(after.case_id)
+    if against and not earlier_loss:
+        return [
+            _derived(
+                event,
+                rect,
+                "ReviewTaskOpened",
+                {
+                    **source,
+                    "department": department,
+                    "responsible_person": person,
+                    "decision_ref": after.decision_ref,
+                },
+            ),
+            _derived(
+                event,
+                rect,
+                "RectificationOpened",
+                {
+                    **source,
+                    "department": department,
+                    "responsible_person": person,
+                    "description": f"{_describe(payload)}: 整改 of {after.case_id}",
+                    "decision_ref": after.decision_ref,
+                },
+            ),
+        ]
+    if not against and earlier_loss:
+        return [
+            _derived(
+                event,
+                rect,
+                "RectificationCancelled",
+                {"reason": f"overturned: {_describe(payload)}"},
+            )
+        ]
+    return []
+
+
+def _stood_against(state: CaseState) -> bool:
+    decision = getattr(state, "decision", None)
+    outcome = getattr(state, "judgment_outcome", None)
+    return (decision is not None and is_correction(decision)) or (
+        outcome is not None and is_loss(outcome)
+    )
+
+
+def _describe(payload: Payload) -> str:
+    if isinstance(payload, ReconsiderationDecided):
+        return f"reconsideration decided {payload.decision.value} (纠错)"
+    if isinstance(payload, JudgmentIssued):
+        return f"{payload.instance.value}-instance judgment {payload.outcome.value}"
+    return type(payload).__name__
+
+
+def _derived(
+    event: Event[Any], case_id: str, event_type: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid5(OUTCOME_NAMESPACE, f"{event.event_id}|{event_type}|{case_id}")),
+        "event_type": event_type,
+        "case_id": case_id,
+        "case_kind": CaseKind.rectification.value,
+        "occurred_at": event.occurred_at.isoformat(),
+        "recorded_at": event.recorded_at.isoformat(),
+        "source": "casestream.outcomes",
+        "actor": "system",
+        "correlation_id": event.correlation_id or str(event.event_id),
+        "causation_id": str(event.event_id),
+        "payload": {key: value for key, value in payload.items() if value is not None},
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from . import catalog as ev
@@ -23,7 +24,7 @@ class ReconsiderationState(CaseState):
 _PENDING = ("applied", "accepted")
 
 
-def _apply(state: ReconsiderationState, payload: ev.Payload) -> Mapping[str, Any]:
+def _apply(state: ReconsiderationState, payload: ev.Payload, at: datetime) -> Mapping[str, Any]:
     match payload:
         case ev.ReconsiderationApplied():
             return {

@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from . import catalog as ev
 from .lifecycle import CaseState, Lifecycle, step
+
+
+class ProgressEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    progress: str
+    percent: int | None = None
+    reported_by: str | None = None
+
+
+class VerificationEntry(BaseModel):
+    """One 督办 check by a supervisor."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    supervisor: str
+    verified: bool
+    comment: str = ""
 
 
 class RectificationState(CaseState):
@@ -23,9 +45,13 @@ class RectificationState(CaseState):
     progress_percent: int | None = None
     evidence: tuple[str, ...] = ()
     rejections: int = 0
+    progress_reports: tuple[ProgressEntry, ...] = ()
+    verifications: tuple[VerificationEntry, ...] = ()
+    completed_at: datetime | None = None
+    cancelled_reason: str | None = None
 
 
-def _apply(state: RectificationState, payload: ev.Payload) -> Mapping[str, Any]:
+def _apply(state: RectificationState, payload: ev.Payload, at: datetime) -> Mapping[str, Any]:
     match payload:
         case ev.ReviewTaskOpened():
             return {
@@ -54,12 +80,35 @@ def _apply(state: RectificationState, payload: ev.Payload) -> Mapping[str, Any]:
             }
         case ev.MeasureAdded():
             return {"measures": (*state.measures, payload.measure)}
-        case ev.ProgressReported() if payload.percent is not None:
-            return {"progress_percent": payload.percent}
+        case ev.ProgressReported():
+            entry = ProgressEntry(
+                at=at,
+                progress=payload.progress,
+                percent=payload.percent,
+                reported_by=payload.reported_by,
+            )
+            percent = payload.percent if payload.percent is not None else state.progress_percent
+            return {
+                "progress_reports": (*state.progress_reports, entry),
+                "progress_percent": percent,
+            }
         case ev.RectificationCompleted():
-            return {"evidence": tuple(payload.evidence)}
+            return {"evidence": tuple(payload.evidence), "completed_at": at}
+        case ev.RectificationVerified():
+            check = VerificationEntry(
+                at=at, supervisor=payload.supervisor, verified=True, comment=payload.comment
+            )
+            return {"verifications": (*state.verifications, check)}
         case ev.RectificationRejected():
-            return {"rejections": state.rejections + 1}
+            check = VerificationEntry(
+                at=at, supervisor=payload.supervisor, verified=False, comment=payload.reason
+            )
+            return {
+                "rejections": state.rejections + 1,
+                "verifications": (*state.verifications, check),
+            }
+        case ev.RectificationCancelled():
+            return {"cancelled_reason": payload.reason}
     return {}
 
 
@@ -68,7 +117,7 @@ _WORKING = ("open", "in_progress", "rejected")
 RECTIFICATION = Lifecycle(
     kind=ev.CaseKind.rectification,
     state_type=RectificationState,
-    statuses=("open", "in_progress", "completed", "rejected", "verified"),
+    statuses=("open", "in_progress", "completed", "rejected", "verified", "cancelled"),
     transitions={
         "ReviewCompleted": step(None),
         "RectificationOpened": step("open"),
@@ -78,8 +127,9 @@ RECTIFICATION = Lifecycle(
         "RectificationVerified": step("completed", "verified"),
         "RectificationRejected": step("completed", "rejected"),
         "RectificationReopened": step(
-            ("completed", "verified", "rejected"), "in_progress", reopens=True
+            ("completed", "verified", "rejected", "cancelled"), "in_progress", reopens=True
         ),
+        "RectificationCancelled": step(None, "cancelled", reopens=True),
     },
     apply=_apply,
 )

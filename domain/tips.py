@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from . import catalog as ev
@@ -16,7 +17,7 @@ class TipState(CaseState):
     feedback_given: bool = False
 
 
-def _apply(state: TipState, payload: ev.Payload) -> Mapping[str, Any]:
+def _apply(state: TipState, payload: ev.Payload, at: datetime) -> Mapping[str, Any]:
     match payload:
         case ev.TipReceived():
             return {

@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from casestream.domain.cases import CaseKindMismatch, evolve, restore_state
 from casestream.domain.catalog import CaseKind
 from casestream.domain.clocks import ClockPolicy
-from casestream.domain.envelope import Event
+from casestream.domain.envelope import Event, parse_event
 from casestream.domain.lifecycle import CaseState
+from casestream.domain.outcomes import OutcomeSettings, consequences
 
 from .clock_writer import ClockWriter
-from .schema import anomalies, case_events, cases, checkpoints, disputes
+from .schema import anomalies, case_events, cases, checkpoints, disputes, outbox
 from .sql import chunks, insert_missing, insert_rows, upsert
 
 
@@ -48,11 +49,16 @@ class ProjectionWriter:
     """Writes batches of events into the read models of one projection."""
 
     def __init__(
-        self, engine: sa.Engine, clock_policy: ClockPolicy, projection: str = "cases"
+        self,
+        engine: sa.Engine,
+        clock_policy: ClockPolicy,
+        outcome_settings: OutcomeSettings | None = None,
+        projection: str = "cases",
     ) -> None:
         self._engine = engine
         self._projection = projection
         self._clocks = ClockWriter(clock_policy)
+        self._outcomes = outcome_settings or OutcomeSettings(timezone=clock_policy.timezone)
 
     def refresh_provisional_clocks(self) -> int:
         """Recount provisional clocks (run at start-up: the calendar may have gained a year)."""
@@ -95,6 +101,7 @@ class ProjectionWriter:
             event_rows: list[dict[str, Any]] = []
             anomaly_rows: list[dict[str, Any]] = []
             dispute_rows: list[dict[str, Any]] = []
+            outbox_rows: list[dict[str, Any]] = []
             touched: dict[str, CaseState] = {}
             for item in events:
                 event = item.event
@@ -119,6 +126,10 @@ class ProjectionWriter:
                     case_clocks.get(event.case_id, ()), event, after
                 )
                 event_rows.append(_event_row(item, event, after.version))
+                outbox_rows.extend(
+                    _outbox_row(derived)
+                    for derived in consequences(event, before, after, self._outcomes)
+                )
                 for seq, anomaly in enumerate(
                     a for a in after.anomalies if a.event_id == event.event_id
                 ):
@@ -145,6 +156,7 @@ class ProjectionWriter:
             upsert(conn, cases, [_case_row(state) for state in touched.values()])
             insert_missing(conn, anomalies, anomaly_rows)
             insert_missing(conn, disputes, dispute_rows)
+            insert_missing(conn, outbox, outbox_rows)
             outcome.alerts = self._clocks.write(
                 conn, {case_id: case_clocks.get(case_id, ()) for case_id in touched}, alert_events
             )
@@ -203,6 +215,18 @@ class ProjectionWriter:
             for row in rows:
                 states[row.case_id] = restore_state(CaseKind(row.case_kind), row.state)
         return states
+
+
+def _outbox_row(raw: dict[str, Any]) -> dict[str, Any]:
+    derived = parse_event(raw)  # a derived event is validated like any other before it is stored
+    return {
+        "event_id": str(derived.event_id),
+        "case_id": derived.case_id,
+        "case_kind": derived.case_kind.value,
+        "occurred_at": derived.occurred_at,
+        "body": derived.model_dump_json(),
+        "published": False,
+    }
 
 
 def _is_alert(event: Event[Any]) -> bool:

@@ -182,3 +182,19 @@ webhook_deliveries = sa.Table(
     sa.Index("ix_webhook_deliveries_clock", "clock_id"),
     sa.Index("ix_webhook_deliveries_created", "created_at"),
 )
+
+# Transactional outbox: events the projector derives (review and rectification of a lost
+# case), written in the same transaction as the decision that caused them and published to
+# Kafka by the worker's relay. Event ids are deterministic, so a row published twice after a
+# crash is one event. `published` is operational state, not part of READ_MODEL_TABLES.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("case_id", sa.String(100), nullable=False),
+    sa.Column("case_kind", sa.String(32), nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("published", sa.Boolean, nullable=False),
+    sa.Index("ix_outbox_unpublished", "published", "occurred_at"),
+)

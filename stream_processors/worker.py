@@ -12,10 +12,12 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry, start_http_server
 
+from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event, parse_event
 from casestream.policy import clock_policy
 from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine, migrate, projection_id
+from casestream.read_models.outbox import Outbox
 from casestream.read_models.projection import ProjectionWriter
 from casestream.settings import Settings
 
@@ -66,6 +68,9 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     # the projector also reads the alerts it raised, to move each clock's next alert on
     case_topic = app.topic(*topics.case_topics, topics.alerts, key_type=bytes, value_type=bytes)
     alerts_topic = app.topic(topics.alerts, key_type=bytes, value_type=bytes)
+    rectification_topic = app.topic(
+        topics.for_kind(CaseKind.rectification), key_type=bytes, value_type=bytes
+    )
     deadletter_topic = app.topic(topics.deadletter, key_type=bytes, value_type=bytes)
 
     async def send_dead_letter(letter: DeadLetter) -> None:
@@ -146,6 +151,21 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
 
     if settings.scanner_enabled:
         app.timer(interval=settings.scanner_interval_seconds)(scan_deadlines)
+
+    pending = Outbox(engine)
+
+    @app.timer(interval=0.2)
+    async def publish_outbox() -> None:
+        """Publish derived events (review, rectification) committed with their cause."""
+        rows = await asyncio.to_thread(pending.unpublished)
+        if not rows:
+            return
+        deliveries = [
+            await rectification_topic.send(key=case_id.encode(), value=body.encode())
+            for _, case_id, body in rows
+        ]
+        await asyncio.gather(*deliveries)
+        await asyncio.to_thread(pending.mark_published, [event_id for event_id, _, _ in rows])
 
     notifier = WebhookNotifier.from_settings(settings, engine, registry)
     if notifier.webhooks:
