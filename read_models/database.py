@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,23 +76,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def migrate(engine: sa.Engine) -> None:
-    """Bring the schema to the newest migration (safe to run from several processes)."""
+    """Bring the schema to the newest migration (safe to run from several processes at once:
+    an advisory lock on PostgreSQL, an exclusive lock file beside a SQLite database)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
+    with _sqlite_migration_lock(engine), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
-        if (
-            conn.execute(
-                sa.select(projection_meta.c.value).where(projection_meta.c.key == "projection_id")
-            ).first()
-            is None
-        ):
+        found = conn.execute(
+            sa.select(projection_meta.c.value).where(projection_meta.c.key == "projection_id")
+        ).first()
+        if found is None:
             conn.execute(
                 projection_meta.insert().values(key="projection_id", value=uuid.uuid4().hex[:12])
             )
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: sa.Engine) -> Iterator[None]:
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def projection_id(engine: sa.Engine) -> str:
