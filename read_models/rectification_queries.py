@@ -1,0 +1,169 @@
+"""Queries of the rectification tracking API (整改跟踪督办): lists with filters, one rectification
+with its source case, dispute chain and clocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from .queries import BadCursor, Page, decode_cursor, encode_cursor
+from .schema import cases, clocks, disputes
+
+COMPLETION_RULE = "rectification.completion"
+Sort = Literal["opened_desc", "opened_asc", "deadline_asc"]
+
+
+@dataclass(frozen=True)
+class RectificationFilter:
+    status: str | None = None
+    department: str | None = None
+    responsible_person: str | None = None
+    source_case_kind: str | None = None
+    overdue: bool | None = None
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+    visible_department: str | None = None  # the caller's scope (None: every department)
+
+
+@dataclass(frozen=True)
+class RectificationDetail:
+    case: sa.Row[Any]
+    clocks: list[sa.Row[Any]]
+    source: sa.Row[Any] | None
+    dispute: list[sa.Row[Any]]
+
+
+def _completion() -> Any:
+    """The completion clock of each rectification (its latest one), as a subquery."""
+    return (
+        sa.select(
+            clocks.c.case_id,
+            sa.func.max(clocks.c.due_at).label("deadline_at"),
+            sa.func.max(sa.case((clocks.c.status == "breached", 1), else_=0)).label("breached"),
+        )
+        .where(clocks.c.rule_id == COMPLETION_RULE)
+        .group_by(clocks.c.case_id)
+        .subquery("completion")
+    )
+
+
+class RectificationQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def list(
+        self,
+        where: RectificationFilter,
+        *,
+        now: datetime,
+        sort: Sort,
+        limit: int,
+        cursor: str | None,
+    ) -> Page:
+        completion = _completion()
+        responsible = cases.c.state["responsible_person"].as_string()
+        source_kind = cases.c.state["source_case_kind"].as_string()
+        overdue = sa.and_(
+            cases.c.status.in_(("open", "in_progress", "rejected")),
+            sa.or_(completion.c.breached == 1, completion.c.deadline_at < now),
+        )
+        query = (
+            sa.select(cases, completion.c.deadline_at, overdue.label("overdue"))
+            .outerjoin(completion, completion.c.case_id == cases.c.case_id)
+            .where(cases.c.case_kind == "rectification")
+        )
+        conditions: list[sa.ColumnElement[bool]] = []
+        if where.visible_department is not None:
+            conditions.append(cases.c.department == where.visible_department)
+        if where.status:
+            conditions.append(cases.c.status == where.status)
+        if where.department:
+            conditions.append(cases.c.department == where.department)
+        if where.responsible_person:
+            conditions.append(responsible == where.responsible_person)
+        if where.source_case_kind:
+            conditions.append(source_kind == where.source_case_kind)
+        if where.overdue is not None:
+            conditions.append(overdue if where.overdue else sa.not_(overdue))
+        if where.opened_from:
+            conditions.append(cases.c.received_at >= where.opened_from)
+        if where.opened_to:
+            conditions.append(cases.c.received_at < where.opened_to)
+        if sort == "deadline_asc":
+            # a deadline list is short and not paginated by keyset: nulls (no clock) last
+            query = query.order_by(
+                completion.c.deadline_at.is_(None), completion.c.deadline_at, cases.c.case_id
+            )
+            if cursor:
+                raise BadCursor("sort=deadline_asc returns one page; leave out the cursor")
+        else:
+            descending = sort == "opened_desc"
+            order = (
+                (cases.c.received_at.desc(), cases.c.case_id.desc())
+                if descending
+                else (cases.c.received_at, cases.c.case_id)
+            )
+            query = query.order_by(*order)
+            if cursor:
+                opened, case_id = decode_cursor(cursor)
+                before = sa.or_(
+                    cases.c.received_at < opened,
+                    sa.and_(cases.c.received_at == opened, cases.c.case_id < case_id),
+                )
+                after = sa.or_(
+                    cases.c.received_at > opened,
+                    sa.and_(cases.c.received_at == opened, cases.c.case_id > case_id),
+                )
+                conditions.append(before if descending else after)
+        query = query.where(*conditions).limit(limit + 1)
+        with self._engine.connect() as conn:
+            rows = list(conn.execute(query))
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            if sort != "deadline_asc":
+                next_cursor = encode_cursor(rows[-1].received_at, rows[-1].case_id)
+        return Page(rows, next_cursor)
+
+    def get(self, case_id: str, visible_department: str | None) -> RectificationDetail | None:
+        with self._engine.connect() as conn:
+            query = sa.select(cases).where(
+                cases.c.case_id == case_id, cases.c.case_kind == "rectification"
+            )
+            if visible_department is not None:
+                query = query.where(cases.c.department == visible_department)
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            found_clocks = list(
+                conn.execute(
+                    sa.select(clocks)
+                    .where(clocks.c.case_id == case_id)
+                    .order_by(clocks.c.started_at, clocks.c.clock_id)
+                )
+            )
+            source_id = row.state.get("source_case_id")
+            source = None
+            if source_id:
+                source = conn.execute(sa.select(cases).where(cases.c.case_id == source_id)).first()
+            dispute: list[sa.Row[Any]] = []
+            decision_ref = row.decision_ref or (source.decision_ref if source is not None else None)
+            if decision_ref:
+                dispute = list(
+                    conn.execute(
+                        sa.select(
+                            disputes.c.linked_at,
+                            cases.c.case_id,
+                            cases.c.case_kind,
+                            cases.c.status,
+                            cases.c.department,
+                        )
+                        .join(cases, cases.c.case_id == disputes.c.case_id)
+                        .where(disputes.c.decision_ref == decision_ref)
+                        .order_by(disputes.c.linked_at, disputes.c.case_id)
+                    )
+                )
+        return RectificationDetail(row, found_clocks, source, dispute)
