@@ -1,19 +1,25 @@
-"""Alerts on deadline clocks: the list (GET /alerts) and the live stream (GET /alerts/stream, SSE)."""
+"""Alerts on deadline clocks: the list (GET /alerts) and the live stream (GET /alerts/stream, SSE).
+
+A department-bound caller gets only the alerts of their department's cases, in both.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
 from casestream.domain.catalog import CaseKind
+from casestream.domain.envelope import Event
 from casestream.read_models.alert_queries import ALERT_EVENT_TYPES, AlertFilter
 from casestream.read_models.queries import BadCursor
 
 from .alert_feed import AlertFeed, AlertMatch
+from .auth import PrincipalDep, visible_department
 from .deps import ServicesDep
 from .schemas import AlertOut, AlertPage
 
@@ -30,6 +36,18 @@ def _query_error(name: str, message: str) -> HTTPException:
     return HTTPException(422, [{"loc": ["query", name], "msg": message, "type": "value_error"}])
 
 
+@dataclass(frozen=True)
+class ScopedAlertMatch(AlertMatch):
+    """What a client asked for, within the one department it may see (None: every one)."""
+
+    visible_department: str | None = None
+
+    def accepts(self, event: Event[Any]) -> bool:
+        return (
+            self.visible_department is None or event.payload.department == self.visible_department
+        ) and super().accepts(event)
+
+
 def _check_event_type(event_type: str | None) -> None:
     if event_type is not None and event_type not in ALERT_EVENT_TYPES:
         raise _query_error(
@@ -40,6 +58,7 @@ def _check_event_type(event_type: str | None) -> None:
 @router.get("/alerts", response_model=AlertPage)
 def list_alerts(
     services: ServicesDep,
+    principal: PrincipalDep,
     level: LevelQuery = None,
     department: str | None = None,
     rule: Annotated[str | None, Query(description="rule id, e.g. complaint.handling")] = None,
@@ -58,6 +77,7 @@ def list_alerts(
         case_kind=case_kind.value if case_kind else None,
         status=status,
         event_type=event_type,
+        visible_department=visible_department(principal),
     )
     try:
         page = services.alerts.list_alerts(where, limit=limit, cursor=cursor)
@@ -96,6 +116,7 @@ async def sse_frames(feed: AlertFeed, match: AlertMatch, heartbeat: float) -> As
 )
 async def stream_alerts(
     services: ServicesDep,
+    principal: PrincipalDep,
     level: LevelQuery = None,
     department: str | None = None,
     rule: Annotated[str | None, Query(description="rule id, e.g. complaint.handling")] = None,
@@ -111,12 +132,13 @@ async def stream_alerts(
             "live alerts need Kafka: set CASESTREAM_KAFKA_BOOTSTRAP and restart the API "
             "(GET /alerts lists past alerts without it)",
         )
-    match = AlertMatch(
+    match = ScopedAlertMatch(
         level=level,
         department=department,
         rule=rule,
         case_kind=case_kind.value if case_kind else None,
         event_type=event_type,
+        visible_department=visible_department(principal),
     )
     return StreamingResponse(
         sse_frames(feed, match, services.heartbeat_seconds),

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from casestream.producers.topics import Topics
@@ -17,9 +17,18 @@ from casestream.read_models.queries import CaseQueries
 from casestream.read_models.webhook_deliveries import DeliveryStore
 from casestream.settings import Settings
 
-from . import alerts, cases, clocks, events, health, webhooks
+from . import alerts, cases, clocks, events, health, ledgers, rectifications, stats, webhooks
 from .alert_feed import AlertFeed
+from .auth import current_principal
+from .credentials import Authenticator
 from .deps import ApiMetrics, Services, utc_now
+
+AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {
+        "description": "no credential, or an invalid or expired one (`WWW-Authenticate: Bearer`)"
+    },
+    403: {"description": "the caller's role may not do this"},
+}
 
 
 def create_app(
@@ -31,7 +40,10 @@ def create_app(
     """The API on the read models of `settings`; `now` is the time source of deadline queries.
 
     With CASESTREAM_KAFKA_BOOTSTRAP set, the app also reads alerts.events for GET /alerts/stream.
+    Refuses (AuthConfigError) without a strong CASESTREAM_AUTH_SECRET or with an invalid
+    CASESTREAM_API_KEYS_FILE.
     """
+    authenticator = Authenticator.from_settings(settings)  # before anything is opened
     engine = create_engine(settings.database_url, settings.database_schema)
     migrate(engine)
     registry = CollectorRegistry()
@@ -50,6 +62,7 @@ def create_app(
         alerts=AlertQueries(engine),
         clocks=ClockQueries(engine),
         deliveries=DeliveryStore(engine),
+        authenticator=authenticator,
         now=now,
         alert_feed=feed,
         heartbeat_seconds=heartbeat_seconds,
@@ -74,7 +87,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.read_model_engine = engine  # shared by the ledger and figures routers
     # clocks first: its /cases/overdue must not be taken by the cases router's /cases/{case_id}
-    for module in (clocks, cases, alerts, events, webhooks, health):
-        app.include_router(module.router)
+    # every router but health's needs a caller (api/auth.py): list new routers here
+    for module in (clocks, cases, alerts, events, webhooks, rectifications, ledgers, stats):
+        app.include_router(
+            module.router, dependencies=[Depends(current_principal)], responses=AUTH_RESPONSES
+        )
+    app.include_router(health.router)  # /healthz, /readyz, /metrics stay open
     return app

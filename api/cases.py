@@ -1,17 +1,23 @@
-"""Reading cases, their history and disputes; a read may wait for a write to become visible."""
+"""Reading cases, their history and disputes; a read may wait for a write to become visible.
+
+A department-bound caller sees only their department's cases: another department's case
+answers 404 like an unknown one, and personal data is masked for roles that don't need it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query
 
 from casestream.domain.catalog import CaseKind
 from casestream.read_models.queries import BadCursor, CaseFilter
 
+from .auth import PrincipalDep, not_found, visible_department
 from .consistency import BadToken, ConsistencyToken, wait_for_token, wait_until
 from .deps import Services, ServicesDep
+from .masking import shown_to
 from .schemas import (
     AnomalyOut,
     CaseDetail,
@@ -34,7 +40,11 @@ MinVersionQuery = Annotated[
 
 
 async def _await_consistency(
-    services: Services, case_id: str | None, token: str | None, min_version: int | None
+    services: Services,
+    case_id: str | None,
+    token: str | None,
+    min_version: int | None,
+    department: str | None,
 ) -> None:
     timeout = services.settings.consistency_wait_seconds
     if token:
@@ -48,7 +58,11 @@ async def _await_consistency(
         visible = await wait_for_token(services.queries, decoded, timeout)
     elif min_version is not None and case_id is not None:
         visible = await wait_until(
-            lambda: (services.queries.case_version(case_id) or 0) >= min_version, timeout
+            lambda: (
+                (services.queries.case_version(case_id, visible_department=department) or 0)
+                >= min_version
+            ),
+            timeout,
         )
     else:
         return
@@ -63,6 +77,7 @@ async def _await_consistency(
 @router.get("/cases", response_model=CasePage)
 def list_cases(
     services: ServicesDep,
+    principal: PrincipalDep,
     kind: CaseKind | None = None,
     status: str | None = None,
     department: str | None = None,
@@ -95,6 +110,7 @@ def list_cases(
         enterprise=enterprise_only,
         received_from=received_from,
         received_to=received_to,
+        visible_department=visible_department(principal),
     )
     try:
         page = services.queries.list_cases(where, limit=limit, cursor=cursor)
@@ -111,18 +127,20 @@ def list_cases(
 async def get_case(
     case_id: str,
     services: ServicesDep,
+    principal: PrincipalDep,
     consistency_token: TokenQuery = None,
     min_version: MinVersionQuery = None,
 ) -> CaseDetail:
-    await _await_consistency(services, case_id, consistency_token, min_version)
-    found = services.queries.get_case(case_id)
+    department = visible_department(principal)
+    await _await_consistency(services, case_id, consistency_token, min_version, department)
+    found = services.queries.get_case(case_id, visible_department=department)
     if found is None:
-        raise HTTPException(404, f"no case {case_id!r}")
+        raise not_found(f"case {case_id!r}")
     row, anomalies = found
     summary = CaseSummary.from_row(row)
     return CaseDetail(
         **summary.model_dump(),
-        state=row.state,
+        state=shown_to(principal, row.state),
         anomalies=[
             AnomalyOut(
                 event_id=a.event_id, event_type=a.event_type, version=a.version, reason=a.reason
@@ -136,13 +154,15 @@ async def get_case(
 async def get_case_events(
     case_id: str,
     services: ServicesDep,
+    principal: PrincipalDep,
     consistency_token: TokenQuery = None,
     min_version: MinVersionQuery = None,
 ) -> list[EventOut]:
-    await _await_consistency(services, case_id, consistency_token, min_version)
-    rows = services.queries.case_events(case_id)
+    department = visible_department(principal)
+    await _await_consistency(services, case_id, consistency_token, min_version, department)
+    rows = services.queries.case_events(case_id, visible_department=department)
     if not rows:
-        raise HTTPException(404, f"no case {case_id!r}")
+        raise not_found(f"case {case_id!r}")
     return [
         EventOut(
             version=row.version,
@@ -150,17 +170,18 @@ async def get_case_events(
             event_type=row.event_type,
             occurred_at=row.occurred_at,
             recorded_at=row.recorded_at,
-            event=row.body,
+            event=shown_to(principal, row.body),
         )
         for row in rows
     ]
 
 
 @router.get("/disputes/{decision_ref}", response_model=DisputeOut)
-def get_dispute(decision_ref: str, services: ServicesDep, response: Response) -> DisputeOut:
-    rows = services.queries.dispute(decision_ref)
+def get_dispute(decision_ref: str, services: ServicesDep, principal: PrincipalDep) -> DisputeOut:
+    """The cases about one decision that the caller may see; 404 when none."""
+    rows = services.queries.dispute(decision_ref, visible_department=visible_department(principal))
     if not rows:
-        raise HTTPException(404, f"no case concerns decision {decision_ref!r}")
+        raise not_found(f"case concerns decision {decision_ref!r}")
     return DisputeOut(
         decision_ref=decision_ref,
         cases=[

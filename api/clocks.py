@@ -1,6 +1,7 @@
 """Deadline queries: overdue cases, the clocks (时限) of one case, clocks due soon.
 
-"Now" comes from `Services.now`, so tests fix it.
+"Now" comes from `Services.now`, so tests fix it. A department-bound caller sees only the
+clocks of their department's cases.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Query
 from casestream.domain.catalog import CaseKind
 from casestream.read_models.clock_queries import ClockFilter
 
+from .auth import Principal, PrincipalDep, not_found, visible_department
 from .deps import ServicesDep
 from .schemas import ClockOut, DueClock, DueList, OverdueClock, OverdueList
 
@@ -44,9 +46,14 @@ def parse_within(text: str) -> timedelta:
     return window
 
 
-def _filter(department: str | None, case_kind: CaseKind | None, rule: str | None) -> ClockFilter:
+def _filter(
+    principal: Principal, department: str | None, case_kind: CaseKind | None, rule: str | None
+) -> ClockFilter:
     return ClockFilter(
-        department=department, case_kind=case_kind.value if case_kind else None, rule_id=rule
+        department=department,
+        case_kind=case_kind.value if case_kind else None,
+        rule_id=rule,
+        visible_department=visible_department(principal),
     )
 
 
@@ -54,6 +61,7 @@ def _filter(department: str | None, case_kind: CaseKind | None, rule: str | None
 @router.get("/cases/overdue", response_model=OverdueList)
 def overdue_cases(
     services: ServicesDep,
+    principal: PrincipalDep,
     department: str | None = None,
     case_kind: CaseKind | None = None,
     rule: RuleQuery = None,
@@ -61,7 +69,8 @@ def overdue_cases(
 ) -> OverdueList:
     """Open clocks past their deadline, longest overdue first; 涉企 cases first among equals."""
     now = services.now()
-    rows = services.clocks.overdue(now, _filter(department, case_kind, rule), limit=limit)
+    where = _filter(principal, department, case_kind, rule)
+    rows = services.clocks.overdue(now, where, limit=limit)
     items = [
         OverdueClock(
             **ClockOut.from_row(row).model_dump(),
@@ -73,17 +82,18 @@ def overdue_cases(
 
 
 @router.get("/cases/{case_id}/clocks", response_model=list[ClockOut])
-def case_clocks(case_id: str, services: ServicesDep) -> list[ClockOut]:
+def case_clocks(case_id: str, services: ServicesDep, principal: PrincipalDep) -> list[ClockOut]:
     """Every deadline clock of a case, in the order they started."""
-    rows = services.clocks.of_case(case_id)
+    rows = services.clocks.of_case(case_id, visible_department=visible_department(principal))
     if rows is None:
-        raise HTTPException(404, f"no case {case_id!r}")
+        raise not_found(f"case {case_id!r}")
     return [ClockOut.from_row(row) for row in rows]
 
 
 @router.get("/clocks/due", response_model=DueList)
 def clocks_due(
     services: ServicesDep,
+    principal: PrincipalDep,
     within: Annotated[
         str, Query(description="window from now: 30m, 12h, 3d or 1w", examples=["3d"])
     ] = "3d",
@@ -101,7 +111,8 @@ def clocks_due(
         ) from exc
     now = services.now()
     until = now + window
-    rows = services.clocks.due_within(now, until, _filter(department, case_kind, rule), limit=limit)
+    where = _filter(principal, department, case_kind, rule)
+    rows = services.clocks.due_within(now, until, where, limit=limit)
     items = [
         DueClock(
             **ClockOut.from_row(row).model_dump(),

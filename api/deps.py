@@ -19,6 +19,7 @@ from casestream.read_models.webhook_deliveries import DeliveryStore
 from casestream.settings import Settings
 
 from .alert_feed import AlertFeed
+from .credentials import Authenticator
 
 
 def utc_now() -> datetime:
@@ -64,6 +65,7 @@ class Services:
     alerts: AlertQueries
     clocks: ClockQueries
     deliveries: DeliveryStore
+    authenticator: Authenticator  # bearer tokens and API keys (api/auth.py)
     now: Callable[[], datetime] = utc_now  # "now" of the deadline queries
     alert_feed: AlertFeed | None = None  # live alerts; None without CASESTREAM_KAFKA_BOOTSTRAP
     heartbeat_seconds: float = 15.0  # SSE comment frame while no alert comes

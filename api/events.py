@@ -1,4 +1,8 @@
-"""POST /events: validate an event, put it on Kafka, answer with its id and a consistency token."""
+"""POST /events: validate an event, put it on Kafka, answer with its id and a consistency token.
+
+Raw events come from other systems (role system) and the legal team (法制, role legal); other
+staff act through command endpoints.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pydantic
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 
@@ -14,6 +18,7 @@ from casestream.domain.envelope import field_errors
 from casestream.producers.intake import validate_record
 from casestream.producers.kafka_producer import SendFailed
 
+from .auth import Principal, Role, require_roles
 from .consistency import ConsistencyToken
 from .deps import ServicesDep
 from .schemas import Accepted
@@ -49,13 +54,15 @@ def _invalid(problems: list[tuple[str, str]], body: Any) -> RequestValidationErr
 @router.post("/events", status_code=202, response_model=Accepted)
 async def post_event(
     services: ServicesDep,
+    principal: Annotated[Principal, Depends(require_roles(Role.system, Role.legal))],
     body: Annotated[
         dict[str, Any],
         Body(
             description=(
                 "One event: the envelope of DESIGN §3 with `event_type`, `case_id`, `case_kind` and "
                 "`payload`. `event_id`, `recorded_at` and `occurred_at` default to a new id and now; "
-                "give `source_record_id` to make resending the same record idempotent. "
+                "give `source_record_id` to make resending the same record idempotent; "
+                "`actor` defaults to the caller (the token's subject). "
                 "JSON Schemas of every event type: `casestream schema export DIR`."
             ),
             examples=[EXAMPLE],
@@ -65,7 +72,11 @@ async def post_event(
     now = datetime.now(UTC)
     try:
         event = validate_record(
-            body, now=now, timezone=services.settings.timezone, source="api", actor="api"
+            body,
+            now=now,
+            timezone=services.settings.timezone,
+            source="api",
+            actor=principal.subject,
         )
     except pydantic.ValidationError as exc:
         services.metrics.events_rejected.inc()

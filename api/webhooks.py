@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from casestream.read_models.webhook_deliveries import DeliveryFilter
 
+from .auth import Role, require_roles
 from .deps import ServicesDep
 from .schemas import DeliveryOut
 
 router = APIRouter(tags=["webhooks"])
 
 
-@router.get("/webhooks/deliveries", response_model=list[DeliveryOut])
+# delivery records span every department: not for department-bound roles
+READERS = (Role.legal, Role.supervisor, Role.leader, Role.system)
+
+
+@router.get(
+    "/webhooks/deliveries",
+    response_model=list[DeliveryOut],
+    dependencies=[Depends(require_roles(*READERS))],
+)
 def list_deliveries(
     services: ServicesDep,
     alert_id: str | None = None,

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from casestream.deadline_cli import deadline_app
 from casestream.settings import Settings
+from casestream.token_cli import token_app
 
 app = typer.Typer(
     help="casestream: complaints, tip-offs, reconsiderations and lawsuits on Kafka.",
@@ -30,6 +31,7 @@ topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
 schema_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(schema_app, name="schema")
+app.add_typer(token_app, name="token")
 app.add_typer(deadline_app, name="deadline")
 
 err = Console(stderr=True)
@@ -236,10 +238,28 @@ def up(
     demo_rate: float = 50.0,
 ) -> None:
     """The main job: a local Kafka if none is configured, topics, worker and API (and a demo feed)."""
+    from casestream.api.credentials import (
+        AuthConfigError,
+        Principal,
+        Role,
+        check_secret,
+        issue_token,
+        stored_secret,
+    )
     from casestream.local import start_kafka, stop_kafka
 
     settings = _settings()
     env = dict(os.environ)
+    try:
+        secret = (
+            check_secret(settings.auth_secret.get_secret_value())
+            if settings.auth_secret
+            else stored_secret(settings.var_dir / "auth-secret")
+        )
+    except AuthConfigError as exc:
+        err.print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from exc
+    env["CASESTREAM_AUTH_SECRET"] = secret
     local_kafka = not settings.kafka_bootstrap
     if local_kafka:
         err.print("starting a local Kafka broker (first run fetches it from Maven Central)…")
@@ -261,6 +281,16 @@ def up(
     out.print(f"Kafka      {bootstrap}")
     out.print(f"API        {base}/cases   docs {base}/docs   metrics {base}/metrics")
     out.print(f"worker     http://127.0.0.1:{settings.worker_web_port}/metrics")
+    demo_token = issue_token(
+        secret, Principal("demo", Role.legal), now=datetime.now(UTC), ttl=timedelta(hours=12)
+    )
+    out.print(f"token      {demo_token}", soft_wrap=True)
+    out.print(
+        "           (role legal, 12 h) curl -H 'Authorization: Bearer <token>' "
+        f"{base}/cases; more: casestream token issue --role handler --department 治安大队"
+        + ("" if settings.auth_secret else f" (secret in {settings.var_dir / 'auth-secret'})"),
+        soft_wrap=True,
+    )
     if demo:
         children.append(
             subprocess.Popen(

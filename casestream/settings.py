@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +46,14 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="escalation scanner period"
     )
     scanner_batch_size: int = Field(default=1000, ge=1)
+    auth_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 key of the API's bearer tokens (JWT), at least 32 random characters; "
+        "required by the API (`casestream up` generates one into var/auth-secret)",
+    )
+    api_keys_file: Path | None = Field(
+        default=None, description="API keys of other systems (TOML, SHA-256 hashes only)"
+    )
 
     @field_validator("timezone")
     @classmethod

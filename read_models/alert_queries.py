@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from casestream.domain import catalog as ev
 
-from .queries import Page, decode_cursor, encode_cursor
+from .queries import Page, decode_cursor, encode_cursor, in_department
 from .schema import alerts
 
 ALERT_EVENT_TYPES: tuple[str, ...] = tuple(
@@ -26,6 +26,7 @@ class AlertFilter:
     case_kind: str | None = None
     status: str | None = None  # open / cleared
     event_type: str | None = None
+    visible_department: str | None = None  # access scope: alerts on this department's cases
 
 
 class AlertQueries:
@@ -52,6 +53,8 @@ class AlertQueries:
             conditions.append(alerts.c.status == where.status)
         if where.event_type:
             conditions.append(alerts.c.event_type == where.event_type)
+        if where.visible_department is not None:
+            conditions.append(in_department(alerts.c.case_id, where.visible_department))
         if cursor:
             raised_at, alert_id = decode_cursor(cursor)
             conditions.append(

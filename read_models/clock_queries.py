@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .queries import in_department
 from .schema import cases, clocks
 
 
@@ -19,9 +20,12 @@ class ClockFilter:
     department: str | None = None
     case_kind: str | None = None
     rule_id: str | None = None
+    visible_department: str | None = None  # access scope: only this department's cases
 
     def conditions(self) -> list[sa.ColumnElement[bool]]:
         found: list[sa.ColumnElement[bool]] = []
+        if self.visible_department is not None:
+            found.append(in_department(clocks.c.case_id, self.visible_department))
         if self.department:
             found.append(clocks.c.department == self.department)
         if self.case_kind:
@@ -84,9 +88,20 @@ class ClockQueries:
         with self._engine.connect() as conn:
             return list(conn.execute(query))
 
-    def of_case(self, case_id: str) -> list[sa.Row[Any]] | None:
-        """Every clock of a case in the order they started; None when the case is unknown."""
+    def of_case(
+        self, case_id: str, *, visible_department: str | None = None
+    ) -> list[sa.Row[Any]] | None:
+        """Every clock of a case in the order they started; None when the case is unknown
+        (or outside `visible_department`)."""
         with self._engine.connect() as conn:
+            if visible_department is not None:
+                visible = conn.execute(
+                    sa.select(cases.c.case_id).where(
+                        cases.c.case_id == case_id, cases.c.department == visible_department
+                    )
+                ).first()
+                if visible is None:
+                    return None
             rows = list(
                 conn.execute(
                     sa.select(clocks)

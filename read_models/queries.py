@@ -17,6 +17,12 @@ class BadCursor(ValueError):
     """A pagination cursor that this server did not issue."""
 
 
+def in_department(case_id: sa.ColumnElement[str], department: str) -> sa.ColumnElement[bool]:
+    """`case_id` names a case of `department` (cases.department): the scope of a
+    department-bound user (handler, department head), for any table keyed by case id."""
+    return case_id.in_(sa.select(cases.c.case_id).where(cases.c.department == department))
+
+
 @dataclass(frozen=True)
 class CaseFilter:
     case_kind: str | None = None
@@ -26,6 +32,7 @@ class CaseFilter:
     enterprise: bool | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
+    visible_department: str | None = None  # access scope: only this department's cases
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,10 @@ class CaseQueries:
         self._engine = engine
         self._projection = projection
 
+    @property
+    def engine(self) -> sa.Engine:
+        return self._engine
+
     def list_cases(self, where: CaseFilter, *, limit: int, cursor: str | None) -> Page:
         """Cases newest first (by received time), keyset-paginated."""
         query = (
@@ -77,6 +88,8 @@ class CaseQueries:
             conditions.append(cases.c.received_at >= where.received_from)
         if where.received_to:
             conditions.append(cases.c.received_at < where.received_to)
+        if where.visible_department is not None:
+            conditions.append(cases.c.department == where.visible_department)
         if cursor:
             received_at, case_id = decode_cursor(cursor)
             conditions.append(
@@ -96,9 +109,16 @@ class CaseQueries:
             next_cursor = encode_cursor(last.received_at, last.case_id)
         return Page(rows, next_cursor)
 
-    def get_case(self, case_id: str) -> tuple[sa.Row[Any], list[sa.Row[Any]]] | None:
+    def get_case(
+        self, case_id: str, *, visible_department: str | None = None
+    ) -> tuple[sa.Row[Any], list[sa.Row[Any]]] | None:
+        """The case and its anomalies; None if unknown or outside `visible_department`."""
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(cases).where(cases.c.case_id == case_id)).first()
+            row = conn.execute(
+                sa.select(cases).where(
+                    cases.c.case_id == case_id, *_scope(cases.c.case_id, visible_department)
+                )
+            ).first()
             if row is None:
                 return None
             found = list(
@@ -110,31 +130,45 @@ class CaseQueries:
             )
         return row, found
 
-    def case_version(self, case_id: str) -> int | None:
+    def case_version(self, case_id: str, *, visible_department: str | None = None) -> int | None:
         with self._engine.connect() as conn:
             version = conn.execute(
-                sa.select(cases.c.version).where(cases.c.case_id == case_id)
+                sa.select(cases.c.version).where(
+                    cases.c.case_id == case_id, *_scope(cases.c.case_id, visible_department)
+                )
             ).scalar()
         return None if version is None else int(version)
 
-    def case_events(self, case_id: str) -> list[sa.Row[Any]]:
+    def case_events(
+        self, case_id: str, *, visible_department: str | None = None
+    ) -> list[sa.Row[Any]]:
+        """A case's history in order; empty if unknown or outside `visible_department`."""
         with self._engine.connect() as conn:
             return list(
                 conn.execute(
                     sa.select(case_events)
-                    .where(case_events.c.case_id == case_id)
+                    .where(
+                        case_events.c.case_id == case_id,
+                        *_scope(case_events.c.case_id, visible_department),
+                    )
                     .order_by(case_events.c.version)
                 )
             )
 
-    def dispute(self, decision_ref: str) -> list[sa.Row[Any]]:
-        """The cases about one enforcement decision, in the order they arose."""
+    def dispute(
+        self, decision_ref: str, *, visible_department: str | None = None
+    ) -> list[sa.Row[Any]]:
+        """The cases about one enforcement decision (of `visible_department` when given),
+        in the order they arose."""
         with self._engine.connect() as conn:
             return list(
                 conn.execute(
                     sa.select(disputes.c.linked_at, cases)
                     .join(cases, cases.c.case_id == disputes.c.case_id)
-                    .where(disputes.c.decision_ref == decision_ref)
+                    .where(
+                        disputes.c.decision_ref == decision_ref,
+                        *_scope(cases.c.case_id, visible_department),
+                    )
                     .order_by(disputes.c.linked_at, disputes.c.case_id)
                 )
             )
@@ -164,3 +198,8 @@ class CaseQueries:
     def ping(self) -> None:
         with self._engine.connect() as conn:
             conn.execute(sa.select(1))
+
+
+def _scope(case_id: sa.ColumnElement[str], department: str | None) -> list[sa.ColumnElement[bool]]:
+    """The conditions that keep a query within `department` (none when None: every case)."""
+    return [] if department is None else [in_department(case_id, department)]

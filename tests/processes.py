@@ -111,3 +111,30 @@ def case_status(url: str, schema: str | None, case_id: str) -> tuple[str, int] |
     finally:
         engine.dispose()
     return None if row is None else (row.status, row.version)
+
+
+def caught_up(url: str, schema: str | None, bootstrap: str, topics: Topics) -> bool:
+    """The worker has projected every message now in the case and alert topics, and published
+    every derived event it owes (outbox empty): what a replay would find, it has."""
+    from casestream.producers.topics import end_offsets
+
+    engine = create_engine(url, schema)
+    try:
+        with engine.connect() as conn:
+            stored = {
+                (row.topic, row.partition): row.next_offset
+                for row in conn.execute(
+                    sa.text("SELECT topic, partition, next_offset FROM checkpoints")
+                )
+            }
+            unpublished = conn.execute(
+                sa.text("SELECT COUNT(*) FROM outbox WHERE NOT published")
+            ).scalar()
+    except sa.exc.DatabaseError:
+        return False
+    finally:
+        engine.dispose()
+    ends = end_offsets(bootstrap, (*topics.case_topics, topics.alerts))
+    return unpublished == 0 and all(
+        stored.get(key, 0) >= end for key, end in ends.items() if end > 0
+    )

@@ -22,10 +22,14 @@ class Frame:
 class Listener:
     """An SSE client in a thread: frames (and comments, as field "comment") land in a queue."""
 
-    def __init__(self, base_url: str, params: dict[str, Any]) -> None:
+    def __init__(
+        self, base_url: str, params: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         self.frames: queue.Queue[Frame] = queue.Queue()
         self.connected = threading.Event()
-        self._client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(5, read=60))
+        self._client = httpx.Client(
+            base_url=base_url, timeout=httpx.Timeout(5, read=60), headers=headers
+        )
         self._params = params
         self._socket: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)

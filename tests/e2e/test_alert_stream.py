@@ -16,6 +16,7 @@ import pytest
 from casestream.domain.envelope import Event, parse_event
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
+from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
 from tests.processes import Process, free_port, service_env, wait_for
 from tests.sse import Listener
@@ -67,7 +68,9 @@ def api_url(
     send(producer, topics, alert_event("OLD-1", level=3))
     database = Database(f"sqlite:///{tmp_path / 'api.db'}", None)
     port = free_port()
-    env = service_env(kafka_bootstrap, topics, database.env(), CASESTREAM_API_PORT=str(port))
+    env = service_env(
+        kafka_bootstrap, topics, database.env(), CASESTREAM_API_PORT=str(port), **auth_env()
+    )
     server = Process(["api"], env, tmp_path / "api.log")
     url = f"http://127.0.0.1:{port}"
 
@@ -87,10 +90,11 @@ def api_url(
 def test_a_produced_alert_reaches_matching_stream_clients_within_a_second(
     api_url: str, producer: EventProducer, topics: Topics
 ) -> None:
-    everyone = Listener(api_url, {})
-    leaders = Listener(api_url, {"level": 3})
-    police = Listener(api_url, {"department": "治安大队", "rule": "complaint.handling"})
-    others = Listener(api_url, {"department": "交警大队"})
+    legal = auth_headers("legal")  # sees every department
+    everyone = Listener(api_url, {}, legal)
+    leaders = Listener(api_url, {"level": 3}, legal)
+    police = Listener(api_url, {"department": "治安大队", "rule": "complaint.handling"}, legal)
+    others = Listener(api_url, {"department": "交警大队"}, legal)
     listeners = [everyone, leaders, police, others]
     try:
         for listener in listeners:
@@ -123,8 +127,13 @@ def test_a_produced_alert_reaches_matching_stream_clients_within_a_second(
 
 
 def test_stream_filters_are_validated(api_url: str) -> None:
-    assert httpx.get(f"{api_url}/alerts/stream", params={"level": 9}).status_code == 422
-    bad = httpx.get(f"{api_url}/alerts/stream", params={"event_type": "ComplaintReceived"})
+    legal = auth_headers("legal")
+    assert (
+        httpx.get(f"{api_url}/alerts/stream", params={"level": 9}, headers=legal).status_code == 422
+    )
+    bad = httpx.get(
+        f"{api_url}/alerts/stream", params={"event_type": "ComplaintReceived"}, headers=legal
+    )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "event_type"]
     metrics = httpx.get(f"{api_url}/metrics").text
     assert "casestream_alert_stream_clients" in metrics

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from casestream.producers.topics import Topics
+from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
 from tests.processes import Process, free_port, service_env, wait_for
 
@@ -23,10 +24,14 @@ def api(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> Iterator[httpx.
         database.env(),
         CASESTREAM_API_PORT=str(port),
         CASESTREAM_CONSISTENCY_WAIT_SECONDS="30",
+        **auth_env(),
     )
     worker = Process(["worker"], env, tmp_path / "worker.log")
     server = Process(["api"], env, tmp_path / "api.log")
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    # a system (another system's integration) may post raw events and read every case
+    client = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", timeout=30, headers=auth_headers("system")
+    )
 
     def up() -> bool:
         try:

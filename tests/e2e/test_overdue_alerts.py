@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from casestream.producers.topics import Topics
+from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
 from tests.integration.webhook_receiver import Receiver, webhook_receiver
 from tests.processes import Process, free_port, service_env, wait_for
@@ -59,14 +60,19 @@ def test_an_overdue_complaint_alerts_the_stream_the_webhook_and_the_overdue_list
         CASESTREAM_WEBHOOKS_FILE=str(hooks),
         CASESTREAM_SCANNER_INTERVAL_SECONDS="0.2",
         CASESTREAM_CONSISTENCY_WAIT_SECONDS="30",
+        **auth_env(),
     )
     worker = Process(["worker"], env, tmp_path / "worker.log")
     server = Process(["api"], env, tmp_path / "api.log")
-    api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    system = auth_headers("system")  # posts the events and reads every department
+    api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=system)
     listener: Listener | None = None
     try:
         wait_for(lambda: _up(api), timeout=60)
-        listener = Listener(f"http://127.0.0.1:{port}", {"department": "交警大队"})
+        # the department head of 交警大队 is alerted to its own department's cases
+        listener = Listener(
+            f"http://127.0.0.1:{port}", {}, auth_headers("department_head", "交警大队")
+        )
         assert listener.connected.wait(10)
 
         accepted_at = datetime.now(UTC) - timedelta(days=30)

@@ -18,6 +18,7 @@ from casestream.api.app import create_app
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.schema import alerts, cases, clocks
 from casestream.settings import Settings
+from tests.auth import TEST_SECRET, auth_headers
 from tests.conftest import Database
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which this project does not use
@@ -160,9 +161,12 @@ def api(database: Database) -> Iterator[TestClient]:
         conn.execute(sa.insert(cases), [case_row("P-1"), case_row("NO-CLOCKS")])
     engine.dispose()
     settings = Settings(
-        database_url=database.url, database_schema=database.schema, kafka_bootstrap=None
+        database_url=database.url,
+        database_schema=database.schema,
+        kafka_bootstrap=None,
+        auth_secret=TEST_SECRET,
     )
-    with TestClient(create_app(settings, now=lambda: NOW)) as client:
+    with TestClient(create_app(settings, now=lambda: NOW), headers=auth_headers("legal")) as client:
         yield client
 
 

@@ -26,6 +26,7 @@ from casestream.read_models.webhook_deliveries import DeliveryFilter, DeliverySt
 from casestream.settings import Settings
 from casestream.stream_processors.notifier import WebhookNotifier
 from casestream.stream_processors.webhooks import DeliveryPolicy, Webhook, WebhookConfig
+from tests.auth import TEST_SECRET, auth_headers
 from tests.conftest import Database
 from tests.integration.webhook_receiver import Receiver, webhook_receiver
 
@@ -328,9 +329,12 @@ async def test_the_api_lists_deliveries_by_alert_webhook_and_status(
     await notifier.deliver_due(T0)
     await notifier.aclose()
     settings = Settings(
-        database_url=database.url, database_schema=database.schema, kafka_bootstrap=None
+        database_url=database.url,
+        database_schema=database.schema,
+        kafka_bootstrap=None,
+        auth_secret=TEST_SECRET,
     )
-    with TestClient(create_app(settings)) as api:
+    with TestClient(create_app(settings), headers=auth_headers("supervisor")) as api:
         listed = api.get("/webhooks/deliveries", params={"alert_id": event.payload.alert_id})
         assert sorted(item["webhook_id"] for item in listed.json()) == ["broken", "ok"]
         (failed,) = api.get("/webhooks/deliveries", params={"status": "pending"}).json()

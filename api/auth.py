@@ -1,0 +1,127 @@
+"""Access control of the HTTP API: who is calling (401), what their role may do (403), what they see.
+
+Every router that `app.py` includes (all but health's: /healthz, /readyz, /metrics; /docs and
+/openapi.json are FastAPI's own) runs `current_principal` first, so a request without a valid
+bearer token or API key never reaches an endpoint. For a new router:
+
+    from .auth import PrincipalDep, Role, require_roles, visible_department
+    from .masking import shown_to
+
+    @router.get("/rectifications")
+    def list_rectifications(services: ServicesDep, principal: PrincipalDep) -> ...:
+        department = visible_department(principal)  # None: every department
+        rows = services.rectifications.find(..., visible_department=department)
+
+    @router.post("/rectifications/{case_id}/verification", status_code=202)
+    async def verify(
+        case_id: str, principal: Annotated[Principal, Depends(require_roles(Role.supervisor))]
+    ) -> ...: ...
+
+- `PrincipalDep`: the caller, a `Principal(subject, role, department)`.
+- `require_roles(*roles)`: a dependency answering 403 to any other role; it returns the
+  principal, so it can stand in for `PrincipalDep`.
+- `visible_department(principal)`: the only department whose cases (cases.department), clocks,
+  alerts and rectifications the caller may see, or None for all. Scope the query with it
+  (`read_models.queries.in_department`); a single item outside it answers **404** exactly as
+  an unknown one does (`not_found`), never 403, so its existence does not leak; a list simply
+  leaves it out.
+- `masking.shown_to(principal, value)`: personal data masked for the roles that don't need it.
+
+Roles: handler and department_head see one department; legal, supervisor, leader and system
+see every department. Only system and legal post raw events; only supervisor verifies or
+rejects rectifications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from .credentials import DEPARTMENT_ROLES, InvalidCredentials, Principal, Role
+from .deps import ServicesDep
+
+__all__ = [
+    "DEPARTMENT_ROLES",
+    "Principal",
+    "PrincipalDep",
+    "Role",
+    "current_principal",
+    "not_found",
+    "require_roles",
+    "visible_department",
+]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="A token from `casestream token issue --role R [--department D]`, "
+    "or an API key of CASESTREAM_API_KEYS_FILE",
+)
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key of CASESTREAM_API_KEYS_FILE"
+)
+SIGN_IN = (
+    "send `Authorization: Bearer <token>` (a token from `casestream token issue --role R "
+    "[--department D]`, or from whoever runs casestream for you) or `X-API-Key: <key>`"
+)
+
+
+def unauthorized(message: str, *, invalid: bool) -> HTTPException:
+    """401 with the WWW-Authenticate challenge of RFC 6750."""
+    challenge = 'Bearer realm="casestream"'
+    if invalid:
+        challenge += ', error="invalid_token"'
+    return HTTPException(401, message, headers={"WWW-Authenticate": challenge})
+
+
+async def current_principal(
+    request: Request,
+    services: ServicesDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Principal:
+    """The caller; 401 when no credential, or an invalid or expired one, is presented."""
+    authenticator = services.authenticator
+    try:
+        if api_key is not None and bearer is not None:
+            raise InvalidCredentials("send one credential: either Authorization or X-API-Key")
+        if api_key is not None:
+            return authenticator.api_key(api_key)
+        if bearer is not None:
+            return authenticator.bearer(bearer.credentials)
+    except InvalidCredentials as exc:
+        raise unauthorized(f"{exc}; {SIGN_IN}", invalid=True) from exc
+    if request.headers.get("Authorization"):
+        raise unauthorized(f"use the Bearer scheme: {SIGN_IN}", invalid=True)
+    raise unauthorized(f"authentication required: {SIGN_IN}", invalid=False)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that lets only `roles` through (403 for the others) and returns the caller."""
+    allowed = frozenset(roles)
+    names = ", ".join(role.value for role in roles)
+
+    async def only_allowed_roles(principal: PrincipalDep) -> Principal:
+        if principal.role not in allowed:
+            raise HTTPException(
+                403, f"role {principal.role.value} may not do this; it needs one of: {names}"
+            )
+        return principal
+
+    return only_allowed_roles
+
+
+def visible_department(principal: Principal) -> str | None:
+    """The one department the caller may see, or None when they see every department."""
+    return principal.department if principal.role in DEPARTMENT_ROLES else None
+
+
+def not_found(what: str) -> HTTPException:
+    """The 404 for an item that does not exist *or* lies outside the caller's department."""
+    return HTTPException(404, f"no {what}")

@@ -1,0 +1,248 @@
+"""Who is calling: bearer tokens (JWT, HS256) of staff and API keys of other systems.
+
+Checked against the deployment's CASESTREAM_AUTH_SECRET and CASESTREAM_API_KEYS_FILE. No
+FastAPI here: the CLI issues tokens with the same code (`casestream token issue`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from casestream.domain.envelope import field_errors
+from casestream.settings import Settings
+
+ALGORITHM = "HS256"
+MIN_SECRET_LENGTH = 32
+LEEWAY_SECONDS = 30  # clock skew tolerated between the issuer and the API servers
+NEW_SECRET_HINT = (
+    "set CASESTREAM_AUTH_SECRET to at least 32 random characters, e.g. the output of "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` (the same value on every "
+    "API process), or start everything with `casestream up`, which generates one into "
+    "var/auth-secret"
+)
+_PLACEHOLDERS = ("changeme", "change-me", "change_me", "changethis", "secret", "password")
+
+
+class Role(StrEnum):
+    handler = "handler"  # 承办人: one department's cases
+    department_head = "department_head"  # 部门负责人: one department's cases
+    legal = "legal"  # 法制大队: every case
+    supervisor = "supervisor"  # 督察: every case; verifies rectifications
+    leader = "leader"  # 局领导 bureau leadership: every case
+    system = "system"  # another system (12345 hotline, court platform …): posts events
+
+
+DEPARTMENT_ROLES = frozenset({Role.handler, Role.department_head})
+"""Roles that see only their own department's cases, clocks, alerts and rectifications."""
+
+ROLE_NAMES = ", ".join(role.value for role in Role)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a member of staff (token) or a system (API key)."""
+
+    subject: str
+    role: Role
+    department: str | None = None
+
+    @property
+    def department_scoped(self) -> bool:
+        return self.role in DEPARTMENT_ROLES
+
+
+class AuthConfigError(RuntimeError):
+    """The deployment's auth settings are missing or unsafe: the API refuses to start."""
+
+
+class InvalidCredentials(ValueError):
+    """A token or API key that does not authenticate anyone (HTTP 401)."""
+
+
+def check_secret(secret: str) -> str:
+    """`secret` if it is fit to sign tokens; AuthConfigError naming the fix otherwise."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise AuthConfigError(
+            f"CASESTREAM_AUTH_SECRET is too short ({len(secret)} characters); {NEW_SECRET_HINT}"
+        )
+    lowered = secret.lower()
+    if any(word in lowered for word in _PLACEHOLDERS) or len(set(secret)) < 10:
+        raise AuthConfigError(
+            f"CASESTREAM_AUTH_SECRET looks like a placeholder, not a random key; {NEW_SECRET_HINT}"
+        )
+    return secret
+
+
+def stored_secret(path: Path) -> str:
+    """The secret kept in `path` (mode 0600), generated there on first use."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        path.chmod(0o600)
+        return check_secret(path.read_text().strip())
+    with os.fdopen(descriptor, "w") as handle:
+        secret = secrets.token_urlsafe(48)
+        handle.write(secret + "\n")
+    return secret
+
+
+def make_principal(subject: Any, role: Any, department: Any) -> Principal:
+    """A principal from untrusted claims; InvalidCredentials naming the claim at fault."""
+    if not isinstance(subject, str) or not subject:
+        raise InvalidCredentials("claim 'sub' must name the user")
+    try:
+        checked = Role(role)
+    except ValueError as exc:
+        raise InvalidCredentials(f"claim 'role' must be one of {ROLE_NAMES}") from exc
+    if department is not None and (not isinstance(department, str) or not department):
+        raise InvalidCredentials("claim 'department' must be a department name")
+    if checked in DEPARTMENT_ROLES and department is None:
+        raise InvalidCredentials(f"a {checked.value} token must carry claim 'department'")
+    return Principal(subject, checked, department)
+
+
+def issue_token(secret: str, principal: Principal, *, now: datetime, ttl: timedelta) -> str:
+    """A signed bearer token for `principal`, valid from `now` for `ttl`."""
+    checked = make_principal(principal.subject, principal.role, principal.department)
+    claims: dict[str, Any] = {
+        "sub": checked.subject,
+        "role": checked.role.value,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    if checked.department is not None:
+        claims["department"] = checked.department
+    return jwt.encode(claims, check_secret(secret), algorithm=ALGORITHM)
+
+
+def decode_token(secret: str, token: str) -> Principal:
+    """The principal a token names; InvalidCredentials if forged, malformed or expired."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "sub", "role"]},
+            leeway=LEEWAY_SECONDS,
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidCredentials("the token has expired; get a new one") from exc
+    except jwt.InvalidTokenError as exc:
+        raise InvalidCredentials(f"the token is not valid: {exc}") from exc
+    return make_principal(claims.get("sub"), claims.get("role"), claims.get("department"))
+
+
+def key_hash(key: str) -> str:
+    """What the API keys file stores for a key: its SHA-256, hex."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiKeyEntry(BaseModel):
+    """One `[[key]]` of the API keys file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=100)
+    key_sha256: str
+    role: Role
+    department: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("key_sha256")
+    @classmethod
+    def _hex_digest(cls, value: str) -> str:
+        digest = value.strip().lower()
+        if len(digest) != 64 or any(char not in "0123456789abcdef" for char in digest):
+            raise ValueError("give the SHA-256 of the key as 64 hex digits")
+        return digest
+
+
+def _entry_problems(raw: Any) -> str | None:
+    """Why a `[[key]]` table is unusable, field by field; None if it is fine."""
+    if isinstance(raw, dict) and "key" in raw:
+        return (
+            "key: never store the key itself; replace it by key_sha256 = its SHA-256 in hex "
+            "(python -c 'import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode())"
+            ".hexdigest())' KEY)"
+        )
+    try:
+        entry = ApiKeyEntry.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        return "; ".join(f"{field}: {message}" for field, message in field_errors(exc))
+    if entry.role in DEPARTMENT_ROLES and entry.department is None:
+        return f"department: a {entry.role.value} key needs the department it belongs to"
+    return None
+
+
+def load_api_keys(path: Path) -> dict[str, Principal]:
+    """Principals by key hash; AuthConfigError naming the file, the key and the field."""
+    where = f"{path} (CASESTREAM_API_KEYS_FILE)"
+    try:
+        document = tomllib.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise AuthConfigError(f"{where} does not exist; create it or unset the variable") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise AuthConfigError(f"{where} is not valid TOML: {exc}") from exc
+    entries = document.get("key", [])
+    if set(document) - {"key"} or not isinstance(entries, list):
+        raise AuthConfigError(f"{where}: write each key as a [[key]] table, and nothing else")
+    found: dict[str, Principal] = {}
+    ids: set[str] = set()
+    for number, raw in enumerate(entries, start=1):
+        label = f"{where}, key #{number}"
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+            label += f" ({raw['id']})"
+        problems = _entry_problems(raw)
+        if problems:
+            raise AuthConfigError(f"{label}: {problems}")
+        entry = ApiKeyEntry.model_validate(raw)
+        if entry.id in ids or entry.key_sha256 in found:
+            raise AuthConfigError(f"{label}: id and key_sha256 must be unique in the file")
+        ids.add(entry.id)
+        found[entry.key_sha256] = Principal(f"api-key:{entry.id}", entry.role, entry.department)
+    return found
+
+
+class Authenticator:
+    """Turns a presented credential into a Principal, or raises InvalidCredentials."""
+
+    def __init__(self, secret: str, api_keys: Mapping[str, Principal]) -> None:
+        self._secret = check_secret(secret)
+        self._api_keys = dict(api_keys)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Authenticator:
+        if settings.auth_secret is None:
+            raise AuthConfigError(
+                "the API needs CASESTREAM_AUTH_SECRET to check bearer tokens; " + NEW_SECRET_HINT
+            )
+        keys = load_api_keys(settings.api_keys_file) if settings.api_keys_file else {}
+        return cls(settings.auth_secret.get_secret_value(), keys)
+
+    def api_key(self, key: str) -> Principal:
+        found = self._api_keys.get(key_hash(key))
+        if found is None:
+            raise InvalidCredentials("unknown API key")
+        return found
+
+    def bearer(self, credential: str) -> Principal:
+        """A bearer credential: an API key of the keys file, else a token."""
+        found = self._api_keys.get(key_hash(credential))
+        if found is not None:
+            return found
+        if credential.count(".") != 2:
+            raise InvalidCredentials("neither a token nor a known API key")
+        return decode_token(self._secret, credential)

@@ -1,0 +1,408 @@
+"""Rule-of-law figures (GET /stats) over real SQLite and PostgreSQL read models.
+
+The cases are projected from events by the real ProjectionWriter (clocks included), so the
+figures are computed from what the worker would have written; "now" is fixed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from casestream.api import ledgers, stats
+from casestream.api.app import create_app
+from casestream.domain.calendar import load_calendar
+from casestream.domain.clocks import ClockPolicy
+from casestream.domain.envelope import Event
+from casestream.domain.rules import load_rulebook
+from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
+from casestream.settings import Settings
+from tests.auth import TEST_SECRET, auth_headers
+from tests.conftest import Database
+from tests.events import event
+
+with warnings.catch_warnings():  # starlette asks for httpx2, which this project does not use
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+NOW = datetime.fromisoformat("2026-04-15T10:00:00+08:00")
+POLICY = ClockPolicy(load_rulebook(), load_calendar())
+MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(f"{text}+08:00")
+
+
+def complaint(
+    case_id: str,
+    received: str,
+    *,
+    accepted: str | None = None,
+    resolved: str | None = None,
+    satisfaction: int | None = None,
+    department: str = "治安大队",
+    **received_payload: Any,
+) -> list[Event[Any]]:
+    payload = {"channel": "hotline_12345", "subject": "夜间噪音扰民", "department": department}
+    events = [
+        event(
+            "ComplaintReceived", case_id, "complaint", payload | received_payload, at=at(received)
+        )
+    ]
+    if accepted:
+        events.append(event("ComplaintAccepted", case_id, "complaint", at=at(accepted)))
+    if resolved:
+        outcome = {"outcome": "substantiated"}
+        events.append(event("ComplaintResolved", case_id, "complaint", outcome, at=at(resolved)))
+    if satisfaction:
+        visit = {"satisfaction": satisfaction}
+        events.append(
+            event(
+                "ComplaintFollowUpVisited", case_id, "complaint", visit, at=at(resolved or received)
+            )
+        )
+    return events
+
+
+def tip(case_id: str, received: str, verified: str | None = None, **extra: Any) -> list[Event[Any]]:
+    payload = {"enterprise": "甲建材有限公司", "subject": "违规经营", "department": "治安大队"}
+    events = [event("TipReceived", case_id, "enterprise_tip", payload | extra, at=at(received))]
+    if verified:
+        result = {"result": "substantiated"}
+        events.append(event("TipVerified", case_id, "enterprise_tip", result, at=at(verified)))
+    return events
+
+
+def reconsideration(case_id: str, number: int, decision: str | None) -> list[Event[Any]]:
+    kind = "reconsideration"
+    applied = {
+        "applicant": {"name": "王五", "phone": "13900001111"},
+        "decision_ref": f"公(治)行罚决字〔2026〕{number}号",
+        "reconsideration_body": "市人民政府",
+        "matter": "不服罚款决定",
+        "department": "治安大队",
+    }
+    events = [
+        event("ReconsiderationApplied", case_id, kind, applied, at=at("2026-03-02T09:00")),
+        event("ReconsiderationAccepted", case_id, kind, at=at("2026-03-03T09:00")),
+        event("ApplicationCopyReceived", case_id, kind, at=at("2026-03-04T09:00")),
+        event("ReplySubmitted", case_id, kind, {"summary": "答复"}, at=at("2026-03-09T09:00")),
+    ]
+    if decision:
+        decided = {"decision": decision}
+        events.append(
+            event("ReconsiderationDecided", case_id, kind, decided, at=at("2026-03-20T09:00"))
+        )
+    return events
+
+
+def lawsuit(
+    case_id: str, number: int, *, head_appeared: bool | None, outcome: str | None
+) -> list[Event[Any]]:
+    kind = "litigation"
+    filed = {
+        "court": "区人民法院",
+        "plaintiff": {"name": "赵六", "phone": "13700002222"},
+        "decision_ref": f"公(治)行罚决字〔2026〕{number}号",
+        "department": "治安大队",
+    }
+    events = [
+        event("LawsuitFiled", case_id, kind, filed, at=at("2026-03-02T09:00")),
+        event("ComplaintCopyServed", case_id, kind, at=at("2026-03-03T09:00")),
+        event("DefenceSubmitted", case_id, kind, at=at("2026-03-10T09:00")),
+    ]
+    if head_appeared is not None:
+        hearing = {"agency_head_appeared": head_appeared}
+        events.append(event("HearingHeld", case_id, kind, hearing, at=at("2026-03-20T09:00")))
+    if outcome:
+        judgment = {"instance": "first", "outcome": outcome}
+        events.append(event("JudgmentIssued", case_id, kind, judgment, at=at("2026-03-30T09:00")))
+    return events
+
+
+def rectification(case_id: str, source: str, source_kind: str, opened: str) -> list[Event[Any]]:
+    payload = {
+        "source_case_id": source,
+        "source_case_kind": source_kind,
+        "department": "治安大队",
+        "responsible_person": "张警官",
+        "deadline": "2026-04-10",
+        "description": f"整改 {source}",
+    }
+    return [event("RectificationOpened", case_id, "rectification", payload, at=at(opened))]
+
+
+def scenario() -> list[Event[Any]]:
+    """March 2026, and a few cases just outside it; see the figures asserted below."""
+    rect = "rectification"
+    return [
+        # complaints: C1, C2 (涉企), C5 in time; C3 late; C4 open past due; C6 received in April
+        *complaint(
+            "C1",
+            "2026-03-01T00:30",  # 28 Feb in UTC: in March by the local date
+            accepted="2026-03-02T09:00",
+            resolved="2026-03-05T09:00",
+            satisfaction=5,
+            complainant={"name": "张三", "phone": "13812345678"},
+        ),
+        *complaint(
+            "C2",
+            "2026-03-03T09:00",
+            accepted="2026-03-03T10:00",
+            resolved="2026-03-06T09:00",
+            satisfaction=3,
+            enterprise=True,
+            enterprise_name="某某科技有限公司",
+            channel="online",
+        ),
+        *complaint(
+            "C3", "2026-03-04T09:00", accepted="2026-03-04T09:00", resolved="2026-03-31T09:00"
+        ),
+        *complaint("C4", "2026-03-20T09:00", accepted="2026-03-20T09:00"),
+        *complaint(
+            "C5",
+            "2026-03-31T23:30",
+            accepted="2026-04-01T09:00",
+            resolved="2026-04-02T09:00",
+            department="交警大队",
+        ),
+        *complaint("C6", "2026-04-01T00:30", subject="=1+2"),  # 31 Mar in UTC: April locally
+        # enterprise tip-offs: T1 verified in time, T2 late (due 23 Mar); T3 in April, anonymous
+        *tip("T1", "2026-03-02T09:00", "2026-03-06T09:00", informant={"name": "李四"}),
+        *tip("T2", "2026-03-02T09:00", "2026-04-10T09:00"),
+        *tip("T3", "2026-04-10T09:00", anonymous=True, informant={"name": "钱七"}),
+        # reconsiderations: maintained, revoked (纠错), pending
+        *reconsideration("R1", 101, "maintained"),
+        *reconsideration("R2", 102, "revoked"),
+        *reconsideration("R3", 104, None),
+        # lawsuits: lost with the agency head in court, won without, pending without a hearing
+        *lawsuit("L1", 103, head_appeared=True, outcome="revoked"),
+        *lawsuit("L2", 105, head_appeared=False, outcome="claim_dismissed"),
+        *lawsuit("L3", 106, head_appeared=None, outcome=None),
+        # rectifications: RECT-R2 completed in time, RECT-L1 open past its 10 April deadline,
+        # RECT-X cancelled (its loss was overturned)
+        event(
+            "ReviewTaskOpened",
+            "RECT-R2",
+            rect,
+            {
+                "source_case_id": "R2",
+                "source_case_kind": "reconsideration",
+                "department": "治安大队",
+            },
+            at=at("2026-03-20T10:00"),
+        ),
+        *rectification("RECT-R2", "R2", "reconsideration", "2026-03-20T10:00"),
+        event(
+            "ReviewCompleted",
+            "RECT-R2",
+            rect,
+            {"root_causes": ["procedure", "facts"], "lessons": "告知程序缺失"},
+            at=at("2026-03-25T09:00"),
+        ),
+        event(
+            "MeasureAdded", "RECT-R2", rect, {"measure": "完善告知程序"}, at=at("2026-03-26T09:00")
+        ),
+        event(
+            "MeasureAdded", "RECT-R2", rect, {"measure": "组织执法培训"}, at=at("2026-03-26T10:00")
+        ),
+        event(
+            "ProgressReported",
+            "RECT-R2",
+            rect,
+            {"progress": "培训已完成", "percent": 100},
+            at=at("2026-04-07T09:00"),
+        ),
+        event(
+            "RectificationCompleted",
+            "RECT-R2",
+            rect,
+            {"evidence": ["培训签到表", "新版告知书"]},
+            at=at("2026-04-08T09:00"),
+        ),
+        event(
+            "RectificationVerified",
+            "RECT-R2",
+            rect,
+            {"supervisor": "督察李", "comment": "材料齐全"},
+            at=at("2026-04-09T09:00"),
+        ),
+        *rectification("RECT-L1", "L1", "litigation", "2026-03-30T10:00"),
+        *rectification("RECT-X", "L2", "litigation", "2026-03-25T09:00"),
+        event(
+            "RectificationCancelled",
+            "RECT-X",
+            rect,
+            {"reason": "二审改判"},
+            at=at("2026-03-28T09:00"),
+        ),
+    ]
+
+
+def project(database: Database, events: list[Event[Any]]) -> None:
+    engine = create_engine(database.url, database.schema)
+    migrate(engine)
+    batch = [ConsumedEvent("cases.events", 0, offset, item) for offset, item in enumerate(events)]
+    ProjectionWriter(engine, POLICY).apply_batch(batch)
+    engine.dispose()
+
+
+def client_for(database: Database) -> Iterator[TestClient]:
+    """The API of the database, with the ledgers and figures mounted, "now" fixed at NOW;
+    requests are made as legal (法制) unless they send other credentials."""
+    settings = Settings(
+        database_url=database.url,
+        database_schema=database.schema,
+        kafka_bootstrap=None,
+        auth_secret=TEST_SECRET,
+    )
+    app = create_app(settings, now=lambda: NOW)
+    app.include_router(ledgers.router)
+    app.include_router(stats.router)
+    with TestClient(app, headers=auth_headers("legal")) as client:
+        yield client
+    engine = getattr(app.state, "read_model_engine", None)
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture
+def api(database: Database) -> Iterator[TestClient]:
+    project(database, scenario())
+    yield from client_for(database)
+
+
+def figures(api: TestClient, **params: str) -> dict[str, Any]:
+    response = api.get("/stats", params=MARCH | params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_figures_of_a_month_count_cases_received_in_it_by_local_date(api: TestClient) -> None:
+    body = figures(api)
+    assert body["period_from"] == "2026-03-01" and body["period_to"] == "2026-03-31"
+    assert body["timezone"] == "Asia/Shanghai" and body["department"] is None
+    assert body["complaints"] == {
+        "received": 5,  # C1 (28 Feb UTC) … C5 (31 Mar 23:30); not C6 (1 Apr 00:30)
+        "resolved": 4,
+        "resolved_on_time": 3,
+        "overdue": 2,  # C3 resolved late, C4 open past its 13 April deadline
+        "on_time_rate": pytest.approx(0.6),
+    }
+    assert body["enterprise_complaints"] == {
+        "received": 1,
+        "resolved": 1,
+        "resolved_on_time": 1,
+        "overdue": 0,
+        "on_time_rate": 1.0,
+    }
+    assert body["enterprise_tips"] == {
+        "received": 2,
+        "verified": 2,
+        "verified_on_time": 1,
+        "overdue": 1,
+        "on_time_rate": 0.5,
+    }
+    assert body["satisfaction"] == {
+        "visited": 2,
+        "average_score": 4.0,
+        "satisfied": 1,
+        "satisfied_rate": 0.5,
+    }
+
+
+def test_correction_loss_and_agency_head_appearance_rates(api: TestClient) -> None:
+    body = figures(api)
+    assert body["reconsiderations"] == {
+        "received": 3,
+        "decided": 2,
+        "corrections": 1,
+        "correction_rate": 0.5,
+    }
+    assert body["lawsuits"] == {
+        "filed": 3,
+        "judged": 2,
+        "losses": 1,
+        "loss_rate": 0.5,
+        "heard": 2,
+        "agency_head_appeared": 1,
+        "agency_head_appearance_rate": 0.5,
+    }
+
+
+def test_rectifications_on_time_overdue_and_cancelled(api: TestClient) -> None:
+    assert figures(api)["rectifications"] == {
+        "opened": 2,  # RECT-R2, RECT-L1; RECT-X was cancelled
+        "completed": 1,
+        "completed_on_time": 1,
+        "overdue": 1,  # RECT-L1: open, its deadline (10 April) has passed
+        "cancelled": 1,
+        "on_time_rate": 0.5,
+    }
+
+
+def test_a_department_sees_only_its_own_cases(api: TestClient) -> None:
+    own = figures(api, department="治安大队")
+    assert own["department"] == "治安大队"
+    assert own["complaints"]["received"] == 4 and own["complaints"]["on_time_rate"] == 0.5
+    other = figures(api, department="交警大队")
+    assert other["complaints"] == {
+        "received": 1,
+        "resolved": 1,
+        "resolved_on_time": 1,
+        "overdue": 0,
+        "on_time_rate": 1.0,
+    }
+    assert other["lawsuits"]["filed"] == 0 and other["lawsuits"]["loss_rate"] is None
+
+
+def test_a_department_head_gets_their_own_departments_figures_only(api: TestClient) -> None:
+    head = auth_headers("department_head", "交警大队")
+    response = api.get("/stats", params=MARCH, headers=head)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["department"] == "交警大队" and body["complaints"]["received"] == 1
+    other = api.get("/stats", params=MARCH | {"department": "治安大队"}, headers=head)
+    assert other.status_code == 403
+
+
+def test_figures_need_a_caller(api: TestClient) -> None:
+    assert api.get("/stats", params=MARCH, headers={"Authorization": ""}).status_code == 401
+
+
+def test_an_empty_period_has_zero_counts_and_null_rates(api: TestClient) -> None:
+    body = figures(api, **{"from": "2025-01-01", "to": "2025-12-31"})
+    assert body["complaints"]["received"] == 0 and body["complaints"]["on_time_rate"] is None
+    assert body["satisfaction"] == {
+        "visited": 0,
+        "average_score": None,
+        "satisfied": 0,
+        "satisfied_rate": None,
+    }
+    assert body["reconsiderations"]["correction_rate"] is None
+    assert body["lawsuits"]["agency_head_appearance_rate"] is None
+    assert body["rectifications"]["on_time_rate"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from": "2026-03-31", "to": "2026-03-01"}, "to"),
+        ({"from": "2026-13-01", "to": "2026-03-01"}, "from"),
+        ({"from": "2026-03-01", "to": "31/03/2026"}, "to"),
+        ({"to": "2026-03-31"}, "from"),
+    ],
+)
+def test_a_bad_period_is_refused_naming_the_field(
+    api: TestClient, params: dict[str, str], field: str
+) -> None:
+    response = api.get("/stats", params=params)
+    assert response.status_code == 422
+    assert ["query", field] in [error["loc"] for error in response.json()["detail"]]
