@@ -195,7 +195,7 @@ def replay_command(
     ] = None,
 ) -> None:
     """Rebuild the read models from offset 0 into a fresh database or schema, with a progress bar."""
-    from casestream.policy import clock_policy
+    from casestream.policy import clock_policy, outcome_settings
     from casestream.producers.topics import Topics
     from casestream.read_models.database import create_engine, migrate
     from casestream.read_models.projection import ProjectionWriter
@@ -216,7 +216,7 @@ def replay_command(
         outcome = replay(
             settings.require_kafka(),
             Topics(settings.topic_prefix),
-            ProjectionWriter(engine, clock_policy(settings)),
+            ProjectionWriter(engine, clock_policy(settings), outcome_settings(settings)),
             ProjectorMetrics(CollectorRegistry()),
             settings.timezone,
             on_total=lambda total: progress.update(task, total=total),

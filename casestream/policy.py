@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from casestream.domain.calendar import load_calendar
 from casestream.domain.clocks import ClockPolicy
+from casestream.domain.outcomes import OutcomeSettings
 from casestream.domain.rules import load_rulebook
 from casestream.settings import Settings
 
@@ -14,4 +15,10 @@ def clock_policy(settings: Settings) -> ClockPolicy:
         rulebook=load_rulebook(settings.rules_file),
         calendar=load_calendar(settings.calendar_file),
         timezone=settings.timezone,
+    )
+
+
+def outcome_settings(settings: Settings) -> OutcomeSettings:
+    return OutcomeSettings(
+        fallback_department=settings.rectification_fallback_department, timezone=settings.timezone
     )

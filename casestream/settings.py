@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     webhooks_file: Path | None = Field(
         default=None, description="outgoing alert webhooks per department (TOML)"
     )
+    rectification_fallback_department: str = Field(
+        default="法制大队",
+        description="answers for a rectification whose source case names no department",
+    )
     scanner_enabled: bool = Field(
         default=True, description="run the escalation scanner in this worker"
     )

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event, parse_event
-from casestream.policy import clock_policy
+from casestream.policy import clock_policy, outcome_settings
 from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine, migrate, projection_id
 from casestream.read_models.outbox import Outbox
@@ -37,7 +37,7 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     engine = create_engine(settings.database_url, settings.database_schema)
     migrate(engine)
     policy = clock_policy(settings)
-    writer = ProjectionWriter(engine, policy)
+    writer = ProjectionWriter(engine, policy, outcome_settings(settings))
     refreshed = writer.refresh_provisional_clocks()
     if refreshed:
         log.warning("recounted %d provisional clocks with the calendar in force", refreshed)
