@@ -24,20 +24,28 @@ One run, on this machine:
    --scanner-interval (default: 1 s, then 0.25 s), restarting the worker; the worker's
    Prometheus metrics give the live pass cost;
 7. with the worker stopped, the scanner's own code in this process
-   (`EscalationScanner.scan_once`, alerts counted, not sent) and EXPLAIN ANALYZE of its query,
-   at 0 / 10 / 100 / 1,000 / 10,000 genuinely due clocks (overdue clocks added for the
-   measurement) and at the first midnight cohort of the seeded clocks, on N open clocks and
-   on a 10,000-clock schema;
+   (`EscalationScanner.scan_once`, alerts kept, not sent) and EXPLAIN ANALYZE of its query,
+   at the seeded clocks' first alert instant (a local midnight: a sixth of all open clocks),
+   with a what-if index on (next_alert_at, clock_id) in the bench schema, and at 0 / 10 / 100 /
+   1,000 / 10,000 genuinely due clocks (overdue clocks added for the measurement), on N open
+   clocks and on a 10,000-clock schema, pass by pass in turn; then that midnight cohort worked
+   off by scanner passes and the projector's write path (`ProjectionWriter.apply_batch` of each
+   pass's alerts) back to back, for at most --drain-budget seconds per schema;
 8. clean-up: processes, schemas, topics, and the services it started.
 
-Run (about 10 minutes with the defaults, most of it seeding and worker start-up):
+Where the API checks bearer tokens, the bench gives it a random CASESTREAM_AUTH_SECRET and its
+SSE client a supervisor token signed with it (`casestream.api.credentials.issue_token`).
+
+Run (about 4 minutes with the defaults on 2 cores: seeding, two live runs, the drain):
 
     .venv/bin/python bench/timers.py [--clocks 1000000] [--alerts 300] [--spread 40]
-        [--scanner-interval 1 0.25] [--kafka HOST:PORT] [--postgres URL] [--keep]
+        [--scanner-interval 1 0.25] [--drain-budget 300] [--kafka HOST:PORT] [--postgres URL]
+        [--keep]
 
 Without --kafka / --postgres it starts a local broker (var/bench-kafka) and a local PostgreSQL
 cluster (var/bench-postgres) and stops them at the end (unless they were already running).
---keep keeps the schemas, topics and the logs of the worker and the API.
+--keep keeps the schemas, topics and the logs of the worker and the API. Every wait is
+bounded (--timeout, --grace, --drain-budget), so a run always ends by itself.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ import json
 import math
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -94,9 +103,10 @@ from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics, create_topics
 from casestream.read_models.clock_writer import ClockWriter
 from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import clocks
 from casestream.settings import Settings
-from casestream.stream_processors.scanner import EscalationScanner
+from casestream.stream_processors.scanner import EscalationScanner, ScanResult
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEZONE = "Asia/Shanghai"
@@ -719,12 +729,14 @@ class Frame:
 class AlertListener:
     """An SSE client of GET /alerts/stream in a thread, noting each frame's wall-clock arrival."""
 
-    def __init__(self, base_url: str, params: dict[str, str]) -> None:
+    def __init__(self, base_url: str, params: dict[str, str], headers: dict[str, str]) -> None:
         self.connected = threading.Event()
         self.error: str | None = None
         self._frames: list[Frame] = []
         self._lock = threading.Lock()
-        self._client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(10, read=None))
+        self._client = httpx.Client(
+            base_url=base_url, timeout=httpx.Timeout(10, read=None), headers=headers
+        )
         self._params = params
         self._socket: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, name="sse", daemon=True)
@@ -1168,101 +1180,241 @@ class PassCost:
     due: int
     read: int
     owed: int
-    seconds: float
+    seconds: float  # median
+    best: float  # fastest
     explained: Explained
 
 
-def measure_pass(
-    engine: sa.Engine, policy: ClockPolicy, now: datetime, open_clocks: int, scenario: str
-) -> PassCost:
-    emitted = 0
+class Collect:
+    """The scanner's emit: keeps the alert events instead of sending them."""
 
-    async def count(events: list[Event[Any]]) -> None:
-        nonlocal emitted
-        emitted = len(events)
+    def __init__(self) -> None:
+        self.events: list[Event[Any]] = []
 
-    results = []
-    for _ in range(PASS_REPEATS):  # a fresh scanner each time: every pass emits, as the first does
-        scanner = EscalationScanner(
-            engine, policy, count, now=lambda: now, batch_size=SCANNER_BATCH
-        )
-        results.append(asyncio.run(scanner.scan_once()))
+    async def __call__(self, events: list[Event[Any]]) -> None:
+        self.events.extend(events)
+
+
+def due_count(engine: sa.Engine, now: datetime) -> int:
     with engine.connect() as conn:
-        due = conn.execute(
-            sa.select(sa.func.count()).where(clocks.c.next_alert_at <= now)
-        ).scalar_one()
-    return PassCost(
-        open_clocks=open_clocks,
-        scenario=scenario,
-        due=int(due),
-        read=results[-1].clocks,
-        owed=emitted,
-        seconds=statistics.median(result.seconds for result in results),
-        explained=explain(engine, now, SCANNER_BATCH),
-    )
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).where(clocks.c.next_alert_at <= now)
+            ).scalar_one()
+        )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    engine: sa.Engine
+    open_clocks: int
+    name: str
+    now: datetime
+
+
+def measure_passes(policy: ClockPolicy, scenarios: Sequence[Scenario]) -> list[PassCost]:
+    """PASS_REPEATS first passes (a fresh scanner each: every pass emits) of each scenario,
+    interleaved so that every scenario sees the same load from the rest of the machine."""
+    results: list[list[ScanResult]] = [[] for _ in scenarios]
+    owed = [0] * len(scenarios)
+    for _ in range(PASS_REPEATS):
+        for index, scenario in enumerate(scenarios):
+            sink = Collect()
+            at = scenario.now
+            scanner = EscalationScanner(
+                scenario.engine, policy, sink, now=lambda at=at: at, batch_size=SCANNER_BATCH
+            )
+            results[index].append(asyncio.run(scanner.scan_once()))
+            owed[index] = len(sink.events)
+    return [
+        PassCost(
+            open_clocks=scenario.open_clocks,
+            scenario=scenario.name,
+            due=due_count(scenario.engine, scenario.now),
+            read=found[-1].clocks,
+            owed=owed[index],
+            seconds=statistics.median(result.seconds for result in found),
+            best=min(result.seconds for result in found),
+            explained=explain(scenario.engine, scenario.now, SCANNER_BATCH),
+        )
+        for index, (scenario, found) in enumerate(zip(scenarios, results, strict=True))
+    ]
 
 
 WHAT_IF_INDEX = "bench_what_if_next_alert_clock"
 
 
 def pass_costs(
-    engine: sa.Engine,
+    targets: Sequence[tuple[sa.Engine, SeedReport]],
     policy: ClockPolicy,
-    seeded: SeedReport,
     run_id: str,
     seed_value: int,
-    what_if: bool,
 ) -> list[PassCost]:
-    """Scanner passes at the first (midnight) alert instant of the seeded clocks, and at
-    0..10,000 due clocks (overdue clocks added for the measurement, removed after).
+    """Scanner passes at the first (midnight) alert instant of the seeded clocks, then at
+    0..10,000 due clocks (overdue clocks added for the measurement, removed after), each
+    scenario on every target schema in turn.
 
-    what_if: also the first instant with an index on (next_alert_at, clock_id), the pass's
-    ORDER BY, created in the bench schema for the measurement and dropped after.
+    On the first target also a what-if: the first instant with an index on
+    (next_alert_at, clock_id), the pass's ORDER BY, created in the bench schema for the
+    measurement and dropped after.
     """
     costs: list[PassCost] = []
-    open_clocks = seeded.rows
-    label = f"{open_clocks:,}"
-    cohort_at = seeded.first_alert + timedelta(seconds=1)
-    cohort = f"first alert instant, {cohort_at.astimezone(ZONE):%m-%d %H:%M:%S}"
-    with console.status(f"scanner passes on {label} open clocks at their first alert instant …"):
-        costs.append(measure_pass(engine, policy, cohort_at, open_clocks, cohort))
-    if what_if:
-        with console.status("what-if: CREATE INDEX … (next_alert_at, clock_id) …"):
+    first = min(seeded.first_alert for _, seeded in targets) + timedelta(seconds=1)
+    cohort = f"first alert instant, {first.astimezone(ZONE):%m-%d %H:%M:%S}"
+    with console.status("scanner passes at the seeded clocks' first alert instant …"):
+        costs.extend(
+            measure_passes(
+                policy,
+                [Scenario(engine, seeded.rows, cohort, first) for engine, seeded in targets],
+            )
+        )
+    engine, seeded = targets[0]
+    with console.status("what-if: CREATE INDEX … ON clocks (next_alert_at, clock_id) …"):
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(f"CREATE INDEX {WHAT_IF_INDEX} ON clocks (next_alert_at, clock_id)")
+            )
+            conn.execute(sa.text("ANALYZE clocks"))
+        try:
+            name = f"{cohort} [what-if: + index (next_alert_at, clock_id)]"
+            costs.extend(measure_passes(policy, [Scenario(engine, seeded.rows, name, first)]))
+        finally:
             with engine.begin() as conn:
-                conn.execute(
-                    sa.text(f"CREATE INDEX {WHAT_IF_INDEX} ON clocks (next_alert_at, clock_id)")
-                )
-                conn.execute(sa.text("ANALYZE clocks"))
-            try:
-                costs.append(
-                    measure_pass(
-                        engine,
-                        policy,
-                        cohort_at,
-                        open_clocks,
-                        f"{cohort} [what-if: + index (next_alert_at, clock_id)]",
-                    )
-                )
-            finally:
-                with engine.begin() as conn:
-                    conn.execute(sa.text(f"DROP INDEX {WHAT_IF_INDEX}"))
+                conn.execute(sa.text(f"DROP INDEX {WHAT_IF_INDEX}"))
     now = datetime.now(UTC)
     templates, weights = build_templates(policy, now, overdue=True)
-    seeder = Seeder(policy, now, f"PROBE-{run_id}", overdue=True, rng=random.Random(seed_value + 1))
+    seeders = [
+        Seeder(policy, now, f"PROBE-{run_id}", overdue=True, rng=random.Random(seed_value + 1))
+        for _ in targets
+    ]
     added: list[str] = []
-    for due in PROBE_STEPS:
-        more = due - len(added)
-        if more > 0:
-            copy_clocks(engine, seeder, templates, weights, len(added), more, None)
-            added.extend(
-                f"PROBE-{run_id}-{number:07d}" for number in range(len(added), len(added) + more)
-            )
-        with console.status(f"scanner passes on {label} open clocks, {due:,} due …"):
-            costs.append(measure_pass(engine, policy, now, open_clocks, f"{due:,} overdue"))
-    with engine.begin() as conn:
-        for start in range(0, len(added), 1000):
-            conn.execute(clocks.delete().where(clocks.c.case_id.in_(added[start : start + 1000])))
+    try:
+        for due in PROBE_STEPS:
+            more = due - len(added)
+            if more > 0:
+                for (engine, _), seeder in zip(targets, seeders, strict=True):
+                    copy_clocks(engine, seeder, templates, weights, len(added), more, None)
+                added.extend(
+                    f"PROBE-{run_id}-{number:07d}"
+                    for number in range(len(added), len(added) + more)
+                )
+            with console.status(f"scanner passes with {due:,} overdue clocks …"):
+                costs.extend(
+                    measure_passes(
+                        policy,
+                        [
+                            Scenario(engine, seeded.rows, f"{due:,} overdue", now)
+                            for engine, seeded in targets
+                        ],
+                    )
+                )
+    finally:
+        for engine, _ in targets:
+            with engine.begin() as conn:
+                for start in range(0, len(added), 1000):
+                    conn.execute(
+                        clocks.delete().where(clocks.c.case_id.in_(added[start : start + 1000]))
+                    )
     return costs
+
+
+@dataclass(frozen=True)
+class Drain:
+    open_clocks: int
+    at: datetime
+    due: int
+    left: int
+    passes: int
+    alerts: int
+    seconds: float
+    scan_seconds: float
+    record_seconds: float
+
+
+def drain(engine: sa.Engine, policy: ClockPolicy, seeded: SeedReport, budget: float) -> Drain:
+    """The first alert instant's cohort worked off by the scanner and the projector's own write
+    path back to back (EscalationScanner.scan_once, then ProjectionWriter.apply_batch of the
+    pass's alerts, as the worker does once they are back from alerts.events), in this process:
+    no Kafka, no wait between passes. Stops after `budget` seconds."""
+    at = seeded.first_alert + timedelta(seconds=1)
+    writer = ProjectionWriter(engine, policy, projection="bench-drain")
+    sink = Collect()
+    scanner = EscalationScanner(engine, policy, sink, now=lambda: at, batch_size=SCANNER_BATCH)
+    due = left = due_count(engine, at)
+    passes = alerts = offset = 0
+    scan_seconds = record_seconds = 0.0
+    started = time.perf_counter()
+    with progress_bar() as progress:
+        task = progress.add_task(f"draining {due:,} due clocks ({seeded.label})", total=due)
+        while left and time.perf_counter() - started < budget:
+            sink.events.clear()
+            result = asyncio.run(scanner.scan_once())
+            scan_seconds += result.seconds
+            passes += 1
+            alerts += len(sink.events)
+            began = time.perf_counter()
+            writer.apply_batch(
+                [
+                    ConsumedEvent("bench.drain.alerts", 0, offset + number, event)
+                    for number, event in enumerate(sink.events)
+                ]
+            )
+            offset += len(sink.events)
+            record_seconds += time.perf_counter() - began
+            left = due_count(engine, at)
+            progress.update(task, completed=due - left)
+    return Drain(
+        open_clocks=seeded.rows,
+        at=at,
+        due=due,
+        left=left,
+        passes=passes,
+        alerts=alerts,
+        seconds=time.perf_counter() - started,
+        scan_seconds=scan_seconds,
+        record_seconds=record_seconds,
+    )
+
+
+def print_drains(drains: Sequence[Drain], intervals: Sequence[float]) -> None:
+    table = Table(
+        title="the first alert instant's cohort: scanner pass, then the projector records its "
+        "alerts, back to back (this process; no Kafka, no wait between passes)",
+        caption="the last clock of the cohort is alerted at best `seconds` after its due instant; "
+        f"in the worker a pass starts at most once per interval and takes ≤ {SCANNER_BATCH:,} "
+        "clocks, so also ≥ passes × interval; if the projector has not recorded a pass's alerts "
+        "when the next pass starts, that pass reads the same clocks again and sends nothing",
+    )
+    for name in (
+        "open clocks",
+        "instant (local)",
+        "due at it",
+        "left",
+        "passes",
+        "alerts",
+        "seconds",
+        "scan s",
+        "record s",
+        "clocks/s",
+        *(f"≥ passes × {interval:g} s" for interval in intervals),
+    ):
+        table.add_column(name, justify="left" if name == "instant (local)" else "right")
+    for item in drains:
+        done = item.due - item.left
+        table.add_row(
+            f"{item.open_clocks:,}",
+            f"{item.at.astimezone(ZONE):%m-%d %H:%M:%S}",
+            f"{item.due:,}",
+            f"{item.left:,}" + (" (budget)" if item.left else ""),
+            f"{item.passes:,}",
+            f"{item.alerts:,}",
+            f"{item.seconds:,.1f}",
+            f"{item.scan_seconds:,.1f}",
+            f"{item.record_seconds:,.1f}",
+            f"{done / item.seconds:,.0f}" if item.seconds else "—",
+            *(f"{item.passes * interval:,.1f} s" for interval in intervals),
+        )
+    console.print(table)
 
 
 def print_pass_costs(costs: Sequence[PassCost]) -> None:
@@ -1279,7 +1431,7 @@ def print_pass_costs(costs: Sequence[PassCost]) -> None:
         "due clocks",
         "read",
         "owed alerts",
-        "pass ms",
+        "pass ms median / best",
         "SQL ms",
         "rows under sort",
         "buffers",
@@ -1295,22 +1447,13 @@ def print_pass_costs(costs: Sequence[PassCost]) -> None:
             f"{cost.due:,}",
             f"{cost.read:,}",
             f"{cost.owed:,}",
-            _ms(cost.seconds),
+            f"{_ms(cost.seconds)} / {_ms(cost.best)}",
             f"{cost.explained.milliseconds:,.2f}",
             f"{cost.explained.rows_scanned:,}",
             f"{cost.explained.buffers:,}",
             cost.explained.plan,
         )
     console.print(table)
-    for cost in costs:
-        if cost.scenario.startswith("first alert instant") and "what-if" not in cost.scenario:
-            passes = math.ceil(cost.due / SCANNER_BATCH)
-            console.print(
-                f"{cost.open_clocks:,} open clocks: {cost.due:,} fall due at their first alert "
-                f"instant (local midnight); at most {SCANNER_BATCH:,} per pass, so the last of "
-                f"them is alerted ≥ {passes:,} passes × max(interval, {_ms(cost.seconds)} ms) "
-                f"late: ≥ {passes * max(1.0, cost.seconds):,.0f} s with the default 1 s interval"
-            )
     by_key = {(cost.open_clocks, cost.scenario): cost for cost in costs}
     sizes = sorted({cost.open_clocks for cost in costs})
     if len(sizes) == 2:
@@ -1382,6 +1525,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--grace", type=float, default=30.0, help="seconds to wait for breaches after the last"
     )
+    parser.add_argument(
+        "--drain-budget",
+        type=float,
+        default=300.0,
+        help="seconds the midnight-cohort drain may run per schema (0: skip it)",
+    )
     parser.add_argument("--seed", type=int, default=11, help="seed of the generated clocks")
     parser.add_argument(
         "--keep", action="store_true", help="keep the schemas, topics and the process logs"
@@ -1398,11 +1547,34 @@ def _terminate(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _api_up(port: int) -> bool:
+def _api_up(api: Service, port: int) -> bool:
+    if not api.running():
+        raise RuntimeError(f"the API exited:\n{api.tail()}")
     try:
         return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def api_credentials() -> tuple[dict[str, str], dict[str, str]]:
+    """(environment of the API, headers of its clients).
+
+    Where the API checks bearer tokens (casestream.api.credentials), a random
+    CASESTREAM_AUTH_SECRET for this run and a token signed with it by the product's own
+    `issue_token`, for a supervisor (督察: sees every department's alerts).
+    """
+    try:
+        from casestream.api.credentials import Principal, Role, issue_token
+    except ImportError:  # an API without access control
+        return {}, {}
+    secret = secrets.token_urlsafe(48)
+    token = issue_token(
+        secret,
+        Principal("bench.timers", Role.supervisor),
+        now=datetime.now(UTC),
+        ttl=timedelta(hours=12),
+    )
+    return {"CASESTREAM_AUTH_SECRET": secret}, {"Authorization": f"Bearer {token}"}
 
 
 def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> None:
@@ -1415,6 +1587,7 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> None:
     seeds: list[SeedReport] = []
     live: list[LiveRun] = []
     costs: list[PassCost] = []
+    drains: list[Drain] = []
     startup: tuple[int, float] | None = None
     schemas: list[str] = []
     topics = Topics(prefix=f"benchtimers{run_id}.")
@@ -1450,12 +1623,19 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> None:
                 CASESTREAM_RULES_FILE=str(rules_file),
             )
             api_port = free_port()
-            api = Service("api", ["api", "--port", str(api_port)], env, work_dir / "api")
+            api_env, headers = api_credentials()
+            api = Service(
+                "api", ["api", "--port", str(api_port)], {**env, **api_env}, work_dir / "api"
+            )
             listener: AlertListener | None = None
             try:
                 with console.status("API starting …"):
-                    wait_until("the API's /healthz", lambda: _api_up(api_port), args.timeout, 0.2)
-                listener = AlertListener(f"http://127.0.0.1:{api_port}", {"rule": BENCH_RULE})
+                    wait_until(
+                        "the API's /healthz", lambda: _api_up(api, api_port), args.timeout, 0.2
+                    )
+                listener = AlertListener(
+                    f"http://127.0.0.1:{api_port}", {"rule": BENCH_RULE}, headers
+                )
                 if not listener.connected.wait(30):
                     raise RuntimeError(f"SSE client not connected: {listener.error}")
                 for number, interval in enumerate(args.scanner_interval):
@@ -1480,8 +1660,6 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> None:
 
             with console.status("timing ClockWriter.refresh_provisional (every worker start) …"):
                 startup = measure_refresh(engine, policy)
-            costs.extend(pass_costs(engine, policy, seeds[0], run_id, args.seed, what_if=True))
-            engine.dispose()
 
             small_schema = f"bench_timers_{run_id}_small"
             schemas.append(small_schema)
@@ -1490,7 +1668,14 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> None:
             seeds.append(
                 seed(small, policy, SMALL_CLOCKS, f"SMALL-{run_id}", seed_now, args.seed + 7)
             )
-            costs.extend(pass_costs(small, policy, seeds[1], run_id, args.seed, what_if=False))
+            targets = [(engine, seeds[0]), (small, seeds[1])]
+            costs.extend(pass_costs(targets, policy, run_id, args.seed))
+            print_pass_costs(costs)
+            if args.drain_budget > 0:
+                for target, seeded in targets:
+                    drains.append(drain(target, policy, seeded, args.drain_budget))
+                print_drains(drains, args.scanner_interval)
+            engine.dispose()
             small.dispose()
         finally:
             console.rule("results")
@@ -1507,6 +1692,8 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> None:
                 )
             if costs:
                 print_pass_costs(costs)
+            if drains:
+                print_drains(drains, args.scanner_interval)
             if args.keep:
                 console.print(
                     f"kept schemas {', '.join(schemas)} and topics with prefix {topics.prefix}"

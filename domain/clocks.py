@@ -31,6 +31,7 @@ from .deadlines import (
 )
 from .envelope import Event
 from .lifecycle import CaseState
+from .outcomes import rectification_id
 from .rules import Rule, RuleBook, case_facts
 
 ALERT_ID_NAMESPACE = uuid.UUID("0b7c3f4e-4a59-4d1e-9a8e-7e3d2f9c1a55")
@@ -69,6 +70,8 @@ class Clock(BaseModel):
     department: str | None = None
     enterprise: bool = False
     emitted: tuple[str, ...] = ()  # alert ids already on alerts.events (sorted)
+    # a clock stopped by another case: the rectification of a 行政复议意见书 stops its report clock
+    linked_case_id: str | None = None
 
     @property
     def open(self) -> bool:
@@ -290,9 +293,25 @@ def advance(
                 provisional=deadline.provisional,
                 department=state.department,
                 enterprise=state.enterprise,
+                linked_case_id=_linked_case(event),
             )
         )
     return tuple(updated)
+
+
+def _linked_case(event: Event[Any]) -> str | None:
+    """The case whose completion stops a clock this event starts (None: its own events do)."""
+    payload = event.payload
+    if isinstance(payload, ev.ReconsiderationOpinionReceived):
+        return rectification_id(event.case_id, payload.opinion_no)
+    return None
+
+
+def stopped_by_link(clock: Clock, completed_at: datetime) -> Clock:
+    """The clock stopped when its linked case completed (Art 76: the correction is reported)."""
+    if not clock.open or clock.linked_case_id is None:
+        return clock
+    return clock.model_copy(update={"stopped_at": completed_at})
 
 
 def with_emitted(clock: Clock, alert_ids: Iterable[str]) -> Clock:

@@ -8,15 +8,16 @@ the case's events or its alerts first.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from casestream.domain.clocks import Clock, ClockPolicy, with_emitted
+from casestream.domain.clocks import Clock, ClockPolicy, stopped_by_link, with_emitted
 from casestream.domain.envelope import Event
 from casestream.domain.lifecycle import CaseState
 
-from .schema import alerts, clocks
+from .schema import alerts, cases, clocks
 from .sql import chunks, insert_missing, upsert
 
 
@@ -54,8 +55,10 @@ class ClockWriter:
         conn: sa.Connection,
         case_clocks: Mapping[str, tuple[Clock, ...]],
         alert_events: Sequence[Event[Any] | None],
+        completed: Mapping[str, datetime],
     ) -> int:
-        """Record alert events, merge them into their clocks, and upsert every touched clock."""
+        """Record alert events, merge them into their clocks, stop clocks linked to cases
+        completed (`completed`: case id → completion instant), and upsert every touched clock."""
         alert_rows = [_alert_row(event) for event in alert_events if event is not None]
         insert_missing(conn, alerts, alert_rows)
         cleared = {
@@ -78,6 +81,7 @@ class ClockWriter:
                 clock = Clock.model_validate(row.detail)
                 self._loaded[clock.clock_id] = clock
                 touched[clock.clock_id] = clock
+        self._stop_linked(conn, touched, completed)
         emitted: dict[str, set[str]] = {}
         for part in chunks(sorted(touched)):
             rows = conn.execute(
@@ -93,6 +97,33 @@ class ClockWriter:
         self._loaded.clear()
         upsert(conn, clocks, rows)
         return len(alert_rows)
+
+    def _stop_linked(
+        self, conn: sa.Connection, touched: dict[str, Clock], completed: Mapping[str, datetime]
+    ) -> None:
+        """Stop clocks whose linked case has completed, whichever of the two was seen first."""
+        for part in chunks(sorted(completed)):
+            query = sa.select(clocks.c.detail).where(
+                clocks.c.linked_case_id.in_(part), clocks.c.stopped_at.is_(None)
+            )
+            for row in conn.execute(query):
+                clock = touched.get(row.detail["clock_id"]) or Clock.model_validate(row.detail)
+                self._loaded.setdefault(clock.clock_id, Clock.model_validate(row.detail))
+                touched[clock.clock_id] = clock
+        links = {
+            clock.linked_case_id
+            for clock in touched.values()
+            if clock.open and clock.linked_case_id
+        }
+        done = dict(completed)
+        for part in chunks(sorted(links - set(done))):
+            query = sa.select(cases.c.case_id, cases.c.state).where(cases.c.case_id.in_(part))
+            for row in conn.execute(query):
+                if row.state.get("completed_at"):
+                    done[row.case_id] = datetime.fromisoformat(row.state["completed_at"])
+        for clock_id, clock in list(touched.items()):
+            if clock.open and clock.linked_case_id in done:
+                touched[clock_id] = stopped_by_link(clock, done[clock.linked_case_id])
 
     def refresh_provisional(self, conn: sa.Connection) -> int:
         """Count open provisional clocks again with the calendar in force; how many changed."""
@@ -126,6 +157,7 @@ class ClockWriter:
             "enterprise": clock.enterprise,
             "next_alert_at": self._policy.next_alert_at(clock),
             "detail": clock.model_dump(mode="json"),
+            "linked_case_id": clock.linked_case_id,
         }
 
 

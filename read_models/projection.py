@@ -19,6 +19,7 @@ from casestream.domain.clocks import ClockPolicy
 from casestream.domain.envelope import Event, parse_event
 from casestream.domain.lifecycle import CaseState
 from casestream.domain.outcomes import OutcomeSettings, consequences
+from casestream.domain.rectifications import RectificationState
 
 from .clock_writer import ClockWriter
 from .schema import anomalies, case_events, cases, checkpoints, disputes, outbox
@@ -157,8 +158,16 @@ class ProjectionWriter:
             insert_missing(conn, anomalies, anomaly_rows)
             insert_missing(conn, disputes, dispute_rows)
             insert_missing(conn, outbox, outbox_rows)
+            completed = {
+                case_id: state.completed_at
+                for case_id, state in touched.items()
+                if isinstance(state, RectificationState) and state.completed_at is not None
+            }
             outcome.alerts = self._clocks.write(
-                conn, {case_id: case_clocks.get(case_id, ()) for case_id in touched}, alert_events
+                conn,
+                {case_id: case_clocks.get(case_id, ()) for case_id in touched},
+                alert_events,
+                completed,
             )
             upsert(conn, checkpoints, self._advanced(batch, stored))
         return outcome

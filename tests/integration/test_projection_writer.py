@@ -139,3 +139,76 @@ def test_provisional_clocks_are_recounted_when_the_calendar_gains_their_year(
     assert after[provisional] == "False"
     # weekends only vs the official 2027 schedule: 1 Jan is a holiday, so the due date moves
     assert after[due_date] > before[due_date]
+
+
+def _opinion_events() -> tuple[list[Event[Any]], list[Event[Any]]]:
+    from casestream.domain.outcomes import rectification_id
+    from tests.events import raw
+
+    at = datetime.fromisoformat("2026-05-06T10:00:00+08:00")
+    applied = {
+        "applicant": {"name": "李娜"},
+        "decision_ref": "D-OP",
+        "reconsideration_body": "县政府",
+        "department": "交警大队",
+    }
+    reconsideration = [
+        parse_event(raw("ReconsiderationApplied", "R-OP", "reconsideration", applied, at=at)),
+        parse_event(raw("ReconsiderationAccepted", "R-OP", "reconsideration", at=at, day=1)),
+        parse_event(
+            raw(
+                "ReconsiderationOpinionReceived",
+                "R-OP",
+                "reconsideration",
+                {"opinion_no": "意见〔2026〕3号", "requested_action": "规范告知程序"},
+                at=at,
+                day=20,
+            )
+        ),
+    ]
+    rect = rectification_id("R-OP", "意见〔2026〕3号")
+    rectification = [
+        parse_event(
+            raw(
+                "RectificationOpened",
+                rect,
+                "rectification",
+                {"department": "交警大队", "responsible_person": "刘军"},
+                at=at,
+                day=20,
+            )
+        ),
+        parse_event(
+            raw(
+                "RectificationCompleted",
+                rect,
+                "rectification",
+                {"evidence": ["整改报告"]},
+                at=at,
+                day=50,
+            )
+        ),
+    ]
+    return reconsideration, rectification
+
+
+def test_an_opinions_report_clock_stops_when_its_rectification_completes_in_either_order(
+    database: Database, make_database: Any, request: Any
+) -> None:
+    from casestream.read_models.schema import clocks
+
+    reconsideration, rectification = _opinion_events()
+    statuses = []
+    for first, second in ((reconsideration, rectification), (rectification, reconsideration)):
+        target = make_database(request.node.callspec.params["database"])
+        writer = _writer(target)
+        writer.apply_batch([ConsumedEvent("a", 0, n, e) for n, e in enumerate(first)])
+        writer.apply_batch([ConsumedEvent("b", 0, n, e) for n, e in enumerate(second)])
+        rows = table_rows(target.url, target.schema)["clocks"]
+        names = [column.name for column in clocks.columns]
+        (report,) = [
+            row for row in rows if row[names.index("rule_id")] == "reconsideration.opinion_report"
+        ]
+        statuses.append((report[names.index("status")], report[names.index("stopped_at")]))
+    assert statuses[0] == statuses[1]
+    assert statuses[0][0] == "met" and statuses[0][1] != "None"
