@@ -125,6 +125,10 @@ class ClockWriter:
             if clock.open and clock.linked_case_id in done:
                 touched[clock_id] = stopped_by_link(clock, done[clock.linked_case_id])
 
+    @property
+    def covered_years(self) -> tuple[int, ...]:
+        return self._policy.calendar.covered_years
+
     def refresh_provisional(self, conn: sa.Connection) -> int:
         """Count open provisional clocks again with the calendar in force; how many changed."""
         rows = conn.execute(

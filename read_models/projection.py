@@ -7,6 +7,7 @@ checkpoint moves in the same transaction as the rows it covers.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from casestream.domain.outcomes import OutcomeSettings, consequences
 from casestream.domain.rectifications import RectificationState
 
 from .clock_writer import ClockWriter
-from .schema import anomalies, case_events, cases, checkpoints, disputes, outbox
+from .schema import anomalies, case_events, cases, checkpoints, disputes, outbox, projection_meta
 from .sql import chunks, insert_missing, insert_rows, upsert
 
 
@@ -62,9 +63,18 @@ class ProjectionWriter:
         self._outcomes = outcome_settings or OutcomeSettings(timezone=clock_policy.timezone)
 
     def refresh_provisional_clocks(self) -> int:
-        """Recount provisional clocks (run at start-up: the calendar may have gained a year)."""
+        """Recount provisional clocks when the calendar has gained a year since the last start
+        (the years known are kept in projection_meta, so an unchanged calendar costs nothing)."""
+        years = hashlib.sha1(repr(self._clocks.covered_years).encode()).hexdigest()
         with self._engine.begin() as conn:
-            return self._clocks.refresh_provisional(conn)
+            known = conn.execute(
+                sa.select(projection_meta.c.value).where(projection_meta.c.key == "calendar_years")
+            ).scalar()
+            if known == years:
+                return 0
+            recounted = self._clocks.refresh_provisional(conn)
+            upsert(conn, projection_meta, [{"key": "calendar_years", "value": years}])
+            return recounted
 
     def stored_offsets(self) -> dict[tuple[str, int], int]:
         """The next offset to read per (topic, partition), as committed with the read models."""

@@ -131,7 +131,7 @@ clocks = sa.Table(
     sa.Column("next_alert_at", UTCDateTime),  # the scanner's index: work grows with what is due
     sa.Column("detail", sa.JSON, nullable=False),
     sa.Column("linked_case_id", sa.String(150), index=True),  # a case whose completion stops it
-    sa.Index("ix_clocks_next_alert_at", "next_alert_at"),
+    sa.Index("ix_clocks_next_alert_at_clock", "next_alert_at", "clock_id"),  # the scanner's order
     sa.Index("ix_clocks_status_due", "status", "due_at"),
 )
 

@@ -43,7 +43,8 @@ class EscalationScanner:
         emit: Emit,
         now: Now,
         batch_size: int = 1000,
-        memory: int = 100_000,
+        memory: int = 1_000_000,
+        max_pages: int = 1_000,
     ) -> None:
         self._engine = engine
         self._policy = policy
@@ -53,32 +54,51 @@ class EscalationScanner:
         # alerts sent but perhaps not yet projected: not sent again by the next pass
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._memory = memory
+        self._max_pages = max_pages
 
-    def _due_clocks(self, now: datetime) -> list[Clock]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(clocks.c.detail)
-                .where(clocks.c.next_alert_at <= now)
-                .order_by(clocks.c.next_alert_at, clocks.c.clock_id)
-                .limit(self._batch_size)
+    def _due_clocks(self, now: datetime, after: tuple[datetime, str] | None) -> list[sa.Row[Any]]:
+        query = (
+            sa.select(clocks.c.next_alert_at, clocks.c.clock_id, clocks.c.detail)
+            .where(clocks.c.next_alert_at <= now)
+            .order_by(clocks.c.next_alert_at, clocks.c.clock_id)
+            .limit(self._batch_size)
+        )
+        if after is not None:
+            instant, clock_id = after
+            query = query.where(
+                sa.or_(
+                    clocks.c.next_alert_at > instant,
+                    sa.and_(clocks.c.next_alert_at == instant, clocks.c.clock_id > clock_id),
+                )
             )
-            return [Clock.model_validate(row.detail) for row in rows]
+        with self._engine.connect() as conn:
+            return list(conn.execute(query))
 
     async def scan_once(self) -> ScanResult:
+        """One pass: every clock due at `now`, page by page (a midnight cohort of warnings is
+        read through in one pass, not one page per interval while the projector catches up)."""
         started = time.perf_counter()
         now = self._now()
-        due = await asyncio.to_thread(self._due_clocks, now)
-        owed = sorted(
-            ((alert, clock) for clock in due for alert in self._policy.due_alerts(clock, now)),
-            key=lambda pair: (pair[0].scheduled_at, pair[1].clock_id, pair[0].level),
-        )
-        fresh = [(alert, clock) for alert, clock in owed if alert.alert_id not in self._recent]
-        if fresh:
-            await self._emit([alert_event(clock, alert, now) for alert, clock in fresh])
-            for alert, _ in fresh:
-                self._remember(alert.alert_id)
-        emitted = len(fresh)
-        return ScanResult(len(due), emitted, time.perf_counter() - started)
+        after: tuple[datetime, str] | None = None
+        seen = emitted = 0
+        for _ in range(self._max_pages):
+            rows = await asyncio.to_thread(self._due_clocks, now, after)
+            seen += len(rows)
+            due = [Clock.model_validate(row.detail) for row in rows]
+            owed = sorted(
+                ((alert, clock) for clock in due for alert in self._policy.due_alerts(clock, now)),
+                key=lambda pair: (pair[0].scheduled_at, pair[1].clock_id, pair[0].level),
+            )
+            fresh = [(alert, clock) for alert, clock in owed if alert.alert_id not in self._recent]
+            if fresh:
+                await self._emit([alert_event(clock, alert, now) for alert, clock in fresh])
+                for alert, _ in fresh:
+                    self._remember(alert.alert_id)
+            emitted += len(fresh)
+            if len(rows) < self._batch_size:
+                break
+            after = (rows[-1].next_alert_at, rows[-1].clock_id)
+        return ScanResult(seen, emitted, time.perf_counter() - started)
 
     def _remember(self, alert_id: str) -> None:
         self._recent[alert_id] = None
