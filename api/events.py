@@ -14,13 +14,13 @@ from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 
-from casestream.domain.envelope import field_errors
+from casestream.domain.envelope import Event, field_errors
 from casestream.producers.intake import validate_record
 from casestream.producers.kafka_producer import SendFailed
 
 from .auth import Principal, Role, require_roles
 from .consistency import ConsistencyToken
-from .deps import ServicesDep
+from .deps import Services, ServicesDep
 from .schemas import Accepted
 
 router = APIRouter(tags=["events"])
@@ -87,6 +87,11 @@ async def post_event(
             [("event_type", f"{event.event_type} is derived by casestream and cannot be posted")],
             body,
         )
+    return await publish(services, event)
+
+
+async def publish(services: Services, event: Event[Any]) -> Accepted:
+    """Send one validated event to Kafka; the 202 answer with its id and consistency token."""
     try:
         delivered = await run_in_threadpool(services.producer.send, event)
     except SendFailed as exc:

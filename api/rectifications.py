@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from casestream.domain.catalog import CaseKind, RootCause
 from casestream.domain.envelope import parse_event
 from casestream.domain.rectifications import RECTIFICATION, RectificationState
-from casestream.producers.kafka_producer import SendFailed
 from casestream.read_models.queries import BadCursor
 from casestream.read_models.rectification_queries import (
     RectificationFilter,
@@ -28,8 +27,8 @@ from casestream.read_models.rectification_queries import (
 )
 
 from .auth import Principal, PrincipalDep, Role, not_found, require_roles, visible_department
-from .consistency import ConsistencyToken
 from .deps import Services, ServicesDep
+from .events import publish
 from .masking import shown_to
 from .schemas import Accepted
 
@@ -300,18 +299,7 @@ async def _send(
         },
         timezone=services.settings.timezone,
     )
-    try:
-        delivered = await run_in_threadpool(services.producer.send, event)
-    except SendFailed as exc:
-        raise HTTPException(503, str(exc)) from exc
-    token = ConsistencyToken(delivered.topic, delivered.partition, delivered.offset)
-    return Accepted(
-        event_id=delivered.event_id,
-        consistency_token=token.encode(),
-        topic=delivered.topic,
-        partition=delivered.partition,
-        offset=delivered.offset,
-    )
+    return await publish(services, event)
 
 
 def _current(

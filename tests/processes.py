@@ -8,10 +8,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 
 from casestream.producers.topics import Topics
@@ -138,3 +140,50 @@ def caught_up(url: str, schema: str | None, bootstrap: str, topics: Topics) -> b
     return unpublished == 0 and all(
         stored.get(key, 0) >= end for key, end in ends.items() if end > 0
     )
+
+
+@contextmanager
+def running_system(
+    env: dict[str, str], logs: Path, headers: dict[str, str] | None = None
+) -> Iterator[httpx.Client]:
+    """A worker and an API (port from CASESTREAM_API_PORT in `env`), and a client once it answers."""
+    worker = Process(["worker"], env, logs / "worker.log")
+    server = Process(["api"], env, logs / "api.log")
+    client = httpx.Client(
+        base_url=f"http://127.0.0.1:{env['CASESTREAM_API_PORT']}", timeout=40, headers=headers or {}
+    )
+
+    def up() -> bool:
+        try:
+            return client.get("/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_for(up, timeout=60)
+        yield client
+    finally:
+        client.close()
+        server.stop()
+        worker.stop()
+
+
+def replay_into(url: str, schema: str | None, bootstrap: str, topics: Topics) -> str:
+    """Run `casestream replay` into a fresh database; its standard output."""
+    replayed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "casestream.cli",
+            "replay",
+            "--database-url",
+            url,
+            *(["--schema", schema] if schema else []),
+        ],
+        env=service_env(bootstrap, topics, {}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    return replayed.stdout

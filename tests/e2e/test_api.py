@@ -11,7 +11,7 @@ import pytest
 from casestream.producers.topics import Topics
 from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
-from tests.processes import Process, free_port, service_env, wait_for
+from tests.processes import free_port, running_system, service_env
 
 
 @pytest.fixture
@@ -26,26 +26,9 @@ def api(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> Iterator[httpx.
         CASESTREAM_CONSISTENCY_WAIT_SECONDS="30",
         **auth_env(),
     )
-    worker = Process(["worker"], env, tmp_path / "worker.log")
-    server = Process(["api"], env, tmp_path / "api.log")
     # a system (another system's integration) may post raw events and read every case
-    client = httpx.Client(
-        base_url=f"http://127.0.0.1:{port}", timeout=30, headers=auth_headers("system")
-    )
-
-    def up() -> bool:
-        try:
-            return client.get("/healthz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(up, timeout=60)
+    with running_system(env, tmp_path, auth_headers("system")) as client:
         yield client
-    finally:
-        client.close()
-        server.stop()
-        worker.stop()
 
 
 def _post(client: httpx.Client, body: dict[str, object]) -> httpx.Response:

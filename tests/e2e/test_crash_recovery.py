@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine
 from tests.conftest import Database
 from tests.events import T0
-from tests.processes import Process, caught_up, service_env, table_rows, wait_for
+from tests.processes import Process, caught_up, replay_into, service_env, table_rows, wait_for
 
 EVENT_COUNT = 20_000
 
@@ -83,24 +81,9 @@ def test_worker_killed_mid_stream_ends_equal_to_a_clean_replay(
         restarted.stop()
 
     clean = make_database(request.node.callspec.params["database"])
-    replay = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "casestream.cli",
-            "replay",
-            "--database-url",
-            clean.url,
-            *(["--schema", clean.schema] if clean.schema else []),
-        ],
-        env=service_env(kafka_bootstrap, topics, {}),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert replay.returncode == 0, replay.stderr
+    replay_out = replay_into(clean.url, clean.schema, kafka_bootstrap, topics)
     # the simulated events, and the reviews and rectifications the worker derived from them
-    replayed = int(replay.stdout.split("replayed ")[1].split(" events")[0])
+    replayed = int(replay_out.split("replayed ")[1].split(" events")[0])
     assert replayed >= EVENT_COUNT
 
     expected = table_rows(clean.url, clean.schema)

@@ -15,7 +15,7 @@ from casestream.domain.outcomes import rectification_id
 from casestream.producers.topics import Topics
 from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
-from tests.processes import Process, free_port, service_env, wait_for
+from tests.processes import free_port, running_system, service_env, wait_for
 
 DEPARTMENT = "治安大队"
 
@@ -33,23 +33,8 @@ def api(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> Iterator[httpx.
         CASESTREAM_SCANNER_INTERVAL_SECONDS="0.5",
         **auth_env(),
     )
-    worker = Process(["worker"], env, tmp_path / "worker.log")
-    server = Process(["api"], env, tmp_path / "api.log")
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=40)
-
-    def up() -> bool:
-        try:
-            return client.get("/healthz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(up, timeout=60)
+    with running_system(env, tmp_path) as client:
         yield client
-    finally:
-        client.close()
-        server.stop()
-        worker.stop()
 
 
 def test_lost_lawsuit_to_verified_rectification_through_the_api(api: httpx.Client) -> None:

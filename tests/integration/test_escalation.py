@@ -4,8 +4,6 @@ resolved, and a restarted worker emits no alert twice."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +16,7 @@ from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
 from tests.conftest import Database
 from tests.events import raw
-from tests.processes import Process, service_env, table_rows, wait_for
+from tests.processes import Process, replay_into, service_env, table_rows, wait_for
 
 
 class AlertLog:
@@ -132,22 +130,7 @@ def test_back_dated_complaint_breaches_at_once_clears_when_resolved_and_never_tw
         # clocks and alerts rebuilt from the topics equal the live ones, whichever topic a
         # replay happens to read first
         clean = make_database(request.node.callspec.params["database"])
-        replayed = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "casestream.cli",
-                "replay",
-                "--database-url",
-                clean.url,
-                *(["--schema", clean.schema] if clean.schema else []),
-            ],
-            env=service_env(kafka_bootstrap, topics, {}),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert replayed.returncode == 0, replayed.stderr
+        replay_into(clean.url, clean.schema, kafka_bootstrap, topics)
         live, rebuilt = (
             table_rows(database.url, database.schema),
             table_rows(clean.url, clean.schema),
