@@ -47,7 +47,9 @@ class Settings(BaseSettings):
         default=True, description="run the escalation scanner in this worker"
     )
     scanner_interval_seconds: float = Field(
-        default=1.0, gt=0, description="escalation scanner period"
+        default=0.25,
+        gt=0,
+        description="escalation scanner period (a pass with nothing due is one index probe)",
     )
     scanner_batch_size: int = Field(default=1000, ge=1)
     auth_secret: SecretStr | None = Field(
