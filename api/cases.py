@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from casestream.domain.catalog import CaseKind
 from casestream.read_models.queries import BadCursor, CaseFilter
@@ -74,9 +74,22 @@ async def _await_consistency(
         )
 
 
-@router.get("/cases", response_model=CasePage)
-def list_cases(
-    services: ServicesDep,
+def offset_required(name: str, value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["query", name],
+                    "msg": "give a time zone offset, e.g. +08:00",
+                    "type": "value_error",
+                }
+            ],
+        )
+    return value
+
+
+def case_filter(
     principal: PrincipalDep,
     kind: CaseKind | None = None,
     status: str | None = None,
@@ -87,31 +100,31 @@ def list_cases(
     ] = None,
     received_from: datetime | None = None,
     received_to: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
-) -> CasePage:
-    for name, value in (("received_from", received_from), ("received_to", received_to)):
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(
-                422,
-                [
-                    {
-                        "loc": ["query", name],
-                        "msg": "give a time zone offset, e.g. +08:00",
-                        "type": "value_error",
-                    }
-                ],
-            )
-    where = CaseFilter(
+) -> CaseFilter:
+    """The filters of GET /cases, within the caller's department."""
+    return CaseFilter(
         case_kind=kind.value if kind else None,
         status=status,
         department=department,
         enterprise_name=enterprise,
         enterprise=enterprise_only,
-        received_from=received_from,
-        received_to=received_to,
+        received_from=offset_required("received_from", received_from),
+        received_to=offset_required("received_to", received_to),
         visible_department=visible_department(principal),
     )
+
+
+CaseFilterDep = Annotated[CaseFilter, Depends(case_filter)]
+"""The filters of GET /cases (and of its ledger, GET /cases.xlsx)."""
+
+
+@router.get("/cases", response_model=CasePage)
+def list_cases(
+    services: ServicesDep,
+    where: CaseFilterDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> CasePage:
     try:
         page = services.queries.list_cases(where, limit=limit, cursor=cursor)
     except BadCursor as exc:

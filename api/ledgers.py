@@ -38,9 +38,9 @@ from casestream.read_models.ledgers import (
     LedgerQueries,
     RectificationFilter,
 )
-from casestream.read_models.queries import CaseFilter
 
 from .auth import PrincipalDep, visible_department
+from .cases import CaseFilterDep, offset_required
 from .deps import Services, ServicesDep
 from .masking import mask_name, mask_phone, sees_personal_data
 
@@ -78,46 +78,6 @@ def mask_party(name: str, phone: str | None) -> tuple[str, str | None]:
     return mask_name(name), mask_phone(phone) if phone else phone
 
 
-def _offset_required(name: str, value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise HTTPException(
-            422,
-            [
-                {
-                    "loc": ["query", name],
-                    "msg": "give a time zone offset, e.g. +08:00",
-                    "type": "value_error",
-                }
-            ],
-        )
-    return value
-
-
-def case_filter(
-    principal: PrincipalDep,
-    kind: CaseKind | None = None,
-    status: str | None = None,
-    department: str | None = None,
-    enterprise: Annotated[str | None, Query(description="enterprise name")] = None,
-    enterprise_only: Annotated[
-        bool | None, Query(description="only 涉企 cases (true) or only others (false)")
-    ] = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
-) -> CaseFilter:
-    """The filters of GET /cases, within the caller's department."""
-    return CaseFilter(
-        case_kind=kind.value if kind else None,
-        status=status,
-        department=department,
-        enterprise_name=enterprise,
-        enterprise=enterprise_only,
-        received_from=_offset_required("received_from", received_from),
-        received_to=_offset_required("received_to", received_to),
-        visible_department=visible_department(principal),
-    )
-
-
 def rectification_filter(
     principal: PrincipalDep,
     status: str | None = None,
@@ -136,13 +96,12 @@ def rectification_filter(
         responsible_person=responsible_person,
         source_case_kind=source_case_kind.value if source_case_kind else None,
         overdue=overdue,
-        opened_from=_offset_required("opened_from", opened_from),
-        opened_to=_offset_required("opened_to", opened_to),
+        opened_from=offset_required("opened_from", opened_from),
+        opened_to=offset_required("opened_to", opened_to),
         visible_department=visible_department(principal),
     )
 
 
-CaseFilterDep = Annotated[CaseFilter, Depends(case_filter)]
 RectificationFilterDep = Annotated[RectificationFilter, Depends(rectification_filter)]
 
 
