@@ -121,7 +121,7 @@ class Results:
 
     def find(self, what: str, database: str) -> Result | None:
         for row in self.rows:
-            if row.what == what and row.database == database:
+            if row.what.startswith(what) and row.database == database:
                 return row
         return None
 
@@ -173,7 +173,7 @@ def print_results(results: Results, args: argparse.Namespace) -> None:
         return "[green]met[/green]" if value >= target else "[red]missed[/red]"
 
     for database in ("SQLite", "PostgreSQL"):
-        projector = results.find("projector (faust worker)", database)
+        projector = results.find("projector (", database)
         naive = results.find("naive (1 commit/event)", database)
         if projector is None or naive is None or naive.rate is None:
             continue
@@ -186,7 +186,7 @@ def print_results(results: Results, args: argparse.Namespace) -> None:
             f"≥ {NAIVE_TARGET:.0f}×",
             f"{verdict(total, NAIVE_TARGET)} / {verdict(steady, NAIVE_TARGET)}",
         )
-    projector = results.find("projector (faust worker)", "PostgreSQL")
+    projector = results.find("projector (", "PostgreSQL")
     raw = results.find("raw consume (aiokafka)", "—")
     if projector is not None and raw is not None and raw.rate:
         total = projector.rate / raw.rate if projector.rate else None
@@ -437,6 +437,7 @@ def run_worker(
     work_dir: Path,
     batch_size: int | None,
     timeout: float,
+    workers: int = 1,
 ) -> Result:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CASESTREAM_")}
     env.update(
@@ -448,6 +449,7 @@ def run_worker(
     )
     if batch_size:
         env["CASESTREAM_PROJECTOR_BATCH_SIZE"] = str(batch_size)
+    label = "projector (faust worker)" if workers == 1 else f"projector ({workers} faust workers)"
     run_dir = work_dir / f"worker-{database.label.lower()}"
     run_dir.mkdir(parents=True, exist_ok=True)  # faust keeps its data dir in the cwd
     log_path = run_dir / "worker.log"
@@ -456,13 +458,17 @@ def run_worker(
     with log_path.open("wb") as log, progress_bar() as progress:
         task = progress.add_task(f"faust worker → {database.label}", total=expected)
         started = time.perf_counter()
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "casestream.cli", "worker"],
-            env=env,
-            cwd=run_dir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        # N replicas share the partitions of one consumer group (the read model names the group)
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "casestream.cli", "worker"],
+                env=env,
+                cwd=run_dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(workers)
+        ]
         first_at: float | None = None
         first_sum = 0
         done = 0
@@ -476,8 +482,9 @@ def run_worker(
                 progress.update(task, completed=done)
                 if done >= expected:
                     break
-                if worker.poll() is not None:
-                    failure = f"worker exited with {worker.returncode}; see {log_path}"
+                exited = [worker for worker in processes if worker.poll() is not None]
+                if exited:
+                    failure = f"a worker exited with {exited[0].returncode}; see {log_path}"
                     break
                 if now - started > timeout:
                     failure = f"timed out after {timeout:.0f} s at {done:,} events; see {log_path}"
@@ -485,14 +492,15 @@ def run_worker(
                 time.sleep(0.05)
             finished = time.perf_counter()
         finally:
-            stop_process(worker)
+            for worker in processes:
+                stop_process(worker)
             engine.dispose()
     if failure:
         console.print(f"[red]{failure}[/red]")
         console.print(log_path.read_text(errors="replace")[-3000:])
-        return Result("projector (faust worker)", database.label, done, 0.0, note=failure, ok=False)
+        return Result(label, database.label, done, 0.0, note=failure, ok=False)
     return Result(
-        "projector (faust worker)",
+        label,
         database.label,
         done,
         finished - started,
@@ -614,6 +622,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=7, help="seed of the simulated cases")
     parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes sharing the partitions (replicas)"
+    )
+    parser.add_argument(
         "--timeout", type=float, default=600.0, help="seconds one worker run may take"
     )
     parser.add_argument(
@@ -659,6 +670,7 @@ def main(argv: list[str] | None = None) -> int:
                             work_dir,
                             args.batch_size,
                             args.timeout,
+                            args.workers,
                         )
                     )
                 for backend in ("sqlite", "postgresql"):
