@@ -164,17 +164,10 @@ def list_rectifications(
 def get_rectification(
     rectification_id: str, queries: QueriesDep, services: ServicesDep, principal: PrincipalDep
 ) -> RectificationDetail:
-    found = queries.get(rectification_id, visible_department(principal))
+    found = queries.get(rectification_id, visible_department(principal), now=services.now())
     if found is None:
         raise not_found(f"rectification {rectification_id!r}")
     row, state = found.case, found.case.state
-    completion = [c for c in found.clocks if c.rule_id == "rectification.completion"]
-    deadline_at = completion[-1].due_at if completion else None
-    overdue = bool(
-        completion
-        and row.status in ("open", "in_progress", "rejected")
-        and (completion[-1].status == "breached" or completion[-1].due_at < services.now())
-    )
     source = None
     if found.source is not None and (
         visible_department(principal) in (None, found.source.department)
@@ -190,9 +183,8 @@ def get_rectification(
                 "state": found.source.state,
             },
         )
-    summary = _summary(row).model_copy(update={"deadline_at": deadline_at, "overdue": overdue})
     return RectificationDetail(
-        **summary.model_dump(),
+        **_summary(row).model_dump(),
         description=state.get("description"),
         decision_ref=row.decision_ref,
         review={key: state.get(key) for key in ("review_status", "root_causes", "lessons")},
@@ -303,9 +295,9 @@ async def _send(
 
 
 def _current(
-    queries: RectificationQueries, rectification_id: str, principal: Principal
+    queries: RectificationQueries, rectification_id: str, principal: Principal, now: datetime
 ) -> RectificationState:
-    found = queries.get(rectification_id, visible_department(principal))
+    found = queries.get(rectification_id, visible_department(principal), now=now)
     if found is None:
         raise not_found(f"rectification {rectification_id!r}")
     return RectificationState.model_validate(found.case.state)
@@ -319,7 +311,7 @@ async def _command(
     event_type: str,
     payload: dict[str, Any],
 ) -> Accepted:
-    state = await run_in_threadpool(_current, queries, rectification_id, principal)
+    state = await run_in_threadpool(_current, queries, rectification_id, principal, services.now())
     refusal = RECTIFICATION.refusal(state, event_type)
     if event_type == "ReviewCompleted" and state.review_status != "open":
         refusal = "this rectification has no open 复盘 review task"

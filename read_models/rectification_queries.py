@@ -50,6 +50,22 @@ def _completion() -> Any:
     )
 
 
+def _rectifications(now: datetime) -> tuple[Any, Any, sa.ColumnElement[bool]]:
+    """Rectifications with their deadline (the completion clock) and whether they are overdue
+    at `now`: still to be done, and the clock breached or past due."""
+    completion = _completion()
+    overdue = sa.and_(
+        cases.c.status.in_(("open", "in_progress", "rejected")),
+        sa.or_(completion.c.breached == 1, completion.c.deadline_at < now),
+    )
+    query = (
+        sa.select(cases, completion.c.deadline_at, overdue.label("overdue"))
+        .outerjoin(completion, completion.c.case_id == cases.c.case_id)
+        .where(cases.c.case_kind == "rectification")
+    )
+    return query, completion, overdue
+
+
 class RectificationQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
@@ -63,18 +79,9 @@ class RectificationQueries:
         limit: int,
         cursor: str | None,
     ) -> Page:
-        completion = _completion()
+        query, completion, overdue = _rectifications(now)
         responsible = cases.c.state["responsible_person"].as_string()
         source_kind = cases.c.state["source_case_kind"].as_string()
-        overdue = sa.and_(
-            cases.c.status.in_(("open", "in_progress", "rejected")),
-            sa.or_(completion.c.breached == 1, completion.c.deadline_at < now),
-        )
-        query = (
-            sa.select(cases, completion.c.deadline_at, overdue.label("overdue"))
-            .outerjoin(completion, completion.c.case_id == cases.c.case_id)
-            .where(cases.c.case_kind == "rectification")
-        )
         conditions: list[sa.ColumnElement[bool]] = []
         if where.visible_department is not None:
             conditions.append(cases.c.department == where.visible_department)
@@ -128,11 +135,12 @@ class RectificationQueries:
                 next_cursor = encode_cursor(rows[-1].received_at, rows[-1].case_id)
         return Page(rows, next_cursor)
 
-    def get(self, case_id: str, visible_department: str | None) -> RectificationDetail | None:
+    def get(
+        self, case_id: str, visible_department: str | None, *, now: datetime
+    ) -> RectificationDetail | None:
         with self._engine.connect() as conn:
-            query = sa.select(cases).where(
-                cases.c.case_id == case_id, cases.c.case_kind == "rectification"
-            )
+            query, _, _ = _rectifications(now)
+            query = query.where(cases.c.case_id == case_id)
             if visible_department is not None:
                 query = query.where(cases.c.department == visible_department)
             row = conn.execute(query).first()
