@@ -36,7 +36,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -56,7 +55,7 @@ from rich.progress import (
 from rich.table import Table
 
 from casestream.domain.envelope import Event
-from casestream.local import start_kafka, start_postgres, stop_kafka, stop_postgres
+from casestream.local import kafka_for, postgres_for
 from casestream.policy import clock_policy
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.simulation import simulate
@@ -221,48 +220,12 @@ def progress_bar() -> Progress:
 # --- local services ------------------------------------------------------------------------
 
 
-def _alive(pid_file: Path, marker: str) -> bool:
-    """Whether the process in `pid_file` (first line) runs and has `marker` in its command line."""
-    try:
-        pid = int(pid_file.read_text().split()[0])
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except (OSError, ValueError, IndexError):
-        return False
-    return marker in cmdline
+def kafka_broker(bootstrap: str | None) -> contextlib.AbstractContextManager[str]:
+    return kafka_for(bootstrap, ROOT / "var" / "bench-kafka", console.print)
 
 
-@contextlib.contextmanager
-def kafka_broker(bootstrap: str | None) -> Iterator[str]:
-    if bootstrap:
-        yield bootstrap
-        return
-    data_dir = ROOT / "var" / "bench-kafka"
-    was_running = _alive(data_dir / "kafka.pid", "kafka.Kafka")
-    console.print(f"starting a local Kafka broker in {data_dir} …")
-    started = start_kafka(data_dir)
-    try:
-        yield started
-    finally:
-        if not was_running:
-            console.print("stopping the local Kafka broker …")
-            stop_kafka(data_dir)
-
-
-@contextlib.contextmanager
-def postgres_server(url: str | None) -> Iterator[str]:
-    if url:
-        yield url
-        return
-    data_dir = ROOT / "var" / "bench-postgres"
-    was_running = _alive(data_dir / "postmaster.pid", "postgres")
-    console.print(f"starting a local PostgreSQL cluster in {data_dir} …")
-    started = start_postgres(data_dir)
-    try:
-        yield started
-    finally:
-        if not was_running:
-            console.print("stopping the local PostgreSQL cluster …")
-            stop_postgres(data_dir)
+def postgres_server(url: str | None) -> contextlib.AbstractContextManager[str]:
+    return postgres_for(url, ROOT / "var" / "bench-postgres", console.print)
 
 
 @dataclass(frozen=True)

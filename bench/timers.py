@@ -96,7 +96,7 @@ from casestream.domain.clocks import ALERT_ID_NAMESPACE, Clock, ClockPolicy, ale
 from casestream.domain.deadlines import compute_deadline
 from casestream.domain.envelope import Event
 from casestream.domain.rules import load_rulebook
-from casestream.local import start_kafka, start_postgres, stop_kafka, stop_postgres
+from casestream.local import kafka_for, postgres_for
 from casestream.policy import clock_policy
 from casestream.producers.intake import validate_record
 from casestream.producers.kafka_producer import EventProducer
@@ -205,48 +205,12 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 # --- local services ------------------------------------------------------------------------
 
 
-def _alive(pid_file: Path, marker: str) -> bool:
-    """Whether the process in `pid_file` (first line) runs and has `marker` in its command line."""
-    try:
-        pid = int(pid_file.read_text().split()[0])
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except (OSError, ValueError, IndexError):
-        return False
-    return marker in cmdline
+def kafka_broker(bootstrap: str | None) -> contextlib.AbstractContextManager[str]:
+    return kafka_for(bootstrap, ROOT / "var" / "bench-kafka", console.print)
 
 
-@contextlib.contextmanager
-def kafka_broker(bootstrap: str | None) -> Iterator[str]:
-    if bootstrap:
-        yield bootstrap
-        return
-    data_dir = ROOT / "var" / "bench-kafka"
-    was_running = _alive(data_dir / "kafka.pid", "kafka.Kafka")
-    console.print(f"starting a local Kafka broker in {data_dir} …")
-    started = start_kafka(data_dir)
-    try:
-        yield started
-    finally:
-        if not was_running:
-            console.print("stopping the local Kafka broker …")
-            stop_kafka(data_dir)
-
-
-@contextlib.contextmanager
-def postgres_server(url: str | None) -> Iterator[str]:
-    if url:
-        yield url
-        return
-    data_dir = ROOT / "var" / "bench-postgres"
-    was_running = _alive(data_dir / "postmaster.pid", "postgres")
-    console.print(f"starting a local PostgreSQL cluster in {data_dir} (fsync on) …")
-    started = start_postgres(data_dir)
-    try:
-        yield started
-    finally:
-        if not was_running:
-            console.print("stopping the local PostgreSQL cluster …")
-            stop_postgres(data_dir)
+def postgres_server(url: str | None) -> contextlib.AbstractContextManager[str]:
+    return postgres_for(url, ROOT / "var" / "bench-postgres", console.print)
 
 
 def delete_topics(bootstrap: str, topics: Topics) -> None:
