@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 INFRA = Path(__file__).resolve().parents[1] / "infra"
@@ -65,38 +65,58 @@ def _alive(pid_file: Path, marker: str) -> bool:
 
 
 @contextmanager
+def _started_unless_given(
+    given: str | None,
+    data_dir: Path,
+    what: str,
+    pid_file: str,
+    marker: str,
+    start: Callable[[Path], str],
+    stop: Callable[[Path], None],
+    say: Callable[[str], object],
+) -> Iterator[str]:
+    """`given` if set; else the service in `data_dir`, stopped afterwards unless it ran before."""
+    if given:
+        yield given
+        return
+    was_running = _alive(data_dir / pid_file, marker)
+    say(f"starting a local {what} in {data_dir} …")
+    started = start(data_dir)
+    try:
+        yield started
+    finally:
+        if not was_running:
+            say(f"stopping the local {what} …")
+            stop(data_dir)
+
+
 def kafka_for(
     bootstrap: str | None, data_dir: Path, say: Callable[[str], object] = print
-) -> Iterator[str]:
-    """`bootstrap` if given; else a local broker in `data_dir`, stopped afterwards unless it ran before."""
-    if bootstrap:
-        yield bootstrap
-        return
-    was_running = _alive(data_dir / "kafka.pid", "kafka.Kafka")
-    say(f"starting a local Kafka broker in {data_dir} …")
-    started = start_kafka(data_dir)
-    try:
-        yield started
-    finally:
-        if not was_running:
-            say("stopping the local Kafka broker …")
-            stop_kafka(data_dir)
+) -> AbstractContextManager[str]:
+    """`bootstrap` if given; else a local broker in `data_dir` for the duration."""
+    return _started_unless_given(
+        bootstrap,
+        data_dir,
+        "Kafka broker",
+        "kafka.pid",
+        "kafka.Kafka",
+        start_kafka,
+        stop_kafka,
+        say,
+    )
 
 
-@contextmanager
 def postgres_for(
     url: str | None, data_dir: Path, say: Callable[[str], object] = print
-) -> Iterator[str]:
-    """`url` if given; else a local cluster in `data_dir`, stopped afterwards unless it ran before."""
-    if url:
-        yield url
-        return
-    was_running = _alive(data_dir / "postmaster.pid", "postgres")
-    say(f"starting a local PostgreSQL cluster in {data_dir} …")
-    started = start_postgres(data_dir)
-    try:
-        yield started
-    finally:
-        if not was_running:
-            say("stopping the local PostgreSQL cluster …")
-            stop_postgres(data_dir)
+) -> AbstractContextManager[str]:
+    """`url` if given; else a local PostgreSQL cluster in `data_dir` for the duration."""
+    return _started_unless_given(
+        url,
+        data_dir,
+        "PostgreSQL cluster",
+        "postmaster.pid",
+        "postgres",
+        start_postgres,
+        stop_postgres,
+        say,
+    )

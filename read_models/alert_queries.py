@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from casestream.domain import catalog as ev
 
-from .queries import Page, decode_cursor, encode_cursor, in_department
+from .queries import Keyset, Page, in_department
 from .schema import alerts
 
 ALERT_EVENT_TYPES: tuple[str, ...] = tuple(
@@ -35,11 +35,8 @@ class AlertQueries:
 
     def list_alerts(self, where: AlertFilter, *, limit: int, cursor: str | None) -> Page:
         """Alerts newest first (by the instant they were raised), keyset-paginated."""
-        query = (
-            sa.select(alerts)
-            .order_by(alerts.c.raised_at.desc(), alerts.c.alert_id.desc())
-            .limit(limit + 1)
-        )
+        keyset = Keyset(alerts.c.raised_at, alerts.c.alert_id)
+        query = sa.select(alerts).order_by(*keyset.order())
         conditions: list[sa.ColumnElement[bool]] = []
         if where.level is not None:
             conditions.append(alerts.c.level == where.level)
@@ -56,20 +53,5 @@ class AlertQueries:
         if where.visible_department is not None:
             conditions.append(in_department(alerts.c.case_id, where.visible_department))
         if cursor:
-            raised_at, alert_id = decode_cursor(cursor)
-            conditions.append(
-                sa.or_(
-                    alerts.c.raised_at < raised_at,
-                    sa.and_(alerts.c.raised_at == raised_at, alerts.c.alert_id < alert_id),
-                )
-            )
-        if conditions:
-            query = query.where(*conditions)
-        with self._engine.connect() as conn:
-            rows = list(conn.execute(query))
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            next_cursor = encode_cursor(last.raised_at, last.alert_id)
-        return Page(rows, next_cursor)
+            conditions.append(keyset.after(cursor))
+        return keyset.page(self._engine, query.where(*conditions), limit)

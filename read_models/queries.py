@@ -47,6 +47,37 @@ def encode_cursor(received_at: datetime, case_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+@dataclass(frozen=True)
+class Keyset:
+    """Keyset pagination over (instant, id) columns, newest first unless `descending` is off."""
+
+    instant: sa.ColumnElement[Any]
+    key: sa.ColumnElement[Any]
+    descending: bool = True
+
+    def order(self) -> tuple[sa.ColumnElement[Any], ...]:
+        if self.descending:
+            return (self.instant.desc(), self.key.desc())
+        return (self.instant, self.key)
+
+    def after(self, cursor: str) -> sa.ColumnElement[bool]:
+        """The rows that come after the page `cursor` ended."""
+        instant, key = decode_cursor(cursor)
+        if self.descending:
+            return sa.or_(self.instant < instant, sa.and_(self.instant == instant, self.key < key))
+        return sa.or_(self.instant > instant, sa.and_(self.instant == instant, self.key > key))
+
+    def page(self, engine: sa.Engine, query: sa.Select[Any], limit: int) -> Page:
+        """Run `query` (already filtered and ordered) for one page and the cursor of the next."""
+        with engine.connect() as conn:
+            rows = list(conn.execute(query.limit(limit + 1)))
+        if len(rows) <= limit:
+            return Page(rows, None)
+        rows = rows[:limit]
+        last = rows[-1]
+        return Page(rows, encode_cursor(last._mapping[self.instant], last._mapping[self.key]))
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """The (instant, id) an `encode_cursor` cursor holds; BadCursor for anything else."""
     try:
@@ -68,11 +99,8 @@ class CaseQueries:
 
     def list_cases(self, where: CaseFilter, *, limit: int, cursor: str | None) -> Page:
         """Cases newest first (by received time), keyset-paginated."""
-        query = (
-            sa.select(cases)
-            .order_by(cases.c.received_at.desc(), cases.c.case_id.desc())
-            .limit(limit + 1)
-        )
+        keyset = Keyset(cases.c.received_at, cases.c.case_id)
+        query = sa.select(cases).order_by(*keyset.order())
         conditions: list[sa.ColumnElement[bool]] = []
         if where.case_kind:
             conditions.append(cases.c.case_kind == where.case_kind)
@@ -91,23 +119,8 @@ class CaseQueries:
         if where.visible_department is not None:
             conditions.append(cases.c.department == where.visible_department)
         if cursor:
-            received_at, case_id = decode_cursor(cursor)
-            conditions.append(
-                sa.or_(
-                    cases.c.received_at < received_at,
-                    sa.and_(cases.c.received_at == received_at, cases.c.case_id < case_id),
-                )
-            )
-        if conditions:
-            query = query.where(*conditions)
-        with self._engine.connect() as conn:
-            rows = list(conn.execute(query))
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            next_cursor = encode_cursor(last.received_at, last.case_id)
-        return Page(rows, next_cursor)
+            conditions.append(keyset.after(cursor))
+        return keyset.page(self._engine, query.where(*conditions), limit)
 
     def get_case(
         self, case_id: str, *, visible_department: str | None = None

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from .queries import BadCursor, Page, decode_cursor, encode_cursor
+from .queries import BadCursor, Keyset, Page
 from .schema import cases, clocks, disputes
 
 COMPLETION_RULE = "rectification.completion"
@@ -101,39 +101,17 @@ class RectificationQueries:
             conditions.append(cases.c.received_at < where.opened_to)
         if sort == "deadline_asc":
             # a deadline list is short and not paginated by keyset: nulls (no clock) last
-            query = query.order_by(
-                completion.c.deadline_at.is_(None), completion.c.deadline_at, cases.c.case_id
-            )
             if cursor:
                 raise BadCursor("sort=deadline_asc returns one page; leave out the cursor")
-        else:
-            descending = sort == "opened_desc"
-            order = (
-                (cases.c.received_at.desc(), cases.c.case_id.desc())
-                if descending
-                else (cases.c.received_at, cases.c.case_id)
+            query = query.where(*conditions).order_by(
+                completion.c.deadline_at.is_(None), completion.c.deadline_at, cases.c.case_id
             )
-            query = query.order_by(*order)
-            if cursor:
-                opened, case_id = decode_cursor(cursor)
-                before = sa.or_(
-                    cases.c.received_at < opened,
-                    sa.and_(cases.c.received_at == opened, cases.c.case_id < case_id),
-                )
-                after = sa.or_(
-                    cases.c.received_at > opened,
-                    sa.and_(cases.c.received_at == opened, cases.c.case_id > case_id),
-                )
-                conditions.append(before if descending else after)
-        query = query.where(*conditions).limit(limit + 1)
-        with self._engine.connect() as conn:
-            rows = list(conn.execute(query))
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            if sort != "deadline_asc":
-                next_cursor = encode_cursor(rows[-1].received_at, rows[-1].case_id)
-        return Page(rows, next_cursor)
+            with self._engine.connect() as conn:
+                return Page(list(conn.execute(query.limit(limit))), None)
+        keyset = Keyset(cases.c.received_at, cases.c.case_id, descending=sort == "opened_desc")
+        if cursor:
+            conditions.append(keyset.after(cursor))
+        return keyset.page(self._engine, query.where(*conditions).order_by(*keyset.order()), limit)
 
     def get(
         self, case_id: str, visible_department: str | None, *, now: datetime
