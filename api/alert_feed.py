@@ -68,6 +68,7 @@ class FeedMetrics:
             "casestream_alert_stream_clients",
             "Clients connected to GET /alerts/stream",
             registry=registry,
+            multiprocess_mode="livesum",  # several workers: their clients added up
         )
         self.received = Counter(
             "casestream_alert_stream_events_total",

@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import Depends, FastAPI
-from prometheus_client import CollectorRegistry
 
+from casestream.metric_labels import DepartmentLabels
 from casestream.producers.topics import Topics
 from casestream.read_models.alert_queries import AlertQueries
+from casestream.read_models.business_metrics import ReadModelCollector
 from casestream.read_models.clock_queries import ClockQueries
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.queries import CaseQueries
@@ -22,6 +23,7 @@ from .alert_feed import AlertFeed
 from .auth import current_principal
 from .credentials import Authenticator
 from .deps import ApiMetrics, Services, utc_now
+from .http_metrics import ApiRegistry, RequestMetrics, RequestTiming
 
 AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {
@@ -46,7 +48,17 @@ def create_app(
     authenticator = Authenticator.from_settings(settings)  # before anything is opened
     engine = create_engine(settings.database_url, settings.database_schema)
     migrate(engine)
-    registry = CollectorRegistry()
+    registry = ApiRegistry()
+    # business figures read from the read models at scrape time (cached between scrapes)
+    registry.register(
+        ReadModelCollector(
+            engine,
+            now=now,
+            timezone=settings.timezone,
+            departments=DepartmentLabels.from_settings(settings),
+            cache_seconds=settings.metrics_cache_seconds,
+        )
+    )
     topics = Topics(settings.topic_prefix)
     feed = (
         AlertFeed(settings.kafka_bootstrap, topics.alerts, registry, timezone=settings.timezone)
@@ -95,4 +107,13 @@ def create_app(
             module.router, dependencies=[Depends(current_principal)], responses=AUTH_RESPONSES
         )
     app.include_router(health.router)  # /healthz, /readyz, /metrics stay open
+    # /metrics is timed too (route="/metrics"): a slow scrape is worth seeing
+    app.add_middleware(RequestTiming, metrics=RequestMetrics.on(registry))
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API configured by the `CASESTREAM_*` environment: what each worker process of
+    `casestream api --workers N` runs (`casestream.api.app:app_from_environment`, a uvicorn
+    factory)."""
+    return create_app(Settings())

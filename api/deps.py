@@ -20,6 +20,7 @@ from casestream.settings import Settings
 
 from .alert_feed import AlertFeed
 from .credentials import Authenticator
+from .http_metrics import ApiRegistry
 
 
 def utc_now() -> datetime:
@@ -35,7 +36,7 @@ class ApiMetrics:
 
     @classmethod
     def on(cls, registry: CollectorRegistry) -> ApiMetrics:
-        return cls(
+        metrics = cls(
             Counter(
                 "casestream_api_events_posted_total",
                 "Events accepted by POST /events",
@@ -51,8 +52,12 @@ class ApiMetrics:
                 "casestream_projector_lag_events",
                 "Messages in the case topics not yet projected (measured at the last /readyz)",
                 registry=registry,
+                # several workers (`casestream api --workers N`): the latest /readyz of any wins
+                multiprocess_mode="mostrecent",
             ),
         )
+        metrics.projector_lag.set(0)  # "mostrecent" shows no value until one has been set
+        return metrics
 
 
 @dataclass
@@ -60,7 +65,7 @@ class Services:
     settings: Settings
     queries: CaseQueries
     topics: Topics
-    registry: CollectorRegistry
+    registry: ApiRegistry  # GET /metrics serves `registry.for_scrape()`
     metrics: ApiMetrics
     alerts: AlertQueries
     clocks: ClockQueries

@@ -66,4 +66,4 @@ async def readyz(services: ServicesDep, response: Response) -> Health:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(services: ServicesDep) -> Response:
-    return Response(generate_latest(services.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(services.registry.for_scrape()), media_type=CONTENT_TYPE_LATEST)

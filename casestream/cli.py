@@ -169,20 +169,46 @@ def worker(
 
 
 @app.command("api")
-def api(host: str | None = None, port: int | None = None) -> None:
+def api(
+    host: str | None = None,
+    port: int | None = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="worker processes (default: CASESTREAM_API_WORKERS, else 1)"),
+    ] = None,
+) -> None:
     """Run the HTTP API (docs at /docs)."""
     import uvicorn
 
-    from casestream.api.app import create_app
-
     settings = _settings()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-        log_level="warning",
-        timeout_graceful_shutdown=3,  # open /alerts/stream connections never end by themselves
-    )
+    port = port or settings.api_port
+    workers = workers or settings.api_workers
+    served: dict[str, Any] = {
+        "host": host or settings.api_host,
+        "port": port,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 3,  # open /alerts/stream connections never end by themselves
+    }
+    if workers == 1:
+        from casestream.api.app import create_app
+
+        uvicorn.run(create_app(settings), **served)
+        return
+    from casestream.api.credentials import AuthConfigError, Authenticator
+    from casestream.api.http_metrics import share_metrics_between_workers
+    from casestream.read_models.database import create_engine, migrate
+
+    # refuse here what every worker would refuse: uvicorn restarts a worker that raises
+    try:
+        Authenticator.from_settings(settings)
+    except AuthConfigError as exc:
+        err.print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from exc
+    engine = create_engine(settings.database_url, settings.database_schema)
+    migrate(engine)  # once, before the workers start
+    engine.dispose()
+    share_metrics_between_workers(settings.var_dir / "prometheus-multiproc" / f"api-{port}")
+    uvicorn.run("casestream.api.app:app_from_environment", factory=True, workers=workers, **served)
 
 
 @app.command("replay")

@@ -28,10 +28,18 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        description="API worker processes (`casestream api --workers`); /metrics adds them up",
+    )
     projector_batch_size: int = Field(default=2000, ge=1)
     projector_batch_seconds: float = Field(default=0.2, gt=0)
     consistency_wait_seconds: float = Field(default=5.0, ge=0)
     worker_web_port: int = 6066
+    worker_metrics_interval_seconds: float = Field(
+        default=5.0, gt=0, description="how often a worker measures its consumer lag"
+    )
     rules_file: Path | None = Field(default=None, description="deployment deadline rules (TOML)")
     calendar_file: Path | None = Field(
         default=None, description="deployment working-day calendar (TOML)"
@@ -59,6 +67,20 @@ class Settings(BaseSettings):
     )
     api_keys_file: Path | None = Field(
         default=None, description="API keys of other systems (TOML, SHA-256 hashes only)"
+    )
+    metrics_departments: str | None = Field(
+        default=None,
+        description="comma-separated department names that are Prometheus label values; any "
+        "other department is labelled `other` (unset: the first "
+        "CASESTREAM_METRICS_MAX_DEPARTMENTS names seen, then `other`)",
+    )
+    metrics_cache_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="the API reads its business figures from the database at most this often",
+    )
+    metrics_max_departments: int = Field(
+        default=100, ge=1, description="distinct department labels when none are configured"
     )
 
     @field_validator("timezone")

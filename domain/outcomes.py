@@ -66,7 +66,7 @@ def rectification_id(source_case_id: str, opinion_no: str | None = None) -> str:
     return f"RECT-{source_case_id}{suffix}"
 
 
-def _went_against(payload: Payload) -> bool | None:
+def went_against(payload: Payload) -> bool | None:
     """True for a correction or a loss, False for an outcome that is neither, None: no outcome."""
     match payload:
         case ReconsiderationDecided():
@@ -109,7 +109,7 @@ def consequences(
                 },
             )
         ]
-    against = _went_against(payload)
+    against = went_against(payload)
     if against is None:
         return []
     earlier_loss = before is not None and _stood_against(before)

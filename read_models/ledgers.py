@@ -50,6 +50,8 @@ CLOSED_STATUSES = {
     ev.CaseKind.litigation: {"judged", "effective"},
     ev.CaseKind.rectification: {"completed", "verified"},
 }
+# neither open nor closed: a rectification cancelled when the loss behind it was overturned
+WITHDRAWN_STATUSES = {ev.CaseKind.rectification: {"cancelled"}}
 
 
 # --- Chinese labels of the codes the events carry ------------------------------------------

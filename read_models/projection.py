@@ -45,6 +45,16 @@ class BatchOutcome:
     anomalies: int = 0
     alerts: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    changes: list[CaseChange] = field(default_factory=list)  # applied, in order
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """One applied event with its case before and after (for the business counters)."""
+
+    event: Event[Any]
+    before: CaseState | None
+    after: CaseState
 
 
 class ProjectionWriter:
@@ -159,6 +169,7 @@ class ProjectionWriter:
                         }
                     )
                 outcome.applied += 1
+                outcome.changes.append(CaseChange(event, before, after))
                 outcome.by_kind[event.case_kind.value] = (
                     outcome.by_kind.get(event.case_kind.value, 0) + 1
                 )

@@ -50,7 +50,7 @@ def _completion() -> Any:
     )
 
 
-def _rectifications(now: datetime) -> tuple[Any, Any, sa.ColumnElement[bool]]:
+def rectifications_with_overdue(now: datetime) -> tuple[Any, Any, sa.ColumnElement[bool]]:
     """Rectifications with their deadline (the completion clock) and whether they are overdue
     at `now`: still to be done, and the clock breached or past due."""
     completion = _completion()
@@ -79,7 +79,7 @@ class RectificationQueries:
         limit: int,
         cursor: str | None,
     ) -> Page:
-        query, completion, overdue = _rectifications(now)
+        query, completion, overdue = rectifications_with_overdue(now)
         responsible = cases.c.state["responsible_person"].as_string()
         source_kind = cases.c.state["source_case_kind"].as_string()
         conditions: list[sa.ColumnElement[bool]] = []
@@ -117,7 +117,7 @@ class RectificationQueries:
         self, case_id: str, visible_department: str | None, *, now: datetime
     ) -> RectificationDetail | None:
         with self._engine.connect() as conn:
-            query, _, _ = _rectifications(now)
+            query, _, _ = rectifications_with_overdue(now)
             query = query.where(cases.c.case_id == case_id)
             if visible_department is not None:
                 query = query.where(cases.c.department == visible_department)

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import pydantic
 import sqlalchemy.exc
@@ -76,6 +77,9 @@ class Projector:
         self._metrics = metrics
         self._timezone = timezone
         self._retry_seconds = retry_seconds
+        # what this process has committed, for its lag and age gauges
+        self.positions: dict[tuple[str, int], int] = {}  # next offset per (topic, partition)
+        self.newest_recorded_at: datetime | None = None
 
     async def handle(self, messages: Sequence[RawMessage]) -> BatchOutcome:
         """Project one batch; returns only once it is committed (retries while the database is down)."""
@@ -110,6 +114,8 @@ class Projector:
                     exc,
                 )
                 await asyncio.sleep(self._retry_seconds)
+        self._committed(consumed)
+        self._metrics.flow.observe(outcome.changes)
         self._metrics.batch_seconds.observe(time.perf_counter() - started)
         self._metrics.batch_size.observe(len(messages))
         for kind, count in outcome.by_kind.items():
@@ -121,3 +127,13 @@ class Projector:
         if outcome.anomalies:
             self._metrics.anomalies.inc(outcome.anomalies)
         return outcome
+
+    def _committed(self, consumed: Sequence[ConsumedEvent]) -> None:
+        for item in consumed:
+            key = (item.topic, item.partition)
+            if item.offset >= self.positions.get(key, 0):
+                self.positions[key] = item.offset + 1
+            if item.event is not None and (
+                self.newest_recorded_at is None or item.event.recorded_at > self.newest_recorded_at
+            ):
+                self.newest_recorded_at = item.event.recorded_at

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event, parse_event
+from casestream.metric_labels import DepartmentLabels
 from casestream.policy import clock_policy, outcome_settings
 from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine, migrate, projection_id
@@ -22,7 +24,7 @@ from casestream.read_models.projection import ProjectionWriter
 from casestream.settings import Settings
 
 from .batching import PipelinedBatches
-from .metrics import ProjectorMetrics, ScannerMetrics
+from .metrics import PipelineMetrics, ProjectorMetrics, ScannerMetrics
 from .notifier import WebhookNotifier
 from .projector import DeadLetter, Projector, RawMessage
 from .scanner import EscalationScanner
@@ -42,8 +44,10 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     if refreshed:
         log.warning("recounted %d provisional clocks with the calendar in force", refreshed)
     registry = registry or CollectorRegistry()
-    metrics = ProjectorMetrics(registry)
-    scanner_metrics = ScannerMetrics(registry)
+    departments = DepartmentLabels.from_settings(settings)
+    metrics = ProjectorMetrics(registry, departments)
+    scanner_metrics = ScannerMetrics(registry, departments)
+    pipeline_metrics = PipelineMetrics(registry)
 
     (settings.var_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -96,6 +100,7 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
             offset = stored.get((tp.topic, tp.partition))
             if offset is not None:
                 await app.consumer.seek(tp, offset)
+            projector.positions[(tp.topic, tp.partition)] = offset or 0
         log.info("resumed %d partitions from read-model checkpoints", len(assigned))
 
     def raw_message(event: faust.types.EventT) -> RawMessage:
@@ -134,7 +139,7 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         ]
         await asyncio.gather(*deliveries)  # all stored before the pass ends
         for event in events:
-            scanner_metrics.alerts.labels(event.event_type, event.payload.rule).inc()
+            scanner_metrics.emitted(event)
 
     scanner = EscalationScanner(
         engine,
@@ -151,6 +156,25 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
 
     if settings.scanner_enabled:
         app.timer(interval=settings.scanner_interval_seconds)(scan_deadlines)
+
+    started = time.time()
+
+    @app.timer(interval=settings.worker_metrics_interval_seconds)
+    async def measure_lag() -> None:
+        """Lag of each assigned partition (end offset − committed position) and projection age."""
+        assigned = app.consumer.assignment()
+        try:
+            ends = await app.consumer.highwaters(*assigned) if assigned else {}
+        except Exception as exc:  # a rebalance or a broker away: measured at the next tick
+            log.debug("end offsets not measured: %s", exc)
+            return
+        pipeline_metrics.measure(
+            {(tp.topic, tp.partition): end for tp, end in ends.items()},
+            projector.positions,
+            projector.newest_recorded_at,
+            now=time.time(),
+            started=started,
+        )
 
     pending = Outbox(engine)
 

@@ -25,10 +25,14 @@ PRODUCT_CODE = ["api", "casestream", "domain", "producers", "read_models", "stre
 PROMETHEUS_SERIES = {"up"}
 HISTOGRAM_SERIES = ("_bucket", "_count", "_sum")
 
-# `Counter(\n    "casestream_…",` as the code registers metrics: (kind, name)
+# `Counter(\n    "casestream_…",` as the code registers metrics: (kind, name); the families a
+# custom collector yields (read_models/business_metrics.py) are declared as GaugeSpec(…) and
+# HistogramMetricFamily(…)
 REGISTRATION = re.compile(
-    r"\b(Counter|Gauge|Histogram|Summary|Info|Enum)\(\s*\"([a-zA-Z_:][\w:]*)\""
+    r"\b(Counter|Gauge|Histogram|Summary|Info|Enum|GaugeSpec|HistogramMetricFamily)"
+    r"\(\s*\"([a-zA-Z_:][\w:]*)\""
 )
+KINDS = {"GaugeSpec": "Gauge", "HistogramMetricFamily": "Histogram"}
 # a catalog row starts with the metric's name (lower case; alert names are CamelCase)
 CATALOG_ROW = re.compile(r"^\|\s*`([a-z_:][a-z0-9_:]*)`\s*\|", re.MULTILINE)
 
@@ -117,7 +121,7 @@ def registered_metrics() -> dict[str, tuple[str, str]]:
     for package in PRODUCT_CODE:
         for path in (ROOT / package).rglob("*.py"):
             for kind, name in REGISTRATION.findall(path.read_text()):
-                found[name] = (kind, str(path.relative_to(ROOT)))
+                found[name] = (KINDS.get(kind, kind), str(path.relative_to(ROOT)))
     return found
 
 
