@@ -17,9 +17,9 @@ venv: $(STAMP)
 kafka:
 	bash infra/kafka/fetch.sh >&2
 
-## run: venv, Kafka, topics, worker, API and a demo feed; prints the URLs
+## run: venv, Kafka, topics, worker, API, a demo feed and Prometheus; prints the URLs
 run: venv kafka
-	$(BIN)/casestream up --demo
+	$(BIN)/casestream up --demo --prometheus
 
 lint: venv
 	$(BIN)/ruff check .

@@ -262,8 +262,16 @@ def up(
     ] = False,
     demo_cases: int = 300,
     demo_rate: float = 50.0,
+    prometheus: Annotated[
+        bool,
+        typer.Option(
+            help="also run a local Prometheus scraping the worker and API, with the alerting "
+            "rules (installs Debian's package if missing)"
+        ),
+    ] = False,
 ) -> None:
-    """The main job: a local Kafka if none is configured, topics, worker and API (and a demo feed)."""
+    """The main job: a local Kafka if none is configured, topics, worker and API (and a demo
+    feed, and a Prometheus for the Grafana dashboards)."""
     from casestream.api.credentials import (
         AuthConfigError,
         Principal,
@@ -307,6 +315,8 @@ def up(
     out.print(f"Kafka      {bootstrap}")
     out.print(f"API        {base}/cases   docs {base}/docs   metrics {base}/metrics")
     out.print(f"worker     http://127.0.0.1:{settings.worker_web_port}/metrics")
+    if prometheus:
+        children.append(_local_prometheus(settings))
     demo_token = issue_token(
         secret, Principal("demo", Role.legal), now=datetime.now(UTC), ttl=timedelta(hours=12)
     )
@@ -351,7 +361,7 @@ def up(
     signal.signal(signal.SIGTERM, stop)
     try:
         while True:
-            for child in children[:2]:
+            for child in children[:2]:  # worker and API
                 if child.poll() is not None:
                     err.print(
                         f"[red]{child.args[3]} exited with {child.returncode}; stopping[/red]"
@@ -360,6 +370,26 @@ def up(
             time.sleep(1)
     except KeyboardInterrupt:
         stop()
+
+
+def _local_prometheus(settings: Settings) -> subprocess.Popen[bytes]:
+    from casestream.local import LocalServiceError, prometheus_config, start_prometheus
+
+    config = prometheus_config(
+        [f"{settings.api_host}:{settings.api_port}"], [f"127.0.0.1:{settings.worker_web_port}"]
+    )
+    try:
+        started = start_prometheus(
+            config, settings.var_dir / "prometheus", settings.prometheus_port
+        )
+    except LocalServiceError as exc:
+        err.print(f"Prometheus not started: {exc}", style="red", markup=False)
+        raise typer.Exit(2) from exc
+    out.print(
+        f"Prometheus http://127.0.0.1:{settings.prometheus_port}   (Grafana: README, "
+        "'Grafana dashboards')"
+    )
+    return started
 
 
 def main() -> None:

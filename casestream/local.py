@@ -1,14 +1,19 @@
-"""Local services for one machine: a single-node Kafka broker and a private PostgreSQL cluster.
+"""Local services for one machine: a single-node Kafka broker, a private PostgreSQL cluster and
+a Prometheus scraping casestream.
 
-Both are started by the scripts in `infra/`, which fetch or install what they need.
+All are started by the scripts in `infra/`, which fetch or install what they need.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 INFRA = Path(__file__).resolve().parents[1] / "infra"
 
@@ -120,3 +125,45 @@ def postgres_for(
         stop_postgres,
         say,
     )
+
+
+def prometheus_config(
+    api_targets: list[str],
+    worker_targets: list[str],
+    *,
+    interval_seconds: float = 15,
+) -> dict[str, Any]:
+    """infra/prometheus/prometheus.yml with these targets and interval, rules by absolute path
+    (so the file may live anywhere, e.g. under var/)."""
+    config: dict[str, Any] = yaml.safe_load((INFRA / "prometheus" / "prometheus.yml").read_text())
+    interval = f"{interval_seconds:g}s"
+    config["global"].update(scrape_interval=interval, evaluation_interval=interval)
+    config["rule_files"] = [str(INFRA / "prometheus" / "rules" / "*.rules.yml")]
+    targets = {"casestream-api": api_targets, "casestream-worker": worker_targets}
+    for job in config["scrape_configs"]:
+        job["static_configs"] = [{"targets": targets[job["job_name"]]}]
+    return config
+
+
+def start_prometheus(config: dict[str, Any], data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """Prometheus (Debian's package, installed by infra/prometheus/install.sh when missing) on
+    127.0.0.1:`port` with `config`, its data and log in `data_dir`; stop it with terminate()."""
+    _run(INFRA / "prometheus" / "install.sh")
+    binary = shutil.which("prometheus")
+    if binary is None:
+        raise LocalServiceError("infra/prometheus/install.sh left no prometheus on PATH")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    with (data_dir / "prometheus.log").open("ab") as log:
+        return subprocess.Popen(
+            [
+                binary,
+                f"--config.file={path}",
+                f"--storage.tsdb.path={data_dir / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--log.level=warn",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )

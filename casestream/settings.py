@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     projector_batch_seconds: float = Field(default=0.2, gt=0)
     consistency_wait_seconds: float = Field(default=5.0, ge=0)
     worker_web_port: int = 6066
+    prometheus_port: int = Field(default=9090, description="`casestream up --prometheus`")
     worker_metrics_interval_seconds: float = Field(
         default=5.0, gt=0, description="how often a worker measures its consumer lag"
     )

@@ -194,7 +194,7 @@ def operations() -> dashboard.Dashboard:
             figure(
                 "Dead letters (1 h)",
                 "Messages copied to the deadletter topic in the last hour.",
-                "sum(increase(casestream_deadletter_messages_total[1h]))",
+                "sum(increase(casestream_deadletter_messages_total[1h])) or vector(0)",
                 colours=OK_THEN_AMBER,
             )
         )

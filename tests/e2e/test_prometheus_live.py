@@ -7,8 +7,6 @@ The alerting rules load into that Prometheus and evaluate without error."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
@@ -17,12 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from casestream.domain.calendar import load_calendar
 from casestream.domain.catalog import CaseKind
 from casestream.domain.deadlines import compute_deadline
 from casestream.domain.rules import load_rulebook
+from casestream.local import prometheus_config, start_prometheus
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
 from tests.auth import auth_env, auth_headers
@@ -32,25 +30,9 @@ from tests.integration.webhook_receiver import Receiver, webhook_receiver
 from tests.processes import Process, free_port, service_env, wait_for
 from tests.sse import Listener
 
-ROOT = Path(__file__).resolve().parents[2]
-RULES = ROOT / "infra" / "prometheus" / "rules" / "casestream.rules.yml"
 SCRAPE_SECONDS = 1
 # Grafana's variables, as Grafana would fill them for a 1 s scrape interval and a short range
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "1s", "$__range": "1h"}
-
-
-@pytest.fixture(scope="module")
-def prometheus() -> str:
-    done = subprocess.run(
-        ["bash", str(ROOT / "infra" / "prometheus" / "install.sh")],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr
-    found = shutil.which("prometheus")
-    assert found, "infra/prometheus/install.sh left no prometheus binary on PATH"
-    return found
 
 
 @pytest.fixture
@@ -73,49 +55,20 @@ def dashboard_queries() -> list[tuple[str, str]]:
 
 
 @contextmanager
-def running_prometheus(
-    binary: str, tmp_path: Path, api_port: int, worker_port: int
-) -> Iterator[str]:
-    """Prometheus scraping the API and the worker every second, with casestream's rules; its URL."""
+def running_prometheus(tmp_path: Path, api_port: int, worker_port: int) -> Iterator[str]:
+    """Prometheus as `casestream up --prometheus` runs it, scraping every second; its URL."""
     port = free_port()
-    config = {
-        "global": {
-            "scrape_interval": f"{SCRAPE_SECONDS}s",
-            "evaluation_interval": f"{SCRAPE_SECONDS}s",
-        },
-        "rule_files": [str(RULES)],
-        "scrape_configs": [
-            {
-                "job_name": "casestream-api",
-                "static_configs": [{"targets": [f"127.0.0.1:{api_port}"]}],
-            },
-            {
-                "job_name": "casestream-worker",
-                "static_configs": [{"targets": [f"127.0.0.1:{worker_port}"]}],
-            },
-        ],
-    }
-    path = tmp_path / "prometheus.yml"
-    path.write_text(yaml.safe_dump(config))
-    with (tmp_path / "prometheus.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={path}",
-                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(lambda: _answers(f"{url}/-/ready"), timeout=60)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    config = prometheus_config(
+        [f"127.0.0.1:{api_port}"], [f"127.0.0.1:{worker_port}"], interval_seconds=SCRAPE_SECONDS
+    )
+    process = start_prometheus(config, tmp_path / "prometheus", port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _answers(f"{url}/-/ready"), timeout=60)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def instant(prometheus_url: str, expr: str) -> list[dict[str, Any]]:
@@ -225,7 +178,7 @@ def defence_due_soon(now: datetime) -> datetime:
 
 
 def test_every_dashboard_query_returns_data_from_prometheus_scraping_worker_and_api(
-    kafka_bootstrap: str, topics: Topics, tmp_path: Path, receiver: Receiver, prometheus: str
+    kafka_bootstrap: str, topics: Topics, tmp_path: Path, receiver: Receiver
 ) -> None:
     hooks = tmp_path / "webhooks.toml"
     hooks.write_text(
@@ -254,7 +207,7 @@ def test_every_dashboard_query_returns_data_from_prometheus_scraping_worker_and_
     listener: Listener | None = None
     try:
         wait_for(lambda: _answers(f"http://127.0.0.1:{api_port}/healthz"), timeout=60)
-        with running_prometheus(prometheus, tmp_path, api_port, worker_port) as scraper:
+        with running_prometheus(tmp_path, api_port, worker_port) as scraper:
             listener = Listener(f"http://127.0.0.1:{api_port}", {}, auth_headers("leader"))
             assert listener.connected.wait(10)
             drive(api, kafka_bootstrap, topics, receiver)
