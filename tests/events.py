@@ -59,3 +59,34 @@ def complaint_lifecycle(case_id: str, *, enterprise: bool = False) -> list[Event
         event("ComplaintResolved", case_id, "complaint", {"outcome": "explained"}, day=4),
         event("ComplaintFollowUpVisited", case_id, "complaint", {"satisfaction": 5}, day=5),
     ]
+
+
+def local(text: str) -> datetime:
+    """A Beijing wall-clock time, e.g. local("2026-03-02T09:00")."""
+    return datetime.fromisoformat(f"{text}+08:00")
+
+
+def reconsideration(
+    case_id: str, number: int, decision: str | None, *, department: str = "治安大队"
+) -> list[Event[Any]]:
+    """Applied 2 March, accepted, answered 9 March and (with a `decision`) decided 20 March."""
+    kind = "reconsideration"
+    applied = {
+        "applicant": {"name": "王五", "phone": "13900001111"},
+        "decision_ref": f"公(治)行罚决字〔2026〕{number}号",
+        "reconsideration_body": "市人民政府",
+        "matter": "不服罚款决定",
+        "department": department,
+    }
+    events = [
+        event("ReconsiderationApplied", case_id, kind, applied, at=local("2026-03-02T09:00")),
+        event("ReconsiderationAccepted", case_id, kind, at=local("2026-03-03T09:00")),
+        event("ApplicationCopyReceived", case_id, kind, at=local("2026-03-04T09:00")),
+        event("ReplySubmitted", case_id, kind, {"summary": "答复"}, at=local("2026-03-09T09:00")),
+    ]
+    if decision:
+        decided = {"decision": decision}
+        events.append(
+            event("ReconsiderationDecided", case_id, kind, decided, at=local("2026-03-20T09:00"))
+        )
+    return events

@@ -31,17 +31,13 @@ from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import outbox
 from casestream.read_models.stats import StatsQueries, StatsScope
 from tests.conftest import Database
-from tests.events import event
+from tests.events import event, local, reconsideration
 
 NOW = datetime.fromisoformat("2026-04-15T10:00:00+08:00")
 ZONE = "Asia/Shanghai"
 POLICY = ClockPolicy(load_rulebook(), load_calendar())
 PUBLIC_ORDER, TRAFFIC = "治安大队", "交警大队"  # configured; 户政科 and 出入境 become "other"
 HOUSEHOLD, EXIT_ENTRY = "户政科", "出入境管理支队"
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(f"{text}+08:00")
 
 
 # --- event sequences -----------------------------------------------------------------------
@@ -63,43 +59,19 @@ def complaint(
     payload: dict[str, Any] = {"channel": channel, "subject": "出警慢", "enterprise": enterprise}
     if department:
         payload["department"] = department
-    events = [event("ComplaintReceived", case_id, kind, payload, at=at(received))]
+    events = [event("ComplaintReceived", case_id, kind, payload, at=local(received))]
     if accepted:
-        events.append(event("ComplaintAccepted", case_id, kind, at=at(accepted)))
+        events.append(event("ComplaintAccepted", case_id, kind, at=local(accepted)))
     if suspended:
         reason = {"reason": "等待鉴定"}
-        events.append(event("CaseSuspended", case_id, kind, reason, at=at(suspended)))
+        events.append(event("CaseSuspended", case_id, kind, reason, at=local(suspended)))
     if resolved:
         outcome = {"outcome": "explained"}
-        events.append(event("ComplaintResolved", case_id, kind, outcome, at=at(resolved)))
+        events.append(event("ComplaintResolved", case_id, kind, outcome, at=local(resolved)))
     if satisfaction and resolved:
         visit = {"satisfaction": satisfaction}
-        at_visit = at(resolved) + timedelta(days=1)
+        at_visit = local(resolved) + timedelta(days=1)
         events.append(event("ComplaintFollowUpVisited", case_id, kind, visit, at=at_visit))
-    return events
-
-
-def reconsideration(
-    case_id: str, number: int, department: str, decision: str | None
-) -> list[Event[Any]]:
-    kind = "reconsideration"
-    applied = {
-        "applicant": {"name": "王五", "phone": "13900001111"},
-        "decision_ref": f"公(治)行罚决字〔2026〕{number}号",
-        "reconsideration_body": "市人民政府",
-        "department": department,
-    }
-    events = [
-        event("ReconsiderationApplied", case_id, kind, applied, at=at("2026-03-02T09:00")),
-        event("ReconsiderationAccepted", case_id, kind, at=at("2026-03-03T09:00")),
-        event("ApplicationCopyReceived", case_id, kind, at=at("2026-03-04T09:00")),
-        event("ReplySubmitted", case_id, kind, {"summary": "答复"}, at=at("2026-03-09T09:00")),
-    ]
-    if decision:
-        decided = {"decision": decision}
-        events.append(
-            event("ReconsiderationDecided", case_id, kind, decided, at=at("2026-03-20T09:00"))
-        )
     return events
 
 
@@ -119,13 +91,15 @@ def lawsuit(
         "department": department,
     }
     events = [
-        event("LawsuitFiled", case_id, kind, filed, at=at("2026-02-02T09:00")),
-        event("ComplaintCopyServed", case_id, kind, at=at("2026-02-03T09:00")),
-        event("DefenceSubmitted", case_id, kind, at=at(defended)),
+        event("LawsuitFiled", case_id, kind, filed, at=local("2026-02-02T09:00")),
+        event("ComplaintCopyServed", case_id, kind, at=local("2026-02-03T09:00")),
+        event("DefenceSubmitted", case_id, kind, at=local(defended)),
     ]
     if outcome:
         judgment = {"instance": "first", "outcome": outcome}
-        events.append(event("JudgmentIssued", case_id, kind, judgment, at=at("2026-03-05T09:00")))
+        events.append(
+            event("JudgmentIssued", case_id, kind, judgment, at=local("2026-03-05T09:00"))
+        )
     return events
 
 
@@ -204,12 +178,12 @@ def scenario() -> list[Event[Any]]:
             "T1",
             "enterprise_tip",
             {"enterprise": "甲建材有限公司", "subject": "违规经营", "department": PUBLIC_ORDER},
-            at=at("2026-03-16T09:00"),
+            at=local("2026-03-16T09:00"),
         ),
         # R1 corrected (纠错) → RECT-R1; R2 maintained; R3 pending (decision clock running)
-        *reconsideration("R1", 101, PUBLIC_ORDER, "revoked"),
-        *reconsideration("R2", 102, PUBLIC_ORDER, "maintained"),
-        *reconsideration("R3", 103, TRAFFIC, None),
+        *reconsideration("R1", 101, "revoked", department=PUBLIC_ORDER),
+        *reconsideration("R2", 102, "maintained", department=PUBLIC_ORDER),
+        *reconsideration("R3", 103, None, department=TRAFFIC),
         # L1 lost (败诉) → RECT-L1; L2 won; L3 withdrawn (decided, neither)
         *lawsuit("L1", 201, TRAFFIC, "revoked"),
         *lawsuit("L2", 202, PUBLIC_ORDER, "claim_dismissed"),
@@ -233,21 +207,21 @@ def rectification_work() -> list[Event[Any]]:
             "RECT-R1",
             rect,
             {"root_causes": ["procedure"], "lessons": "告知程序缺失"},
-            at=at("2026-03-25T09:00"),
+            at=local("2026-03-25T09:00"),
         ),
         event(
             "RectificationCompleted",
             "RECT-R1",
             rect,
             {"evidence": ["培训签到表"]},
-            at=at("2026-04-08T09:00"),
+            at=local("2026-04-08T09:00"),
         ),
         event(
             "RectificationVerified",
             "RECT-R1",
             rect,
             {"supervisor": "督察李"},
-            at=at("2026-04-09T09:00"),
+            at=local("2026-04-09T09:00"),
         ),
         *(
             item
@@ -258,14 +232,14 @@ def rectification_work() -> list[Event[Any]]:
                     case_id,
                     rect,
                     opened(department),
-                    at=at("2026-03-25T09:00"),
+                    at=local("2026-03-25T09:00"),
                 ),
                 event(
                     "RectificationCancelled",
                     case_id,
                     rect,
                     {"reason": "二审改判"},
-                    at=at("2026-03-28T09:00"),
+                    at=local("2026-03-28T09:00"),
                 ),
             )
         ),
@@ -450,7 +424,7 @@ def test_open_clocks_are_running_paused_or_overdue_and_due_soon_ones_are_counted
 
 def test_later_the_same_clocks_are_overdue(engine: sa.Engine, projector: Projector) -> None:
     """On 1 June every running clock but C1's is past due; the paused one stays paused."""
-    registry = registry_of(collector_on(engine, now=lambda: at("2026-06-01T10:00")))
+    registry = registry_of(collector_on(engine, now=lambda: local("2026-06-01T10:00")))
     assert samples(registry, "casestream_clocks_open") == {
         by(rule="complaint.handling", department=PUBLIC_ORDER, status="overdue"): 1,  # C1
         by(rule="complaint.handling", department=PUBLIC_ORDER, status="paused"): 1,  # C9
@@ -510,7 +484,7 @@ def test_decided_disputes_by_outcome_give_the_rates_of_get_stats(
     # 复议纠错率 and 诉讼败诉率 as PromQL would divide them are the rates of GET /stats
     figures = StatsQueries(engine).figures(
         StatsScope(
-            start=at("2026-01-01T00:00"), end=at("2026-05-01T00:00"), department=None, now=NOW
+            start=local("2026-01-01T00:00"), end=local("2026-05-01T00:00"), department=None, now=NOW
         )
     )
     by_outcome: Counter[tuple[str, str]] = Counter()

@@ -24,7 +24,7 @@ from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.settings import Settings
 from tests.auth import TEST_SECRET, auth_headers
 from tests.conftest import Database
-from tests.events import event
+from tests.events import event, local, reconsideration
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which this project does not use
     warnings.simplefilter("ignore")
@@ -33,10 +33,6 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which this project
 NOW = datetime.fromisoformat("2026-04-15T10:00:00+08:00")
 POLICY = ClockPolicy(load_rulebook(), load_calendar())
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(f"{text}+08:00")
 
 
 def complaint(
@@ -52,19 +48,27 @@ def complaint(
     payload = {"channel": "hotline_12345", "subject": "夜间噪音扰民", "department": department}
     events = [
         event(
-            "ComplaintReceived", case_id, "complaint", payload | received_payload, at=at(received)
+            "ComplaintReceived",
+            case_id,
+            "complaint",
+            payload | received_payload,
+            at=local(received),
         )
     ]
     if accepted:
-        events.append(event("ComplaintAccepted", case_id, "complaint", at=at(accepted)))
+        events.append(event("ComplaintAccepted", case_id, "complaint", at=local(accepted)))
     if resolved:
         outcome = {"outcome": "substantiated"}
-        events.append(event("ComplaintResolved", case_id, "complaint", outcome, at=at(resolved)))
+        events.append(event("ComplaintResolved", case_id, "complaint", outcome, at=local(resolved)))
     if satisfaction:
         visit = {"satisfaction": satisfaction}
         events.append(
             event(
-                "ComplaintFollowUpVisited", case_id, "complaint", visit, at=at(resolved or received)
+                "ComplaintFollowUpVisited",
+                case_id,
+                "complaint",
+                visit,
+                at=local(resolved or received),
             )
         )
     return events
@@ -72,33 +76,10 @@ def complaint(
 
 def tip(case_id: str, received: str, verified: str | None = None, **extra: Any) -> list[Event[Any]]:
     payload = {"enterprise": "甲建材有限公司", "subject": "违规经营", "department": "治安大队"}
-    events = [event("TipReceived", case_id, "enterprise_tip", payload | extra, at=at(received))]
+    events = [event("TipReceived", case_id, "enterprise_tip", payload | extra, at=local(received))]
     if verified:
         result = {"result": "substantiated"}
-        events.append(event("TipVerified", case_id, "enterprise_tip", result, at=at(verified)))
-    return events
-
-
-def reconsideration(case_id: str, number: int, decision: str | None) -> list[Event[Any]]:
-    kind = "reconsideration"
-    applied = {
-        "applicant": {"name": "王五", "phone": "13900001111"},
-        "decision_ref": f"公(治)行罚决字〔2026〕{number}号",
-        "reconsideration_body": "市人民政府",
-        "matter": "不服罚款决定",
-        "department": "治安大队",
-    }
-    events = [
-        event("ReconsiderationApplied", case_id, kind, applied, at=at("2026-03-02T09:00")),
-        event("ReconsiderationAccepted", case_id, kind, at=at("2026-03-03T09:00")),
-        event("ApplicationCopyReceived", case_id, kind, at=at("2026-03-04T09:00")),
-        event("ReplySubmitted", case_id, kind, {"summary": "答复"}, at=at("2026-03-09T09:00")),
-    ]
-    if decision:
-        decided = {"decision": decision}
-        events.append(
-            event("ReconsiderationDecided", case_id, kind, decided, at=at("2026-03-20T09:00"))
-        )
+        events.append(event("TipVerified", case_id, "enterprise_tip", result, at=local(verified)))
     return events
 
 
@@ -113,16 +94,18 @@ def lawsuit(
         "department": "治安大队",
     }
     events = [
-        event("LawsuitFiled", case_id, kind, filed, at=at("2026-03-02T09:00")),
-        event("ComplaintCopyServed", case_id, kind, at=at("2026-03-03T09:00")),
-        event("DefenceSubmitted", case_id, kind, at=at("2026-03-10T09:00")),
+        event("LawsuitFiled", case_id, kind, filed, at=local("2026-03-02T09:00")),
+        event("ComplaintCopyServed", case_id, kind, at=local("2026-03-03T09:00")),
+        event("DefenceSubmitted", case_id, kind, at=local("2026-03-10T09:00")),
     ]
     if head_appeared is not None:
         hearing = {"agency_head_appeared": head_appeared}
-        events.append(event("HearingHeld", case_id, kind, hearing, at=at("2026-03-20T09:00")))
+        events.append(event("HearingHeld", case_id, kind, hearing, at=local("2026-03-20T09:00")))
     if outcome:
         judgment = {"instance": "first", "outcome": outcome}
-        events.append(event("JudgmentIssued", case_id, kind, judgment, at=at("2026-03-30T09:00")))
+        events.append(
+            event("JudgmentIssued", case_id, kind, judgment, at=local("2026-03-30T09:00"))
+        )
     return events
 
 
@@ -135,7 +118,7 @@ def rectification(case_id: str, source: str, source_kind: str, opened: str) -> l
         "deadline": "2026-04-10",
         "description": f"整改 {source}",
     }
-    return [event("RectificationOpened", case_id, "rectification", payload, at=at(opened))]
+    return [event("RectificationOpened", case_id, "rectification", payload, at=local(opened))]
 
 
 def scenario() -> list[Event[Any]]:
@@ -196,7 +179,7 @@ def scenario() -> list[Event[Any]]:
                 "source_case_kind": "reconsideration",
                 "department": "治安大队",
             },
-            at=at("2026-03-20T10:00"),
+            at=local("2026-03-20T10:00"),
         ),
         *rectification("RECT-R2", "R2", "reconsideration", "2026-03-20T10:00"),
         event(
@@ -204,34 +187,42 @@ def scenario() -> list[Event[Any]]:
             "RECT-R2",
             rect,
             {"root_causes": ["procedure", "facts"], "lessons": "告知程序缺失"},
-            at=at("2026-03-25T09:00"),
+            at=local("2026-03-25T09:00"),
         ),
         event(
-            "MeasureAdded", "RECT-R2", rect, {"measure": "完善告知程序"}, at=at("2026-03-26T09:00")
+            "MeasureAdded",
+            "RECT-R2",
+            rect,
+            {"measure": "完善告知程序"},
+            at=local("2026-03-26T09:00"),
         ),
         event(
-            "MeasureAdded", "RECT-R2", rect, {"measure": "组织执法培训"}, at=at("2026-03-26T10:00")
+            "MeasureAdded",
+            "RECT-R2",
+            rect,
+            {"measure": "组织执法培训"},
+            at=local("2026-03-26T10:00"),
         ),
         event(
             "ProgressReported",
             "RECT-R2",
             rect,
             {"progress": "培训已完成", "percent": 100},
-            at=at("2026-04-07T09:00"),
+            at=local("2026-04-07T09:00"),
         ),
         event(
             "RectificationCompleted",
             "RECT-R2",
             rect,
             {"evidence": ["培训签到表", "新版告知书"]},
-            at=at("2026-04-08T09:00"),
+            at=local("2026-04-08T09:00"),
         ),
         event(
             "RectificationVerified",
             "RECT-R2",
             rect,
             {"supervisor": "督察李", "comment": "材料齐全"},
-            at=at("2026-04-09T09:00"),
+            at=local("2026-04-09T09:00"),
         ),
         *rectification("RECT-L1", "L1", "litigation", "2026-03-30T10:00"),
         *rectification("RECT-X", "L2", "litigation", "2026-03-25T09:00"),
@@ -240,7 +231,7 @@ def scenario() -> list[Event[Any]]:
             "RECT-X",
             rect,
             {"reason": "二审改判"},
-            at=at("2026-03-28T09:00"),
+            at=local("2026-03-28T09:00"),
         ),
     ]
 
