@@ -36,7 +36,7 @@ class ApiMetrics:
 
     @classmethod
     def on(cls, registry: CollectorRegistry) -> ApiMetrics:
-        metrics = cls(
+        return cls(
             Counter(
                 "casestream_api_events_posted_total",
                 "Events accepted by POST /events",
@@ -52,12 +52,12 @@ class ApiMetrics:
                 "casestream_projector_lag_events",
                 "Messages in the case topics not yet projected (measured at the last /readyz)",
                 registry=registry,
-                # several workers (`casestream api --workers N`): the latest /readyz of any wins
+                # several workers (`casestream api --workers N`): the latest /readyz of any
+                # wins; absent until the first one (one process: 0 until then). Never set 0 at
+                # start: a restarted worker's 0 would be "most recent" and hide the lag
                 multiprocess_mode="mostrecent",
             ),
         )
-        metrics.projector_lag.set(0)  # "mostrecent" shows no value until one has been set
-        return metrics
 
 
 @dataclass

@@ -130,11 +130,6 @@ class ApiRegistry(CollectorRegistry):
         if not isinstance(collector, MetricWrapperBase):
             self._custom.append(collector)
 
-    def unregister(self, collector: Collector) -> None:
-        super().unregister(collector)
-        if collector in self._custom:
-            self._custom.remove(collector)
-
     def for_scrape(self) -> CollectorRegistry:
         """The registry GET /metrics serves now."""
         directory = os.environ.get(MULTIPROCESS_DIRECTORY)

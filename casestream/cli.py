@@ -315,8 +315,9 @@ def up(
     out.print(f"Kafka      {bootstrap}")
     out.print(f"API        {base}/cases   docs {base}/docs   metrics {base}/metrics")
     out.print(f"worker     http://127.0.0.1:{settings.worker_web_port}/metrics")
-    if prometheus:
-        children.append(_local_prometheus(settings))
+    scraper = _local_prometheus(settings) if prometheus else None
+    if scraper is not None:
+        children.append(scraper)
     demo_token = issue_token(
         secret, Principal("demo", Role.legal), now=datetime.now(UTC), ttl=timedelta(hours=12)
     )
@@ -372,24 +373,40 @@ def up(
         stop()
 
 
-def _local_prometheus(settings: Settings) -> subprocess.Popen[bytes]:
+def _local_prometheus(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """The local Prometheus of `up --prometheus`, or None (said why) when it cannot run: the
+    rest of `up` goes on without it."""
+    import httpx
+
     from casestream.local import LocalServiceError, prometheus_config, start_prometheus
 
     config = prometheus_config(
         [f"{settings.api_host}:{settings.api_port}"], [f"127.0.0.1:{settings.worker_web_port}"]
     )
+    data_dir = settings.var_dir / "prometheus"
     try:
-        started = start_prometheus(
-            config, settings.var_dir / "prometheus", settings.prometheus_port
-        )
+        started = start_prometheus(config, data_dir, settings.prometheus_port)
     except LocalServiceError as exc:
-        err.print(f"Prometheus not started: {exc}", style="red", markup=False)
-        raise typer.Exit(2) from exc
-    out.print(
-        f"Prometheus http://127.0.0.1:{settings.prometheus_port}   (Grafana: README, "
-        "'Grafana dashboards')"
+        err.print(f"Prometheus not started, going on without it: {exc}", style="red", markup=False)
+        return None
+    url = f"http://127.0.0.1:{settings.prometheus_port}"
+    deadline = time.monotonic() + 30
+    while started.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=2).status_code == 200:
+                out.print(f"Prometheus {url}   (Grafana: README, 'Grafana dashboards')")
+                return started
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    started.terminate()
+    err.print(
+        f"Prometheus did not start (port {settings.prometheus_port} taken? set "
+        f"CASESTREAM_PROMETHEUS_PORT); see {data_dir / 'prometheus.log'}; going on without it",
+        style="red",
+        markup=False,
     )
-    return started
+    return None
 
 
 def main() -> None:

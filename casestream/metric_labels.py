@@ -9,8 +9,6 @@ department is labelled `none`.
 
 from __future__ import annotations
 
-import threading
-
 from casestream.settings import Settings
 
 OTHER = "other"
@@ -22,7 +20,6 @@ class DepartmentLabels:
         self._configured = configured
         self._max_seen = max_seen
         self._seen: set[str] = set()
-        self._lock = threading.Lock()  # the API's scrape thread and the worker's loop share it
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DepartmentLabels:
@@ -42,8 +39,7 @@ class DepartmentLabels:
             return department if department in self._configured else OTHER
         if department in self._seen:
             return department
-        with self._lock:
-            if len(self._seen) < self._max_seen:
-                self._seen.add(department)
-                return department
+        if len(self._seen) < self._max_seen:  # one thread at a time: the worker's loop, or
+            self._seen.add(department)  # the API's collector under its refresh lock
+            return department
         return OTHER

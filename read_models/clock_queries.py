@@ -11,8 +11,23 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .ledgers import clock_overdue
 from .queries import in_department
 from .schema import cases, clocks
+
+
+def overdue_now(now: datetime) -> sa.ColumnElement[bool]:
+    """A clock overdue at `now`: not stopped, and marked breached by the scanner or still
+    running past its due instant (the scanner has not reached it yet). A paused (中止) clock
+    is never overdue: its time stands still."""
+    return sa.and_(
+        clocks.c.stopped_at.is_(None), clock_overdue(clocks.c.status, clocks.c.due_at, now)
+    )
+
+
+def due_between(now: datetime, until: datetime) -> sa.ColumnElement[bool]:
+    """A running clock due between `now` and `until`, both included."""
+    return sa.and_(clocks.c.status == "running", clocks.c.due_at >= now, clocks.c.due_at <= until)
 
 
 @dataclass(frozen=True)
@@ -40,20 +55,11 @@ class ClockQueries:
         self._engine = engine
 
     def overdue(self, now: datetime, where: ClockFilter, *, limit: int) -> list[sa.Row[Any]]:
-        """Open clocks past their due instant, longest overdue first.
-
-        A clock is overdue when the scanner has marked it breached and it is still open
-        (not stopped), or when it is still running with its due instant before `now` (the
-        scanner has not reached it yet). Paused (中止) clocks are not overdue: their time
-        stands still. Among equal due instants 涉企 (enterprise) cases come first.
-        """
-        overdue = sa.or_(
-            sa.and_(clocks.c.status == "breached", clocks.c.stopped_at.is_(None)),
-            sa.and_(clocks.c.status == "running", clocks.c.due_at < now),
-        )
+        """Clocks overdue at `now` (`overdue_now`), longest overdue first; among equal due
+        instants 涉企 (enterprise) cases come first."""
         query = (
             sa.select(clocks)
-            .where(overdue, *where.conditions())
+            .where(overdue_now(now), *where.conditions())
             .order_by(
                 clocks.c.due_at.asc(),
                 clocks.c.enterprise.desc(),
@@ -71,12 +77,7 @@ class ClockQueries:
         """Running clocks due between `now` and `until` (inclusive), soonest first."""
         query = (
             sa.select(clocks)
-            .where(
-                clocks.c.status == "running",
-                clocks.c.due_at >= now,
-                clocks.c.due_at <= until,
-                *where.conditions(),
-            )
+            .where(due_between(now, until), *where.conditions())
             .order_by(
                 clocks.c.due_at.asc(),
                 clocks.c.enterprise.desc(),

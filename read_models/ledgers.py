@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from casestream.domain import catalog as ev
-from casestream.domain.cases import restore_state
+from casestream.domain.cases import CLOSED_STATUSES, restore_state
 from casestream.domain.complaints import ComplaintState
 from casestream.domain.lifecycle import CaseState
 from casestream.domain.litigation import LitigationState
@@ -43,15 +43,6 @@ CLOSING_EVENTS = (
     "ComplaintResolved", "ComplaintRejected", "TipClosed", "ReconsiderationDecided",
     "ReconsiderationWithdrawn", "JudgmentIssued", "RectificationCompleted",
 )  # fmt: skip
-CLOSED_STATUSES = {
-    ev.CaseKind.complaint: {"resolved", "followed_up", "rejected"},
-    ev.CaseKind.enterprise_tip: {"closed"},
-    ev.CaseKind.reconsideration: {"decided", "withdrawn"},
-    ev.CaseKind.litigation: {"judged", "effective"},
-    ev.CaseKind.rectification: {"completed", "verified"},
-}
-# neither open nor closed: a rectification cancelled when the loss behind it was overturned
-WITHDRAWN_STATUSES = {ev.CaseKind.rectification: {"cancelled"}}
 
 
 # --- Chinese labels of the codes the events carry ------------------------------------------

@@ -6,16 +6,15 @@ deployment's figure is the sum over `instance`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from casestream.domain.cases import CLOSED_STATUSES
 from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event
-from casestream.domain.outcomes import went_against
+from casestream.domain.outcomes import outcome_class
 from casestream.metric_labels import DepartmentLabels
-from casestream.read_models.ledgers import CLOSED_STATUSES
 from casestream.read_models.projection import CaseChange
 
 
@@ -68,32 +67,40 @@ class PipelineMetrics:
         )
         self.age = Gauge(
             "casestream_projection_age_seconds",
-            "Now minus the recorded time of the newest event this worker projected; 0 while "
-            "every assigned partition is caught up",
+            "How long the read models have been behind, for the most-behind partition assigned "
+            "to this worker: now minus the later of the last moment it was caught up and the "
+            "recorded time of the newest event projected from it; 0 while every assigned "
+            "partition is caught up",
             registry=registry,
         )
-        self._measured: set[tuple[str, int]] = set()
+        self._current_at: dict[tuple[str, int], float] = {}  # read models current as of (epoch s)
 
     def measure(
         self,
         ends: dict[tuple[str, int], int],
         positions: dict[tuple[str, int], int],
-        newest: datetime | None,
+        newest: dict[tuple[str, int], float],
         *,
         now: float,
-        started: float,
     ) -> None:
-        """Set lag for the assigned partitions (`ends`) and forget those revoked since the last
-        call (another worker reports them). Age counts from `started` while nothing is projected."""
-        total = 0
-        for (topic, partition), end in ends.items():
-            lag = max(0, end - positions.get((topic, partition), 0))
-            self.lag.labels(topic, str(partition)).set(lag)
-            total += lag
-        for topic, partition in self._measured - ends.keys():
-            self.lag.remove(topic, str(partition))
-        self._measured = set(ends)
-        self.age.set(0.0 if total == 0 else now - (newest.timestamp() if newest else started))
+        """Lag and age of the assigned partitions (`ends`: their end offsets; `positions`: the
+        next offset committed for each; `newest`: the recorded time of the newest event
+        committed from each, epoch seconds). Partitions revoked since the last call are
+        forgotten: the worker they moved to reports them. A partition first seen behind counts
+        from now (it has just been assigned here)."""
+        ages = [0.0]
+        for key, end in ends.items():
+            lag = max(0, end - positions.get(key, 0))
+            self.lag.labels(key[0], str(key[1])).set(lag)
+            if lag == 0:
+                self._current_at[key] = now
+            else:
+                current = max(self._current_at.setdefault(key, now), newest.get(key, now - 1e12))
+                ages.append(now - current)
+        for key in self._current_at.keys() - ends.keys():
+            self.lag.remove(key[0], str(key[1]))
+            del self._current_at[key]
+        self.age.set(max(ages))
 
 
 class CaseFlowMetrics:
@@ -141,9 +148,9 @@ class CaseFlowMetrics:
                     str(getattr(after, "channel", None) or "none"),
                     "true" if after.enterprise else "false",
                 ).inc()
-            against = went_against(change.event.payload)
-            if against is not None:  # a second-instance judgment counts as well
-                self.decisions.labels(kind.value, department, _against_label(kind, against)).inc()
+            outcome = outcome_class(change.event.payload)
+            if outcome is not None:  # a second-instance judgment counts as well
+                self.decisions.labels(kind.value, department, outcome).inc()
             if before is not None and before.status == after.status:
                 continue
             closed = CLOSED_STATUSES[kind]
@@ -151,12 +158,6 @@ class CaseFlowMetrics:
                 self.resolved.labels(kind.value, department).inc()
             if kind is CaseKind.rectification:
                 self.rectifications.labels(department, after.status).inc()
-
-
-def _against_label(kind: CaseKind, against: bool) -> str:
-    if not against:
-        return "other"
-    return "correction" if kind is CaseKind.reconsideration else "loss"
 
 
 class ScannerMetrics:

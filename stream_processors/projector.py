@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import pydantic
 import sqlalchemy.exc
@@ -79,7 +78,7 @@ class Projector:
         self._retry_seconds = retry_seconds
         # what this process has committed, for its lag and age gauges
         self.positions: dict[tuple[str, int], int] = {}  # next offset per (topic, partition)
-        self.newest_recorded_at: datetime | None = None
+        self.newest: dict[tuple[str, int], float] = {}  # recorded_at (epoch s) of the newest event
 
     async def handle(self, messages: Sequence[RawMessage]) -> BatchOutcome:
         """Project one batch; returns only once it is committed (retries while the database is down)."""
@@ -133,7 +132,7 @@ class Projector:
             key = (item.topic, item.partition)
             if item.offset >= self.positions.get(key, 0):
                 self.positions[key] = item.offset + 1
-            if item.event is not None and (
-                self.newest_recorded_at is None or item.event.recorded_at > self.newest_recorded_at
-            ):
-                self.newest_recorded_at = item.event.recorded_at
+            if item.event is not None:
+                recorded = item.event.recorded_at.timestamp()
+                if recorded > self.newest.get(key, recorded - 1):
+                    self.newest[key] = recorded

@@ -157,23 +157,30 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     if settings.scanner_enabled:
         app.timer(interval=settings.scanner_interval_seconds)(scan_deadlines)
 
-    started = time.time()
+    @app.on_partitions_revoked.connect
+    async def forget_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
+        for tp in revoked:  # measured again once assigned and resumed here
+            projector.positions.pop((tp.topic, tp.partition), None)
 
     @app.timer(interval=settings.worker_metrics_interval_seconds)
     async def measure_lag() -> None:
-        """Lag of each assigned partition (end offset − committed position) and projection age."""
-        assigned = app.consumer.assignment()
+        """Lag of each assigned partition (end offset − committed position) and projection age;
+        a partition is measured once it has resumed from its checkpoint here."""
         try:
-            ends = await app.consumer.highwaters(*assigned) if assigned else {}
-        except Exception as exc:  # a rebalance or a broker away: measured at the next tick
-            log.debug("end offsets not measured: %s", exc)
+            resumed = [
+                tp
+                for tp in app.consumer.assignment()
+                if (tp.topic, tp.partition) in projector.positions
+            ]
+            ends = await app.consumer.highwaters(*resumed) if resumed else {}
+        except Exception as exc:  # a rebalance or the broker away: the gauges keep their values
+            log.warning("consumer lag not measured (the lag gauges are stale): %s", exc)
             return
         pipeline_metrics.measure(
             {(tp.topic, tp.partition): end for tp, end in ends.items()},
             projector.positions,
-            projector.newest_recorded_at,
+            projector.newest,
             now=time.time(),
-            started=started,
         )
 
     pending = Outbox(engine)

@@ -3,7 +3,6 @@ what a user reads in Grafana must count each real case fact once, whatever the r
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -186,10 +185,10 @@ async def test_positions_and_newest_event_follow_what_was_committed(
     events = complaint_lifecycle("C-2")
     await projector.handle(feed.messages(events[:3]))
     assert projector.positions == {("complaint.events", 0): 3}
-    assert projector.newest_recorded_at == events[2].recorded_at
+    assert projector.newest == {("complaint.events", 0): events[2].recorded_at.timestamp()}
     await projector.handle(feed.messages(events[3:]))
     assert projector.positions == {("complaint.events", 0): len(events)}
-    assert projector.newest_recorded_at == events[-1].recorded_at
+    assert projector.newest == {("complaint.events", 0): events[-1].recorded_at.timestamp()}
 
 
 def test_alerts_are_counted_by_level_and_department() -> None:
@@ -229,39 +228,42 @@ def test_alerts_are_counted_by_level_and_department() -> None:
     )
 
 
-def test_lag_per_assigned_partition_and_age_of_the_newest_projected_event() -> None:
+def test_lag_per_assigned_partition_and_age_of_the_most_behind_partition() -> None:
     registry = CollectorRegistry()
     metrics = PipelineMetrics(registry)
-    newest = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-    now = newest.timestamp() + 42
-    metrics.measure(
-        {("complaint.events", 0): 10, ("complaint.events", 1): 5},
-        {("complaint.events", 0): 7, ("complaint.events", 1): 5},
-        newest,
-        now=now,
-        started=now - 1000,
-    )
-    assert (
-        value(registry, "casestream_consumer_lag_events", topic="complaint.events", partition="0")
-        == 3
-    )
-    assert (
-        value(registry, "casestream_consumer_lag_events", topic="complaint.events", partition="1")
-        == 0
-    )
-    assert value(registry, "casestream_projection_age_seconds") == 42
+    complaints, alerts = ("complaint.events", 0), ("alerts.events", 0)
 
-    # partition 0 moved to another worker; nothing projected yet here: age since start
-    metrics.measure({("complaint.events", 1): 9}, {}, None, now=now, started=now - 1000)
-    assert (
-        registry.get_sample_value(
-            "casestream_consumer_lag_events", {"topic": "complaint.events", "partition": "0"}
-        )
-        is None
-    )
-    assert value(registry, "casestream_projection_age_seconds") == 1000
+    def measured(
+        ends: dict[tuple[str, int], int],
+        positions: dict[tuple[str, int], int],
+        newest: dict[tuple[str, int], float],
+        now: float,
+    ) -> tuple[dict[str, float], float]:
+        metrics.measure(ends, positions, newest, now=now)
+        lags = {
+            f"{s.labels['topic']}[{s.labels['partition']}]": s.value
+            for family in registry.collect()
+            if family.name == "casestream_consumer_lag_events"
+            for s in family.samples
+        }
+        return lags, value(registry, "casestream_projection_age_seconds")
 
-    metrics.measure(
-        {("complaint.events", 1): 9}, {("complaint.events", 1): 9}, None, now=now, started=0
+    # caught up at t=1000
+    assert measured({complaints: 10}, {complaints: 10}, {}, 1000) == ({"complaint.events[0]": 0}, 0)
+    # t=8200: complaints 5000 behind, nothing projected since; the scanner's fresh alerts
+    # (recorded just now, and projected) do not hide it
+    lags, age = measured(
+        {complaints: 5010, alerts: 7}, {complaints: 10, alerts: 7}, {alerts: 8199.0}, 8200
     )
-    assert value(registry, "casestream_projection_age_seconds") == 0  # caught up
+    assert lags == {"complaint.events[0]": 5000, "alerts.events[0]": 0} and age == 7200
+    # t=8300: progress: the newest event projected from complaints was recorded at 8000
+    _, age = measured({complaints: 5010}, {complaints: 4000}, {complaints: 8000.0}, 8300)
+    assert age == 300
+    # alerts.events moved to another worker: its series goes; a partition newly assigned here
+    # and behind counts from its assignment
+    lags, age = measured(
+        {complaints: 5010, ("complaint.events", 1): 9}, {complaints: 5010}, {}, 8400
+    )
+    assert lags == {"complaint.events[0]": 0, "complaint.events[1]": 9} and age == 0
+    _, age = measured({("complaint.events", 1): 9}, {}, {}, 8460)
+    assert age == 60
