@@ -65,6 +65,18 @@ def outcome_class(payload: Payload) -> str | None:
     return "correction" if isinstance(payload, ReconsiderationDecided) else "loss"
 
 
+def case_outcome_class(state: CaseState) -> str | None:
+    """The outcome class of a reconsideration with a decision or a lawsuit with a judgment
+    (`correction`, `loss` or `other`, as GET /stats counts them); None otherwise."""
+    decision = getattr(state, "decision", None)
+    if decision is not None:
+        return "correction" if is_correction(decision) else "other"
+    judgment = getattr(state, "judgment_outcome", None)
+    if judgment is not None:
+        return "loss" if is_loss(judgment) else "other"
+    return None
+
+
 # --- consequences: 复盘 review and 整改 rectification of a correction or a loss ------------------
 
 OUTCOME_NAMESPACE = uuid.UUID("5a4f0c3e-9d0b-4e07-8d55-3c1b6f2e7a91")

@@ -198,9 +198,9 @@ class ReadModelCollector:
     Cost of a refresh: eight queries, each returning at most one row per label set. One scan
     of `cases` feeds the open and received-today families; the clock families read `clocks`
     through ix_clocks_status_due; the others read `cases` of one or two kinds through
-    ix_cases_kind_status, the satisfaction and dispute queries parsing their state JSON.
-    Measured on PostgreSQL with 1M cases and 1.4M clocks: about 2 s per refresh, every API
-    process on its own (hence the cache). The queries are not one snapshot: a batch
+    ix_cases_kind_status, satisfaction and decided disputes by their own columns (no JSON).
+    `bench/figures.py`, PostgreSQL, 1M cases and 1.85M clocks: about 1.8 s per refresh, every
+    API process on its own (hence the cache). The queries are not one snapshot: a batch
     projected between two of them can show in one family before another.
     """
 
@@ -402,30 +402,20 @@ def _overdue_rectifications(now: datetime) -> sa.Select[Any]:
 
 
 def _disputes_decided() -> sa.Select[Any]:
-    is_reconsideration = cases.c.case_kind == CaseKind.reconsideration.value
-    is_lawsuit = cases.c.case_kind == CaseKind.litigation.value
-    decision = cases.c.state["decision"].as_string()
-    judgment = cases.c.state["judgment_outcome"].as_string()
-    outcome = sa.case(
-        (sa.and_(is_reconsideration, decision.in_(sorted(CORRECTIONS))), "correction"),
-        (sa.and_(is_lawsuit, judgment.in_(sorted(LOSSES))), "loss"),
-        else_="other",
+    """Decided reconsiderations and lawsuits by kind, department and outcome class."""
+    return (
+        sa.select(cases.c.case_kind, cases.c.department, cases.c.outcome, sa.func.count())
+        .where(cases.c.outcome.is_not(None))
+        .group_by(cases.c.case_kind, cases.c.department, cases.c.outcome)
     )
-    rows = sa.select(cases.c.case_kind, cases.c.department, outcome.label("outcome")).where(
-        sa.or_(
-            sa.and_(is_reconsideration, decision.is_not(None)),
-            sa.and_(is_lawsuit, judgment.is_not(None)),
-        )
-    )
-    return _tally(rows, "case_kind", "department", "outcome")
 
 
 def _satisfaction_scores() -> sa.Select[Any]:
-    score = cases.c.state["satisfaction"].as_integer()
-    rows = sa.select(score.label("score")).where(
-        cases.c.case_kind == CaseKind.complaint.value, score.is_not(None)
+    return (
+        sa.select(cases.c.satisfaction.label("score"), sa.func.count().label("total"))
+        .where(cases.c.case_kind == CaseKind.complaint.value, cases.c.satisfaction.is_not(None))
+        .group_by(cases.c.satisfaction)
     )
-    return _tally(rows, "score")
 
 
 def _satisfaction_family(rows: list[sa.Row[Any]]) -> HistogramMetricFamily:

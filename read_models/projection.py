@@ -19,7 +19,7 @@ from casestream.domain.catalog import CaseKind
 from casestream.domain.clocks import ClockPolicy
 from casestream.domain.envelope import Event, parse_event
 from casestream.domain.lifecycle import CaseState
-from casestream.domain.outcomes import OutcomeSettings, consequences
+from casestream.domain.outcomes import OutcomeSettings, case_outcome_class, consequences
 from casestream.domain.rectifications import RectificationState
 
 from .clock_writer import ClockWriter
@@ -308,5 +308,7 @@ def _case_row(state: CaseState) -> dict[str, Any]:
         "subject": state.subject,
         "paused": state.paused,
         "anomaly_count": len(state.anomalies),
+        "satisfaction": getattr(state, "satisfaction", None),
+        "outcome": case_outcome_class(state),
         "state": state.model_dump(mode="json"),
     }

@@ -53,6 +53,8 @@ cases = sa.Table(
     sa.Column("subject", sa.Text),
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("anomaly_count", sa.Integer, nullable=False),
+    sa.Column("satisfaction", sa.SmallInteger),  # complaints: the latest follow-up score, 1–5
+    sa.Column("outcome", sa.String(16)),  # decided disputes: correction / loss / other
     sa.Column("state", sa.JSON, nullable=False),
     sa.Index("ix_cases_kind_status", "case_kind", "status"),
     sa.Index("ix_cases_received", "received_at", "case_id"),

@@ -222,7 +222,7 @@ class StatsQueries:
 
     def _complaints(self, scope: StatsScope) -> sa.Select[Any]:
         resolved = cases.c.status.in_(RESOLVED_COMPLAINT)
-        score = cases.c.state["satisfaction"].as_integer()
+        score = cases.c.satisfaction
         visited = _count(score.is_not(None))
         satisfied = _count(score >= SATISFIED)
         rules, now = COMPLAINT_HANDLING_RULES, scope.now

@@ -1,0 +1,76 @@
+"""Migrations keep what a database already holds: a read model written before revision 0007
+gets its figure columns filled from the stored state (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from casestream.domain.cases import fold
+from casestream.read_models.database import MIGRATIONS, create_engine, migrate
+from casestream.read_models.schema import cases
+from tests.conftest import Database
+from tests.events import complaint_lifecycle, reconsideration
+from tests.unit.test_outcomes import judged, lawsuit
+
+
+def _row(events: list[Any]) -> dict[str, Any]:
+    state = fold(events)
+    assert state is not None and state.opened_at is not None
+    return {
+        "case_id": state.case_id,
+        "case_kind": state.case_kind.value,
+        "status": state.status,
+        "version": state.version,
+        "received_at": state.opened_at,
+        "last_occurred_at": state.last_occurred_at,
+        "enterprise": state.enterprise,
+        "paused": state.paused,
+        "anomaly_count": 0,
+        "state": state.model_dump(mode="json"),
+    }
+
+
+def test_revision_0007_fills_satisfaction_and_outcome_from_the_stored_state(
+    database: Database,
+) -> None:
+    engine = create_engine(database.url, database.schema)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0006")
+        written = _row(lawsuit("x"))  # the columns a writer of revision 0006 filled
+        before_0007 = sa.table(
+            "cases", *(sa.column(c.name, c.type) for c in cases.columns if c.name in written)
+        )
+        conn.execute(
+            before_0007.insert(),
+            [
+                _row(complaint_lifecycle("M-C1")),  # visited: 5
+                _row(complaint_lifecycle("M-C2")[:3]),  # not visited
+                _row(reconsideration("M-R1", 1, "revoked")),
+                _row(reconsideration("M-R2", 2, None)),  # not decided
+                _row([*lawsuit("M-L1"), judged("M-L1", "compensation")]),
+                _row([*lawsuit("M-L2"), judged("M-L2", "claim_dismissed")]),
+            ],
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        found = {
+            row.case_id: (row.satisfaction, row.outcome)
+            for row in conn.execute(
+                sa.select(cases.c.case_id, cases.c.satisfaction, cases.c.outcome)
+            )
+        }
+    assert found == {
+        "M-C1": (5, None),
+        "M-C2": (None, None),
+        "M-R1": (None, "correction"),
+        "M-R2": (None, None),
+        "M-L1": (None, "loss"),
+        "M-L2": (None, "other"),
+    }
