@@ -1,0 +1,1 @@
+"""casestream's Grafana dashboards, one module each, on the panels of `panels`."""

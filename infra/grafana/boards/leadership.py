@@ -1,0 +1,234 @@
+"""领导看板 leadership dashboard, in Chinese."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard, text
+
+from .panels import (
+    ALERTS,
+    DUE_SOON_COLOURS,
+    HIGH_IS_GOOD,
+    LOW_IS_GOOD,
+    base,
+    correction_rate,
+    department_bars,
+    figure,
+    loss_rate,
+    query,
+    rectification_rate,
+    series,
+    share,
+    thresholds,
+    total,
+)
+
+DEFINITIONS = """\
+**口径**：数字来自读模型（每个 API 实例报告同一数据库的全局数字，约 15 秒刷新）：
+**今日新增** 按受理时间（本地时区）当天；**超期未办** 为尚未办结且有期限已超的案件；
+**即将到期** 为 3 日内到期、仍在计时的期限；**复议纠错率** = 纠错决定 / 已作出复议决定，
+**诉讼败诉率** = 败诉判决 / 已判决诉讼（读模型中全部已决案件，与 `GET /stats` 同一定义）；
+**整改完成率** = 已完成或已验收的整改 / 未撤销的整改。部门为案件当前承办部门
+（`CASESTREAM_METRICS_DEPARTMENTS` 之外的部门计入 other，未分派计入 none）。
+趋势图来自 worker 计数器（投影时计数，多个 worker 相加）。
+"""
+
+
+def leadership() -> dashboard.Dashboard:
+    """领导看板 leadership: today's cases, overdue and due soon, the rule-of-law rates, by department."""
+    return (
+        base("casestream-leadership", "casestream — 领导看板", ["leadership"], "now-30d")
+        .with_panel(text.Panel().title("说明").content(DEFINITIONS).height(5).span(24))
+        .with_row(dashboard.Row("今日"))
+        .with_panel(
+            figure(
+                "今日新增",
+                "今天（本地时区）受理的案件数：投诉、涉企举报、行政复议、行政诉讼（不含整改）。",
+                total("casestream_cases_received_today", '{case_kind!="rectification"}'),
+                colours=thresholds((None, "blue")),
+                width=5,
+            )
+        )
+        .with_panel(
+            figure(
+                "超期未办",
+                "尚未办结、且至少一个期限已超期的投诉、涉企举报、复议与诉讼（整改见整改看板）。",
+                total("casestream_cases_overdue", '{case_kind!="rectification"}'),
+                width=5,
+            )
+        )
+        .with_panel(
+            figure(
+                "即将到期",
+                "3 日内到期、仍在计时的期限数（全部规则）。",
+                total("casestream_clocks_due_soon"),
+                colours=DUE_SOON_COLOURS,
+                width=5,
+            )
+        )
+        .with_panel(
+            figure(
+                "今日涉企投诉",
+                "今天受理的涉企投诉（enterprise = true）。",
+                total(
+                    "casestream_cases_received_today", '{case_kind="complaint", enterprise="true"}'
+                ),
+                colours=thresholds((None, "blue")),
+                width=5,
+            )
+        )
+        .with_panel(
+            figure(
+                "在办案件",
+                "尚未办结的投诉、涉企举报、复议与诉讼。",
+                total("casestream_cases_open", '{case_kind!="rectification"}'),
+                colours=thresholds((None, "blue")),
+                width=4,
+            )
+        )
+        .with_row(dashboard.Row("法治指标"))
+        .with_panel(
+            figure(
+                "复议纠错率",
+                "纠错（撤销、变更、确认违法、责令履行）的复议决定 / 已作出的复议决定。",
+                correction_rate(),
+                unit="percentunit",
+                colours=LOW_IS_GOOD,
+            )
+        )
+        .with_panel(
+            figure(
+                "诉讼败诉率",
+                "败诉判决 / 已判决的行政诉讼（含二审）。",
+                loss_rate(),
+                unit="percentunit",
+                colours=LOW_IS_GOOD,
+            )
+        )
+        .with_panel(
+            figure(
+                "整改完成率",
+                "已完成或已验收的整改 / 未撤销的整改。",
+                rectification_rate(),
+                unit="percentunit",
+                colours=HIGH_IS_GOOD,
+            )
+        )
+        .with_panel(
+            figure(
+                "回访满意率",
+                "回访满意度 4–5 分（满分 5）的投诉 / 已回访的投诉。",
+                share(
+                    "sum(max without (instance) (casestream_followup_satisfaction_count))"
+                    " - sum(max without (instance) "
+                    '(casestream_followup_satisfaction_bucket{le="3.0"}))',
+                    "sum(max without (instance) (casestream_followup_satisfaction_count))",
+                ),
+                unit="percentunit",
+                colours=HIGH_IS_GOOD,
+            )
+        )
+        .with_row(dashboard.Row("按部门"))
+        .with_panel(
+            department_bars(
+                "超期未办（按部门）",
+                "尚未办结且已超期的案件（不含整改），按承办部门。",
+                total("casestream_cases_overdue", '{case_kind!="rectification"}', "department"),
+            )
+        )
+        .with_panel(
+            department_bars(
+                "即将到期（按部门）",
+                "3 日内到期的期限，按部门。",
+                total("casestream_clocks_due_soon", by="department"),
+                colours=DUE_SOON_COLOURS,
+            )
+        )
+        .with_panel(
+            department_bars(
+                "涉企投诉在办（按部门）",
+                "尚未办结的涉企投诉，按部门。",
+                total(
+                    "casestream_cases_open",
+                    '{case_kind="complaint", enterprise="true"}',
+                    by="department",
+                ),
+                colours=thresholds((None, "blue")),
+            )
+        )
+        .with_panel(
+            department_bars(
+                "复议纠错率（按部门）",
+                "按作出原行政行为的部门。",
+                correction_rate("department"),
+                unit="percentunit",
+                colours=LOW_IS_GOOD,
+                maximum=1,
+            )
+        )
+        .with_panel(
+            department_bars(
+                "诉讼败诉率（按部门）",
+                "按作出被诉行政行为的部门。",
+                loss_rate("department"),
+                unit="percentunit",
+                colours=LOW_IS_GOOD,
+                maximum=1,
+            )
+        )
+        .with_panel(
+            department_bars(
+                "整改完成率（按部门）",
+                "按整改责任部门。",
+                rectification_rate("department"),
+                unit="percentunit",
+                colours=HIGH_IS_GOOD,
+                maximum=1,
+            )
+        )
+        .with_row(dashboard.Row("趋势"))
+        .with_panel(
+            series(
+                "每日新增，按案件类型",
+                "近 24 小时受理的案件（worker 投影时计数）。",
+                "short",
+                query(
+                    "sum by (case_kind) (increase(casestream_cases_received_total[1d]))",
+                    "{{case_kind}}",
+                ),
+            )
+        )
+        .with_panel(
+            series(
+                "超期未办与即将到期",
+                "随时间变化的超期未办案件数与 3 日内到期的期限数。",
+                "short",
+                query(
+                    total("casestream_cases_overdue", '{case_kind!="rectification"}'), "超期未办"
+                ),
+                query(total("casestream_clocks_due_soon"), "即将到期", "B"),
+            )
+        )
+        .with_panel(
+            series(
+                "升级督办，按级别",
+                "近 24 小时的升级告警：1 承办人、2 部门负责人、3 局领导。",
+                "short",
+                query(
+                    f'sum by (level) (increase({ALERTS}{{event_type="Escalated"}}[1d]))',
+                    "{{level}} 级",
+                ),
+            )
+        )
+        .with_panel(
+            series(
+                "复议决定与判决，按结果",
+                "近 24 小时的复议决定与一审、二审判决：纠错、败诉、其他。",
+                "short",
+                query(
+                    "sum by (case_kind, outcome) "
+                    "(increase(casestream_dispute_decisions_total[1d]))",
+                    "{{case_kind}} {{outcome}}",
+                ),
+            )
+        )
+    )
