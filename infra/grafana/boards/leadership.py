@@ -15,7 +15,8 @@ from .panels import (
     figure,
     loss_rate,
     query,
-    rectification_rate,
+    rectification_rate_bars,
+    rectification_rate_figure,
     series,
     share,
     thresholds,
@@ -104,15 +105,7 @@ def leadership() -> dashboard.Dashboard:
                 colours=LOW_IS_GOOD,
             )
         )
-        .with_panel(
-            figure(
-                "整改完成率",
-                "已完成或已验收的整改 / 未撤销的整改。",
-                rectification_rate(),
-                unit="percentunit",
-                colours=HIGH_IS_GOOD,
-            )
-        )
+        .with_panel(rectification_rate_figure())
         .with_panel(
             figure(
                 "回访满意率",
@@ -175,16 +168,7 @@ def leadership() -> dashboard.Dashboard:
                 maximum=1,
             )
         )
-        .with_panel(
-            department_bars(
-                "整改完成率（按部门）",
-                "按整改责任部门。",
-                rectification_rate("department"),
-                unit="percentunit",
-                colours=HIGH_IS_GOOD,
-                maximum=1,
-            )
-        )
+        .with_panel(rectification_rate_bars())
         .with_row(dashboard.Row("趋势"))
         .with_panel(
             series(

@@ -218,3 +218,27 @@ def rectification_rate(by: str = "") -> str:
         total("casestream_rectifications", f"{{{RECTIFICATIONS_DONE}}}", by),
         total("casestream_rectifications", f"{{{RECTIFICATIONS_LIVE}}}", by),
     )
+
+
+def rectification_rate_figure(width: int = 6) -> stat.Panel:
+    """整改完成率, as the leadership dashboard and the rectification board both show it."""
+    return figure(
+        "整改完成率",
+        "已完成或已验收的整改 / 未撤销的整改。",
+        rectification_rate(),
+        unit="percentunit",
+        colours=HIGH_IS_GOOD,
+        width=width,
+    )
+
+
+def rectification_rate_bars() -> bargauge.Panel:
+    """整改完成率 by responsible department, on both dashboards."""
+    return department_bars(
+        "整改完成率（按部门）",
+        "已完成或已验收 / 未撤销，按整改责任部门。",
+        rectification_rate("department"),
+        unit="percentunit",
+        colours=HIGH_IS_GOOD,
+        maximum=1,
+    )

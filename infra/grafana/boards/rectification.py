@@ -5,7 +5,6 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard
 
 from .panels import (
-    HIGH_IS_GOOD,
     OK_THEN_AMBER,
     RECTIFICATIONS_OPEN,
     alerts_by_rule,
@@ -13,7 +12,8 @@ from .panels import (
     department_bars,
     figure,
     query,
-    rectification_rate,
+    rectification_rate_bars,
+    rectification_rate_figure,
     series,
     thresholds,
     total,
@@ -68,16 +68,7 @@ def rectification() -> dashboard.Dashboard:
                 width=4,
             )
         )
-        .with_panel(
-            figure(
-                "整改完成率",
-                "已完成或已验收的整改 / 未撤销的整改。",
-                rectification_rate(),
-                unit="percentunit",
-                colours=HIGH_IS_GOOD,
-                width=5,
-            )
-        )
+        .with_panel(rectification_rate_figure(width=5))
         .with_row(dashboard.Row("按部门"))
         .with_panel(
             department_bars(
@@ -95,16 +86,7 @@ def rectification() -> dashboard.Dashboard:
                 legend="{{department}} {{status}}",
             )
         )
-        .with_panel(
-            department_bars(
-                "整改完成率（按部门）",
-                "已完成或已验收 / 未撤销，按责任部门。",
-                rectification_rate("department"),
-                unit="percentunit",
-                colours=HIGH_IS_GOOD,
-                maximum=1,
-            )
-        )
+        .with_panel(rectification_rate_bars())
         .with_row(dashboard.Row("趋势"))
         .with_panel(
             series(
