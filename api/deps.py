@@ -33,6 +33,7 @@ class ApiMetrics:
     events_posted: Counter
     events_rejected: Counter
     projector_lag: Gauge
+    projectors_running: Gauge
 
     @classmethod
     def on(cls, registry: CollectorRegistry) -> ApiMetrics:
@@ -55,6 +56,13 @@ class ApiMetrics:
                 # several workers (`casestream api --workers N`): the latest /readyz of any
                 # wins; absent until the first one (one process: 0 until then). Never set 0 at
                 # start: a restarted worker's 0 would be "most recent" and hide the lag
+                multiprocess_mode="mostrecent",
+            ),
+            Gauge(
+                "casestream_projectors_running",
+                "Workers whose projector reported running within CASESTREAM_READINESS_STALE_"
+                "SECONDS (measured at the last /readyz); 0 means no projection",
+                registry=registry,
                 multiprocess_mode="mostrecent",
             ),
         )

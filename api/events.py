@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 
 from casestream.domain.envelope import Event, field_errors
+from casestream.policy import date_window
 from casestream.producers.intake import validate_record
 from casestream.producers.kafka_producer import SendFailed
 
@@ -36,7 +37,8 @@ EXAMPLE = {
 }
 
 
-def _invalid(problems: list[tuple[str, str]], body: Any) -> RequestValidationError:
+def invalid(problems: list[tuple[str, str]], body: Any) -> RequestValidationError:
+    """The 422 naming each field at fault (`problems`: dotted field path, message)."""
     return RequestValidationError(
         [
             {
@@ -77,13 +79,14 @@ async def post_event(
             timezone=services.settings.timezone,
             source="api",
             actor=principal.subject,
+            window=date_window(services.settings),
         )
     except pydantic.ValidationError as exc:
         services.metrics.events_rejected.inc()
-        raise _invalid(field_errors(exc), body) from exc
+        raise invalid(field_errors(exc), body) from exc
     if type(event.payload).derived:
         services.metrics.events_rejected.inc()
-        raise _invalid(
+        raise invalid(
             [("event_type", f"{event.event_type} is derived by casestream and cannot be posted")],
             body,
         )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from kafka import KafkaAdminClient
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from casestream.producers.topics import end_offsets
+from casestream.read_models.workers import Heartbeats
 
 from .deps import Services, ServicesDep
 from .schemas import Health
@@ -20,12 +23,36 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-def _projector_lag(services: Services) -> str:
+def _projector_lag(services: Services) -> int:
     ends = end_offsets(services.settings.require_kafka(), services.topics.case_topics)
     stored = services.queries.stored_offsets()
     lag = sum(max(0, end - stored.get(key, 0)) for key, end in ends.items())
     services.metrics.projector_lag.set(lag)
-    return f"{lag} events behind"
+    return lag
+
+
+def _projector(services: Services, lag: int | None) -> tuple[bool, str]:
+    """Whether some worker's projector runs (and, with a lag, still commits), and what it says."""
+    now = datetime.now(UTC)  # heartbeats are wall-clock, whatever the deadline queries' now
+    stale = timedelta(seconds=services.settings.readiness_stale_seconds)
+    heard = Heartbeats(services.queries.engine).fresh(now, stale)
+    running = [beat for beat in heard if beat.projector == "running"]
+    services.metrics.projectors_running.set(len(running))
+    if not heard:
+        return False, (
+            f"no worker heard from in the last {stale.total_seconds():.0f} s "
+            "(is `casestream worker` running?)"
+        )
+    if not running:
+        latest = heard[0]
+        return False, f"{latest.projector} since {latest.since.isoformat()}: {latest.detail}"
+    progressed = max((beat.progressed_at for beat in running if beat.progressed_at), default=None)
+    if lag and (progressed is None or now - progressed > stale):
+        return False, (
+            f"stalled: {lag} events behind and no batch committed since "
+            f"{progressed.isoformat() if progressed else 'the workers started'}"
+        )
+    return True, f"ok ({len(running)} running)"
 
 
 def _check_kafka(services: Services) -> str:
@@ -57,9 +84,14 @@ async def readyz(services: ServicesDep, response: Response) -> Health:
         checks["kafka"] = await run_in_threadpool(_check_kafka, services)
     except Exception as exc:
         checks["kafka"] = f"unreachable: {exc.__class__.__name__}: {exc}"
-    if checks["kafka"] == "ok" and checks["database"] == "ok":
-        checks["projector_lag"] = await run_in_threadpool(_projector_lag, services)
     ready = checks["kafka"] == "ok" and checks["database"] == "ok"
+    if ready:
+        try:
+            lag = await run_in_threadpool(_projector_lag, services)
+            checks["projector_lag"] = f"{lag} events behind"
+            ready, checks["projector"] = await run_in_threadpool(_projector, services, lag)
+        except Exception as exc:  # measured between the two checks above: not ready either
+            ready, checks["projector"] = False, f"unknown: {exc.__class__.__name__}: {exc}"
     response.status_code = 200 if ready else 503
     return Health(status="ready" if ready else "not ready", checks=checks)
 

@@ -12,13 +12,16 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
+import pydantic
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from casestream.domain.catalog import CaseKind, RootCause
-from casestream.domain.envelope import parse_event
+from casestream.domain.envelope import field_errors, parse_event
 from casestream.domain.rectifications import RECTIFICATION, RectificationState
+from casestream.policy import date_window
+from casestream.producers.intake import refuse_implausible
 from casestream.read_models.queries import BadCursor
 from casestream.read_models.rectification_queries import (
     RectificationFilter,
@@ -28,7 +31,7 @@ from casestream.read_models.rectification_queries import (
 
 from .auth import Principal, PrincipalDep, Role, not_found, require_roles, visible_department
 from .deps import Services, ServicesDep
-from .events import publish
+from .events import invalid, publish
 from .masking import shown_to
 from .schemas import Accepted
 
@@ -277,20 +280,27 @@ async def _send(
     services: Services, principal: Principal, case_id: str, event_type: str, payload: dict[str, Any]
 ) -> Accepted:
     now = datetime.now(UTC)
-    event = parse_event(
-        {
-            "event_id": str(uuid.uuid4()),
-            "event_type": event_type,
-            "case_id": case_id,
-            "case_kind": CaseKind.rectification.value,
-            "occurred_at": now.isoformat(),
-            "recorded_at": now.isoformat(),
-            "source": "api",
-            "actor": principal.subject,
-            "payload": payload,
-        },
-        timezone=services.settings.timezone,
-    )
+    try:
+        event = parse_event(
+            {
+                "event_id": str(uuid.uuid4()),
+                "event_type": event_type,
+                "case_id": case_id,
+                "case_kind": CaseKind.rectification.value,
+                "occurred_at": now.isoformat(),
+                "recorded_at": now.isoformat(),
+                "source": "api",
+                "actor": principal.subject,
+                "payload": payload,
+            },
+            timezone=services.settings.timezone,
+        )
+        refuse_implausible(event, now=now, window=date_window(services.settings))
+    except pydantic.ValidationError as exc:  # the payload's fields are the body's
+        problems = field_errors(exc)
+        raise invalid(
+            [(field.removeprefix("payload."), msg) for field, msg in problems], None
+        ) from exc
     return await publish(services, event)
 
 

@@ -79,6 +79,7 @@ def schema_export(directory: Path) -> None:
 
 
 def _send_file(path: Path, reader: str) -> None:
+    from casestream.policy import date_window
     from casestream.producers import files
     from casestream.producers.kafka_producer import EventProducer
     from casestream.producers.topics import Topics
@@ -96,7 +97,10 @@ def _send_file(path: Path, reader: str) -> None:
     ):
         task = progress.add_task(f"sending {path.name}", total=files.count_records(path))
         batch: list[Any] = []
-        for _, record in read(path, now=datetime.now(UTC), timezone=settings.timezone):
+        records = read(
+            path, now=datetime.now(UTC), timezone=settings.timezone, window=date_window(settings)
+        )
+        for _, record in records:
             if isinstance(record, list):
                 problems.extend(record)
                 progress.advance(task)

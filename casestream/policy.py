@@ -5,6 +5,7 @@ from __future__ import annotations
 from casestream.domain.calendar import load_calendar
 from casestream.domain.clocks import ClockPolicy
 from casestream.domain.outcomes import OutcomeSettings
+from casestream.domain.plausibility import DateWindow
 from casestream.domain.rules import load_rulebook
 from casestream.settings import Settings
 
@@ -21,4 +22,13 @@ def clock_policy(settings: Settings) -> ClockPolicy:
 def outcome_settings(settings: Settings) -> OutcomeSettings:
     return OutcomeSettings(
         fallback_department=settings.rectification_fallback_department, timezone=settings.timezone
+    )
+
+
+def date_window(settings: Settings) -> DateWindow:
+    """The instants and dates intake accepts (API, files)."""
+    return DateWindow(
+        earliest=settings.intake_earliest,
+        future_days=settings.intake_future_days,
+        date_years=settings.intake_date_years,
     )

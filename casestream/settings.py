@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,6 +42,19 @@ class Settings(BaseSettings):
     worker_metrics_interval_seconds: float = Field(
         default=5.0, gt=0, description="how often a worker measures its consumer lag"
     )
+    intake_earliest: date = Field(
+        default=date(1990, 1, 1),
+        description="intake refuses instants and dates before this day (422 naming the field)",
+    )
+    intake_future_days: int = Field(
+        default=730, ge=1, le=3650, description="intake refuses instants later than now + this"
+    )
+    intake_date_years: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="intake refuses payload dates (deadlines, hearings) later than now + this",
+    )
     rules_file: Path | None = Field(default=None, description="deployment deadline rules (TOML)")
     calendar_file: Path | None = Field(
         default=None, description="deployment working-day calendar (TOML)"
@@ -61,6 +75,21 @@ class Settings(BaseSettings):
         description="escalation scanner period (a pass with nothing due is one index probe)",
     )
     scanner_batch_size: int = Field(default=1000, ge=1)
+    timer_lease_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="the escalation scanner and the outbox relay run on one worker at a time: "
+        "the one holding their lease, renewed while it runs; another takes over after this",
+    )
+    heartbeat_seconds: float = Field(
+        default=2.0, gt=0, description="how often a worker writes its heartbeat (GET /readyz)"
+    )
+    readiness_stale_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="GET /readyz is not ready when no worker's projector has reported running "
+        "within this many seconds",
+    )
     auth_secret: SecretStr | None = Field(
         default=None,
         description="HS256 key of the API's bearer tokens (JWT), at least 32 random characters; "

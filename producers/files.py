@@ -13,6 +13,7 @@ from typing import Any
 import pydantic
 
 from casestream.domain.envelope import Event, field_errors
+from casestream.domain.plausibility import DateWindow
 
 from .intake import validate_record
 
@@ -49,14 +50,25 @@ class Problem:
 Record = tuple[int, Event[Any] | list[Problem]]
 
 
-def _validated(line: int, raw: dict[str, Any], now: datetime, timezone: str, source: str) -> Record:
+def _validated(
+    line: int,
+    raw: dict[str, Any],
+    now: datetime,
+    timezone: str,
+    source: str,
+    window: DateWindow | None,
+) -> Record:
     try:
-        return line, validate_record(raw, now=now, timezone=timezone, source=source, actor=source)
+        return line, validate_record(
+            raw, now=now, timezone=timezone, source=source, actor=source, window=window
+        )
     except pydantic.ValidationError as exc:
         return line, [Problem(line, field, message) for field, message in field_errors(exc)]
 
 
-def read_jsonl(path: Path, *, now: datetime, timezone: str) -> Iterator[Record]:
+def read_jsonl(
+    path: Path, *, now: datetime, timezone: str, window: DateWindow | None = None
+) -> Iterator[Record]:
     with path.open(encoding="utf-8") as lines:
         for number, text in enumerate(lines, start=1):
             if not text.strip():
@@ -72,7 +84,7 @@ def read_jsonl(path: Path, *, now: datetime, timezone: str) -> Iterator[Record]:
             if not isinstance(raw, dict):
                 yield number, [Problem(number, "line", "expected a JSON object")]
                 continue
-            yield _validated(number, raw, now, timezone, f"file:{path.name}")
+            yield _validated(number, raw, now, timezone, f"file:{path.name}", window)
 
 
 def _cell(value: str) -> Any:
@@ -109,10 +121,14 @@ def csv_row_to_record(row: dict[str, str]) -> dict[str, Any]:
     return record
 
 
-def read_csv(path: Path, *, now: datetime, timezone: str) -> Iterator[Record]:
+def read_csv(
+    path: Path, *, now: datetime, timezone: str, window: DateWindow | None = None
+) -> Iterator[Record]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=2):  # line 1 holds the headers
-            yield _validated(number, csv_row_to_record(row), now, timezone, f"file:{path.name}")
+            yield _validated(
+                number, csv_row_to_record(row), now, timezone, f"file:{path.name}", window
+            )
 
 
 def count_records(path: Path) -> int:

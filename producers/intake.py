@@ -6,7 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
 from casestream.domain.envelope import Event, deterministic_event_id, parse_event
+from casestream.domain.plausibility import DateWindow, implausible_dates
 
 
 def complete_envelope(
@@ -46,8 +50,29 @@ def validate_record(
     timezone: str,
     source: str | None = None,
     actor: str | None = None,
+    window: DateWindow | None = None,
 ) -> Event[Any]:
-    """A validated event from an outside record; raises pydantic.ValidationError naming the field."""
-    return parse_event(
+    """A validated event from an outside record; raises pydantic.ValidationError naming the
+    field, also for an instant or date outside `window` (default: `DateWindow()`)."""
+    event = parse_event(
         complete_envelope(raw, now=now, source=source, actor=actor), timezone=timezone
     )
+    refuse_implausible(event, now=now, window=window or DateWindow())
+    return event
+
+
+def refuse_implausible(event: Event[Any], *, now: datetime, window: DateWindow) -> None:
+    """Raise pydantic.ValidationError naming each instant or date of `event` outside `window`."""
+    problems = implausible_dates(event, now, window)
+    if problems:
+        raise ValidationError.from_exception_data(
+            "Event",
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("implausible_date", message),
+                    loc=tuple(field.split(".")),
+                    input=None,
+                )
+                for field, message in problems
+            ],
+        )

@@ -61,11 +61,10 @@ class ClockWriter:
         completed (`completed`: case id → completion instant), and upsert every touched clock."""
         alert_rows = [_alert_row(event) for event in alert_events if event is not None]
         insert_missing(conn, alerts, alert_rows)
-        cleared = {
-            row["clock_id"]: row["raised_at"]
-            for row in alert_rows
-            if row["event_type"] == "AlertCleared"
-        }
+        cleared: dict[str, datetime] = {}  # the first clearing of a clock wins, in every batch
+        for row in alert_rows:
+            if row["event_type"] == "AlertCleared":
+                cleared.setdefault(row["clock_id"], row["raised_at"])
         for clock_id, cleared_at in cleared.items():
             conn.execute(
                 alerts.update()

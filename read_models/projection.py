@@ -47,6 +47,21 @@ class BatchOutcome:
     by_kind: dict[str, int] = field(default_factory=dict)
     changes: list[CaseChange] = field(default_factory=list)  # applied, in order
 
+    def merged(self, later: BatchOutcome) -> BatchOutcome:
+        """This outcome followed by `later`'s (a batch written in parts)."""
+        kinds = dict(self.by_kind)
+        for kind, count in later.by_kind.items():
+            kinds[kind] = kinds.get(kind, 0) + count
+        return BatchOutcome(
+            applied=self.applied + later.applied,
+            duplicates=self.duplicates + later.duplicates,
+            skipped_offsets=self.skipped_offsets + later.skipped_offsets,
+            anomalies=self.anomalies + later.anomalies,
+            alerts=self.alerts + later.alerts,
+            by_kind=kinds,
+            changes=[*self.changes, *later.changes],
+        )
+
 
 @dataclass(frozen=True)
 class CaseChange:
@@ -96,102 +111,107 @@ class ProjectionWriter:
             )
             return {(row.topic, row.partition): row.next_offset for row in rows}
 
-    def apply_batch(self, batch: Sequence[ConsumedEvent]) -> BatchOutcome:
+    def apply_batch(self, batch: Sequence[ConsumedEvent], *, commit: bool = True) -> BatchOutcome:
+        """Project `batch` and move the checkpoints, in one transaction; with `commit=False`
+        the transaction is rolled back (a probe: would the database take this?)."""
         outcome = BatchOutcome()
         if not batch:
             return outcome
-        with self._engine.begin() as conn:
-            stored = self._checkpoints(conn, {(item.topic, item.partition) for item in batch})
-            fresh = [
-                item for item in batch if item.offset >= stored.get((item.topic, item.partition), 0)
-            ]
-            outcome.skipped_offsets = len(batch) - len(fresh)
-            events = [
-                item for item in fresh if item.event is not None and not _is_alert(item.event)
-            ]
-            alert_events = [
-                item.event for item in fresh if item.event is not None and _is_alert(item.event)
-            ]
-            known = self._known_event_ids(
-                conn, [str(item.event.event_id) for item in events if item.event]
-            )
-            states = self._load_states(conn, {item.event.case_id for item in events if item.event})
-            case_clocks = self._clocks.load_for_cases(
-                conn, set(states) | {i.event.case_id for i in events if i.event}
-            )
-            event_rows: list[dict[str, Any]] = []
-            anomaly_rows: list[dict[str, Any]] = []
-            dispute_rows: list[dict[str, Any]] = []
-            outbox_rows: list[dict[str, Any]] = []
-            touched: dict[str, CaseState] = {}
-            for item in events:
-                event = item.event
-                assert event is not None
-                event_id = str(event.event_id)
-                if event_id in known:
-                    outcome.duplicates += 1
-                    continue
-                known.add(event_id)
-                before = states.get(event.case_id)
-                try:
-                    after = evolve(before, event)
-                except CaseKindMismatch as exc:
-                    anomaly_rows.append(
-                        _anomaly_row(
-                            event, seq=0, version=before.version if before else 0, reason=str(exc)
-                        )
-                    )
-                    continue
-                states[event.case_id] = touched[event.case_id] = after
-                case_clocks[event.case_id] = self._clocks.advance(
-                    case_clocks.get(event.case_id, ()), event, after
-                )
-                event_rows.append(_event_row(item, event, after.version))
-                outbox_rows.extend(
-                    _outbox_row(derived)
-                    for derived in consequences(event, before, after, self._outcomes)
-                )
-                for seq, anomaly in enumerate(
-                    a for a in after.anomalies if a.event_id == event.event_id
-                ):
-                    anomaly_rows.append(
-                        _anomaly_row(event, seq=seq, version=anomaly.version, reason=anomaly.reason)
-                    )
-                if after.decision_ref and (
-                    before is None or before.decision_ref != after.decision_ref
-                ):
-                    dispute_rows.append(
-                        {
-                            "decision_ref": after.decision_ref,
-                            "case_id": after.case_id,
-                            "case_kind": after.case_kind.value,
-                            "linked_at": after.opened_at or event.occurred_at,
-                        }
-                    )
-                outcome.applied += 1
-                outcome.changes.append(CaseChange(event, before, after))
-                outcome.by_kind[event.case_kind.value] = (
-                    outcome.by_kind.get(event.case_kind.value, 0) + 1
-                )
-            outcome.anomalies = len(anomaly_rows)
-            insert_rows(conn, case_events, event_rows)
-            upsert(conn, cases, [_case_row(state) for state in touched.values()])
-            insert_missing(conn, anomalies, anomaly_rows)
-            insert_missing(conn, disputes, dispute_rows)
-            insert_missing(conn, outbox, outbox_rows)
-            completed = {
-                case_id: state.completed_at
-                for case_id, state in touched.items()
-                if isinstance(state, RectificationState) and state.completed_at is not None
-            }
-            outcome.alerts = self._clocks.write(
-                conn,
-                {case_id: case_clocks.get(case_id, ()) for case_id in touched},
-                alert_events,
-                completed,
-            )
-            upsert(conn, checkpoints, self._advanced(batch, stored))
+        with self._engine.connect() as conn, conn.begin() as transaction:
+            self._apply(conn, batch, outcome)
+            if not commit:
+                transaction.rollback()
         return outcome
+
+    def _apply(
+        self, conn: sa.Connection, batch: Sequence[ConsumedEvent], outcome: BatchOutcome
+    ) -> None:
+        stored = self._checkpoints(conn, {(item.topic, item.partition) for item in batch})
+        fresh = [
+            item for item in batch if item.offset >= stored.get((item.topic, item.partition), 0)
+        ]
+        outcome.skipped_offsets = len(batch) - len(fresh)
+        events = [item for item in fresh if item.event is not None and not _is_alert(item.event)]
+        alert_events = [
+            item.event for item in fresh if item.event is not None and _is_alert(item.event)
+        ]
+        known = self._known_event_ids(
+            conn, [str(item.event.event_id) for item in events if item.event]
+        )
+        states = self._load_states(conn, {item.event.case_id for item in events if item.event})
+        case_clocks = self._clocks.load_for_cases(
+            conn, set(states) | {i.event.case_id for i in events if i.event}
+        )
+        event_rows: list[dict[str, Any]] = []
+        anomaly_rows: list[dict[str, Any]] = []
+        dispute_rows: list[dict[str, Any]] = []
+        outbox_rows: list[dict[str, Any]] = []
+        touched: dict[str, CaseState] = {}
+        for item in events:
+            event = item.event
+            assert event is not None
+            event_id = str(event.event_id)
+            if event_id in known:
+                outcome.duplicates += 1
+                continue
+            known.add(event_id)
+            before = states.get(event.case_id)
+            try:
+                after = evolve(before, event)
+            except CaseKindMismatch as exc:
+                anomaly_rows.append(
+                    _anomaly_row(
+                        event, seq=0, version=before.version if before else 0, reason=str(exc)
+                    )
+                )
+                continue
+            states[event.case_id] = touched[event.case_id] = after
+            case_clocks[event.case_id] = self._clocks.advance(
+                case_clocks.get(event.case_id, ()), event, after
+            )
+            event_rows.append(_event_row(item, event, after.version))
+            outbox_rows.extend(
+                _outbox_row(derived)
+                for derived in consequences(event, before, after, self._outcomes)
+            )
+            for seq, anomaly in enumerate(
+                a for a in after.anomalies if a.event_id == event.event_id
+            ):
+                anomaly_rows.append(
+                    _anomaly_row(event, seq=seq, version=anomaly.version, reason=anomaly.reason)
+                )
+            if after.decision_ref and (before is None or before.decision_ref != after.decision_ref):
+                dispute_rows.append(
+                    {
+                        "decision_ref": after.decision_ref,
+                        "case_id": after.case_id,
+                        "case_kind": after.case_kind.value,
+                        "linked_at": after.opened_at or event.occurred_at,
+                    }
+                )
+            outcome.applied += 1
+            outcome.changes.append(CaseChange(event, before, after))
+            outcome.by_kind[event.case_kind.value] = (
+                outcome.by_kind.get(event.case_kind.value, 0) + 1
+            )
+        outcome.anomalies = len(anomaly_rows)
+        insert_rows(conn, case_events, event_rows)
+        upsert(conn, cases, [_case_row(state) for state in touched.values()])
+        insert_missing(conn, anomalies, anomaly_rows)
+        insert_missing(conn, disputes, dispute_rows)
+        insert_missing(conn, outbox, outbox_rows)
+        completed = {
+            case_id: state.completed_at
+            for case_id, state in touched.items()
+            if isinstance(state, RectificationState) and state.completed_at is not None
+        }
+        outcome.alerts = self._clocks.write(
+            conn,
+            {case_id: case_clocks.get(case_id, ()) for case_id in touched},
+            alert_events,
+            completed,
+        )
+        upsert(conn, checkpoints, self._advanced(batch, stored))
 
     def _checkpoints(
         self, conn: sa.Connection, partitions: set[tuple[str, int]]

@@ -201,3 +201,26 @@ outbox = sa.Table(
     sa.Column("published", sa.Boolean, nullable=False),
     sa.Index("ix_outbox_unpublished", "published", "occurred_at"),
 )
+
+# Operational state of the workers, not read models (wall-clock times; a replay leaves them
+# empty). Each worker process writes its heartbeat every few seconds: GET /readyz is ready only
+# while some worker's projector runs. A lease names the one worker that runs a timer (the
+# escalation scanner, the outbox relay) until it expires, so no alert is sent twice by two.
+worker_heartbeats = sa.Table(
+    "worker_heartbeats",
+    metadata,
+    sa.Column("worker_id", sa.String(100), primary_key=True),
+    sa.Column("beat_at", UTCDateTime, nullable=False),
+    sa.Column("projector", sa.String(16), nullable=False),  # running / retrying / crashed
+    sa.Column("since", UTCDateTime, nullable=False),  # in this projector state since
+    sa.Column("progressed_at", UTCDateTime),  # its last batch committed
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("holder", sa.String(100), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)

@@ -52,6 +52,35 @@ class ProjectorMetrics:
             buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
             registry=registry,
         )
+        self.database_retries = Counter(
+            "casestream_projector_database_retries_total",
+            "Batch writes retried because the read-model database was unavailable",
+            registry=registry,
+        )
+
+
+class WorkerHealthMetrics:
+    """Whether the projector runs, and the errors the worker's timers and agents survived."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.projector_up = Gauge(
+            "casestream_projector_up",
+            "1 while this worker's projector runs and writes; 0 while it retries an unavailable "
+            "database or has crashed",
+            registry=registry,
+        )
+        self.task_errors = Counter(
+            "casestream_worker_task_errors_total",
+            "Errors a worker task survived (it backs off and tries again), by task and cause",
+            ["task", "cause"],
+            registry=registry,
+        )
+        self.lease_held = Gauge(
+            "casestream_worker_lease_held",
+            "1 while this worker holds the lease of a timer that runs on one worker at a time",
+            ["lease"],
+            registry=registry,
+        )
 
 
 class PipelineMetrics:

@@ -128,7 +128,9 @@ def alert_event(clock: Clock, alert: DueAlert, now: datetime) -> Event[Any]:
             "event_type": alert.event_type,
             "case_id": clock.case_id,
             "case_kind": clock.case_kind.value,
-            "occurred_at": now.isoformat(),
+            # the instant is the clock's, not the wall clock's: the same alert sent again (a
+            # restarted or second scanner) is the same event, whatever batch it lands in
+            "occurred_at": alert.scheduled_at.isoformat(),
             "recorded_at": now.isoformat(),
             "source": "casestream.scanner",
             "actor": "system",

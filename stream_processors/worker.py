@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import gc
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
@@ -21,12 +26,14 @@ from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine, migrate, projection_id
 from casestream.read_models.outbox import Outbox
 from casestream.read_models.projection import ProjectionWriter
+from casestream.read_models.workers import Heartbeat, Heartbeats, Leases
 from casestream.settings import Settings
 
 from .batching import PipelinedBatches
-from .metrics import PipelineMetrics, ProjectorMetrics, ScannerMetrics
+from .metrics import PipelineMetrics, ProjectorMetrics, ScannerMetrics, WorkerHealthMetrics
 from .notifier import WebhookNotifier
 from .projector import DeadLetter, Projector, RawMessage
+from .resilience import Backoff
 from .scanner import EscalationScanner
 
 log = logging.getLogger(__name__)
@@ -46,6 +53,8 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     registry = registry or CollectorRegistry()
     departments = DepartmentLabels.from_settings(settings)
     metrics = ProjectorMetrics(registry, departments)
+    health = WorkerHealthMetrics(registry)
+    worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"[:100]
     scanner_metrics = ScannerMetrics(registry, departments)
     pipeline_metrics = PipelineMetrics(registry)
 
@@ -68,6 +77,9 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         broker_session_timeout=10.0,
         broker_heartbeat_interval=3.0,
         stream_buffer_maxsize=max(4096, settings.projector_batch_size * 2),
+        # at shutdown, do not wait for messages of an unwritten batch to be acked: they are
+        # read again from the read models' checkpoints
+        stream_wait_empty=False,
     )
     # the projector also reads the alerts it raised, to move each clock's next alert on
     case_topic = app.topic(*topics.case_topics, topics.alerts, key_type=bytes, value_type=bytes)
@@ -92,6 +104,7 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         await delivery  # the dead letter is stored before the offset moves past it
 
     projector = Projector(writer, send_dead_letter, metrics, settings.timezone)
+    health.projector_up.set_function(lambda: float(projector.status.state == "running"))
 
     @app.on_partitions_assigned.connect
     async def resume_from_checkpoints(sender: Any, assigned: set[Any], **_: Any) -> None:
@@ -112,6 +125,25 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     async def write(batch: Sequence[faust.types.EventT]) -> None:
         await projector.handle([raw_message(event) for event in batch])
 
+    async def crash(exc: BaseException) -> None:
+        """Not a bad message (those are dead-lettered) nor the database away (retried): the read
+        models refuse every write. Say so, then stop the worker with a non-zero exit so that its
+        supervisor restarts it from the checkpoints."""
+        if projector.status.state == "crashed":
+            return
+        projector.status.set("crashed", f"{type(exc).__name__}: {exc}"[:500])
+        log.critical("projector crashed, stopping the worker: %r", exc)
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(heartbeat)
+        await app.crash(exc)
+
+    crashing: set[asyncio.Future[None]] = set()
+
+    def crash_when_failed(task: asyncio.Future[Any]) -> None:
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None:
+            crashing.add(asyncio.ensure_future(crash(failure)))
+
     @app.agent(case_topic)
     async def project(stream: faust.StreamT[bytes]) -> None:
         stream.enable_acks = False  # acked by the pipeline once the batch has committed
@@ -122,12 +154,14 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
             asyncio.ensure_future(batches.run_writer()),
             asyncio.ensure_future(batches.run_timer()),
         ]
+        for helper in helpers:  # a failed writer stops the worker even while no message comes
+            helper.add_done_callback(crash_when_failed)
         try:
             async for event in stream.events():
-                for helper in helpers:
-                    if helper.done():
-                        helper.result()  # a failed writer stops the agent with its error
                 await batches.add(event)
+        except Exception as exc:
+            await crash(exc)
+            raise
         finally:
             for helper in helpers:
                 helper.cancel()
@@ -149,10 +183,33 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         batch_size=settings.scanner_batch_size,
     )
 
-    async def scan_deadlines() -> None:
+    leases = Leases(engine)
+    lease_ttl = timedelta(seconds=settings.timer_lease_seconds)
+    held: dict[str, float] = {}  # lease name -> monotonic instant to renew it
+
+    def holds(name: str) -> bool:
+        """Whether this worker holds the lease `name` (taken or renewed here when due)."""
+        if time.monotonic() < held.get(name, 0.0):
+            return True
+        if leases.acquire(name, worker_id, datetime.now(UTC), lease_ttl):
+            held[name] = time.monotonic() + lease_ttl.total_seconds() / 3
+            health.lease_held.labels(name).set(1)
+            return True
+        held.pop(name, None)
+        health.lease_held.labels(name).set(0)
+        return False
+
+    scanning = Backoff("scanner", health)
+
+    async def scan_once() -> None:
+        if not await asyncio.to_thread(holds, "scanner"):
+            return
         result = await scanner.scan_once()
         scanner_metrics.pass_seconds.observe(result.seconds)
         scanner_metrics.due_clocks.set(result.clocks)
+
+    async def scan_deadlines() -> None:
+        await scanning.run(scan_once)
 
     if settings.scanner_enabled:
         app.timer(interval=settings.scanner_interval_seconds)(scan_deadlines)
@@ -185,9 +242,11 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
 
     pending = Outbox(engine)
 
-    @app.timer(interval=0.2)
-    async def publish_outbox() -> None:
-        """Publish derived events (review, rectification) committed with their cause."""
+    relaying = Backoff("outbox", health)
+
+    async def relay_once() -> None:
+        if not await asyncio.to_thread(holds, "outbox"):
+            return
         rows = await asyncio.to_thread(pending.unpublished)
         if not rows:
             return
@@ -198,8 +257,47 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         await asyncio.gather(*deliveries)
         await asyncio.to_thread(pending.mark_published, [event_id for event_id, _, _ in rows])
 
+    @app.timer(interval=0.2)
+    async def publish_outbox() -> None:
+        """Publish derived events (review, rectification) committed with their cause."""
+        await relaying.run(relay_once)
+
+    heartbeats = Heartbeats(engine)
+
+    def heartbeat() -> None:
+        status = projector.status
+        heartbeats.beat(
+            Heartbeat(
+                worker_id,
+                datetime.now(UTC),
+                status.state,
+                status.since,
+                status.detail,
+                status.progressed_at,
+            )
+        )
+
+    beating = Backoff("heartbeat", health, ceiling=5.0)
+
+    @app.timer(interval=settings.heartbeat_seconds)
+    async def beat() -> None:
+        """Say that this worker's projector runs (GET /readyz reads it)."""
+        await beating.run(lambda: asyncio.to_thread(heartbeat))
+
+    @app.on_before_shutdown.connect
+    async def leave(sender: Any, **_: Any) -> None:
+        def forget() -> None:
+            if projector.status.state != "crashed":  # a crash stays visible until it expires
+                heartbeats.forget(worker_id)
+            for name in list(held):
+                leases.release(name, worker_id)
+
+        with contextlib.suppress(Exception):  # the database may be the reason we stop
+            await asyncio.to_thread(forget)
+
     notifier = WebhookNotifier.from_settings(settings, engine, registry)
     if notifier.webhooks:
+        recording = Backoff("notifier", health)
 
         @app.agent(alerts_topic)
         async def notify(stream: faust.StreamT[bytes]) -> None:
@@ -207,13 +305,20 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
                 alerts = [
                     parse_event(event.value, settings.timezone) for event in batch if event.value
                 ]
-                await notifier.on_alerts(alerts)  # recorded durably before the batch is acked
+                # recorded durably before the batch is acked: retried until the database takes it
+                while True:
+                    await recording.run(functools.partial(notifier.on_alerts, alerts))
+                    if not recording.failures:
+                        break
+                    await asyncio.sleep(1.0)
+
+        delivering = Backoff("webhooks", health)
 
         @app.timer(interval=0.5)
         async def deliver_webhooks() -> None:
             # deliveries are durable rows with leases: a worker stopping mid-attempt leaves them
             # to be retried, so nothing needs closing at shutdown
-            await notifier.deliver_due(datetime.now(UTC))
+            await delivering.run(lambda: notifier.deliver_due(datetime.now(UTC)))
 
     return app
 
