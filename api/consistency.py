@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from casestream.domain.lifecycle import CaseState
 from casestream.read_models.queries import CaseQueries
 
 
@@ -54,3 +56,23 @@ async def wait_for_token(
     return await wait_until(
         lambda: queries.offset_visible(token.topic, token.partition, token.offset), timeout_seconds
     )
+
+
+class RecentWrites:
+    """The cases this API process wrote lately (bounded): where each write landed and the state
+    it made. Until the read models hold that write, a decision on the case is made on this
+    state, so a client posting one event after another is judged on what its own earlier
+    events made, without waiting for the projector."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._capacity = capacity
+        self._writes: OrderedDict[str, tuple[ConsistencyToken, CaseState]] = OrderedDict()
+
+    def remember(self, case_id: str, token: ConsistencyToken, after: CaseState) -> None:
+        self._writes[case_id] = (token, after)
+        self._writes.move_to_end(case_id)
+        while len(self._writes) > self._capacity:
+            self._writes.popitem(last=False)
+
+    def last(self, case_id: str) -> tuple[ConsistencyToken, CaseState] | None:
+        return self._writes.get(case_id)

@@ -26,6 +26,7 @@ from casestream.settings import Settings
 
 ALGORITHM = "HS256"
 MIN_SECRET_LENGTH = 32
+MAX_SUBJECT_LENGTH = 100  # the `actor` recorded on every event the caller sends
 LEEWAY_SECONDS = 30  # clock skew tolerated between the issuer and the API servers
 NEW_SECRET_HINT = (
     "set CASESTREAM_AUTH_SECRET to at least 32 random characters, e.g. the output of "
@@ -58,6 +59,7 @@ class Principal:
     subject: str
     role: Role
     department: str | None = None
+    source: str = "api"  # recorded as the `source` of the events it sends: a key's system id
 
     @property
     def department_scoped(self) -> bool:
@@ -102,14 +104,18 @@ def stored_secret(path: Path) -> str:
 
 def make_principal(subject: Any, role: Any, department: Any) -> Principal:
     """A principal from untrusted claims; InvalidCredentials naming the claim at fault."""
-    if not isinstance(subject, str) or not subject:
-        raise InvalidCredentials("claim 'sub' must name the user")
+    if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH:
+        raise InvalidCredentials(
+            f"claim 'sub' must name the user in 1 to {MAX_SUBJECT_LENGTH} characters"
+        )
     try:
         checked = Role(role)
     except ValueError as exc:
         raise InvalidCredentials(f"claim 'role' must be one of {ROLE_NAMES}") from exc
-    if department is not None and (not isinstance(department, str) or not department):
-        raise InvalidCredentials("claim 'department' must be a department name")
+    if department is not None and (
+        not isinstance(department, str) or not department or len(department) > 200
+    ):
+        raise InvalidCredentials("claim 'department' must be a department name (≤ 200 characters)")
     if checked in DEPARTMENT_ROLES and department is None:
         raise InvalidCredentials(f"a {checked.value} token must carry claim 'department'")
     return Principal(subject, checked, department)
@@ -156,7 +162,7 @@ class ApiKeyEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(min_length=1, max_length=100)
+    id: str = Field(min_length=1, max_length=MAX_SUBJECT_LENGTH - len("api-key:"))
     key_sha256: str
     role: Role
     department: str | None = Field(default=None, min_length=1, max_length=200)
@@ -212,7 +218,8 @@ def load_api_keys(path: Path) -> dict[str, Principal]:
         if entry.id in ids or entry.key_sha256 in found:
             raise AuthConfigError(f"{label}: id and key_sha256 must be unique in the file")
         ids.add(entry.id)
-        found[entry.key_sha256] = Principal(f"api-key:{entry.id}", entry.role, entry.department)
+        subject = f"api-key:{entry.id}"
+        found[entry.key_sha256] = Principal(subject, entry.role, entry.department, source=subject)
     return found
 
 

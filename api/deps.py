@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -19,6 +19,7 @@ from casestream.read_models.webhook_deliveries import DeliveryStore
 from casestream.settings import Settings
 
 from .alert_feed import AlertFeed
+from .consistency import RecentWrites
 from .credentials import Authenticator
 from .http_metrics import ApiRegistry
 
@@ -82,6 +83,7 @@ class Services:
     now: Callable[[], datetime] = utc_now  # "now" of the deadline queries
     alert_feed: AlertFeed | None = None  # live alerts; None without CASESTREAM_KAFKA_BOOTSTRAP
     heartbeat_seconds: float = 15.0  # SSE comment frame while no alert comes
+    recent_writes: RecentWrites = field(default_factory=RecentWrites)
     _producer: EventProducer | None = None
 
     @property

@@ -289,7 +289,7 @@ async def _send(
                 "case_kind": CaseKind.rectification.value,
                 "occurred_at": now.isoformat(),
                 "recorded_at": now.isoformat(),
-                "source": "api",
+                "source": principal.source,
                 "actor": principal.subject,
                 "payload": payload,
             },

@@ -60,3 +60,20 @@ def fold(events: list[Event[Any]]) -> CaseState | None:
     for event in events:
         state = evolve(state, event)
     return state
+
+
+def raw_event_refusal(state: CaseState | None, event: Event[Any]) -> str | None:
+    """Why `event`, posted raw, may not be recorded on the case as it stands (None: it may).
+
+    Facts read from the topics are applied whatever their order (see `evolve`); a raw event
+    posted through the API is checked first, like a command."""
+    if state is not None and state.case_kind != event.case_kind:
+        return (
+            f"case {event.case_id} is a {state.case_kind.value}, not a {event.case_kind.value}; "
+            "use a new case id"
+        )
+    opened = state is not None and state.status != CaseState.UNOPENED
+    if type(event.payload).opens_case:
+        return f"case {event.case_id} already exists; use a new case id" if opened else None
+    lifecycle = LIFECYCLES[event.case_kind]
+    return lifecycle.refusal(state, event.event_type)

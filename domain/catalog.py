@@ -93,6 +93,20 @@ class RootCause(StrEnum):
     other = "other"
 
 
+class Origin(StrEnum):
+    """Who may put an event of a type on the topics (see README, "Who may post what").
+
+    `outside`: a fact from outside the bureau's staff decisions (the 12345 platform, a court,
+    the reconsideration office, a case registered at a window): posted raw (`POST /events`) by
+    a `system` or `legal` caller. `command`: a staff decision inside the bureau, made only
+    through its command endpoint with the right role, never posted raw. `casestream`: derived
+    by casestream itself (alerts), never posted by anyone."""
+
+    outside = "outside"
+    command = "command"
+    casestream = "casestream"
+
+
 class AlertLevel(StrEnum):
     warning = "warning"
     breach = "breach"
@@ -121,6 +135,7 @@ class Payload(BaseModel):
     case_kinds: ClassVar[frozenset[CaseKind]] = frozenset()
     opens_case: ClassVar[bool] = False
     derived: ClassVar[bool] = False  # produced by casestream itself, never by outsiders
+    origin: ClassVar[Origin] = Origin.outside
 
 
 _COMPLAINT = frozenset({CaseKind.complaint})
@@ -432,6 +447,7 @@ class ReviewTaskOpened(Payload):
     """复盘 task for a lost or corrected case."""
 
     case_kinds = _RECT
+    origin = Origin.command
     opens_case = True
 
     source_case_id: ShortText
@@ -443,6 +459,7 @@ class ReviewTaskOpened(Payload):
 
 class ReviewCompleted(Payload):
     case_kinds = _RECT
+    origin = Origin.command
 
     root_causes: Annotated[list[RootCause], Field(min_length=1)]
     lessons: NonEmpty
@@ -452,6 +469,7 @@ class RectificationOpened(Payload):
     """整改 with a responsible department, person and deadline (时限)."""
 
     case_kinds = _RECT
+    origin = Origin.command
     opens_case = True
 
     source_case_id: ShortText | None = None
@@ -465,12 +483,14 @@ class RectificationOpened(Payload):
 
 class MeasureAdded(Payload):
     case_kinds = _RECT
+    origin = Origin.command
 
     measure: NonEmpty
 
 
 class ProgressReported(Payload):
     case_kinds = _RECT
+    origin = Origin.command
 
     progress: NonEmpty
     reported_by: ShortText | None = None
@@ -479,6 +499,7 @@ class ProgressReported(Payload):
 
 class RectificationCompleted(Payload):
     case_kinds = _RECT
+    origin = Origin.command
 
     evidence: Annotated[list[ShortText], Field(min_length=1)]
     summary: str = Field(default="", max_length=10000)
@@ -488,6 +509,7 @@ class RectificationVerified(Payload):
     """督办 check passed."""
 
     case_kinds = _RECT
+    origin = Origin.command
 
     supervisor: ShortText
     comment: str = Field(default="", max_length=2000)
@@ -495,6 +517,7 @@ class RectificationVerified(Payload):
 
 class RectificationRejected(Payload):
     case_kinds = _RECT
+    origin = Origin.command
 
     supervisor: ShortText
     reason: NonEmpty
@@ -502,6 +525,7 @@ class RectificationRejected(Payload):
 
 class RectificationReopened(Payload):
     case_kinds = _RECT
+    origin = Origin.command
 
     reason: NonEmpty
 
@@ -510,6 +534,7 @@ class RectificationCancelled(Payload):
     """The loss behind the rectification no longer stands (e.g. overturned on appeal)."""
 
     case_kinds = _RECT
+    origin = Origin.command
 
     reason: NonEmpty
 
@@ -520,6 +545,7 @@ class RectificationCancelled(Payload):
 class _AlertPayload(Payload):
     case_kinds = _ALL
     derived = True
+    origin = Origin.casestream
 
     alert_id: ShortText
     clock_id: ShortText

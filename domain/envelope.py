@@ -55,7 +55,9 @@ class Event(BaseModel, Generic[P]):
     occurred_at: AwareDatetime
     recorded_at: AwareDatetime
     source: Annotated[str, Field(min_length=1, max_length=100)]
-    actor: Annotated[str, Field(min_length=1, max_length=100)]
+    actor: Annotated[str, Field(min_length=1, max_length=100)]  # who: the authenticated caller
+    # the person a system caller (e.g. the 12345 platform) acted for; not authenticated here
+    on_behalf_of: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     correlation_id: Annotated[str, Field(max_length=100)] | None = None
     causation_id: Annotated[str, Field(max_length=100)] | None = None
     payload: P
@@ -154,6 +156,17 @@ def parse_event(data: dict[str, Any] | bytes | str, timezone: str = DEFAULT_TIME
             ],
         )
     return _event_adapter.validate_python(data, context={"timezone": timezone})
+
+
+FACT_FIELDS = ("event_type", "case_id", "case_kind", "payload")
+"""What makes two events with one id the same fact (the instants and the sender's details may
+differ between a record and its resend)."""
+
+
+def same_fact(stored: dict[str, Any], event: Event[Any]) -> bool:
+    """Whether `stored` (an event as JSON) states the same fact as `event`."""
+    sent = event.model_dump(mode="json")
+    return all(stored.get(name) == sent[name] for name in FACT_FIELDS)
 
 
 def field_errors(error: ValidationError) -> list[tuple[str, str]]:

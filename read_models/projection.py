@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from casestream.domain.cases import CaseKindMismatch, evolve, restore_state
 from casestream.domain.catalog import CaseKind
 from casestream.domain.clocks import ClockPolicy
-from casestream.domain.envelope import Event, parse_event
+from casestream.domain.envelope import Event, parse_event, same_fact
 from casestream.domain.lifecycle import CaseState
 from casestream.domain.outcomes import OutcomeSettings, case_outcome_class, consequences
 from casestream.domain.rectifications import RectificationState
@@ -25,6 +25,10 @@ from casestream.domain.rectifications import RectificationState
 from .clock_writer import ClockWriter
 from .schema import anomalies, case_events, cases, checkpoints, disputes, outbox, projection_meta
 from .sql import chunks, insert_missing, insert_rows, upsert
+
+COLLISION_SEQ = (
+    -1
+)  # anomaly row of an event id reused for another fact (lifecycle ones count up from 0)
 
 
 @dataclass(frozen=True)
@@ -147,14 +151,18 @@ class ProjectionWriter:
         dispute_rows: list[dict[str, Any]] = []
         outbox_rows: list[dict[str, Any]] = []
         touched: dict[str, CaseState] = {}
+        repeated: list[Event[Any]] = []  # ids already applied: the same fact, or a collision
+        first_seen: dict[str, Event[Any]] = {}  # applied in this batch
         for item in events:
             event = item.event
             assert event is not None
             event_id = str(event.event_id)
             if event_id in known:
                 outcome.duplicates += 1
+                repeated.append(event)
                 continue
             known.add(event_id)
+            first_seen[event_id] = event
             before = states.get(event.case_id)
             try:
                 after = evolve(before, event)
@@ -194,6 +202,7 @@ class ProjectionWriter:
             outcome.by_kind[event.case_kind.value] = (
                 outcome.by_kind.get(event.case_kind.value, 0) + 1
             )
+        anomaly_rows.extend(self._collisions(conn, repeated, first_seen, states))
         outcome.anomalies = len(anomaly_rows)
         insert_rows(conn, case_events, event_rows)
         upsert(conn, cases, [_case_row(state) for state in touched.values()])
@@ -241,6 +250,47 @@ class ProjectionWriter:
             for (topic, partition), offset in sorted(next_offsets.items())
             if offset != stored.get((topic, partition))
         ]
+
+    @staticmethod
+    def _collisions(
+        conn: sa.Connection,
+        repeated: list[Event[Any]],
+        first_seen: dict[str, Event[Any]],
+        states: dict[str, CaseState],
+    ) -> list[dict[str, Any]]:
+        """Anomaly rows for events whose id already stands for another fact: not applied, but
+        not dropped silently either (recorded on the case that holds the id)."""
+        if not repeated:
+            return []
+        stored: dict[str, dict[str, Any]] = {
+            event_id: event.model_dump(mode="json") for event_id, event in first_seen.items()
+        }
+        wanted = sorted({str(e.event_id) for e in repeated} - set(stored))
+        for part in chunks(wanted):
+            rows = conn.execute(
+                sa.select(case_events.c.event_id, case_events.c.body).where(
+                    case_events.c.event_id.in_(part)
+                )
+            )
+            stored.update({row.event_id: row.body for row in rows})
+        found: list[dict[str, Any]] = []
+        for event in repeated:
+            first = stored.get(str(event.event_id))
+            if first is None or same_fact(first, event):
+                continue
+            owner = str(first.get("case_id"))  # shown on the case that holds the id
+            state = states.get(owner)
+            row = _anomaly_row(
+                event,
+                seq=COLLISION_SEQ,
+                version=state.version if state else 0,
+                reason=(
+                    f"event_id {event.event_id} sent again for another fact "
+                    f"({event.event_type} on {event.case_id}); not applied"
+                ),
+            )
+            found.append({**row, "case_id": owner})
+        return found
 
     @staticmethod
     def _known_event_ids(conn: sa.Connection, event_ids: list[str]) -> set[str]:

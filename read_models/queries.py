@@ -186,6 +186,21 @@ class CaseQueries:
                 )
             )
 
+    def stored_event(self, event_id: str) -> sa.Row[Any] | None:
+        """The history row of `event_id` (body, case, where it was consumed), if projected."""
+        with self._engine.connect() as conn:
+            return conn.execute(
+                sa.select(case_events).where(case_events.c.event_id == event_id)
+            ).first()
+
+    def case_state(self, case_id: str) -> tuple[str, dict[str, Any]] | None:
+        """(case kind, stored state) of a case in any department, for deciding on a write."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(cases.c.case_kind, cases.c.state).where(cases.c.case_id == case_id)
+            ).first()
+        return None if row is None else (row.case_kind, row.state)
+
     def offset_visible(self, topic: str, partition: int, offset: int) -> bool:
         """Whether the projector has committed the message at this offset (or a later one)."""
         with self._engine.connect() as conn:

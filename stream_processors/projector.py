@@ -55,7 +55,12 @@ class ProjectorStatus:
     state: str = "running"  # running / retrying (database unavailable) / crashed
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
     detail: str = ""
-    progressed_at: datetime | None = None  # the last batch committed
+    # the last batch committed, or the last time this worker found itself caught up: with
+    # events waiting and this old, the projector is stalled
+    progressed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def caught_up(self) -> None:
+        self.progressed_at = datetime.now(UTC)
 
     def set(self, state: str, detail: str = "") -> None:
         if state != self.state:

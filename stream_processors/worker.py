@@ -77,9 +77,6 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         broker_session_timeout=10.0,
         broker_heartbeat_interval=3.0,
         stream_buffer_maxsize=max(4096, settings.projector_batch_size * 2),
-        # at shutdown, do not wait for messages of an unwritten batch to be acked: they are
-        # read again from the read models' checkpoints
-        stream_wait_empty=False,
     )
     # the projector also reads the alerts it raised, to move each clock's next alert on
     case_topic = app.topic(*topics.case_topics, topics.alerts, key_type=bytes, value_type=bytes)
@@ -153,6 +150,7 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         helpers = [
             asyncio.ensure_future(batches.run_writer()),
             asyncio.ensure_future(batches.run_timer()),
+            asyncio.ensure_future(beat_while_projecting()),
         ]
         for helper in helpers:  # a failed writer stops the worker even while no message comes
             helper.add_done_callback(crash_when_failed)
@@ -223,22 +221,22 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     async def measure_lag() -> None:
         """Lag of each assigned partition (end offset − committed position) and projection age;
         a partition is measured once it has resumed from its checkpoint here."""
-        try:
-            resumed = [
-                tp
-                for tp in app.consumer.assignment()
-                if (tp.topic, tp.partition) in projector.positions
-            ]
-            ends = await app.consumer.highwaters(*resumed) if resumed else {}
-        except Exception as exc:  # a rebalance or the broker away: the gauges keep their values
-            log.warning("consumer lag not measured (the lag gauges are stale): %s", exc)
-            return
-        pipeline_metrics.measure(
-            {(tp.topic, tp.partition): end for tp, end in ends.items()},
-            projector.positions,
-            projector.newest,
-            now=time.time(),
-        )
+        await measuring.run(measure_lag_once)
+
+    measuring = Backoff("lag", health)
+
+    async def measure_lag_once() -> None:
+        resumed = [
+            tp
+            for tp in app.consumer.assignment()
+            if (tp.topic, tp.partition) in projector.positions
+        ]
+        # a rebalance or the broker away: the gauges keep their values until the next success
+        ends = await app.consumer.highwaters(*resumed) if resumed else {}
+        measured = {(tp.topic, tp.partition): end for tp, end in ends.items()}
+        pipeline_metrics.measure(measured, projector.positions, projector.newest, now=time.time())
+        if all(projector.positions.get(key, 0) >= end for key, end in measured.items()):
+            projector.status.caught_up()  # not behind: nothing to commit is no stall
 
     pending = Outbox(engine)
 
@@ -279,10 +277,12 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
 
     beating = Backoff("heartbeat", health, ceiling=5.0)
 
-    @app.timer(interval=settings.heartbeat_seconds)
-    async def beat() -> None:
-        """Say that this worker's projector runs (GET /readyz reads it)."""
-        await beating.run(lambda: asyncio.to_thread(heartbeat))
+    async def beat_while_projecting() -> None:
+        """Say that this worker's projector runs (GET /readyz reads it): a task of the agent,
+        so the beats stop when the projector does."""
+        while True:
+            await beating.run(lambda: asyncio.to_thread(heartbeat))
+            await asyncio.sleep(settings.heartbeat_seconds)
 
     @app.on_before_shutdown.connect
     async def leave(sender: Any, **_: Any) -> None:

@@ -153,14 +153,14 @@ def running_system(
         base_url=f"http://127.0.0.1:{env['CASESTREAM_API_PORT']}", timeout=40, headers=headers or {}
     )
 
-    def up() -> bool:
+    def ready() -> bool:  # the API answers and sees the worker's projector running
         try:
-            return client.get("/healthz").status_code == 200
+            return client.get("/readyz").status_code == 200
         except httpx.TransportError:
             return False
 
     try:
-        wait_for(up, timeout=60)
+        wait_for(ready, timeout=90, interval=0.3)
         yield client
     finally:
         client.close()

@@ -22,6 +22,8 @@ import httpx
 import jwt
 import pytest
 
+from casestream.producers.intake import validate_record
+from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics, create_topics
 from tests.auth import TEST_SECRET, auth_env, bearer, sha256_hex, token_for
 from tests.conftest import Database
@@ -134,7 +136,7 @@ def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
     try:
         wait_for(lambda: _up(client), timeout=60)
-        _seed(client, SEED)
+        _seed(client, SEED, kafka_bootstrap, topics)
         wait_for(lambda: {"ACC-Z1", "ACC-J1"} <= _case_ids(_get(client, "/alerts", "legal")), 60)
         yield client
     finally:
@@ -150,13 +152,36 @@ def _up(client: httpx.Client) -> bool:
         return False
 
 
-def _seed(client: httpx.Client, bodies: list[dict[str, Any]]) -> None:
-    """Post as a system and wait (consistency tokens) until every case is readable."""
+def _seed(
+    client: httpx.Client,
+    bodies: list[dict[str, Any]],
+    bootstrap: str | None = None,
+    topics: Topics | None = None,
+) -> None:
+    """Post as a system (rectifications, which only staff commands and casestream itself
+    open, straight onto their topic) and wait until every case is readable."""
     last: dict[str, str] = {}
+    rectifications = [body for body in bodies if body["case_kind"] == "rectification"]
+    if rectifications:
+        assert bootstrap is not None and topics is not None
+        with EventProducer(bootstrap, topics) as producer:
+            for body in rectifications:
+                record = {"source": "casestream.outcomes", "actor": "system", **body}
+                producer.send(
+                    validate_record(record, now=datetime.now(UTC), timezone="Asia/Shanghai")
+                )
     for body in bodies:
-        posted = client.post("/events", json=body, headers=HEADERS["system"])
-        assert posted.status_code == 202, posted.text
-        last[body["case_id"]] = posted.json()["consistency_token"]
+        if body["case_kind"] != "rectification":
+            posted = client.post("/events", json=body, headers=HEADERS["system"])
+            assert posted.status_code == 202, posted.text
+            last[body["case_id"]] = posted.json()["consistency_token"]
+    for body in rectifications:
+        wait_for(
+            lambda case_id=body["case_id"]: (
+                _get(client, f"/rectifications/{case_id}", "legal").status_code == 200
+            ),
+            timeout=60,
+        )
     for case_id, token in last.items():
         wait_for(
             lambda case_id=case_id, token=token: (

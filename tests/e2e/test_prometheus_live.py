@@ -238,7 +238,8 @@ def drive(api: httpx.Client, kafka_bootstrap: str, topics: Topics, receiver: Rec
     completed = api.post(f"/rectifications/{first}/completion", json={"evidence": ["整改报告"]})
     assert completed.status_code == 202, completed.text
     wait_for(lambda: receiver.on("jiaojing"), timeout=60)  # the overdue complaint's breach
-    assert api.get("/readyz").status_code == 200  # measures the API's own lag gauge
+    ready = api.get("/readyz")  # measures the API's own lag gauge
+    assert ready.status_code == 200, ready.text
 
 
 def check(prometheus_url: str) -> None:
