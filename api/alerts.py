@@ -21,6 +21,7 @@ from casestream.read_models.queries import BadCursor
 from .alert_feed import AlertFeed, AlertMatch
 from .auth import PrincipalDep, visible_department
 from .deps import ServicesDep
+from .params import CursorQuery
 from .schemas import AlertOut, AlertPage
 
 router = APIRouter(tags=["alerts"])
@@ -66,7 +67,7 @@ def list_alerts(
     status: Literal["open", "cleared"] | None = None,
     event_type: EventTypeQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: CursorQuery = None,
 ) -> AlertPage:
     """Alerts newest first; pass `next_cursor` as `cursor` for the next page."""
     _check_event_type(event_type)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from casestream.metric_labels import DepartmentLabels
 from casestream.producers.topics import Topics
@@ -21,15 +23,24 @@ from casestream.settings import Settings
 from . import alerts, cases, clocks, events, health, ledgers, rectifications, stats, webhooks
 from .alert_feed import AlertFeed
 from .auth import current_principal
-from .credentials import Authenticator
+from .credentials import AuthConfigError, Authenticator
 from .deps import ApiMetrics, Services, utc_now
 from .http_metrics import ApiRegistry, RequestMetrics, RequestTiming
+from .limits import RequestGuard, validation_error
+from .params import reject_unknown_query
+from .schemas import ValidationProblems
 
-AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {
         "description": "no credential, or an invalid or expired one (`WWW-Authenticate: Bearer`)"
     },
     403: {"description": "the caller's role may not do this"},
+    413: {"description": "the body is larger than CASESTREAM_MAX_BODY_BYTES"},
+    422: {
+        "description": "a parameter or body field at fault, named in `detail[].loc` (an "
+        "unknown query parameter too)",
+        "model": ValidationProblems,
+    },
 }
 
 
@@ -78,6 +89,7 @@ def create_app(
         now=now,
         alert_feed=feed,
         heartbeat_seconds=heartbeat_seconds,
+        scrape_token=read_scrape_token(settings),
     )
 
     @asynccontextmanager
@@ -104,12 +116,39 @@ def create_app(
     # every router but health's needs a caller (api/auth.py): list new routers here
     for module in (clocks, cases, alerts, events, webhooks, rectifications, ledgers, stats):
         app.include_router(
-            module.router, dependencies=[Depends(current_principal)], responses=AUTH_RESPONSES
+            module.router,
+            dependencies=[Depends(current_principal), Depends(reject_unknown_query)],
+            responses=AUTH_RESPONSES,
         )
     app.include_router(health.router)  # /healthz, /readyz, /metrics stay open
     # /metrics is timed too (route="/metrics"): a slow scrape is worth seeing
+    app.add_exception_handler(RequestValidationError, validation_error)
+    # anonymous bodies are refused unread, every body is capped (inside the timing: counted)
+    app.add_middleware(
+        RequestGuard,
+        authenticator=lambda: services.authenticator,
+        max_body_bytes=settings.max_body_bytes,
+    )
     app.add_middleware(RequestTiming, metrics=RequestMetrics.on(registry))
     return app
+
+
+def read_scrape_token(settings: Settings) -> str | None:
+    """The token of CASESTREAM_METRICS_TOKEN_FILE; AuthConfigError when unreadable or weak."""
+    if settings.metrics_token_file is None:
+        return None
+    try:
+        token = settings.metrics_token_file.read_text().strip()
+    except OSError as exc:
+        raise AuthConfigError(
+            f"CASESTREAM_METRICS_TOKEN_FILE {settings.metrics_token_file}: {exc.strerror}"
+        ) from exc
+    if len(token) < 32:
+        raise AuthConfigError(
+            f"CASESTREAM_METRICS_TOKEN_FILE {settings.metrics_token_file}: the token needs at "
+            "least 32 random characters"
+        )
+    return token
 
 
 def app_from_environment() -> FastAPI:

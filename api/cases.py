@@ -6,7 +6,6 @@ answers 404 like an unknown one, and personal data is masked for roles that don'
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -18,6 +17,7 @@ from .auth import PrincipalDep, not_found, visible_department
 from .consistency import BadToken, ConsistencyToken, wait_for_token, wait_until
 from .deps import Services, ServicesDep
 from .masking import shown_to
+from .params import CursorQuery, Instant
 from .schemas import (
     AnomalyOut,
     CaseDetail,
@@ -32,7 +32,10 @@ router = APIRouter(tags=["cases"])
 
 TokenQuery = Annotated[
     str | None,
-    Query(description="consistency_token from POST /events: wait until that write is visible"),
+    Query(
+        max_length=400,
+        description="consistency_token from POST /events: wait until that write is visible",
+    ),
 ]
 MinVersionQuery = Annotated[
     int | None, Query(ge=1, description="wait until the case reaches this version")
@@ -74,42 +77,30 @@ async def _await_consistency(
         )
 
 
-def offset_required(name: str, value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise HTTPException(
-            422,
-            [
-                {
-                    "loc": ["query", name],
-                    "msg": "give a time zone offset, e.g. +08:00",
-                    "type": "value_error",
-                }
-            ],
-        )
-    return value
-
-
 def case_filter(
     principal: PrincipalDep,
-    kind: CaseKind | None = None,
+    case_kind: CaseKind | None = None,
+    kind: Annotated[
+        CaseKind | None, Query(deprecated=True, description="the old name of case_kind")
+    ] = None,
     status: str | None = None,
     department: str | None = None,
     enterprise: Annotated[str | None, Query(description="enterprise name")] = None,
     enterprise_only: Annotated[
         bool | None, Query(description="only 涉企 cases (true) or only others (false)")
     ] = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    received_from: Instant | None = None,
+    received_to: Instant | None = None,
 ) -> CaseFilter:
     """The filters of GET /cases, within the caller's department."""
     return CaseFilter(
-        case_kind=kind.value if kind else None,
+        case_kind=(case_kind or kind).value if (case_kind or kind) else None,
         status=status,
         department=department,
         enterprise_name=enterprise,
         enterprise=enterprise_only,
-        received_from=offset_required("received_from", received_from),
-        received_to=offset_required("received_to", received_to),
+        received_from=received_from,
+        received_to=received_to,
         visible_department=visible_department(principal),
     )
 
@@ -123,7 +114,7 @@ def list_cases(
     services: ServicesDep,
     where: CaseFilterDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: CursorQuery = None,
 ) -> CasePage:
     try:
         page = services.queries.list_cases(where, limit=limit, cursor=cursor)

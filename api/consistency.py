@@ -29,12 +29,19 @@ class ConsistencyToken:
 
     @classmethod
     def decode(cls, token: str) -> ConsistencyToken:
+        refused = BadToken("consistency_token is not one this server issued")
+        if len(token) > 400:
+            raise refused
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             topic, partition, offset = raw.split("\x1f")
-            return cls(topic, int(partition), int(offset))
+            found = cls(topic, int(partition), int(offset))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise BadToken("consistency_token is not one this server issued") from exc
+            raise refused from exc
+        bounded = 0 < len(found.topic) <= 249 and 0 <= found.partition < 2**31
+        if not bounded or not 0 <= found.offset < 2**62:
+            raise refused
+        return found
 
 
 async def wait_until(condition: Callable[[], bool], timeout_seconds: float) -> bool:

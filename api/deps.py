@@ -84,6 +84,7 @@ class Services:
     alert_feed: AlertFeed | None = None  # live alerts; None without CASESTREAM_KAFKA_BOOTSTRAP
     heartbeat_seconds: float = 15.0  # SSE comment frame while no alert comes
     recent_writes: RecentWrites = field(default_factory=RecentWrites)
+    scrape_token: str | None = None  # Prometheus's bearer token for GET /metrics
     _producer: EventProducer | None = None
 
     @property

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from kafka import KafkaAdminClient
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -12,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from casestream.producers.topics import end_offsets
 from casestream.read_models.workers import Heartbeats
 
+from .auth import authenticate, visible_department
 from .deps import Services, ServicesDep
 from .schemas import Health
 
@@ -96,6 +98,28 @@ async def readyz(services: ServicesDep, response: Response) -> Health:
     return Health(status="ready" if ready else "not ready", checks=checks)
 
 
-@router.get("/metrics", include_in_schema=False)
+def scraper(request: Request, services: ServicesDep) -> None:
+    """Who may read the business figures: Prometheus with the scrape token
+    (CASESTREAM_METRICS_TOKEN_FILE), or a caller who sees every department (as in /stats)."""
+    authorization = request.headers.get("Authorization")
+    expected = services.scrape_token
+    if expected and authorization:
+        scheme, _, presented = authorization.partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            presented.strip().encode(), expected.encode()
+        ):
+            return
+    principal = authenticate(
+        services.authenticator, authorization, request.headers.get("X-API-Key")
+    )
+    if visible_department(principal) is not None:
+        raise HTTPException(
+            403,
+            "the metrics hold every department's figures: a scrape token or an "
+            "all-department role is needed",
+        )
+
+
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(scraper)])
 def metrics(services: ServicesDep) -> Response:
     return Response(generate_latest(services.registry.for_scrape()), media_type=CONTENT_TYPE_LATEST)

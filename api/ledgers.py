@@ -40,9 +40,10 @@ from casestream.read_models.ledgers import (
 )
 
 from .auth import PrincipalDep, visible_department
-from .cases import CaseFilterDep, offset_required
+from .cases import CaseFilterDep
 from .deps import Services, ServicesDep
 from .masking import mask_name, mask_phone, sees_personal_data
+from .params import Instant
 
 router = APIRouter(tags=["ledgers"])
 
@@ -87,8 +88,8 @@ def rectification_filter(
     overdue: Annotated[
         bool | None, Query(description="the completion deadline (整改时限) is past (true) or not")
     ] = None,
-    opened_from: datetime | None = None,
-    opened_to: datetime | None = None,
+    opened_from: Instant | None = None,
+    opened_to: Instant | None = None,
 ) -> RectificationFilter:
     return RectificationFilter(
         status=status,
@@ -96,8 +97,8 @@ def rectification_filter(
         responsible_person=responsible_person,
         source_case_kind=source_case_kind.value if source_case_kind else None,
         overdue=overdue,
-        opened_from=offset_required("opened_from", opened_from),
-        opened_to=offset_required("opened_to", opened_to),
+        opened_from=opened_from,
+        opened_to=opened_to,
         visible_department=visible_department(principal),
     )
 

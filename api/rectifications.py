@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from casestream.domain.catalog import CaseKind, RootCause
+from casestream.domain.catalog import CaseKind, NonEmpty, RootCause, ShortText
 from casestream.domain.envelope import field_errors, parse_event
 from casestream.domain.rectifications import RECTIFICATION, RectificationState
 from casestream.policy import date_window
@@ -33,6 +33,7 @@ from .auth import Principal, PrincipalDep, Role, not_found, require_roles, visib
 from .deps import Services, ServicesDep
 from .events import invalid, publish
 from .masking import shown_to
+from .params import CursorQuery, Instant
 from .schemas import Accepted
 
 router = APIRouter(tags=["rectifications"])
@@ -136,11 +137,11 @@ def list_rectifications(
     responsible_person: str | None = None,
     source_case_kind: CaseKind | None = None,
     overdue: bool | None = None,
-    opened_from: datetime | None = None,
-    opened_to: datetime | None = None,
+    opened_from: Instant | None = None,
+    opened_to: Instant | None = None,
     sort: Sort = "opened_desc",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: CursorQuery = None,
 ) -> RectificationPage:
     where = RectificationFilter(
         status=status,
@@ -229,11 +230,11 @@ class OpenRectification(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    department: str = Field(min_length=1, max_length=200)
-    responsible_person: str = Field(min_length=1, max_length=200)
+    department: ShortText
+    responsible_person: ShortText
     deadline: date | None = None
     description: str = Field(default="", max_length=10000)
-    source_case_id: str | None = Field(default=None, max_length=100)
+    source_case_id: ShortText | None = None
     with_review: bool = False  # also open a 复盘 review task
 
 
@@ -241,26 +242,26 @@ class CompleteReview(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     root_causes: list[RootCause] = Field(min_length=1)
-    lessons: str = Field(min_length=1, max_length=2000)
+    lessons: NonEmpty
 
 
 class AddMeasure(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    measure: str = Field(min_length=1, max_length=2000)
+    measure: NonEmpty
 
 
 class ReportProgress(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    progress: str = Field(min_length=1, max_length=2000)
+    progress: NonEmpty
     percent: int | None = Field(default=None, ge=0, le=100)
 
 
 class Complete(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    evidence: list[str] = Field(min_length=1)
+    evidence: list[ShortText] = Field(min_length=1, max_length=100)
     summary: str = Field(default="", max_length=10000)
 
 
@@ -273,7 +274,7 @@ class Verify(BaseModel):
 class Reason(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: NonEmpty
 
 
 async def _send(

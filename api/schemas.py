@@ -207,3 +207,15 @@ class DeliveryOut(Public):
         if values["status"] != "pending":
             values["next_attempt_at"] = None
         return cls.model_validate(values)
+
+
+class Problem(Public):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblems(Public):
+    """422: what is wrong, field by field (the input is never echoed back)."""
+
+    detail: list[Problem]

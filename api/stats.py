@@ -17,6 +17,7 @@ from casestream.read_models.stats import HandlingFigures, StatsQueries, StatsSco
 from .auth import PrincipalDep, visible_department
 from .deps import ServicesDep
 from .ledgers import ReadModelEngineDep
+from .params import Day
 
 router = APIRouter(tags=["figures"])
 
@@ -137,10 +138,10 @@ def rule_of_law_stats(
     engine: ReadModelEngineDep,
     principal: PrincipalDep,
     period_from: Annotated[
-        date, Query(alias="from", description="first day received (local date, YYYY-MM-DD)")
+        Day, Query(alias="from", description="first day received (local date, YYYY-MM-DD)")
     ],
     period_to: Annotated[
-        date, Query(alias="to", description="last day received, included (YYYY-MM-DD)")
+        Day, Query(alias="to", description="last day received, included (YYYY-MM-DD)")
     ],
     department: Annotated[str | None, Query(description="承办部门; omit for the bureau")] = None,
 ) -> RuleOfLawStats:

@@ -132,9 +132,10 @@ def prometheus_config(
     worker_targets: list[str],
     *,
     interval_seconds: float = 15,
+    api_token_file: Path | None = None,
 ) -> dict[str, Any]:
     """infra/prometheus/prometheus.yml with these targets and interval, rules by absolute path
-    (so the file may live anywhere, e.g. under var/)."""
+    (so the file may live anywhere, e.g. under var/), and the API's scrape token file."""
     config: dict[str, Any] = yaml.safe_load((INFRA / "prometheus" / "prometheus.yml").read_text())
     interval = f"{interval_seconds:g}s"
     config["global"].update(scrape_interval=interval, evaluation_interval=interval)
@@ -142,6 +143,14 @@ def prometheus_config(
     targets = {"casestream-api": api_targets, "casestream-worker": worker_targets}
     for job in config["scrape_configs"]:
         job["static_configs"] = [{"targets": targets[job["job_name"]]}]
+        if job["job_name"] == "casestream-api":
+            if api_token_file is None:
+                job.pop("authorization", None)
+            else:
+                job["authorization"] = {
+                    "type": "Bearer",
+                    "credentials_file": str(api_token_file.resolve()),
+                }
     return config
 
 

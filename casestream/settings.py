@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     projector_batch_size: int = Field(default=2000, ge=1)
     projector_batch_seconds: float = Field(default=0.2, gt=0)
     consistency_wait_seconds: float = Field(default=5.0, ge=0)
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="the API answers 413 to a request body larger than this",
+    )
     worker_web_port: int = 6066
     prometheus_port: int = Field(default=9090, description="`casestream up --prometheus`")
     worker_metrics_interval_seconds: float = Field(
@@ -103,6 +108,11 @@ class Settings(BaseSettings):
         description="comma-separated department names that are Prometheus label values; any "
         "other department is labelled `other` (unset: the first "
         "CASESTREAM_METRICS_MAX_DEPARTMENTS names seen, then `other`)",
+    )
+    metrics_token_file: Path | None = Field(
+        default=None,
+        description="a file holding the bearer token Prometheus scrapes the API's /metrics with "
+        "(its `authorization.credentials_file`); `casestream up` generates var/metrics-token",
     )
     metrics_cache_seconds: float = Field(
         default=15.0,

@@ -461,7 +461,7 @@ class ReviewCompleted(Payload):
     case_kinds = _RECT
     origin = Origin.command
 
-    root_causes: Annotated[list[RootCause], Field(min_length=1)]
+    root_causes: Annotated[list[RootCause], Field(min_length=1, max_length=len(RootCause))]
     lessons: NonEmpty
 
 
@@ -501,7 +501,7 @@ class RectificationCompleted(Payload):
     case_kinds = _RECT
     origin = Origin.command
 
-    evidence: Annotated[list[ShortText], Field(min_length=1)]
+    evidence: Annotated[list[ShortText], Field(min_length=1, max_length=100)]
     summary: str = Field(default="", max_length=10000)
 
 

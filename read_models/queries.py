@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,12 +80,24 @@ class Keyset:
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """The (instant, id) an `encode_cursor` cursor holds; BadCursor for anything else."""
+    refused = BadCursor("cursor is not one this server issued; start again without it")
+    if len(cursor) > 512:
+        raise refused
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        received, case_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(received), str(case_id)
-    except (ValueError, TypeError) as exc:
-        raise BadCursor("cursor is not one this server issued; start again without it") from exc
+        decoded = json.loads(base64.urlsafe_b64decode(padded))
+        if not (isinstance(decoded, list) and len(decoded) == 2):
+            raise refused
+        received, key = decoded
+        if not (isinstance(received, str) and isinstance(key, str) and 0 < len(key) <= 250):
+            raise refused
+        key.encode()  # a lone surrogate cannot reach the database
+        instant = datetime.fromisoformat(received)
+        if instant.tzinfo is None or not 1900 <= instant.year <= 2999:
+            raise refused
+        return instant.astimezone(UTC), key
+    except (ValueError, TypeError, UnicodeError, RecursionError, OverflowError) as exc:
+        raise refused from exc
 
 
 class CaseQueries:

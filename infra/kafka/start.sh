@@ -158,10 +158,12 @@ JAVA_LOG_OPTS=(-Dlog4j2.configurationFile="$LOG4J_CONF" -Dkafka.logs.dir="$DATA_
 
 # --- format (first start only) ---------------------------------------------------------------
 if [[ ! -f "$DATA_DIR/logs/meta.properties" ]]; then
+    # given as --cluster-id=ID: a random id may begin with "-", which a separate argument
+    # would pass off as an option
     CLUSTER_ID="$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
     log "formatting $DATA_DIR/logs (cluster id $CLUSTER_ID)"
     java "${JAVA_LOG_OPTS[@]}" -cp "$DIST_DIR/lib/*" kafka.tools.StorageTool format \
-        --ignore-formatted -t "$CLUSTER_ID" -c "$PROPS" >&2 \
+        --ignore-formatted --cluster-id="$CLUSTER_ID" -c "$PROPS" >&2 \
         || die "kafka storage format failed for $DATA_DIR (see above; delete $DATA_DIR to start from scratch)"
 fi
 

@@ -135,6 +135,11 @@ def test_stream_filters_are_validated(api_url: str) -> None:
         f"{api_url}/alerts/stream", params={"event_type": "ComplaintReceived"}, headers=legal
     )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "event_type"]
-    metrics = httpx.get(f"{api_url}/metrics").text
+    metrics = httpx.get(f"{api_url}/metrics", headers=legal).text
     assert "casestream_alert_stream_clients" in metrics
-    wait_for(lambda: "casestream_alert_stream_clients 0.0" in httpx.get(f"{api_url}/metrics").text)
+    wait_for(
+        lambda: (
+            "casestream_alert_stream_clients 0.0"
+            in httpx.get(f"{api_url}/metrics", headers=legal).text
+        )
+    )

@@ -7,6 +7,7 @@ The alerting rules load into that Prometheus and evaluate without error."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
@@ -55,11 +56,17 @@ def dashboard_queries() -> list[tuple[str, str]]:
 
 
 @contextmanager
-def running_prometheus(tmp_path: Path, api_port: int, worker_port: int) -> Iterator[str]:
-    """Prometheus as `casestream up --prometheus` runs it, scraping every second; its URL."""
+def running_prometheus(
+    tmp_path: Path, api_port: int, worker_port: int, token_file: Path
+) -> Iterator[str]:
+    """Prometheus as `casestream up --prometheus` runs it, scraping every second with the
+    API's scrape token; its URL."""
     port = free_port()
     config = prometheus_config(
-        [f"127.0.0.1:{api_port}"], [f"127.0.0.1:{worker_port}"], interval_seconds=SCRAPE_SECONDS
+        [f"127.0.0.1:{api_port}"],
+        [f"127.0.0.1:{worker_port}"],
+        interval_seconds=SCRAPE_SECONDS,
+        api_token_file=token_file,
     )
     process = start_prometheus(config, tmp_path / "prometheus", port)
     url = f"http://127.0.0.1:{port}"
@@ -187,6 +194,8 @@ def test_every_dashboard_query_returns_data_from_prometheus_scraping_worker_and_
     )
     database = Database(f"sqlite:///{tmp_path / 'live.db'}", None)
     api_port, worker_port = free_port(), free_port()
+    token_file = tmp_path / "metrics-token"
+    token_file.write_text(secrets.token_urlsafe(32))
     env = service_env(
         kafka_bootstrap,
         topics,
@@ -196,6 +205,7 @@ def test_every_dashboard_query_returns_data_from_prometheus_scraping_worker_and_
         CASESTREAM_SCANNER_INTERVAL_SECONDS="0.2",
         CASESTREAM_WORKER_METRICS_INTERVAL_SECONDS="0.5",
         CASESTREAM_METRICS_CACHE_SECONDS="1",
+        CASESTREAM_METRICS_TOKEN_FILE=str(token_file),
         CASESTREAM_CONSISTENCY_WAIT_SECONDS="30",
         **auth_env(),
     )
@@ -207,7 +217,7 @@ def test_every_dashboard_query_returns_data_from_prometheus_scraping_worker_and_
     listener: Listener | None = None
     try:
         wait_for(lambda: _answers(f"http://127.0.0.1:{api_port}/healthz"), timeout=60)
-        with running_prometheus(tmp_path, api_port, worker_port) as scraper:
+        with running_prometheus(tmp_path, api_port, worker_port, token_file) as scraper:
             listener = Listener(f"http://127.0.0.1:{api_port}", {}, auth_headers("leader"))
             assert listener.connected.wait(10)
             drive(api, kafka_bootstrap, topics, receiver)

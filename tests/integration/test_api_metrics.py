@@ -177,7 +177,7 @@ def test_metrics_of_an_api_with_two_workers_add_up_the_requests_of_both(tmp_path
 
     def scraped() -> str | None:
         try:
-            response = httpx.get(f"{base}/metrics")
+            response = httpx.get(f"{base}/metrics", headers=auth_headers("leader"))
         except httpx.TransportError:
             return None
         return response.text if response.status_code == 200 else None

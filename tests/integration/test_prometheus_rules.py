@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from casestream.local import prometheus_config
+
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "infra" / "prometheus"
 RULES = PROMETHEUS / "rules" / "casestream.rules.yml"
@@ -68,10 +70,20 @@ def test_each_alerting_rule_fires_and_stays_quiet_as_its_unit_tests_say(promtool
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_scrape_config_with_its_rules_is_valid(promtool: str) -> None:
-    done = run(promtool, "check", "config", str(CONFIG))
+def test_scrape_config_with_its_rules_is_valid(promtool: str, tmp_path: Path) -> None:
+    """The configuration `casestream up --prometheus` writes from infra/prometheus/prometheus.yml
+    (rules by absolute path, the API scraped with the token `up` generates)."""
+    token = tmp_path / "metrics-token"
+    token.write_text("t" * 40)
+    written = tmp_path / "prometheus.yml"
+    config = prometheus_config(["127.0.0.1:8000"], ["127.0.0.1:6066"], api_token_file=token)
+    written.write_text(yaml.safe_dump(config))
+    done = run(promtool, "check", "config", str(written))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "casestream.rules.yml" in done.stdout + done.stderr  # the rule files were found
+    static = yaml.safe_load(CONFIG.read_text())
+    api_job = next(job for job in static["scrape_configs"] if job["job_name"] == "casestream-api")
+    assert api_job["authorization"]["credentials_file"].endswith("var/metrics-token")
 
 
 def test_scrape_config_scrapes_api_and_worker_where_casestream_up_runs_them() -> None:

@@ -1,0 +1,138 @@
+"""What a request may cost before anything reads it: a request with a body is authenticated
+from its headers first (an anonymous one is refused before a byte of its body is read), and
+its body is capped (413). Validation errors never echo the input back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .auth import authenticate
+from .credentials import Authenticator
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+LOC_PART_CHARACTERS = 100  # a field name in an error is the caller's text: bounded
+
+
+class RequestGuard:
+    """Pure ASGI middleware: authenticate requests that carry a body from their headers, then
+    let at most `max_body_bytes` of the body through (413 beyond, however it is sent)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticator: Callable[[], Authenticator],
+        max_body_bytes: int,
+        open_paths: Sequence[str] = (),
+    ) -> None:
+        self.app = app
+        self._authenticator = authenticator
+        self._max = max_body_bytes
+        self._open = tuple(open_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = {key.decode("latin-1").lower(): value for key, value in scope["headers"]}
+        if not scope["path"].startswith(self._open):
+            try:
+                authenticate(
+                    self._authenticator(),
+                    _header(headers, "authorization"),
+                    _header(headers, "x-api-key"),
+                )
+            except HTTPException as exc:
+                await _answer(send, exc.status_code, exc.detail, exc.headers)
+                return
+        declared = _header(headers, "content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self._max):
+            await _answer(send, 413, self._too_large())
+            return
+        received = 0
+        started = answered = False
+
+        async def capped_receive() -> Message:
+            # past the cap: answer 413 here and tell the app the client went away (it would
+            # turn an exception raised into its body reader into a 400)
+            nonlocal received, answered
+            if answered:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self._max:
+                    answered = True
+                    if not started:
+                        await _answer(send, 413, self._too_large())
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return  # the 413 is the answer
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, capped_receive, tracking_send)
+        except Exception:
+            if not answered:
+                raise  # the app's own error; a disconnect we caused is not one
+
+    def _too_large(self) -> str:
+        return (
+            f"the body is larger than {self._max} bytes (CASESTREAM_MAX_BODY_BYTES); "
+            "send fewer records per request"
+        )
+
+
+def _header(headers: dict[str, bytes], name: str) -> str | None:
+    value = headers.get(name)
+    return None if value is None else value.decode("latin-1")
+
+
+async def _answer(
+    send: Send, status: int, detail: Any, headers: dict[str, str] | None = None
+) -> None:
+    body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
+    extra = [(key.lower().encode(), value.encode()) for key, value in (headers or {}).items()]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each field at fault, without echoing the input (a 10 MB body is not sent
+    back): location (each part bounded), message and error type only."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {
+            "loc": [
+                part if isinstance(part, int) else str(part)[:LOC_PART_CHARACTERS]
+                for part in error.get("loc", ())
+            ],
+            "msg": str(error.get("msg", ""))[:500],
+            "type": str(error.get("type", "value_error")),
+        }
+        for error in exc.errors()[:50]
+    ]
+    return JSONResponse({"detail": problems}, status_code=422)
