@@ -1,10 +1,12 @@
 """Masking of personal data (个人信息脱敏) of complainants, applicants, plaintiffs and informants.
 
-Who sees what: legal (法制), supervisor (督察) and system callers see personal data as
-recorded; leader, department_head and handler see it masked: name 王小明 → 王**, phone
-13812341234 → 138****1234, id_number → first 6 + **** + last 4. Use `shown_to(principal, value)`
-on anything that holds case state or event bodies (case detail, history, ledgers), or
-`mask_personal_data(value)` to mask regardless of role.
+Who sees what: the persons of a record made anonymously (an anonymous informant) are shown to
+no one (domain/anonymity.py); other personal data is shown as recorded to legal (法制),
+supervisor (督察) and system callers, and masked for leader, department_head and handler:
+name 王小明 → 王**, phone 13812341234 → 138****1234, id_number → first 6 + **** + last 4. Use
+`shown_to(principal, value)` on anything that holds case state or event bodies (case detail,
+history, a rectification's source case), or `mask_personal_data(value)` to mask regardless of
+role.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from casestream.domain.anonymity import PERSON_FIELDS, without_anonymous_persons
+
 from .credentials import Principal, Role
 
-PERSON_KEYS = frozenset({"complainant", "applicant", "plaintiff", "informant"})
-"""Keys whose value is a person (domain.catalog.Person) wherever they occur: state, payloads."""
-
 UNMASKED_ROLES = frozenset({Role.legal, Role.supervisor, Role.system})
-"""Roles that need personal data as recorded (legal review, 督察 inspection, system sync)."""
+"""Roles that need the personal data of named persons as recorded (legal review, 督察
+inspection, system sync); an anonymous person is withheld from them too."""
 
 T = TypeVar("T")
 
@@ -54,23 +56,32 @@ def mask_person(person: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def mask_personal_data(value: T) -> T:
-    """A copy of `value` (JSON-like: dicts, lists, scalars) with every person in it masked."""
+    """A copy of `value` (JSON-like: dicts, lists, scalars) with every person in it masked and
+    every anonymous person withheld."""
+    return _masked(without_anonymous_persons(value))
+
+
+def _masked(value: T) -> T:
     if isinstance(value, Mapping):
         return {  # type: ignore[return-value]
             key: mask_person(item)
-            if key in PERSON_KEYS and isinstance(item, Mapping)
-            else mask_personal_data(item)
+            if key in PERSON_FIELDS and isinstance(item, Mapping)
+            else _masked(item)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
-        return type(value)(mask_personal_data(item) for item in value)
+        return type(value)(_masked(item) for item in value)
     return value
 
 
 def sees_personal_data(principal: Principal) -> bool:
+    """Whether `principal` sees the personal data of named (not anonymous) persons unmasked."""
     return principal.role in UNMASKED_ROLES
 
 
 def shown_to(principal: Principal, value: T) -> T:
-    """`value` as `principal` may see it: unchanged for UNMASKED_ROLES, masked for the others."""
-    return value if sees_personal_data(principal) else mask_personal_data(value)
+    """`value` as `principal` may see it: anonymous persons withheld from every role; the other
+    persons as recorded for UNMASKED_ROLES, masked for the rest."""
+    if sees_personal_data(principal):
+        return without_anonymous_persons(value)
+    return mask_personal_data(value)

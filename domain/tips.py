@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from . import catalog as ev
+from .anonymity import without_anonymous_persons
 from .lifecycle import CaseState, Lifecycle, step
 
 
 class TipState(CaseState):
-    informant: ev.Person | None = None
+    informant: ev.Person | None = None  # None when anonymous (domain/anonymity.py)
     anonymous: bool = False
     verification_result: ev.VerificationResult | None = None
     feedback_given: bool = False
@@ -20,14 +21,17 @@ class TipState(CaseState):
 def _apply(state: TipState, payload: ev.Payload, at: datetime) -> Mapping[str, Any]:
     match payload:
         case ev.TipReceived():
-            return {
-                "enterprise": True,
-                "enterprise_name": payload.enterprise,
-                "subject": payload.subject,
-                "informant": payload.informant,
-                "anonymous": payload.anonymous,
-                "department": payload.department or state.department,
-            }
+            # 匿名举报: the state of an anonymous tip never holds its informant
+            return without_anonymous_persons(
+                {
+                    "enterprise": True,
+                    "enterprise_name": payload.enterprise,
+                    "subject": payload.subject,
+                    "informant": payload.informant,
+                    "anonymous": payload.anonymous,
+                    "department": payload.department or state.department,
+                }
+            )
         case ev.TipAssigned():
             return {"department": payload.department, "handler": payload.handler}
         case ev.TipVerified():

@@ -2,7 +2,8 @@
 
 Rows come out in column order as typed cells (text, whole numbers, local dates and times
 without an offset) with Chinese labels; `api/ledgers.py` renders them as xlsx or csv.
-Personal data of complainants, applicants, plaintiffs and informants is masked on request.
+Personal data of complainants, applicants, plaintiffs and informants is masked on request; an
+anonymous informant is 匿名 for everyone (domain/anonymity.py).
 """
 
 from __future__ import annotations

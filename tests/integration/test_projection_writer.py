@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,8 +19,10 @@ from casestream.domain.rules import load_rulebook
 from casestream.producers.simulation import simulate
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
+from casestream.read_models.schema import case_events, cases
 from tests.conftest import Database
 from tests.events import T0
+from tests.events import event as tip_event
 from tests.processes import table_rows
 
 POLICY = ClockPolicy(load_rulebook(), load_calendar())
@@ -96,6 +99,52 @@ def test_any_delivery_with_duplicates_and_any_batching_gives_the_state_of_one_cl
     assert [row[:4] for row in actual["case_events"]] == [
         row[:4] for row in expected["case_events"]
     ]
+
+
+def test_an_anonymous_tip_is_stored_without_its_informant_while_its_event_stays_as_received(
+    database: Database, make_database: Any, request: Any
+) -> None:
+    identity = {"name": "周秘密", "phone": "13566667777", "id_number": "32010219850505123X"}
+
+    def tip(case_id: str, anonymous: bool) -> list[Event[Any]]:
+        received = {"enterprise": "恒通建材", "subject": "线索", "informant": identity}
+        return [
+            tip_event(
+                "TipReceived", case_id, "enterprise_tip", received | {"anonymous": anonymous}
+            ),
+            tip_event("TipAssigned", case_id, "enterprise_tip", {"department": "治安大队"}, day=1),
+            tip_event("TipVerified", case_id, "enterprise_tip", {"result": "partly"}, day=2),
+        ]
+
+    events = [*tip("ANON-1", True), *tip("NAMED-1", False)]
+    writer = _writer(database)
+    for start, end in ((0, 1), (1, 4), (4, 6)):  # state stored and reloaded between batches
+        writer.apply_batch(_consumed(events)[start:end])
+    clean = make_database(request.node.callspec.params["database"])
+    _writer(clean).apply_batch(_consumed(events))
+
+    actual = table_rows(database.url, database.schema)
+    replayed = table_rows(clean.url, clean.schema)  # one clean pass, as a replay writes it
+    assert actual["cases"] == replayed["cases"]
+    assert actual["case_events"] == replayed["case_events"]
+    engine = create_engine(database.url, database.schema)
+    with engine.connect() as conn:
+        states = {
+            row.case_id: row.state
+            for row in conn.execute(sa.select(cases.c.case_id, cases.c.state))
+        }
+        bodies = conn.execute(
+            sa.select(case_events.c.case_id, case_events.c.body).where(
+                case_events.c.event_type == "TipReceived"
+            )
+        )
+        received = {case_id: body["payload"] for case_id, body in bodies}
+    engine.dispose()
+    assert states["ANON-1"]["informant"] is None and states["ANON-1"]["anonymous"] is True
+    anonymous_row = [row for row in actual["cases"] if row[0] == "ANON-1"]
+    assert anonymous_row and not any(part in str(anonymous_row) for part in identity.values())
+    assert states["NAMED-1"]["informant"] == identity
+    assert received["ANON-1"]["informant"] == identity  # the event as received, for a court order
 
 
 def test_provisional_clocks_are_recounted_when_the_calendar_gains_their_year(
