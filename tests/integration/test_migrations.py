@@ -1,5 +1,6 @@
 """Migrations keep what a database already holds: a read model written before revision 0007
-gets its figure columns filled from the stored state (SQLite and PostgreSQL)."""
+gets its figure columns filled from the stored state, and one written before revision 0009
+loses the informants of anonymous tips from its stored states (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from casestream.domain.cases import fold
 from casestream.read_models.database import MIGRATIONS, create_engine, migrate
 from casestream.read_models.schema import cases
 from tests.conftest import Database
-from tests.events import complaint_lifecycle, reconsideration
+from tests.events import complaint_lifecycle, event, reconsideration
 from tests.unit.test_outcomes import judged, lawsuit
 
 
@@ -74,3 +75,33 @@ def test_revision_0007_fills_satisfaction_and_outcome_from_the_stored_state(
         "M-L1": (None, "loss"),
         "M-L2": (None, "other"),
     }
+
+
+def _tip(case_id: str, *, anonymous: bool) -> list[Any]:
+    payload = {"enterprise": "恒通建材", "subject": "线索", "anonymous": anonymous}
+    return [event("TipReceived", case_id, "enterprise_tip", payload)]
+
+
+def test_revision_0009_clears_the_stored_informant_of_an_anonymous_tip(database: Database) -> None:
+    informant = {"name": "周秘密", "phone": "13566667777", "id_number": None}
+    engine = create_engine(database.url, database.schema)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0008")
+        rows = [_row(_tip("M-T1", anonymous=True)), _row(_tip("M-T2", anonymous=False))]
+        rows.append(_row(complaint_lifecycle("M-C3")))
+        for row in rows[:2]:  # as a writer before revision 0009 stored them: informant included
+            row["state"] = {**row["state"], "informant": informant}
+        conn.execute(cases.insert(), rows)
+    migrate(engine)
+    with engine.connect() as conn:
+        found = {
+            row.case_id: row.state
+            for row in conn.execute(sa.select(cases.c.case_id, cases.c.state))
+        }
+    assert found["M-T1"] == {**rows[0]["state"], "informant": None}
+    assert found["M-T1"]["anonymous"] is True
+    assert found["M-T2"] == rows[1]["state"]  # a named informant stays
+    assert found["M-C3"] == rows[2]["state"]
