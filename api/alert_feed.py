@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,7 @@ class AlertFeed:
         timezone: str,
         queue_size: int = 1000,
         start_timeout_seconds: float = 10.0,
+        remember: int = 100_000,
     ) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
@@ -104,6 +106,10 @@ class AlertFeed:
         self._attempted = asyncio.Event()
         # next offset per partition once reading: a reconnect resumes there, missing nothing
         self._positions: dict[TopicPartition, int] = {}
+        # alert ids already passed on: a copy (a scanner restarted, or handing over its lease)
+        # is the same alert and reaches no client twice
+        self._sent: OrderedDict[str, None] = OrderedDict()
+        self._remember = remember
         self.metrics = FeedMetrics(registry)
 
     @property
@@ -156,7 +162,14 @@ class AlertFeed:
             self.metrics.clients.dec()
 
     def publish(self, event: Event[Any]) -> None:
-        """Hand an alert to every matching client without waiting for any of them."""
+        """Hand an alert to every matching client without waiting for any of them; an alert id
+        already handed on is left out."""
+        alert_id = str(event.event_id)
+        if alert_id in self._sent:
+            return
+        self._sent[alert_id] = None
+        if len(self._sent) > self._remember:
+            self._sent.popitem(last=False)
         alert: LiveAlert | None = None
         for subscription in list(self._subscriptions):
             if not subscription.match.accepts(event):

@@ -90,7 +90,10 @@ class Services:
     @property
     def producer(self) -> EventProducer:
         if self._producer is None:
-            self._producer = EventProducer(self.settings.require_kafka(), self.topics)
+            # a request waits at most 10 s: then 503 with the event id to send again
+            self._producer = EventProducer(
+                self.settings.require_kafka(), self.topics, timeout_seconds=10, retry_seconds=0
+            )
         return self._producer
 
     def close(self) -> None:

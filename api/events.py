@@ -229,7 +229,15 @@ async def publish(services: Services, event: Event[Any]) -> Accepted:
     try:
         delivered = await run_in_threadpool(services.producer.send, event)
     except SendFailed as exc:
-        raise HTTPException(503, str(exc)) from exc
+        raise HTTPException(
+            503,
+            {
+                "reason": "Kafka did not confirm the event in time; its outcome is unknown",
+                "event_id": str(event.event_id),
+                "retry": "send the same body again with this event_id: it is recorded once",
+            },
+            headers={"Retry-After": "5"},
+        ) from exc
     services.metrics.events_posted.labels(event.event_type).inc()
     token = ConsistencyToken(delivered.topic, delivered.partition, delivered.offset)
     return Accepted(

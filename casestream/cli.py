@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -78,6 +80,23 @@ def schema_export(directory: Path) -> None:
     out.print(f"wrote {len(schemas)} schemas to {directory}")
 
 
+@contextmanager
+def _unconfirmed_sends(how_to_retry: str) -> Iterator[None]:
+    """Exit 3 naming the events whose outcome is unknown when Kafka stops confirming."""
+    from casestream.producers.kafka_producer import SendFailed
+
+    try:
+        yield
+    except SendFailed as exc:
+        err.print(str(exc), style="red", markup=False)
+        err.print(
+            f"{len(exc.event_ids)} event(s) of unknown outcome, e.g. {exc.event_ids[0]}; "
+            f"{how_to_retry}",
+            markup=False,
+        )
+        raise typer.Exit(3) from exc
+
+
 def _send_file(path: Path, reader: str) -> None:
     from casestream.policy import date_window
     from casestream.producers import files
@@ -92,6 +111,7 @@ def _send_file(path: Path, reader: str) -> None:
     problems: list[files.Problem] = []
     sent = 0
     with (
+        _unconfirmed_sends("re-run the same command: each line is sent with the same event id"),
         EventProducer(settings.require_kafka(), Topics(settings.topic_prefix)) as producer,
         _progress() as progress,
     ):
@@ -143,9 +163,12 @@ def simulate_command(
     from casestream.producers.topics import Topics
 
     settings = _settings()
+    seed = random.randrange(2**31) if seed is None else seed
     rng = random.Random(seed)
     events = simulate(rng, cases, datetime.now(ZoneInfo(settings.timezone)), prefix=prefix)
+    again = f"re-run with --seed {seed} --prefix {prefix} to send the same events (same ids)"
     with (
+        _unconfirmed_sends(again),
         EventProducer(settings.require_kafka(), Topics(settings.topic_prefix)) as producer,
         _progress() as progress,
     ):
@@ -158,7 +181,7 @@ def simulate_command(
             )
             if rate > 0:
                 time.sleep(max(0.0, step / rate - (time.monotonic() - began)))
-    out.print(f"sent {len(events)} events of {cases} cases")
+    out.print(f"sent {len(events)} events of {cases} cases (seed {seed})")
 
 
 @app.command("worker")

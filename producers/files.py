@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,6 +59,12 @@ def _validated(
     source: str,
     window: DateWindow | None,
 ) -> Record:
+    if not raw.get("event_id") and not raw.get("source_record_id"):
+        # the same line of the same file is the same event: a file sent again after a failure
+        # (or twice) records each of its events once
+        canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+        digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+        raw = {**raw, "source_record_id": f"line {line} {digest}"}
     try:
         return line, validate_record(
             raw, now=now, timezone=timezone, source=source, actor=source, window=window

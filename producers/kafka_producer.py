@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +14,8 @@ from kafka.errors import KafkaError
 from casestream.domain.envelope import Event
 
 from .topics import Topics
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,13 +29,28 @@ class Delivered:
 
 
 class SendFailed(RuntimeError):
-    """Kafka did not confirm an event; nothing may be assumed stored."""
+    """Kafka did not confirm an event within the time allowed.
+
+    The outcome is unknown: the broker may still store it. Send it again with the same
+    `event_id` (the projector applies an event id once), never as a new event."""
+
+    def __init__(self, message: str, event_ids: list[str]) -> None:
+        super().__init__(message)
+        self.event_ids = event_ids
 
 
 class EventProducer:
-    def __init__(self, bootstrap: str, topics: Topics, *, timeout_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: Topics,
+        *,
+        timeout_seconds: float = 30.0,
+        retry_seconds: float = 120.0,
+    ) -> None:
         self._topics = topics
         self._timeout = timeout_seconds
+        self._retry_seconds = retry_seconds
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap,
             client_id="casestream-producer",
@@ -40,6 +59,12 @@ class EventProducer:
             retries=2_147_483_647,
             linger_ms=5,
             max_in_flight_requests_per_connection=5,
+            # back at the broker within a second of its return (the default grows to 30 s)
+            reconnect_backoff_ms=100,
+            reconnect_backoff_max_ms=1000,
+            max_block_ms=int(timeout_seconds * 1000),
+            delivery_timeout_ms=int(timeout_seconds * 1000),
+            request_timeout_ms=max(1000, min(int(timeout_seconds * 1000) - 100, 30_000)),
         )
 
     def topic_for(self, event: Event[Any]) -> str:
@@ -52,31 +77,63 @@ class EventProducer:
     def send_many(
         self, events: Iterable[Event[Any]], on_sent: Callable[[int], None] | None = None
     ) -> list[Delivered]:
-        """Send events in order and wait for every acknowledgement; raises SendFailed."""
-        pending = [
-            (
-                event,
-                self._producer.send(
-                    self.topic_for(event), key=event.case_id.encode(), value=event.to_json_bytes()
-                ),
-            )
-            for event in events
-        ]
-        delivered: list[Delivered] = []
-        for event, future in pending:
-            try:
-                metadata = future.get(timeout=self._timeout)
-            except KafkaError as exc:
+        """Send events in order and wait for every acknowledgement.
+
+        An event Kafka does not confirm is sent again, the same event, for up to
+        `retry_seconds` (a broker restarting); then SendFailed names every event whose outcome
+        is unknown."""
+        pending = list(events)
+        delivered: dict[int, Delivered] = {}
+        deadline = time.monotonic() + self._retry_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            failures: list[tuple[int, Exception]] = []
+            futures = []
+            for index, event in enumerate(pending):
+                if index in delivered:
+                    continue
+                try:
+                    futures.append((index, self._send_one(event)))
+                except KafkaError as exc:  # no metadata within max_block_ms: broker away
+                    failures.append((index, exc))
+            for index, future in futures:
+                try:
+                    metadata = future.get(timeout=self._timeout)
+                except KafkaError as exc:
+                    failures.append((index, exc))
+                    continue
+                event = pending[index]
+                delivered[index] = Delivered(
+                    str(event.event_id), metadata.topic, metadata.partition, metadata.offset
+                )
+                if on_sent is not None:
+                    on_sent(1)
+            if not failures:
+                return [delivered[index] for index in range(len(pending))]
+            if time.monotonic() >= deadline:
+                unknown = sorted(failures)
+                ids = [str(pending[index].event_id) for index, _ in unknown]
+                first = pending[unknown[0][0]]
                 raise SendFailed(
-                    f"Kafka did not confirm event {event.event_id} ({event.event_type}): {exc}; "
-                    "check that the broker is reachable and the topics exist (`casestream topics create`)"
-                ) from exc
-            delivered.append(
-                Delivered(str(event.event_id), metadata.topic, metadata.partition, metadata.offset)
+                    f"Kafka did not confirm {len(ids)} event(s), e.g. {first.event_id} "
+                    f"({first.event_type}): {unknown[0][1]}; the outcome is unknown: send them "
+                    "again with the same event_id once the broker is reachable (check it, and "
+                    "that the topics exist: `casestream topics create`)",
+                    ids,
+                )
+            log.warning(
+                "Kafka did not confirm %d event(s) (attempt %d: %s); sending them again",
+                len(failures),
+                attempt,
+                failures[0][1],
             )
-            if on_sent is not None:
-                on_sent(1)
-        return delivered
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+
+    def _send_one(self, event: Event[Any]) -> Any:
+        return self._producer.send(
+            self.topic_for(event), key=event.case_id.encode(), value=event.to_json_bytes()
+        )
 
     def send_raw(self, topic: str, key: bytes | None, value: bytes) -> Delivered:
         """Send bytes as they are (tests of the dead-letter path, and replays of dead letters)."""

@@ -75,6 +75,13 @@ class WorkerHealthMetrics:
             ["task", "cause"],
             registry=registry,
         )
+        self.connection_errors = Counter(
+            "casestream_worker_connection_errors_total",
+            "Warnings and errors of the Kafka client (connection lost, coordinator away …), "
+            "each counted; the log shows a repeated one once per 30 s",
+            ["component"],
+            registry=registry,
+        )
         self.lease_held = Gauge(
             "casestream_worker_lease_held",
             "1 while this worker holds the lease of a timer that runs on one worker at a time",

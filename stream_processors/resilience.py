@@ -92,3 +92,48 @@ class Backoff:
         )
         self._logged_at = now
         self._suppressed = 0
+
+
+CLIENT_LOGGERS = ("aiokafka", "kafka", "faust.transport", "mode")
+
+
+class RepeatedErrorFilter(logging.Filter):
+    """Lets a repeated warning or error of the Kafka client (the same message template from the
+    same logger: "Unable connect to node …" many times a second while the broker is away)
+    through once per `every` seconds, with the number left out; counts each in
+    `casestream_worker_connection_errors_total`."""
+
+    def __init__(
+        self,
+        metrics: WorkerHealthMetrics,
+        *,
+        every: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._metrics = metrics
+        self._every = every
+        self._clock = clock
+        self._last: dict[
+            tuple[str, str], tuple[float, int]
+        ] = {}  # (logger, template) → (at, left out)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or not record.name.startswith(CLIENT_LOGGERS):
+            return True
+        component = record.name.split(".")[0]
+        self._metrics.connection_errors.labels(component).inc()
+        key = (record.name, str(record.msg))
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last[0] < self._every:
+            self._last[key] = (last[0], last[1] + 1)
+            return False
+        if last is not None and last[1]:
+            record.msg = (
+                f"{record.msg} (and {last[1]} more like it in the last {now - last[0]:.0f} s)"
+            )
+        if len(self._last) > 10_000:  # bounded: templates, not values, are the keys
+            self._last.clear()
+        self._last[key] = (now, 0)
+        return True

@@ -33,13 +33,17 @@ from .batching import PipelinedBatches
 from .metrics import PipelineMetrics, ProjectorMetrics, ScannerMetrics, WorkerHealthMetrics
 from .notifier import WebhookNotifier
 from .projector import DeadLetter, Projector, RawMessage
-from .resilience import Backoff
+from .resilience import Backoff, RepeatedErrorFilter
 from .scanner import EscalationScanner
 
 log = logging.getLogger(__name__)
 
 
-def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> faust.App:
+def build_app(
+    settings: Settings,
+    registry: CollectorRegistry | None = None,
+    health: WorkerHealthMetrics | None = None,
+) -> faust.App:
     """A faust app projecting the case topics into the read models named by `settings`."""
     bootstrap = settings.require_kafka()
     topics = Topics(settings.topic_prefix)
@@ -53,7 +57,7 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     registry = registry or CollectorRegistry()
     departments = DepartmentLabels.from_settings(settings)
     metrics = ProjectorMetrics(registry, departments)
-    health = WorkerHealthMetrics(registry)
+    health = health or WorkerHealthMetrics(registry)
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"[:100]
     scanner_metrics = ScannerMetrics(registry, departments)
     pipeline_metrics = PipelineMetrics(registry)
@@ -323,15 +327,29 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
     return app
 
 
+class _Worker(faust.Worker):
+    """faust's worker, with repeated Kafka client errors rate-limited in its log."""
+
+    def __init__(self, app: faust.App, log_filter: logging.Filter, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._log_filter = log_filter
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        for handler in logger.handlers:
+            handler.addFilter(self._log_filter)
+
+
 def run_worker(settings: Settings, metrics_port: int | None = None) -> None:
     """Run the worker until SIGTERM/SIGINT (blocking)."""
     registry = CollectorRegistry()
     if metrics_port:
         start_http_server(metrics_port, addr="127.0.0.1", registry=registry)
-    app = build_app(settings, registry)
+    health = WorkerHealthMetrics(registry)
+    app = build_app(settings, registry, health)
     # the projector allocates many short-lived objects per event: keep start-up objects out of
     # the collector's way and collect young objects less often (full collections were ~15 % of time)
     gc.freeze()
     gc.set_threshold(20_000, 10, 100)
-    worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    worker = _Worker(app, RepeatedErrorFilter(health), loglevel="WARNING", quiet=True)
     worker.execute_from_commandline()

@@ -71,6 +71,20 @@ async def test_a_slow_client_loses_its_oldest_alerts_and_never_holds_up_the_othe
     assert registry.get_sample_value("casestream_alert_stream_dropped_total") == 2
 
 
+async def test_an_alert_sent_twice_reaches_each_client_once() -> None:
+    """Two scanners (or one restarted) may put the same alert on the topic twice: the browser
+    sees it once."""
+    feed = offline_feed(CollectorRegistry())
+    first, second = alert(), alert()
+    with feed.subscribe(AlertMatch()) as client:
+        for event in (first, first, second, first):
+            feed.publish(event)
+        received = []
+        while not client.queue.empty():
+            received.append(client.queue.get_nowait().alert_id)
+    assert received == [str(first.event_id), str(second.event_id)]
+
+
 async def test_the_stream_sends_frames_and_heartbeats_and_unsubscribes_when_closed() -> None:
     registry = CollectorRegistry()
     feed = offline_feed(registry)
