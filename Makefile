@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint venv kafka bench clean
+.PHONY: run test test-faults lint venv kafka bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,9 +26,15 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy domain
 
-## test: venv, Kafka, PostgreSQL (installed if missing), then lint and the whole suite
+## test: venv, Kafka, PostgreSQL (installed if missing), then lint, the suite and the fault runs
 test: venv kafka lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/faults
+	$(MAKE) test-faults
+
+## test-faults: worker killed 20 times in 100,000 events, broker restarted, database away 30 s,
+## three workers, poison messages (each ends equal to a clean replay)
+test-faults: venv kafka
+	$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/faults
 
 bench: venv kafka
 	$(BIN)/python bench/projection.py

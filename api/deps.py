@@ -90,9 +90,9 @@ class Services:
     @property
     def producer(self) -> EventProducer:
         if self._producer is None:
-            # a request waits at most 10 s: then 503 with the event id to send again
+            # a request waits some seconds at most: then 503 with the event id to send again
             self._producer = EventProducer(
-                self.settings.require_kafka(), self.topics, timeout_seconds=10, retry_seconds=0
+                self.settings.require_kafka(), self.topics, timeout_seconds=5, retry_seconds=0
             )
         return self._producer
 

@@ -227,7 +227,8 @@ async def _refuse_if_not_allowed(services: Services, event: Event[Any]) -> CaseS
 async def publish(services: Services, event: Event[Any]) -> Accepted:
     """Send one validated event to Kafka; the 202 answer with its id and consistency token."""
     try:
-        delivered = await run_in_threadpool(services.producer.send, event)
+        # the producer connects on first use: off the event loop too
+        delivered = await run_in_threadpool(lambda: services.producer.send(event))
     except SendFailed as exc:
         raise HTTPException(
             503,

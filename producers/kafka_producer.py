@@ -51,7 +51,18 @@ class EventProducer:
         self._topics = topics
         self._timeout = timeout_seconds
         self._retry_seconds = retry_seconds
-        self._producer = KafkaProducer(
+        try:
+            self._producer = self._connect(bootstrap, timeout_seconds)
+        except KafkaError as exc:
+            raise SendFailed(
+                f"no Kafka broker answered at {bootstrap} within {timeout_seconds:g} s: {exc}; "
+                "check CASESTREAM_KAFKA_BOOTSTRAP and that the broker runs",
+                [],
+            ) from exc
+
+    @staticmethod
+    def _connect(bootstrap: str, timeout_seconds: float) -> KafkaProducer:
+        return KafkaProducer(
             bootstrap_servers=bootstrap,
             client_id="casestream-producer",
             acks="all",
@@ -65,6 +76,7 @@ class EventProducer:
             max_block_ms=int(timeout_seconds * 1000),
             delivery_timeout_ms=int(timeout_seconds * 1000),
             request_timeout_ms=max(1000, min(int(timeout_seconds * 1000) - 100, 30_000)),
+            bootstrap_timeout_ms=int(timeout_seconds * 1000),
         )
 
     def topic_for(self, event: Event[Any]) -> str:

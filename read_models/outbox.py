@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .schema import outbox
+from .schema import case_events, outbox
 
 
 class Outbox:
@@ -12,8 +12,17 @@ class Outbox:
         self._engine = engine
 
     def unpublished(self, limit: int = 500) -> list[tuple[str, str, str]]:
-        """(event_id, case_id, JSON body) of events not yet on Kafka, oldest first."""
-        with self._engine.connect() as conn:
+        """(event_id, case_id, JSON body) of events not yet on Kafka, oldest first. One already
+        projected was published (by a worker stopped before it could mark it): marked, not sent."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                outbox.update()
+                .where(
+                    outbox.c.published.is_(False),
+                    outbox.c.event_id.in_(sa.select(case_events.c.event_id)),
+                )
+                .values(published=True)
+            )
             rows = conn.execute(
                 sa.select(outbox.c.event_id, outbox.c.case_id, outbox.c.body)
                 .where(outbox.c.published.is_(False))

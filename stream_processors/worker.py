@@ -11,7 +11,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event, parse_event
 from casestream.metric_labels import DepartmentLabels
 from casestream.policy import clock_policy, outcome_settings
-from casestream.producers.topics import Topics
+from casestream.producers.topics import Topics, end_offsets
 from casestream.read_models.database import create_engine, migrate, projection_id
 from casestream.read_models.outbox import Outbox
 from casestream.read_models.projection import ProjectionWriter
@@ -30,6 +30,7 @@ from casestream.read_models.workers import Heartbeat, Heartbeats, Leases
 from casestream.settings import Settings
 
 from .batching import PipelinedBatches
+from .leases import TimerLease
 from .metrics import PipelineMetrics, ProjectorMetrics, ScannerMetrics, WorkerHealthMetrics
 from .notifier import WebhookNotifier
 from .projector import DeadLetter, Projector, RawMessage
@@ -187,24 +188,31 @@ def build_app(
 
     leases = Leases(engine)
     lease_ttl = timedelta(seconds=settings.timer_lease_seconds)
-    held: dict[str, float] = {}  # lease name -> monotonic instant to renew it
 
-    def holds(name: str) -> bool:
-        """Whether this worker holds the lease `name` (taken or renewed here when due)."""
-        if time.monotonic() < held.get(name, 0.0):
-            return True
-        if leases.acquire(name, worker_id, datetime.now(UTC), lease_ttl):
-            held[name] = time.monotonic() + lease_ttl.total_seconds() / 3
-            health.lease_held.labels(name).set(1)
-            return True
-        held.pop(name, None)
-        health.lease_held.labels(name).set(0)
-        return False
+    def projected(topic: str) -> Callable[[], bool]:
+        def holds_all() -> bool:  # what the previous holder sent is in the read models
+            ends = end_offsets(bootstrap, (topic,))
+            stored = writer.stored_offsets()
+            return all(stored.get(key, 0) >= end for key, end in ends.items())
+
+        return holds_all
+
+    scanner_lease = TimerLease(
+        "scanner", leases, worker_id, lease_ttl, projected(topics.alerts), health.lease_held
+    )
+    outbox_lease = TimerLease(
+        "outbox",
+        leases,
+        worker_id,
+        lease_ttl,
+        projected(topics.for_kind(CaseKind.rectification)),
+        health.lease_held,
+    )
 
     scanning = Backoff("scanner", health)
 
     async def scan_once() -> None:
-        if not await asyncio.to_thread(holds, "scanner"):
+        if not await asyncio.to_thread(scanner_lease.ready):
             return
         result = await scanner.scan_once()
         scanner_metrics.pass_seconds.observe(result.seconds)
@@ -247,7 +255,7 @@ def build_app(
     relaying = Backoff("outbox", health)
 
     async def relay_once() -> None:
-        if not await asyncio.to_thread(holds, "outbox"):
+        if not await asyncio.to_thread(outbox_lease.ready):
             return
         rows = await asyncio.to_thread(pending.unpublished)
         if not rows:
@@ -293,8 +301,8 @@ def build_app(
         def forget() -> None:
             if projector.status.state != "crashed":  # a crash stays visible until it expires
                 heartbeats.forget(worker_id)
-            for name in list(held):
-                leases.release(name, worker_id)
+            scanner_lease.release()
+            outbox_lease.release()
 
         with contextlib.suppress(Exception):  # the database may be the reason we stop
             await asyncio.to_thread(forget)
