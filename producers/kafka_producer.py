@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,9 +147,25 @@ class EventProducer:
             self.topic_for(event), key=event.case_id.encode(), value=event.to_json_bytes()
         )
 
-    def send_raw(self, topic: str, key: bytes | None, value: bytes) -> Delivered:
-        """Send bytes as they are (tests of the dead-letter path, and replays of dead letters)."""
-        metadata = self._producer.send(topic, key=key, value=value).get(timeout=self._timeout)
+    def send_raw(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> Delivered:
+        """Send bytes as they are (tests of the dead-letter path, and replays of dead letters)
+        and wait for the acknowledgement; raises SendFailed."""
+        try:
+            metadata = self._producer.send(
+                topic, key=key, value=value, headers=list(headers) or None
+            ).get(timeout=self._timeout)
+        except KafkaError as exc:
+            raise SendFailed(
+                f"Kafka did not confirm a message to {topic}: {exc}; check that the broker is "
+                "reachable and the topics exist (`casestream topics create`)",
+                [],
+            ) from exc
         return Delivered("", metadata.topic, metadata.partition, metadata.offset)
 
     def close(self) -> None:

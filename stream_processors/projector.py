@@ -36,6 +36,7 @@ class RawMessage:
     offset: int
     key: bytes | None
     value: bytes | None
+    replay_of: str | None = None  # the dead letter this message replays, from its headers
 
 
 @dataclass(frozen=True)

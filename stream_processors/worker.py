@@ -22,6 +22,11 @@ from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event, parse_event
 from casestream.metric_labels import DepartmentLabels
 from casestream.policy import clock_policy, outcome_settings
+from casestream.producers.deadletters import (
+    SourcePosition,
+    dead_letter_headers,
+    replayed_letter_id,
+)
 from casestream.producers.topics import Topics, end_offsets
 from casestream.read_models.database import create_engine, migrate, projection_id
 from casestream.read_models.outbox import Outbox
@@ -93,13 +98,12 @@ def build_app(
 
     async def send_dead_letter(letter: DeadLetter) -> None:
         message = letter.message
-        headers = {
-            "reason": letter.reason.encode(),
-            "detail": letter.detail[:4000].encode(),
-            "source_topic": message.topic.encode(),
-            "source_partition": str(message.partition).encode(),
-            "source_offset": str(message.offset).encode(),
-        }
+        headers = dead_letter_headers(
+            letter.reason,
+            letter.detail,
+            SourcePosition(message.topic, message.partition, message.offset),
+            message.replay_of,
+        )
         delivery = await deadletter_topic.send(
             key=message.key, value=message.value or b"", headers=headers
         )
@@ -121,7 +125,12 @@ def build_app(
     def raw_message(event: faust.types.EventT) -> RawMessage:
         message = event.message
         return RawMessage(
-            message.topic, message.partition, message.offset, message.key, message.value
+            message.topic,
+            message.partition,
+            message.offset,
+            message.key,
+            message.value,
+            replayed_letter_id(message.headers),
         )
 
     async def write(batch: Sequence[faust.types.EventT]) -> None:
