@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from casestream.deadletter_cli import deadletter_app
 from casestream.deadline_cli import deadline_app
 from casestream.settings import Settings
 from casestream.token_cli import token_app
@@ -35,6 +36,7 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(schema_app, name="schema")
 app.add_typer(token_app, name="token")
 app.add_typer(deadline_app, name="deadline")
+app.add_typer(deadletter_app, name="deadletter")
 
 err = Console(stderr=True)
 out = Console()
