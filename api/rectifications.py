@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from casestream.domain.catalog import CaseKind, NonEmpty, RootCause, ShortText
+from casestream.domain.catalog import CaseKind, Evidence, NonEmpty, RootCauses, ShortText
 from casestream.domain.envelope import field_errors, parse_event
 from casestream.domain.rectifications import RECTIFICATION, RectificationState
 from casestream.policy import date_window
@@ -241,7 +241,7 @@ class OpenRectification(BaseModel):
 class CompleteReview(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    root_causes: list[RootCause] = Field(min_length=1)
+    root_causes: RootCauses
     lessons: NonEmpty
 
 
@@ -261,7 +261,7 @@ class ReportProgress(BaseModel):
 class Complete(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    evidence: list[ShortText] = Field(min_length=1, max_length=100)
+    evidence: Evidence
     summary: str = Field(default="", max_length=10000)
 
 

@@ -114,6 +114,8 @@ class AlertLevel(StrEnum):
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=2000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+RootCauses = Annotated[list[RootCause], Field(min_length=1, max_length=len(RootCause))]
+Evidence = Annotated[list[ShortText], Field(min_length=1, max_length=100)]  # 整改 evidence items
 
 
 class Person(BaseModel):
@@ -461,7 +463,7 @@ class ReviewCompleted(Payload):
     case_kinds = _RECT
     origin = Origin.command
 
-    root_causes: Annotated[list[RootCause], Field(min_length=1, max_length=len(RootCause))]
+    root_causes: RootCauses
     lessons: NonEmpty
 
 
@@ -501,7 +503,7 @@ class RectificationCompleted(Payload):
     case_kinds = _RECT
     origin = Origin.command
 
-    evidence: Annotated[list[ShortText], Field(min_length=1, max_length=100)]
+    evidence: Evidence
     summary: str = Field(default="", max_length=10000)
 
 

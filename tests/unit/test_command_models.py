@@ -1,0 +1,43 @@
+"""Command bodies cannot drift from the events they become: each field a command takes has the
+bounds of the event field it fills (a body the command accepts is never one the event refuses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from casestream.api import rectifications as commands
+from casestream.domain import catalog
+
+PAIRS = [
+    (commands.OpenRectification, catalog.RectificationOpened),
+    (commands.CompleteReview, catalog.ReviewCompleted),
+    (commands.AddMeasure, catalog.MeasureAdded),
+    (commands.ReportProgress, catalog.ProgressReported),
+    (commands.Complete, catalog.RectificationCompleted),
+    (commands.Verify, catalog.RectificationVerified),
+    (commands.Reason, catalog.RectificationRejected),
+    (commands.Reason, catalog.RectificationReopened),
+]
+
+
+def _bounds(model: type[BaseModel], field: str) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    found = dict(schema["properties"][field])
+    for loose in ("title", "default", "description"):
+        found.pop(loose, None)
+    return found
+
+
+@pytest.mark.parametrize(("command", "event"), PAIRS, ids=lambda m: m.__name__)
+def test_each_command_field_has_the_bounds_of_its_event_field(
+    command: type[BaseModel], event: type[BaseModel]
+) -> None:
+    shared = set(command.model_fields) & set(event.model_fields)
+    assert shared, f"{command.__name__} fills no field of {event.__name__}"
+    for field in sorted(shared):
+        command_bounds, event_bounds = _bounds(command, field), _bounds(event, field)
+        # $defs references differ in name only when the enum is the same class
+        assert command_bounds == event_bounds, (field, command_bounds, event_bounds)
