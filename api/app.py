@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -28,20 +27,7 @@ from .deps import ApiMetrics, Services, utc_now
 from .http_metrics import ApiRegistry, RequestMetrics, RequestTiming
 from .limits import RequestGuard, validation_error
 from .params import reject_unknown_query
-from .schemas import ValidationProblems
-
-AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {
-        "description": "no credential, or an invalid or expired one (`WWW-Authenticate: Bearer`)"
-    },
-    403: {"description": "the caller's role may not do this"},
-    413: {"description": "the body is larger than CASESTREAM_MAX_BODY_BYTES"},
-    422: {
-        "description": "a parameter or body field at fault, named in `detail[].loc` (an "
-        "unknown query parameter too)",
-        "model": ValidationProblems,
-    },
-}
+from .responses import AUTH_RESPONSES
 
 
 def create_app(

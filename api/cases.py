@@ -18,6 +18,7 @@ from .consistency import BadToken, ConsistencyToken, wait_for_token, wait_until
 from .deps import Services, ServicesDep
 from .masking import shown_to
 from .params import CursorQuery, Instant
+from .responses import NOT_FOUND, NOT_VISIBLE_YET
 from .schemas import (
     AnomalyOut,
     CaseDetail,
@@ -127,7 +128,9 @@ def list_cases(
     )
 
 
-@router.get("/cases/{case_id}", response_model=CaseDetail)
+@router.get(
+    "/cases/{case_id}", response_model=CaseDetail, responses={**NOT_FOUND, **NOT_VISIBLE_YET}
+)
 async def get_case(
     case_id: str,
     services: ServicesDep,
@@ -154,7 +157,11 @@ async def get_case(
     )
 
 
-@router.get("/cases/{case_id}/events", response_model=list[EventOut])
+@router.get(
+    "/cases/{case_id}/events",
+    response_model=list[EventOut],
+    responses={**NOT_FOUND, **NOT_VISIBLE_YET},
+)
 async def get_case_events(
     case_id: str,
     services: ServicesDep,
@@ -180,7 +187,7 @@ async def get_case_events(
     ]
 
 
-@router.get("/disputes/{decision_ref}", response_model=DisputeOut)
+@router.get("/disputes/{decision_ref}", response_model=DisputeOut, responses=NOT_FOUND)
 def get_dispute(decision_ref: str, services: ServicesDep, principal: PrincipalDep) -> DisputeOut:
     """The cases about one decision that the caller may see; 404 when none."""
     rows = services.queries.dispute(decision_ref, visible_department=visible_department(principal))

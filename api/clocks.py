@@ -17,6 +17,7 @@ from casestream.read_models.clock_queries import ClockFilter
 
 from .auth import Principal, PrincipalDep, not_found, visible_department
 from .deps import ServicesDep
+from .responses import NOT_FOUND
 from .schemas import ClockOut, DueClock, DueList, OverdueClock, OverdueList
 
 router = APIRouter(tags=["deadlines"])
@@ -81,7 +82,7 @@ def overdue_cases(
     return OverdueList(as_of=now, items=items)
 
 
-@router.get("/cases/{case_id}/clocks", response_model=list[ClockOut])
+@router.get("/cases/{case_id}/clocks", response_model=list[ClockOut], responses=NOT_FOUND)
 def case_clocks(case_id: str, services: ServicesDep, principal: PrincipalDep) -> list[ClockOut]:
     """Every deadline clock of a case, in the order they started."""
     rows = services.clocks.of_case(case_id, visible_department=visible_department(principal))

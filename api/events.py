@@ -25,7 +25,8 @@ from casestream.producers.kafka_producer import SendFailed
 from .auth import Principal, Role, require_roles
 from .consistency import ConsistencyToken
 from .deps import Services, ServicesDep
-from .schemas import Accepted
+from .responses import KAFKA_UNAVAILABLE
+from .schemas import Accepted, Conflict, Refusal
 
 router = APIRouter(tags=["events"])
 
@@ -104,14 +105,15 @@ def _attributed(body: dict[str, Any], principal: Principal) -> dict[str, Any]:
     responses={
         403: {
             "description": "the caller's role may not post events, or this event type is a "
-            "staff decision made only through its command endpoint"
+            "staff decision made only through its command endpoint",
+            "model": Refusal,
         },
         409: {
             "description": "the case as it stands does not allow this event, or the "
-            "event_id / source_record_id already stands for another event"
+            "event_id / source_record_id already stands for another event",
+            "model": Conflict,
         },
-        413: {"description": "the body is larger than CASESTREAM_MAX_BODY_BYTES"},
-        503: {"description": "Kafka did not confirm the event; retry with the same event_id"},
+        **KAFKA_UNAVAILABLE,
     },
 )
 async def post_event(

@@ -34,6 +34,7 @@ from .deps import Services, ServicesDep
 from .events import invalid, publish
 from .masking import shown_to
 from .params import CursorQuery, Instant
+from .responses import COMMAND_REFUSED, KAFKA_UNAVAILABLE, NOT_FOUND
 from .schemas import Accepted
 
 router = APIRouter(tags=["rectifications"])
@@ -164,7 +165,9 @@ def list_rectifications(
     )
 
 
-@router.get("/rectifications/{rectification_id}", response_model=RectificationDetail)
+@router.get(
+    "/rectifications/{rectification_id}", response_model=RectificationDetail, responses=NOT_FOUND
+)
 def get_rectification(
     rectification_id: str, queries: QueriesDep, services: ServicesDep, principal: PrincipalDep
 ) -> RectificationDetail:
@@ -332,9 +335,12 @@ async def _command(
 
 
 Workers = Annotated[Principal, Depends(require_roles(*WORKERS))]
+COMMAND_RESPONSES = {**NOT_FOUND, **COMMAND_REFUSED, **KAFKA_UNAVAILABLE}
 
 
-@router.post("/rectifications", status_code=202, response_model=Accepted)
+@router.post(
+    "/rectifications", status_code=202, response_model=Accepted, responses=KAFKA_UNAVAILABLE
+)
 async def open_rectification(
     body: OpenRectification,
     services: ServicesDep,
@@ -356,7 +362,12 @@ async def open_rectification(
     return await _send(services, principal, case_id, "RectificationOpened", fields)
 
 
-@router.post("/rectifications/{rectification_id}/review", status_code=202, response_model=Accepted)
+@router.post(
+    "/rectifications/{rectification_id}/review",
+    status_code=202,
+    response_model=Accepted,
+    responses=COMMAND_RESPONSES,
+)
 async def complete_review(
     rectification_id: str,
     body: CompleteReview,
@@ -375,7 +386,10 @@ async def complete_review(
 
 
 @router.post(
-    "/rectifications/{rectification_id}/measures", status_code=202, response_model=Accepted
+    "/rectifications/{rectification_id}/measures",
+    status_code=202,
+    response_model=Accepted,
+    responses=COMMAND_RESPONSES,
 )
 async def add_measure(
     rectification_id: str,
@@ -390,7 +404,10 @@ async def add_measure(
 
 
 @router.post(
-    "/rectifications/{rectification_id}/progress", status_code=202, response_model=Accepted
+    "/rectifications/{rectification_id}/progress",
+    status_code=202,
+    response_model=Accepted,
+    responses=COMMAND_RESPONSES,
 )
 async def report_progress(
     rectification_id: str,
@@ -406,7 +423,10 @@ async def report_progress(
 
 
 @router.post(
-    "/rectifications/{rectification_id}/completion", status_code=202, response_model=Accepted
+    "/rectifications/{rectification_id}/completion",
+    status_code=202,
+    response_model=Accepted,
+    responses=COMMAND_RESPONSES,
 )
 async def complete(
     rectification_id: str,
@@ -421,7 +441,10 @@ async def complete(
 
 
 @router.post(
-    "/rectifications/{rectification_id}/verification", status_code=202, response_model=Accepted
+    "/rectifications/{rectification_id}/verification",
+    status_code=202,
+    response_model=Accepted,
+    responses=COMMAND_RESPONSES,
 )
 async def verify(
     rectification_id: str,
@@ -437,7 +460,10 @@ async def verify(
 
 
 @router.post(
-    "/rectifications/{rectification_id}/rejection", status_code=202, response_model=Accepted
+    "/rectifications/{rectification_id}/rejection",
+    status_code=202,
+    response_model=Accepted,
+    responses=COMMAND_RESPONSES,
 )
 async def reject(
     rectification_id: str,
@@ -453,7 +479,10 @@ async def reject(
 
 
 @router.post(
-    "/rectifications/{rectification_id}/reopening", status_code=202, response_model=Accepted
+    "/rectifications/{rectification_id}/reopening",
+    status_code=202,
+    response_model=Accepted,
+    responses=COMMAND_RESPONSES,
 )
 async def reopen(
     rectification_id: str,

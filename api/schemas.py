@@ -219,3 +219,32 @@ class ValidationProblems(Public):
     """422: what is wrong, field by field (the input is never echoed back)."""
 
     detail: list[Problem]
+
+
+class Refusal(Public):
+    """An answer of 401, 403, 404, 409, 413 or 503: why, in words that name the fix."""
+
+    detail: str
+
+
+class ConflictReason(Public):
+    reason: str
+    current_version: int
+
+
+class Conflict(Public):
+    """409 of POST /events: why the case as it stands refuses the event, and its version."""
+
+    detail: ConflictReason
+
+
+class UnsentReason(Public):
+    reason: str
+    event_id: str
+    retry: str
+
+
+class Unsent(Public):
+    """503 of a write: Kafka is not there or did not confirm the event; how to send it again."""
+
+    detail: UnsentReason

@@ -1,0 +1,301 @@
+"""The API's answers as its OpenAPI document lists them, each shown by the request that
+found it. The API runs in-process on a seeded SQLite file, without Kafka.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from casestream.api.app import create_app
+from casestream.api.schemas import Refusal
+from casestream.domain.calendar import load_calendar
+from casestream.domain.clocks import ClockPolicy
+from casestream.domain.envelope import parse_event
+from casestream.domain.rules import load_rulebook
+from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
+from casestream.read_models.schema import clocks
+from casestream.read_models.webhook_deliveries import DeliveryStore, NewDelivery
+from casestream.settings import Settings
+from tests.auth import TEST_SECRET, auth_headers
+from tests.events import raw
+
+with warnings.catch_warnings():  # starlette asks for httpx2, which this project does not use
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+DEPARTMENT = "治安大队"
+
+
+def _seed_events(start: datetime) -> list[dict[str, Any]]:
+    """Cases of every kind, in two departments: paused, anomalous, anonymous, decided, and
+    rectifications with every kind of entry, so that lists and details hold real rows."""
+    person = {"name": "王小明", "phone": "13812341234", "id_number": "110101199001011234"}
+    return [
+        raw(
+            "ComplaintReceived",
+            "FZ-C-1",
+            "complaint",
+            {
+                "channel": "hotline_12345",
+                "subject": "出警慢",
+                "enterprise": True,
+                "enterprise_name": "华星物流",
+                "complainant": person,
+                "decision_ref": "D-1",
+            },
+            at=start,
+        ),
+        raw("ComplaintAccepted", "FZ-C-1", "complaint", at=start, day=1),
+        raw(
+            "ComplaintAssigned",
+            "FZ-C-1",
+            "complaint",
+            {"department": DEPARTMENT, "handler": "民警101"},
+            at=start,
+            day=2,
+        ),
+        raw("CaseSuspended", "FZ-C-1", "complaint", {"reason": "等待鉴定"}, at=start, day=3),
+        raw("ComplaintResolved", "FZ-C-2", "complaint", {"outcome": "explained"}, at=start),
+        raw(
+            "ComplaintReceived",
+            "FZ-C-2",
+            "complaint",
+            {"channel": "letter", "subject": "扣证", "department": "交警大队"},
+            at=start,
+            day=1,
+        ),
+        raw(
+            "TipReceived",
+            "FZ-T-1",
+            "enterprise_tip",
+            {
+                "enterprise": "华星物流",
+                "subject": "乱罚款",
+                "anonymous": True,
+                "informant": {"name": "李四"},
+                "department": DEPARTMENT,
+            },
+            at=start,
+        ),
+        raw(
+            "LawsuitFiled",
+            "FZ-L-1",
+            "litigation",
+            {
+                "court": "县人民法院",
+                "plaintiff": person,
+                "decision_ref": "D-1",
+                "department": DEPARTMENT,
+            },
+            at=start,
+        ),
+        raw(
+            "JudgmentIssued",
+            "FZ-L-1",
+            "litigation",
+            {"instance": "first", "outcome": "revoked"},
+            at=start,
+            day=5,
+        ),
+        raw(
+            "ReviewTaskOpened",
+            "FZ-R-1",
+            "rectification",
+            {
+                "source_case_id": "FZ-L-1",
+                "source_case_kind": "litigation",
+                "department": DEPARTMENT,
+                "decision_ref": "D-1",
+            },
+            at=start,
+            day=6,
+        ),
+        raw(
+            "RectificationOpened",
+            "FZ-R-1",
+            "rectification",
+            {
+                "source_case_id": "FZ-L-1",
+                "source_case_kind": "litigation",
+                "department": DEPARTMENT,
+                "responsible_person": "张强",
+                "decision_ref": "D-1",
+            },
+            at=start,
+            day=6,
+        ),
+        raw("MeasureAdded", "FZ-R-1", "rectification", {"measure": "培训"}, at=start, day=7),
+        raw(
+            "ProgressReported",
+            "FZ-R-1",
+            "rectification",
+            {"progress": "已培训", "percent": 50, "reported_by": "张强"},
+            at=start,
+            day=8,
+        ),
+        raw(
+            "RectificationOpened",
+            "FZ-R-2",
+            "rectification",
+            {"department": "交警大队", "responsible_person": "赵六"},
+            at=start,
+            day=6,
+        ),
+        raw(
+            "RectificationCompleted",
+            "FZ-R-2",
+            "rectification",
+            {"evidence": ["培训记录"]},
+            at=start,
+            day=9,
+        ),
+        raw(
+            "RectificationVerified",
+            "FZ-R-2",
+            "rectification",
+            {"supervisor": "督察1", "comment": "通过"},
+            at=start,
+            day=10,
+        ),
+    ]
+
+
+def _alert(event_type: str, clock: Any, level: int, at: datetime) -> dict[str, Any]:
+    payload = {
+        "alert_id": f"{clock.clock_id}:{event_type}",
+        "clock_id": clock.clock_id,
+        "rule": clock.rule_id,
+        "due_at": clock.due_at.isoformat(),
+        "scheduled_at": at.isoformat(),
+        "department": DEPARTMENT,
+        "level": level,
+    }
+    return raw(event_type, clock.case_id, clock.case_kind, payload, at=at)
+
+
+def _seed(database_url: str) -> None:
+    engine = create_engine(database_url)
+    migrate(engine)
+    writer = ProjectionWriter(engine, ClockPolicy(load_rulebook(), load_calendar()))
+    now = datetime.now(UTC)
+    events = _seed_events(now - timedelta(days=40))
+    writer.apply_batch([ConsumedEvent("fuzz", 0, n, parse_event(e)) for n, e in enumerate(events)])
+    with engine.connect() as conn:
+        clock = conn.execute(sa.select(clocks).where(clocks.c.case_id == "FZ-C-1")).first()
+    assert clock is not None
+    alerts = [_alert("DeadlineBreached", clock, 2, now), _alert("Escalated", clock, 3, now)]
+    writer.apply_batch(
+        [ConsumedEvent("fuzz.alerts", 0, n, parse_event(a)) for n, a in enumerate(alerts)]
+    )
+    DeliveryStore(engine).record(
+        [
+            NewDelivery(alert["event_id"], "zhian", alert["event_type"], "FZ-C-1", "c", "{}", now)
+            for alert in alerts
+        ]
+    )
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    """The API in-process on a seeded SQLite file, without Kafka."""
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
+    _seed(database_url)
+    built = create_app(
+        Settings(
+            database_url=database_url,
+            kafka_bootstrap=None,
+            auth_secret=TEST_SECRET,
+            consistency_wait_seconds=0.05,  # a wait for a write never made ends at once
+        )
+    )
+    with TestClient(built):  # runs the lifespan: the engine is disposed at the end
+        yield built
+
+
+@pytest.fixture(scope="module")
+def client(app: FastAPI) -> TestClient:
+    return TestClient(app, headers=auth_headers("legal"))
+
+
+def documented(app: FastAPI, method: str, path: str) -> set[int]:
+    """The statuses the OpenAPI document lists for one route."""
+    responses = app.openapi()["paths"][path][method.lower()]["responses"]
+    return {int(status) for status in responses}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "route"),
+    [
+        ("GET", "/cases/0", None, "/cases/{case_id}"),
+        ("GET", "/cases/0/events", None, "/cases/{case_id}/events"),
+        ("GET", "/cases/0/clocks", None, "/cases/{case_id}/clocks"),
+        ("GET", "/disputes/0", None, "/disputes/{decision_ref}"),
+        ("GET", "/rectifications/0", None, "/rectifications/{rectification_id}"),
+        (
+            "POST",
+            "/rectifications/0/review",
+            {"lessons": "0", "root_causes": ["law"]},
+            "/rectifications/{rectification_id}/review",
+        ),
+        (
+            "POST",
+            "/rectifications/0/measures",
+            {"measure": "0"},
+            "/rectifications/{rectification_id}/measures",
+        ),
+        (
+            "POST",
+            "/rectifications/0/progress",
+            {"percent": 0, "progress": "0"},
+            "/rectifications/{rectification_id}/progress",
+        ),
+        (
+            "POST",
+            "/rectifications/0/completion",
+            {"evidence": ["0"], "summary": ""},
+            "/rectifications/{rectification_id}/completion",
+        ),
+        (
+            "POST",
+            "/rectifications/0/reopening",
+            {"reason": "0"},
+            "/rectifications/{rectification_id}/reopening",
+        ),
+    ],
+)
+def test_an_unknown_item_answers_a_404_the_openapi_document_lists(
+    app: FastAPI, client: TestClient, method: str, url: str, body: Any, route: str
+) -> None:
+    response = client.request(method, url, json=body)
+    assert response.status_code == 404, response.text
+    assert Refusal.model_validate(response.json()).detail.startswith("no ")
+    assert 404 in documented(app, method, route)
+
+
+@pytest.mark.parametrize("url", ["/cases/0?min_version=1", "/cases/0/events?min_version=1"])
+def test_a_read_waiting_for_a_version_never_reached_answers_a_documented_503(
+    app: FastAPI, client: TestClient, url: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "1"
+    assert "retry" in Refusal.model_validate(response.json()).detail
+    assert 503 in documented(app, "GET", url.split("?")[0].replace("/0", "/{case_id}"))
+
+
+def test_a_command_the_rectification_does_not_allow_answers_a_documented_409(
+    app: FastAPI, client: TestClient
+) -> None:
+    response = client.post("/rectifications/FZ-R-2/measures", json={"measure": "0"})
+    assert response.status_code == 409, response.text
+    assert "as of version" in Refusal.model_validate(response.json()).detail
+    assert 409 in documented(app, "POST", "/rectifications/{rectification_id}/measures")
