@@ -228,6 +228,17 @@ async def _refuse_if_not_allowed(services: Services, event: Event[Any]) -> CaseS
 
 async def publish(services: Services, event: Event[Any]) -> Accepted:
     """Send one validated event to Kafka; the 202 answer with its id and consistency token."""
+    if not services.settings.kafka_bootstrap:
+        raise HTTPException(
+            503,
+            {
+                "reason": "this API has no Kafka to send events to (CASESTREAM_KAFKA_BOOTSTRAP "
+                "is unset); nothing was sent",
+                "event_id": str(event.event_id),
+                "retry": "set CASESTREAM_KAFKA_BOOTSTRAP and restart the API, then send the "
+                "same body again",
+            },
+        )
     try:
         # the producer connects on first use: off the event loop too
         delivered = await run_in_threadpool(lambda: services.producer.send(event))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from casestream.api.app import create_app
-from casestream.api.schemas import Refusal
+from casestream.api.schemas import Refusal, Unsent
 from casestream.domain.calendar import load_calendar
 from casestream.domain.clocks import ClockPolicy
 from casestream.domain.envelope import parse_event
@@ -290,6 +290,42 @@ def test_a_read_waiting_for_a_version_never_reached_answers_a_documented_503(
     assert response.headers["Retry-After"] == "1"
     assert "retry" in Refusal.model_validate(response.json()).detail
     assert 503 in documented(app, "GET", url.split("?")[0].replace("/0", "/{case_id}"))
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        (
+            "/rectifications",
+            {
+                "deadline": "2000-01-01",
+                "department": "0",
+                "description": "",
+                "responsible_person": "0",
+                "source_case_id": "0",
+                "with_review": False,
+            },
+        ),
+        ("/rectifications/FZ-R-1/measures", {"measure": "培训"}),
+        (
+            "/events",
+            {
+                "event_type": "ComplaintReceived",
+                "case_id": "FZ-C-9",
+                "case_kind": "complaint",
+                "payload": {"channel": "letter", "subject": "扣证"},
+            },
+        ),
+    ],
+)
+def test_a_write_without_kafka_answers_a_documented_503_naming_the_setting_not_500(
+    app: FastAPI, client: TestClient, url: str, body: dict[str, Any]
+) -> None:
+    response = client.post(url, json=body)
+    assert response.status_code == 503, response.text
+    assert "CASESTREAM_KAFKA_BOOTSTRAP" in Unsent.model_validate(response.json()).detail.reason
+    route = url.replace("FZ-R-1", "{rectification_id}")
+    assert 503 in documented(app, "POST", route)
 
 
 def test_a_command_the_rectification_does_not_allow_answers_a_documented_409(
