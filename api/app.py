@@ -8,6 +8,7 @@ from datetime import datetime
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from casestream.metric_labels import DepartmentLabels
 from casestream.producers.topics import Topics
@@ -25,7 +26,7 @@ from .auth import current_principal
 from .credentials import AuthConfigError, Authenticator
 from .deps import ApiMetrics, Services, utc_now
 from .http_metrics import ApiRegistry, RequestMetrics, RequestTiming
-from .limits import RequestGuard, validation_error
+from .limits import RequestGuard, unreadable_body, validation_error
 from .params import reject_unknown_query
 from .responses import AUTH_RESPONSES
 
@@ -109,6 +110,7 @@ def create_app(
     app.include_router(health.router)  # /healthz, /readyz, /metrics stay open
     # /metrics is timed too (route="/metrics"): a slow scrape is worth seeing
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, unreadable_body)
     # anonymous bodies are refused unread, every body is capped (inside the timing: counted)
     app.add_middleware(
         RequestGuard,

@@ -8,9 +8,11 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import authenticate
@@ -136,3 +138,17 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         for error in exc.errors()[:50]
     ]
     return JSONResponse({"detail": problems}, status_code=422)
+
+
+async def unreadable_body(request: Request, exc: Exception) -> Response:
+    """A body that is not UTF-8 text is invalid JSON too: 422 as for any other malformed JSON
+    (FastAPI answers it 400 with no field named); every other HTTP error unchanged."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        problem = {
+            "loc": ["body"],
+            "msg": "the body is not JSON: it is not UTF-8 text",
+            "type": "json_invalid",
+        }
+        return JSONResponse({"detail": [problem]}, status_code=422)
+    return await http_exception_handler(request, exc)

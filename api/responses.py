@@ -18,7 +18,7 @@ AUTH_RESPONSES: Responses = {
     413: {"description": "the body is larger than CASESTREAM_MAX_BODY_BYTES", "model": Refusal},
     422: {
         "description": "a parameter or body field at fault, named in `detail[].loc` (an "
-        "unknown query parameter too)",
+        "unknown query parameter too, and a body that is not JSON)",
         "model": ValidationProblems,
     },
 }

@@ -293,6 +293,30 @@ def test_a_read_waiting_for_a_version_never_reached_answers_a_documented_503(
 
 
 @pytest.mark.parametrize(
+    ("role", "url"),
+    [("legal", "/events"), ("supervisor", "/rectifications/FZ-R-1/verification")],
+)
+def test_a_body_that_is_not_utf8_answers_422_naming_the_body_not_400(
+    client: TestClient, role: str, url: str
+) -> None:
+    response = client.post(
+        url,
+        content=b"!\xd3\x04K",
+        headers={"Content-Type": "application/json", **auth_headers(role)},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json() == {
+        "detail": [
+            {
+                "loc": ["body"],
+                "msg": "the body is not JSON: it is not UTF-8 text",
+                "type": "json_invalid",
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize(
     ("url", "body"),
     [
         (
