@@ -323,6 +323,8 @@ def up(
         err.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc
     env["CASESTREAM_AUTH_SECRET"] = secret
+    scrape_token = _scrape_token_file(settings)
+    env["CASESTREAM_METRICS_TOKEN_FILE"] = str(scrape_token)
     local_kafka = not settings.kafka_bootstrap
     if local_kafka:
         err.print("starting a local Kafka broker (first run fetches it from Maven Central)…")
@@ -344,7 +346,7 @@ def up(
     out.print(f"Kafka      {bootstrap}")
     out.print(f"API        {base}/cases   docs {base}/docs   metrics {base}/metrics")
     out.print(f"worker     http://127.0.0.1:{settings.worker_web_port}/metrics")
-    scraper = _local_prometheus(settings) if prometheus else None
+    scraper = _local_prometheus(settings, scrape_token) if prometheus else None
     if scraper is not None:
         children.append(scraper)
     demo_token = issue_token(
@@ -402,7 +404,19 @@ def up(
         stop()
 
 
-def _local_prometheus(settings: Settings) -> subprocess.Popen[bytes] | None:
+def _scrape_token_file(settings: Settings) -> Path:
+    """CASESTREAM_METRICS_TOKEN_FILE, or var/metrics-token (mode 0600, generated once): the
+    token Prometheus presents to read the API's /metrics."""
+    if settings.metrics_token_file is not None:
+        return settings.metrics_token_file
+    from casestream.api.credentials import stored_secret
+
+    path = settings.var_dir / "metrics-token"
+    stored_secret(path)
+    return path.resolve()
+
+
+def _local_prometheus(settings: Settings, scrape_token: Path) -> subprocess.Popen[bytes] | None:
     """The local Prometheus of `up --prometheus`, or None (said why) when it cannot run: the
     rest of `up` goes on without it."""
     import httpx
@@ -410,7 +424,9 @@ def _local_prometheus(settings: Settings) -> subprocess.Popen[bytes] | None:
     from casestream.local import LocalServiceError, prometheus_config, start_prometheus
 
     config = prometheus_config(
-        [f"{settings.api_host}:{settings.api_port}"], [f"127.0.0.1:{settings.worker_web_port}"]
+        [f"{settings.api_host}:{settings.api_port}"],
+        [f"127.0.0.1:{settings.worker_web_port}"],
+        api_token_file=scrape_token,
     )
     data_dir = settings.var_dir / "prometheus"
     try:
