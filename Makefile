@@ -25,6 +25,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy domain
+	$(BIN)/lint-imports
 
 ## test: venv, Kafka, PostgreSQL (installed if missing), then lint, the suite and the fault runs
 test: venv kafka lint
