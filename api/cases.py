@@ -95,7 +95,7 @@ def case_filter(
 ) -> CaseFilter:
     """The filters of GET /cases, within the caller's department."""
     return CaseFilter(
-        case_kind=(case_kind or kind).value if (case_kind or kind) else None,
+        case_kind=chosen.value if (chosen := case_kind or kind) else None,
         status=status,
         department=department,
         enterprise_name=enterprise,

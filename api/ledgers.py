@@ -12,7 +12,7 @@ import csv
 import io
 import threading
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -226,7 +226,9 @@ def render_xlsx(layout: LedgerLayout, rows: Iterable[list[Cell]]) -> bytes:
 
 def _xlsx_cell(sheet: WriteOnlyWorksheet, column: LedgerColumn, value: Cell) -> Any:
     if isinstance(value, date):  # datetime too: a real date cell, shown in local time
-        cell = WriteOnlyCell(sheet, value)
+        # a spreadsheet stores a day as its midnight; the format shows the day alone
+        instant = value if isinstance(value, datetime) else datetime.combine(value, time())
+        cell = WriteOnlyCell(sheet, instant)
         cell.number_format = _NUMBER_FORMATS["datetime" if isinstance(value, datetime) else "date"]
         return cell
     if isinstance(value, str):

@@ -5,7 +5,7 @@ its body is capped (413). Validation errors never echo the input back."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import HTTPException, Request, Response
@@ -103,7 +103,7 @@ def _header(headers: dict[str, bytes], name: str) -> str | None:
 
 
 async def _answer(
-    send: Send, status: int, detail: Any, headers: dict[str, str] | None = None
+    send: Send, status: int, detail: Any, headers: Mapping[str, str] | None = None
 ) -> None:
     body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
     extra = [(key.lower().encode(), value.encode()) for key, value in (headers or {}).items()]

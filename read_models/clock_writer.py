@@ -74,27 +74,28 @@ class ClockWriter:
         touched: dict[str, Clock] = {
             clock.clock_id: clock for items in case_clocks.values() for clock in items
         }
-        missing = {row["clock_id"] for row in alert_rows} - set(touched)
+        missing = {alert_row["clock_id"] for alert_row in alert_rows} - set(touched)
         for part in chunks(sorted(missing)):
-            for row in conn.execute(sa.select(clocks.c.detail).where(clocks.c.clock_id.in_(part))):
-                clock = Clock.model_validate(row.detail)
+            stored = conn.execute(sa.select(clocks.c.detail).where(clocks.c.clock_id.in_(part)))
+            for detail in stored.scalars():
+                clock = Clock.model_validate(detail)
                 self._loaded[clock.clock_id] = clock
                 touched[clock.clock_id] = clock
         self._stop_linked(conn, touched, completed)
         emitted: dict[str, set[str]] = {}
         for part in chunks(sorted(touched)):
-            rows = conn.execute(
+            raised = conn.execute(
                 sa.select(alerts.c.clock_id, alerts.c.alert_id).where(alerts.c.clock_id.in_(part))
             )
-            for row in rows:
-                emitted.setdefault(row.clock_id, set()).add(row.alert_id)
-        rows = []
+            for clock_id, alert_id in raised:
+                emitted.setdefault(clock_id, set()).add(alert_id)
+        clock_rows: list[dict[str, Any]] = []
         for clock_id, clock in sorted(touched.items()):
             merged = with_emitted(clock, emitted.get(clock_id, ()))
             if merged != self._loaded.get(clock_id):  # unchanged clocks are not written again
-                rows.append(self._clock_row(merged))
+                clock_rows.append(self._clock_row(merged))
         self._loaded.clear()
-        upsert(conn, clocks, rows)
+        upsert(conn, clocks, clock_rows)
         return len(alert_rows)
 
     def _stop_linked(

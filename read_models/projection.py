@@ -330,7 +330,7 @@ def _outbox_row(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _is_alert(event: Event[Any]) -> bool:
-    return type(event.payload).derived
+    return bool(type(event.payload).derived)
 
 
 def _event_row(item: ConsumedEvent, event: Event[Any], version: int) -> dict[str, Any]:

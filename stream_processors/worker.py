@@ -112,7 +112,7 @@ def build_app(
     projector = Projector(writer, send_dead_letter, metrics, settings.timezone)
     health.projector_up.set_function(lambda: float(projector.status.state == "running"))
 
-    @app.on_partitions_assigned.connect
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # faust types *args receivers
     async def resume_from_checkpoints(sender: Any, assigned: set[Any], **_: Any) -> None:
         stored = await asyncio.to_thread(writer.stored_offsets)
         for tp in assigned:
@@ -122,7 +122,7 @@ def build_app(
             projector.positions[(tp.topic, tp.partition)] = offset or 0
         log.info("resumed %d partitions from read-model checkpoints", len(assigned))
 
-    def raw_message(event: faust.types.EventT) -> RawMessage:
+    def raw_message(event: faust.types.EventT[bytes]) -> RawMessage:
         message = event.message
         return RawMessage(
             message.topic,
@@ -133,7 +133,7 @@ def build_app(
             replayed_letter_id(message.headers),
         )
 
-    async def write(batch: Sequence[faust.types.EventT]) -> None:
+    async def write(batch: Sequence[faust.types.EventT[bytes]]) -> None:
         await projector.handle([raw_message(event) for event in batch])
 
     async def crash(exc: BaseException) -> None:
@@ -233,7 +233,7 @@ def build_app(
     if settings.scanner_enabled:
         app.timer(interval=settings.scanner_interval_seconds)(scan_deadlines)
 
-    @app.on_partitions_revoked.connect
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def forget_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
         for tp in revoked:  # measured again once assigned and resumed here
             projector.positions.pop((tp.topic, tp.partition), None)
@@ -305,7 +305,7 @@ def build_app(
             await beating.run(lambda: asyncio.to_thread(heartbeat))
             await asyncio.sleep(settings.heartbeat_seconds)
 
-    @app.on_before_shutdown.connect
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def leave(sender: Any, **_: Any) -> None:
         def forget() -> None:
             if projector.status.state != "crashed":  # a crash stays visible until it expires
@@ -322,7 +322,7 @@ def build_app(
 
         @app.agent(alerts_topic)
         async def notify(stream: faust.StreamT[bytes]) -> None:
-            async for batch in stream.take_events(500, within=0.05):
+            async for batch in stream.take_events(500, within=0.05):  # type: ignore[attr-defined]
                 alerts = [
                     parse_event(event.value, settings.timezone) for event in batch if event.value
                 ]
