@@ -123,7 +123,7 @@ async def post_event(
         dict[str, Any],
         Body(
             description=(
-                "One event: the envelope of DESIGN §3 with `event_type`, `case_id`, `case_kind` and "
+                "One event: the envelope of docs/events.md with `event_type`, `case_id`, `case_kind` and "
                 "`payload`. `event_id`, `recorded_at` and `occurred_at` default to a new id and now; "
                 "give `source_record_id` (or your own `event_id`) to make resending the same record "
                 "idempotent. `actor` and `source` come from the credential (a system names the "

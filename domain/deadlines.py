@@ -1,7 +1,8 @@
-"""The counting procedure (期间计算) of deadlines.md: from a rule, a start and a working-day
+"""The counting procedure (期间计算) of docs/deadlines.md: from a rule, a start and a working-day
 calendar to a due date and instant, and the instants of its warnings and escalations.
 
-Pure functions; time is an argument. Choices where deadlines.md is silent:
+Pure functions; time is an argument. Choices where the law is silent (docs/deadlines.md,
+"Choices the law leaves open"):
 
 - An extension counts in the rule's unit (working days, calendar days, hours, minutes); for
   a month rule it is calendar days, added like paused days after the month arithmetic.
@@ -14,7 +15,8 @@ Pure functions; time is an argument. Choices where deadlines.md is silent:
   the next day for day rules). An escalation `after = n` working days after the breach
   fires at the end of the n-th working day after the due date; after the first warning, at
   00:00 of the n-th working day after the warning day. Offsets in hours or minutes are
-  plain elapsed time. Instants may precede the start for a short rule: fire them at once.
+  plain elapsed time. Instants may precede the start for a short rule: the clocks
+  (`domain/clocks.py`) leave out such warnings and escalations and raise such a breach at once.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The counting procedure of deadlines.md, against dates worked out by hand from the official
+"""The counting procedure of docs/deadlines.md, against dates worked out by hand from the official
 2026 schedule (春节 Feb 15-23 with Sat Feb 14 and Sat Feb 28 worked; 劳动节 May 1-5 with
 Sat May 9 worked; 端午节 Jun 19-21; 中秋节 Sep 25-27; 国庆节 Oct 1-7 with Sun Sep 20 and
 Sat Oct 10 worked; 元旦 Jan 1-3 with Sun Jan 4 worked)."""
