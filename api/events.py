@@ -65,7 +65,7 @@ COMMAND_ROUTES = {
     "RectificationCompleted": "POST /rectifications/{id}/completion",
     "RectificationVerified": "POST /rectifications/{id}/verification (role supervisor)",
     "RectificationRejected": "POST /rectifications/{id}/rejection (role supervisor)",
-    "RectificationReopened": "POST /rectifications/{id}/reopening",
+    "RectificationReopened": "POST /rectifications/{id}/reopening (role supervisor or legal)",
 }
 
 

@@ -100,7 +100,8 @@ class Origin(StrEnum):
     the reconsideration office, a case registered at a window): posted raw (`POST /events`) by
     a `system` or `legal` caller. `command`: a staff decision inside the bureau, made only
     through its command endpoint with the right role, never posted raw. `casestream`: derived
-    by casestream itself (alerts), never posted by anyone."""
+    by casestream itself (alerts; a rectification cancelled when its loss is overturned),
+    never posted by anyone."""
 
     outside = "outside"
     command = "command"
@@ -536,7 +537,7 @@ class RectificationCancelled(Payload):
     """The loss behind the rectification no longer stands (e.g. overturned on appeal)."""
 
     case_kinds = _RECT
-    origin = Origin.command
+    origin = Origin.casestream  # derived by the outcomes processor
 
     reason: NonEmpty
 

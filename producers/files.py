@@ -13,6 +13,7 @@ from typing import Any
 
 import pydantic
 
+from casestream.domain.catalog import Origin
 from casestream.domain.envelope import Event, field_errors
 from casestream.domain.plausibility import DateWindow
 
@@ -66,9 +67,19 @@ def _validated(
         digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
         raw = {**raw, "source_record_id": f"line {line} {digest}"}
     try:
-        return line, validate_record(
+        event = validate_record(
             raw, now=now, timezone=timezone, source=source, actor=source, window=window
         )
+        if type(event.payload).origin is not Origin.outside:
+            return line, [
+                Problem(
+                    line,
+                    "event_type",
+                    f"{event.event_type} is not a fact from outside: made through its command "
+                    "or derived by casestream, never sent from a file",
+                )
+            ]
+        return line, event
     except pydantic.ValidationError as exc:
         return line, [Problem(line, field, message) for field, message in field_errors(exc)]
 

@@ -96,6 +96,24 @@ def test_jsonl_problems_carry_line_number_and_field(tmp_path: Path) -> None:
     ]  # type: ignore[union-attr]
 
 
+def test_files_send_facts_from_outside_only_and_the_same_line_twice_as_one_event(
+    tmp_path: Path,
+) -> None:
+    forged = raw("RectificationVerified", "RECT-1", "rectification", {"supervisor": "张"})
+    alert = raw("AlertCleared", "C-1", "complaint", {})
+    fact = raw("ComplaintReceived", "C-1", "complaint", {"channel": "window", "subject": "s"})
+    for record in (forged, alert, fact):
+        del record["event_id"]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (forged, alert, fact)) + "\n")
+    now = datetime.now(UTC)
+    first = list(read_jsonl(path, now=now, timezone="Asia/Shanghai"))
+    assert [p.field for p in first[0][1]] == ["event_type"]  # type: ignore[union-attr]
+    assert isinstance(first[1][1], list)
+    again = list(read_jsonl(path, now=now, timezone="Asia/Shanghai"))
+    assert first[2][1].event_id == again[2][1].event_id  # type: ignore[union-attr]
+
+
 def test_csv_columns_fill_envelope_and_nested_payload(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text(
