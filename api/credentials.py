@@ -61,10 +61,6 @@ class Principal:
     department: str | None = None
     source: str = "api"  # recorded as the `source` of the events it sends: a key's system id
 
-    @property
-    def department_scoped(self) -> bool:
-        return self.role in DEPARTMENT_ROLES
-
 
 class AuthConfigError(RuntimeError):
     """The deployment's auth settings are missing or unsafe: the API refuses to start."""

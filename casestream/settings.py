@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -141,8 +140,3 @@ class Settings(BaseSettings):
                 "or run `casestream up`, which starts a local broker"
             )
         return self.kafka_bootstrap
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

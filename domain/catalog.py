@@ -108,11 +108,6 @@ class Origin(StrEnum):
     casestream = "casestream"
 
 
-class AlertLevel(StrEnum):
-    warning = "warning"
-    breach = "breach"
-
-
 NonEmpty = Annotated[str, Field(min_length=1, max_length=2000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 RootCauses = Annotated[list[RootCause], Field(min_length=1, max_length=len(RootCause))]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -224,8 +223,3 @@ def simulate(
         raw.extend(timeline.events)
     raw.sort(key=lambda record: record["occurred_at"])
     return [parse_event(record) for record in raw]
-
-
-def iter_batches(events: list[Event[Any]], size: int) -> Iterator[list[Event[Any]]]:
-    for start in range(0, len(events), size):
-        yield events[start : start + size]
