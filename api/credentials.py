@@ -98,6 +98,27 @@ def stored_secret(path: Path) -> str:
     return secret
 
 
+def secret_file(settings: Settings) -> Path:
+    """Where `casestream up` keeps the secret it generated: auth-secret in CASESTREAM_VAR_DIR."""
+    return settings.var_dir / "auth-secret"
+
+
+def signing_secret(settings: Settings, *, generate: bool = False) -> str:
+    """The secret tokens are signed with, chosen as `casestream up` chooses it:
+    CASESTREAM_AUTH_SECRET if set, else the one kept in `secret_file` (created there first
+    when `generate`). AuthConfigError naming the fix when there is none, or it is unfit."""
+    if settings.auth_secret is not None:
+        return check_secret(settings.auth_secret.get_secret_value())
+    path = secret_file(settings)
+    if not generate and not path.exists():
+        raise AuthConfigError(
+            f"no secret to sign tokens with: CASESTREAM_AUTH_SECRET is not set and {path} does "
+            "not exist; run `casestream up` once (it generates that file), or set "
+            "CASESTREAM_AUTH_SECRET to the API's secret"
+        )
+    return stored_secret(path)
+
+
 def make_principal(subject: Any, role: Any, department: Any) -> Principal:
     """A principal from untrusted claims; InvalidCredentials naming the claim at fault."""
     if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH:

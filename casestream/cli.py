@@ -305,20 +305,16 @@ def up(
         AuthConfigError,
         Principal,
         Role,
-        check_secret,
         issue_token,
-        stored_secret,
+        secret_file,
+        signing_secret,
     )
     from casestream.local import start_kafka, stop_kafka
 
     settings = _settings()
     env = dict(os.environ)
     try:
-        secret = (
-            check_secret(settings.auth_secret.get_secret_value())
-            if settings.auth_secret
-            else stored_secret(settings.var_dir / "auth-secret")
-        )
+        secret = signing_secret(settings, generate=True)
     except AuthConfigError as exc:
         err.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc
@@ -356,7 +352,7 @@ def up(
     out.print(
         "           (role legal, 12 h) curl -H 'Authorization: Bearer <token>' "
         f"{base}/cases; more: casestream token issue --role handler --department 治安大队"
-        + ("" if settings.auth_secret else f" (secret in {settings.var_dir / 'auth-secret'})"),
+        + ("" if settings.auth_secret else f" (secret in {secret_file(settings)})"),
         soft_wrap=True,
     )
     if demo:

@@ -1,4 +1,5 @@
-"""`casestream token …`: bearer tokens for the HTTP API, signed with CASESTREAM_AUTH_SECRET."""
+"""`casestream token …`: bearer tokens for the HTTP API, signed with the API's secret
+(CASESTREAM_AUTH_SECRET, else the one `casestream up` generated)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def token_issue(
     ] = None,
     ttl: Annotated[str, typer.Option(help="lifetime: 30m, 8h, 7d, 1w")] = "8h",
 ) -> None:
-    """Print a bearer token signed with CASESTREAM_AUTH_SECRET (the API's secret)."""
+    """Print a bearer token signed with the API's secret: CASESTREAM_AUTH_SECRET, else the one
+    `casestream up` generated into var/auth-secret."""
     from casestream.api.clocks import BadWithin, parse_within
     from casestream.api.credentials import (
         DEPARTMENT_ROLES,
@@ -39,6 +41,7 @@ def token_issue(
         Principal,
         Role,
         issue_token,
+        signing_secret,
     )
 
     if role not in {known.value for known in Role}:
@@ -52,22 +55,10 @@ def token_issue(
     except BadWithin as exc:
         err.print(f"--ttl: {exc}", style="red", markup=False)
         raise typer.Exit(2) from exc
-    settings = Settings()
-    if settings.auth_secret is None:
-        err.print(
-            "CASESTREAM_AUTH_SECRET is not set: set it to the API's secret (after `casestream "
-            f"up`: export CASESTREAM_AUTH_SECRET=$(cat {settings.var_dir / 'auth-secret'}))",
-            style="red",
-            markup=False,
-        )
-        raise typer.Exit(1)
     principal = Principal(subject or f"{role}-cli", Role(role), department)
     try:
         token = issue_token(
-            settings.auth_secret.get_secret_value(),
-            principal,
-            now=datetime.now(UTC),
-            ttl=lifetime,
+            signing_secret(Settings()), principal, now=datetime.now(UTC), ttl=lifetime
         )
     except InvalidCredentials as exc:
         err.print(str(exc), style="red", markup=False)
