@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -284,6 +283,12 @@ def replay_command(
     out.print("point CASESTREAM_DATABASE_URL (and CASESTREAM_DATABASE_SCHEMA) there to serve it")
 
 
+CHILDREN_GRACE_SECONDS = 8.0
+"""How long `up`, asked to stop, waits for its processes before it SIGKILLs them."""
+BROKER_GRACE_SECONDS = 5.0
+"""How long it then waits for the local broker: everything is gone within 15 s of the signal."""
+
+
 @app.command("up")
 def up(
     demo: Annotated[
@@ -300,7 +305,8 @@ def up(
     ] = False,
 ) -> None:
     """The main job: a local Kafka if none is configured, topics, worker and API (and a demo
-    feed, and a Prometheus for the Grafana dashboards)."""
+    feed, and a Prometheus for the Grafana dashboards). SIGTERM, SIGINT (Ctrl-C) or SIGHUP
+    stops them all; a worker that fails is started again."""
     from casestream.api.credentials import (
         AuthConfigError,
         Principal,
@@ -309,95 +315,80 @@ def up(
         secret_file,
         signing_secret,
     )
-    from casestream.local import start_kafka, stop_kafka
+    from casestream.local import LocalServiceError, start_kafka, stop_kafka
+    from casestream.read_models.database import create_engine, migrate
+    from casestream.supervision import OnExit, StopRequested, Supervisor, stop_signals
 
     settings = _settings()
-    env = dict(os.environ)
     try:
         secret = signing_secret(settings, generate=True)
     except AuthConfigError as exc:
         err.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc
-    env["CASESTREAM_AUTH_SECRET"] = secret
     scrape_token = _scrape_token_file(settings)
-    env["CASESTREAM_METRICS_TOKEN_FILE"] = str(scrape_token)
+    env = {
+        **os.environ,
+        "CASESTREAM_AUTH_SECRET": secret,
+        "CASESTREAM_METRICS_TOKEN_FILE": str(scrape_token),
+    }
     local_kafka = not settings.kafka_bootstrap
-    if local_kafka:
-        err.print("starting a local Kafka broker (first run fetches it from Maven Central)…")
-        env["CASESTREAM_KAFKA_BOOTSTRAP"] = start_kafka(settings.var_dir / "kafka")
-    bootstrap = env["CASESTREAM_KAFKA_BOOTSTRAP"]
     exe = [sys.executable, "-m", "casestream.cli"]
-    subprocess.run([*exe, "topics", "create"], env=env, check=True)
-    # migrate once here, so worker and API never race to create the schema
-    from casestream.read_models.database import create_engine, migrate
-
-    migrate(create_engine(settings.database_url, settings.database_schema))
-    children = [
-        subprocess.Popen(
-            [*exe, "worker", "--metrics-port", str(settings.worker_web_port)], env=env
-        ),
-        subprocess.Popen([*exe, "api"], env=env),
-    ]
-    base = f"http://{settings.api_host}:{settings.api_port}"
-    out.print(f"Kafka      {bootstrap}")
-    out.print(f"API        {base}/cases   docs {base}/docs   metrics {base}/metrics")
-    out.print(f"worker     http://127.0.0.1:{settings.worker_web_port}/metrics")
-    scraper = _local_prometheus(settings, scrape_token) if prometheus else None
-    if scraper is not None:
-        children.append(scraper)
-    demo_token = issue_token(
-        secret, Principal("demo", Role.legal), now=datetime.now(UTC), ttl=timedelta(hours=12)
-    )
-    out.print(f"token      {demo_token}", soft_wrap=True)
-    out.print(
-        "           (role legal, 12 h) curl -H 'Authorization: Bearer <token>' "
-        f"{base}/cases; more: casestream token issue --role handler --department 治安大队"
-        + ("" if settings.auth_secret else f" (secret in {secret_file(settings)})"),
-        soft_wrap=True,
-    )
-    if demo:
-        children.append(
-            subprocess.Popen(
-                [
-                    *exe,
-                    "simulate",
-                    "--cases",
-                    str(demo_cases),
-                    "--rate",
-                    str(demo_rate),
-                    "--prefix",
-                    f"DEMO{int(time.time())}",
-                ],
-                env=env,
+    supervisor = Supervisor(say=lambda message: err.print(message, style="yellow", markup=False))
+    with stop_signals() as stop:
+        try:
+            if local_kafka:
+                err.print(
+                    "starting a local Kafka broker (first run fetches it from Maven Central)…"
+                )
+                env["CASESTREAM_KAFKA_BOOTSTRAP"] = start_kafka(settings.var_dir / "kafka")
+            stop.check()
+            subprocess.run([*exe, "topics", "create"], env=env, check=True)
+            # migrate once here, so worker and API never race to create the schema
+            migrate(create_engine(settings.database_url, settings.database_schema))
+            stop.check()
+            worker_argv = [*exe, "worker", "--metrics-port", str(settings.worker_web_port)]
+            supervisor.start("worker", worker_argv, env, OnExit.restart)
+            supervisor.start("API", [*exe, "api"], env, OnExit.stop)
+            base = f"http://{settings.api_host}:{settings.api_port}"
+            out.print(f"Kafka      {env['CASESTREAM_KAFKA_BOOTSTRAP']}")
+            out.print(f"API        {base}/cases   docs {base}/docs   metrics {base}/metrics")
+            out.print(f"worker     http://127.0.0.1:{settings.worker_web_port}/metrics")
+            scraper = _local_prometheus(settings, scrape_token) if prometheus else None
+            if scraper is not None:
+                supervisor.adopt("Prometheus", scraper)
+            stop.check()
+            demo_token = issue_token(
+                secret,
+                Principal("demo", Role.legal),
+                now=datetime.now(UTC),
+                ttl=timedelta(hours=12),
             )
-        )
-    out.print("Ctrl-C stops everything")
-
-    def stop(*_: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if local_kafka:
-            stop_kafka(settings.var_dir / "kafka")
-        raise typer.Exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while True:
-            for child in children[:2]:  # worker and API
-                if child.poll() is not None:
-                    err.print(
-                        f"[red]{child.args[3]} exited with {child.returncode}; stopping[/red]"
-                    )
-                    stop()
-            time.sleep(1)
-    except KeyboardInterrupt:
-        stop()
+            out.print(f"token      {demo_token}", soft_wrap=True)
+            out.print(
+                "           (role legal, 12 h) curl -H 'Authorization: Bearer <token>' "
+                f"{base}/cases; more: casestream token issue --role handler --department 治安大队"
+                + ("" if settings.auth_secret else f" (secret in {secret_file(settings)})"),
+                soft_wrap=True,
+            )
+            if demo:
+                feed = [*exe, "simulate", "--cases", str(demo_cases), "--rate", str(demo_rate)]
+                prefix = f"DEMO{int(time.time())}"
+                supervisor.start("demo feed", [*feed, "--prefix", prefix], env, OnExit.ignore)
+            out.print("Ctrl-C stops everything")
+            code = supervisor.watch(stop)
+        except StopRequested:
+            code = 0
+        except (LocalServiceError, subprocess.CalledProcessError):
+            if not stop:  # not a step that Ctrl-C interrupted too
+                raise
+            code = 0
+        finally:
+            if stop.received is not None:
+                err.print(f"{stop.received.name}: stopping everything")
+            supervisor.stop(CHILDREN_GRACE_SECONDS)
+            if local_kafka:
+                stop_kafka(settings.var_dir / "kafka", BROKER_GRACE_SECONDS)
+    raise typer.Exit(code)
 
 
 def _scrape_token_file(settings: Settings) -> Path:

@@ -42,8 +42,10 @@ def start_kafka(data_dir: Path) -> str:
     return _run(INFRA / "kafka" / "start.sh", str(data_dir))
 
 
-def stop_kafka(data_dir: Path) -> None:
-    _run_quiet(INFRA / "kafka" / "stop.sh", str(data_dir))
+def stop_kafka(data_dir: Path, timeout_seconds: float = 30) -> None:
+    """Stop the local broker for `data_dir`: SIGTERM, then SIGKILL if it still runs after
+    `timeout_seconds`."""
+    _run_quiet(INFRA / "kafka" / "stop.sh", str(data_dir), f"{timeout_seconds:.3f}")
 
 
 def start_postgres(data_dir: Path) -> str:

@@ -39,17 +39,47 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def clean_env(**settings: str) -> dict[str, str]:
+    """This environment without any CASESTREAM_ variable, plus `settings`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CASESTREAM_")}
+    env.update(settings)
+    return env
+
+
 def service_env(
     bootstrap: str, topics: Topics, database_env: dict[str, str], **extra: str
 ) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CASESTREAM_")}
-    env.update(
+    return clean_env(
         CASESTREAM_KAFKA_BOOTSTRAP=bootstrap,
         CASESTREAM_TOPIC_PREFIX=topics.prefix,
         **database_env,
         **extra,
     )
-    return env
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/PID/stat after the command name: state, parent pid, …; None if there is no PID."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` exists and has not ended (an ended orphan may stay a zombie)."""
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    return [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit()
+        and (fields := _stat_fields(int(entry.name))) is not None
+        and int(fields[1]) == pid
+    ]
 
 
 class Process:

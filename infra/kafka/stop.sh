@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Stop the Kafka broker started by infra/kafka/start.sh for DATA_DIR.
 #
-# Usage: infra/kafka/stop.sh DATA_DIR
+# Usage: infra/kafka/stop.sh DATA_DIR [TIMEOUT]
 #
-# SIGTERM (controlled shutdown), wait up to 30 s, then SIGKILL. Exits 0 if it is not running.
+# SIGTERM (controlled shutdown), wait up to TIMEOUT seconds (default 30), then SIGKILL.
+# Exits 0 if it is not running.
 # Data stays in DATA_DIR, so start.sh DATA_DIR brings the same broker back.
 set -euo pipefail
 
 log() { echo "kafka/stop: $*" >&2; }
 die() { echo "kafka/stop: ERROR: $*" >&2; exit 1; }
 
-[[ $# -eq 1 && -n "$1" ]] || die "usage: $0 DATA_DIR"
+[[ ($# -eq 1 || $# -eq 2) && -n "$1" ]] || die "usage: $0 DATA_DIR [TIMEOUT]"
+TIMEOUT="${2:-30}"
+[[ "$TIMEOUT" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "TIMEOUT must be a number of seconds, not '$TIMEOUT'"
 if [[ ! -d "$1" ]]; then
     log "no such DATA_DIR '$1'; nothing to stop"
     exit 0
@@ -39,12 +42,13 @@ fi
 
 log "stopping broker pid $PID ($DATA_DIR)"
 kill -TERM "$PID" 2>/dev/null || true
-for _ in $(seq 300); do
-    broker_pid >/dev/null || break
+now_ms() { date +%s%3N; }
+DEADLINE_MS="$(awk -v now="$(now_ms)" -v t="$TIMEOUT" 'BEGIN { printf "%.0f", now + t * 1000 }')"
+while broker_pid >/dev/null && (( $(now_ms) < DEADLINE_MS )); do
     sleep 0.1
 done
 if broker_pid >/dev/null; then
-    log "broker pid $PID still running after 30 s; sending SIGKILL"
+    log "broker pid $PID still running after $TIMEOUT s; sending SIGKILL"
     kill -KILL "$PID" 2>/dev/null || true
     for _ in $(seq 50); do broker_pid >/dev/null || break; sleep 0.1; done
 fi

@@ -1,18 +1,25 @@
-"""`casestream up --demo --prometheus`, the README's main job (given a broker): the demo feed
-reaches the read models, its own Prometheus scrapes worker and API so the dashboards' figures
-fill, and SIGTERM stops every process it started."""
+"""`casestream up`, the README's main job: given a broker, the demo feed reaches the read models
+and its own Prometheus scrapes worker and API so the dashboards' figures fill; with a broker of
+its own, a token issued afterwards is accepted, and SIGTERM stops every process it started, the
+broker too, within 15 s."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
+from casestream.local import stop_kafka
 from casestream.producers.topics import Topics
-from tests.processes import free_port, service_env, wait_for
+from tests.processes import children_of, clean_env, free_port, running, service_env, wait_for
 
 
 def _value(prometheus_url: str, expr: str) -> float | None:
@@ -77,3 +84,97 @@ def test_up_runs_worker_api_demo_feed_and_a_prometheus_that_sees_them(
         check=False,
     ).stdout.split()
     assert leftovers == [], output
+
+
+@dataclass(frozen=True)
+class RunningUp:
+    """`casestream up` with a Kafka broker of its own, its API ready (projector running)."""
+
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    api: str
+    var_dir: Path
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def up_with_its_own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
+    root = tmp_path_factory.mktemp("up-own-broker")
+    api_port = free_port()
+    env = clean_env(  # no CASESTREAM_KAFKA_BOOTSTRAP, no CASESTREAM_AUTH_SECRET: as on a new server
+        CASESTREAM_VAR_DIR=str(root / "var"),
+        CASESTREAM_DATABASE_URL=f"sqlite:///{root / 'up.db'}",
+        CASESTREAM_API_PORT=str(api_port),
+        CASESTREAM_WORKER_WEB_PORT=str(free_port()),
+    )
+    log = root / "up.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "casestream.cli", "up"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    started = RunningUp(process, env, f"http://127.0.0.1:{api_port}", root / "var", log)
+
+    def ready() -> bool:
+        assert process.poll() is None, log.read_text(errors="replace")
+        try:
+            return httpx.get(f"{started.api}/readyz", timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_for(ready, timeout=180, interval=0.5)
+        yield started
+    finally:
+        for pid in [*_descendants(process.pid), process.pid]:
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        stop_kafka(started.var_dir / "kafka", timeout_seconds=5)
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    for child in children_of(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
+def test_a_token_issued_after_up_is_accepted_by_its_api(up_with_its_own_broker: RunningUp) -> None:
+    issued = subprocess.run(
+        [sys.executable, "-m", "casestream.cli", "token", "issue", "--role", "legal"],
+        env=up_with_its_own_broker.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert issued.returncode == 0, issued.stderr
+    answer = httpx.get(
+        f"{up_with_its_own_broker.api}/cases",
+        headers={"Authorization": f"Bearer {issued.stdout.strip()}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_sigterm_stops_up_its_worker_api_and_kafka_broker_within_15_s(
+    up_with_its_own_broker: RunningUp,
+) -> None:
+    up = up_with_its_own_broker.process
+    children = _descendants(up.pid)
+    commands = " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in children)
+    assert "worker" in commands and "api" in commands, commands
+    broker = int((up_with_its_own_broker.var_dir / "kafka" / "kafka.pid").read_text().split()[0])
+    everything = [up.pid, *children, broker]
+    assert all(running(pid) for pid in everything)
+
+    up.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while (left := [pid for pid in everything if running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    output = up_with_its_own_broker.log.read_text(errors="replace")
+    assert left == [], f"still running 15 s after SIGTERM: {left} (broker {broker})\n{output}"
+    assert up.wait(timeout=1) == 0
