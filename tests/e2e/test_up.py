@@ -27,6 +27,8 @@ def _value(prometheus_url: str, expr: str) -> float | None:
         answer = httpx.get(f"{prometheus_url}/api/v1/query", params={"query": expr}, timeout=5)
     except httpx.TransportError:
         return None
+    if answer.status_code != 200:  # 503 in plain text while Prometheus is starting
+        return None
     result = answer.json()["data"]["result"]
     return float(result[0]["value"][1]) if result else None
 
