@@ -24,7 +24,7 @@ run: venv kafka
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain
+	$(BIN)/mypy -p casestream
 	$(BIN)/lint-imports
 
 ## test: venv, Kafka, PostgreSQL (installed if missing), then lint, the suite and the fault runs
