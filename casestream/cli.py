@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 import typer
 from prometheus_client import CollectorRegistry
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 
 from casestream.deadletter_cli import deadletter_app
 from casestream.deadline_cli import deadline_app
+from casestream.progress import progress_bar
 from casestream.settings import Settings
 from casestream.token_cli import token_app
 
@@ -46,13 +47,7 @@ def _settings() -> Settings:
 
 
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-    )
+    return progress_bar(err)
 
 
 @topics_app.command("create")

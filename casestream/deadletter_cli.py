@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 import typer
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
+from casestream.progress import progress_bar
 from casestream.settings import Settings
 
 if TYPE_CHECKING:  # the Kafka client is imported by the commands that use it
@@ -52,14 +53,7 @@ def _kafka(settings: Settings) -> str:
 
 
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
+    return progress_bar(err, transient=True)
 
 
 def _read_all(bootstrap: str, topics: Topics) -> list[StoredDeadLetter]:
