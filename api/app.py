@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from casestream.credentials import AuthConfigError, Authenticator
 from casestream.metric_labels import DepartmentLabels
 from casestream.producers.topics import Topics
 from casestream.read_models.alert_queries import AlertQueries
@@ -23,7 +24,6 @@ from casestream.settings import Settings
 from . import alerts, cases, clocks, events, health, ledgers, rectifications, stats, webhooks
 from .alert_feed import AlertFeed
 from .auth import current_principal
-from .credentials import AuthConfigError, Authenticator
 from .deps import ApiMetrics, Services, utc_now
 from .http_metrics import ApiRegistry, RequestMetrics, RequestTiming
 from .limits import RequestGuard, unreadable_body, validation_error
@@ -98,7 +98,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.read_model_engine = engine  # shared by the ledger and figures routers
     # clocks first: its /cases/overdue must not be taken by the cases router's /cases/{case_id}
     # every router but health's needs a caller (api/auth.py): list new routers here
     for module in (clocks, cases, alerts, events, webhooks, rectifications, ledgers, stats):

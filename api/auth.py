@@ -41,7 +41,14 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from .credentials import DEPARTMENT_ROLES, Authenticator, InvalidCredentials, Principal, Role
+from casestream.credentials import (
+    DEPARTMENT_ROLES,
+    Authenticator,
+    InvalidCredentials,
+    Principal,
+    Role,
+)
+
 from .deps import ServicesDep
 
 __all__ = [

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 
-from casestream.domain.catalog import CaseKind
-from casestream.read_models.queries import BadCursor, CaseFilter
+from casestream.read_models.queries import BadCursor
 
 from .auth import PrincipalDep, not_found, visible_department
 from .consistency import BadToken, ConsistencyToken, wait_for_token, wait_until
 from .deps import Services, ServicesDep
 from .masking import shown_to
-from .params import CursorQuery, Instant
+from .params import CaseFilterDep, CursorQuery
 from .responses import NOT_FOUND, NOT_VISIBLE_YET
 from .schemas import (
     AnomalyOut,
@@ -76,38 +75,6 @@ async def _await_consistency(
             "the write is not visible yet (the projector is behind); retry shortly",
             headers={"Retry-After": "1"},
         )
-
-
-def case_filter(
-    principal: PrincipalDep,
-    case_kind: CaseKind | None = None,
-    kind: Annotated[
-        CaseKind | None, Query(deprecated=True, description="the old name of case_kind")
-    ] = None,
-    status: str | None = None,
-    department: str | None = None,
-    enterprise: Annotated[str | None, Query(description="enterprise name")] = None,
-    enterprise_only: Annotated[
-        bool | None, Query(description="only 涉企 cases (true) or only others (false)")
-    ] = None,
-    received_from: Instant | None = None,
-    received_to: Instant | None = None,
-) -> CaseFilter:
-    """The filters of GET /cases, within the caller's department."""
-    return CaseFilter(
-        case_kind=chosen.value if (chosen := case_kind or kind) else None,
-        status=status,
-        department=department,
-        enterprise_name=enterprise,
-        enterprise=enterprise_only,
-        received_from=received_from,
-        received_to=received_to,
-        visible_department=visible_department(principal),
-    )
-
-
-CaseFilterDep = Annotated[CaseFilter, Depends(case_filter)]
-"""The filters of GET /cases (and of its ledger, GET /cases.xlsx)."""
 
 
 @router.get("/cases", response_model=CasePage)

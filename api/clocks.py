@@ -6,13 +6,12 @@ clocks of their department's cases.
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
 from casestream.domain.catalog import CaseKind
+from casestream.durations import BadDuration, parse_duration
 from casestream.read_models.clock_queries import ClockFilter
 
 from .auth import Principal, PrincipalDep, not_found, visible_department
@@ -22,29 +21,8 @@ from .schemas import ClockOut, DueClock, DueList, OverdueClock, OverdueList
 
 router = APIRouter(tags=["deadlines"])
 
-_WITHIN = re.compile(r"^\s*(\d{1,6})\s*([mhdw])\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-MAX_WITHIN = timedelta(days=3660)
-
 RuleQuery = Annotated[str | None, Query(description="rule id, e.g. reconsideration.reply")]
 LimitQuery = Annotated[int, Query(ge=1, le=1000)]
-
-
-class BadWithin(ValueError):
-    """A `within` window that is not a positive count of minutes, hours, days or weeks."""
-
-
-def parse_within(text: str) -> timedelta:
-    """`30m`, `12h`, `3d`, `1w` as a timedelta."""
-    found = _WITHIN.match(text)
-    if found is None or int(found.group(1)) == 0:
-        raise BadWithin(
-            f"{text!r} is not a window; give a positive number and a unit: 30m, 12h, 3d or 1w"
-        )
-    window = timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
-    if window > MAX_WITHIN:
-        raise BadWithin("give a window of at most 3660d (ten years)")
-    return window
 
 
 def _filter(
@@ -105,8 +83,8 @@ def clocks_due(
 ) -> DueList:
     """Running clocks due between now and now + `within`, soonest first."""
     try:
-        window = parse_within(within)
-    except BadWithin as exc:
+        window = parse_duration(within)
+    except BadDuration as exc:
         raise HTTPException(
             422, [{"loc": ["query", "within"], "msg": str(exc), "type": "value_error"}]
         ) from exc

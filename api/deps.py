@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from casestream.credentials import Authenticator
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
 from casestream.read_models.alert_queries import AlertQueries
@@ -20,7 +22,6 @@ from casestream.settings import Settings
 
 from .alert_feed import AlertFeed
 from .consistency import RecentWrites
-from .credentials import Authenticator
 from .http_metrics import ApiRegistry
 
 
@@ -107,3 +108,11 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def read_model_engine(services: ServicesDep) -> sa.Engine:
+    """The read-model engine the app was built with (the reporting routes run their own SQL)."""
+    return services.queries.engine
+
+
+ReadModelEngineDep = Annotated[sa.Engine, Depends(read_model_engine)]

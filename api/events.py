@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import pydantic
 from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 
 from casestream.domain.cases import evolve, raw_event_refusal, restore_state
 from casestream.domain.catalog import CaseKind, Origin
@@ -20,13 +19,13 @@ from casestream.domain.envelope import Event, field_errors, same_fact
 from casestream.domain.lifecycle import CaseState
 from casestream.policy import date_window
 from casestream.producers.intake import validate_record
-from casestream.producers.kafka_producer import SendFailed
 
 from .auth import Principal, Role, require_roles
 from .consistency import ConsistencyToken
 from .deps import Services, ServicesDep
 from .responses import KAFKA_UNAVAILABLE
 from .schemas import Accepted, Conflict, Refusal
+from .writes import conflict, invalid, publish
 
 router = APIRouter(tags=["events"])
 
@@ -40,22 +39,6 @@ EXAMPLE = {
 }
 
 
-def invalid(problems: list[tuple[str, str]], body: Any) -> RequestValidationError:
-    """The 422 naming each field at fault (`problems`: dotted field path, message)."""
-    return RequestValidationError(
-        [
-            {
-                "loc": ("body", *field.split(".")),
-                "msg": message,
-                "type": "value_error",
-                "input": None,
-            }
-            for field, message in problems
-        ],
-        body=body,
-    )
-
-
 COMMAND_ROUTES = {
     "ReviewTaskOpened": "POST /rectifications (with_review)",
     "RectificationOpened": "POST /rectifications",
@@ -67,11 +50,6 @@ COMMAND_ROUTES = {
     "RectificationRejected": "POST /rectifications/{id}/rejection (role supervisor)",
     "RectificationReopened": "POST /rectifications/{id}/reopening (role supervisor or legal)",
 }
-
-
-def conflict(reason: str, current_version: int) -> HTTPException:
-    """409: the case as it stands does not allow this write."""
-    return HTTPException(409, {"reason": reason, "current_version": current_version})
 
 
 def _attributed(body: dict[str, Any], principal: Principal) -> dict[str, Any]:
@@ -224,40 +202,3 @@ async def _refuse_if_not_allowed(services: Services, event: Event[Any]) -> CaseS
     if refusal:
         raise conflict(refusal, state.version if state else 0)
     return state
-
-
-async def publish(services: Services, event: Event[Any]) -> Accepted:
-    """Send one validated event to Kafka; the 202 answer with its id and consistency token."""
-    if not services.settings.kafka_bootstrap:
-        raise HTTPException(
-            503,
-            {
-                "reason": "this API has no Kafka to send events to (CASESTREAM_KAFKA_BOOTSTRAP "
-                "is unset); nothing was sent",
-                "event_id": str(event.event_id),
-                "retry": "set CASESTREAM_KAFKA_BOOTSTRAP and restart the API, then send the "
-                "same body again",
-            },
-        )
-    try:
-        # the producer connects on first use: off the event loop too
-        delivered = await run_in_threadpool(lambda: services.producer.send(event))
-    except SendFailed as exc:
-        raise HTTPException(
-            503,
-            {
-                "reason": "Kafka did not confirm the event in time; its outcome is unknown",
-                "event_id": str(event.event_id),
-                "retry": "send the same body again with this event_id: it is recorded once",
-            },
-            headers={"Retry-After": "5"},
-        ) from exc
-    services.metrics.events_posted.labels(event.event_type).inc()
-    token = ConsistencyToken(delivered.topic, delivered.partition, delivered.offset)
-    return Accepted(
-        event_id=delivered.event_id,
-        consistency_token=token.encode(),
-        topic=delivered.topic,
-        partition=delivered.partition,
-        offset=delivered.offset,
-    )

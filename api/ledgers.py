@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
 from typing import Annotated, Any
@@ -18,7 +17,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -28,7 +27,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from casestream.domain.catalog import CaseKind
-from casestream.read_models.database import create_engine
 from casestream.read_models.ledgers import (
     CASE_LEDGER,
     RECTIFICATION_LEDGER,
@@ -40,10 +38,9 @@ from casestream.read_models.ledgers import (
 )
 
 from .auth import PrincipalDep, visible_department
-from .cases import CaseFilterDep
-from .deps import Services, ServicesDep
+from .deps import ReadModelEngineDep, Services, ServicesDep
 from .masking import mask_name, mask_phone, sees_personal_data
-from .params import Instant
+from .params import CaseFilterDep, Instant
 
 router = APIRouter(tags=["ledgers"])
 
@@ -52,26 +49,6 @@ CSV_TYPE = "text/csv; charset=utf-8"
 EXCEL_MAX_ROWS = 1_048_576  # one sheet, header included
 _NUMBER_FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd"}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such text
-_ENGINE_LOCK = threading.Lock()
-
-
-def read_model_engine(request: Request, services: ServicesDep) -> sa.Engine:
-    """The engine of the reporting routes (ledgers, figures).
-
-    `app.state.read_model_engine` when the app shares its own; otherwise one is made from the
-    settings on first use and kept for the app's life.
-    """
-    state = request.app.state
-    with _ENGINE_LOCK:
-        engine: sa.Engine | None = getattr(state, "read_model_engine", None)
-        if engine is None:
-            settings = services.settings
-            engine = create_engine(settings.database_url, settings.database_schema)
-            state.read_model_engine = engine
-    return engine
-
-
-ReadModelEngineDep = Annotated[sa.Engine, Depends(read_model_engine)]
 
 
 def mask_party(name: str, phone: str | None) -> tuple[str, str | None]:

@@ -15,8 +15,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casestream.credentials import Authenticator
+
 from .auth import authenticate
-from .credentials import Authenticator
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOC_PART_CHARACTERS = 100  # a field name in an error is the caller's text: bounded

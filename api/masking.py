@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from casestream.credentials import Principal, Role
 from casestream.domain.anonymity import PERSON_FIELDS, without_anonymous_persons
-
-from .credentials import Principal, Role
 
 UNMASKED_ROLES = frozenset({Role.legal, Role.supervisor, Role.system})
 """Roles that need the personal data of named persons as recorded (legal review, 督察

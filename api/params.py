@@ -6,11 +6,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator, AwareDatetime
+
+from casestream.domain.catalog import CaseKind
+from casestream.read_models.queries import CaseFilter
+
+from .auth import PrincipalDep, visible_department
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
@@ -75,3 +80,35 @@ async def reject_unknown_query(request: Request) -> None:
                 for name in unknown[:10]
             ]
         )
+
+
+def case_filter(
+    principal: PrincipalDep,
+    case_kind: CaseKind | None = None,
+    kind: Annotated[
+        CaseKind | None, Query(deprecated=True, description="the old name of case_kind")
+    ] = None,
+    status: str | None = None,
+    department: str | None = None,
+    enterprise: Annotated[str | None, Query(description="enterprise name")] = None,
+    enterprise_only: Annotated[
+        bool | None, Query(description="only 涉企 cases (true) or only others (false)")
+    ] = None,
+    received_from: Instant | None = None,
+    received_to: Instant | None = None,
+) -> CaseFilter:
+    """The filters of GET /cases, within the caller's department."""
+    return CaseFilter(
+        case_kind=chosen.value if (chosen := case_kind or kind) else None,
+        status=status,
+        department=department,
+        enterprise_name=enterprise,
+        enterprise=enterprise_only,
+        received_from=received_from,
+        received_to=received_to,
+        visible_department=visible_department(principal),
+    )
+
+
+CaseFilterDep = Annotated[CaseFilter, Depends(case_filter)]
+"""The filters of GET /cases (and of its ledger, GET /cases.xlsx)."""

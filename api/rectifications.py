@@ -31,11 +31,11 @@ from casestream.read_models.rectification_queries import (
 
 from .auth import Principal, PrincipalDep, Role, not_found, require_roles, visible_department
 from .deps import Services, ServicesDep
-from .events import invalid, publish
 from .masking import shown_to
 from .params import CursorQuery, Instant
 from .responses import COMMAND_REFUSED, KAFKA_UNAVAILABLE, NOT_FOUND
 from .schemas import Accepted
+from .writes import invalid, publish
 
 router = APIRouter(tags=["rectifications"])
 

@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from casestream.read_models.stats import HandlingFigures, StatsQueries, StatsScope
 
 from .auth import PrincipalDep, visible_department
-from .deps import ServicesDep
-from .ledgers import ReadModelEngineDep
+from .deps import ReadModelEngineDep, ServicesDep
 from .params import Day
 
 router = APIRouter(tags=["figures"])

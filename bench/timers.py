@@ -34,7 +34,7 @@ One run, on this machine:
 8. clean-up: processes, schemas, topics, and the services it started.
 
 Where the API checks bearer tokens, the bench gives it a random CASESTREAM_AUTH_SECRET and its
-SSE client a supervisor token signed with it (`casestream.api.credentials.issue_token`).
+SSE client a supervisor token signed with it (`casestream.credentials.issue_token`).
 
 Run (about 4 minutes with the defaults on 2 cores: seeding, two live runs, the drain):
 
@@ -1523,12 +1523,12 @@ def _api_up(api: Service, port: int) -> bool:
 def api_credentials() -> tuple[dict[str, str], dict[str, str]]:
     """(environment of the API, headers of its clients).
 
-    Where the API checks bearer tokens (casestream.api.credentials), a random
+    Where the API checks bearer tokens (casestream.credentials), a random
     CASESTREAM_AUTH_SECRET for this run and a token signed with it by the product's own
     `issue_token`, for a supervisor (督察: sees every department's alerts).
     """
     try:
-        from casestream.api.credentials import Principal, Role, issue_token
+        from casestream.credentials import Principal, Role, issue_token
     except ImportError:  # an API without access control
         return {}, {}
     secret = secrets.token_urlsafe(48)

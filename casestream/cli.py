@@ -217,8 +217,8 @@ def api(
 
         uvicorn.run(create_app(settings), **served)
         return
-    from casestream.api.credentials import AuthConfigError, Authenticator
     from casestream.api.http_metrics import share_metrics_between_workers
+    from casestream.credentials import AuthConfigError, Authenticator
     from casestream.read_models.database import create_engine, migrate
 
     # refuse here what every worker would refuse: uvicorn restarts a worker that raises
@@ -302,7 +302,7 @@ def up(
     """The main job: a local Kafka if none is configured, topics, worker and API (and a demo
     feed, and a Prometheus for the Grafana dashboards). SIGTERM, SIGINT (Ctrl-C) or SIGHUP
     stops them all; a worker that fails is started again."""
-    from casestream.api.credentials import (
+    from casestream.credentials import (
         AuthConfigError,
         Principal,
         Role,
@@ -391,7 +391,7 @@ def _scrape_token_file(settings: Settings) -> Path:
     token Prometheus presents to read the API's /metrics."""
     if settings.metrics_token_file is not None:
         return settings.metrics_token_file
-    from casestream.api.credentials import stored_secret
+    from casestream.credentials import stored_secret
 
     path = settings.var_dir / "metrics-token"
     stored_secret(path)

@@ -32,8 +32,7 @@ def token_issue(
 ) -> None:
     """Print a bearer token signed with the API's secret: CASESTREAM_AUTH_SECRET, else the one
     `casestream up` generated into var/auth-secret."""
-    from casestream.api.clocks import BadWithin, parse_within
-    from casestream.api.credentials import (
+    from casestream.credentials import (
         DEPARTMENT_ROLES,
         ROLE_NAMES,
         AuthConfigError,
@@ -43,6 +42,7 @@ def token_issue(
         issue_token,
         signing_secret,
     )
+    from casestream.durations import BadDuration, parse_duration
 
     if role not in {known.value for known in Role}:
         err.print(f"unknown role {role!r}; choose one of: {ROLE_NAMES}", style="red", markup=False)
@@ -51,8 +51,8 @@ def token_issue(
         err.print(f"a {role} sees one department's cases: give --department D", style="red")
         raise typer.Exit(2)
     try:
-        lifetime = parse_within(ttl)
-    except BadWithin as exc:
+        lifetime = parse_duration(ttl)
+    except BadDuration as exc:
         err.print(f"--ttl: {exc}", style="red", markup=False)
         raise typer.Exit(2) from exc
     principal = Principal(subject or f"{role}-cli", Role(role), department)

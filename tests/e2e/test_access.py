@@ -423,7 +423,7 @@ def test_the_alert_stream_carries_only_the_callers_department(api: httpx.Client)
 
 def test_the_api_refuses_to_start_without_a_strong_secret(tmp_path: Path) -> None:
     from casestream.api.app import create_app
-    from casestream.api.credentials import AuthConfigError
+    from casestream.credentials import AuthConfigError
     from casestream.settings import Settings
 
     database = f"sqlite:///{tmp_path / 'refused.db'}"

@@ -258,9 +258,6 @@ def client_for(database: Database) -> Iterator[TestClient]:
     app.include_router(stats.router)
     with TestClient(app, headers=auth_headers("legal")) as client:
         yield client
-    engine = getattr(app.state, "read_model_engine", None)
-    if engine is not None:
-        engine.dispose()
 
 
 @pytest.fixture

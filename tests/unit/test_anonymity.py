@@ -9,8 +9,8 @@ from typing import Any, get_args
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casestream.api.credentials import Principal, Role
 from casestream.api.masking import shown_to
+from casestream.credentials import Principal, Role
 from casestream.domain.anonymity import PERSON_FIELDS, withheld_fields, without_anonymous_persons
 from casestream.domain.cases import evolve, fold, restore_state
 from casestream.domain.catalog import PAYLOAD_TYPES, Person

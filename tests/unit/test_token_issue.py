@@ -9,8 +9,8 @@ from typing import Any
 import jwt
 from typer.testing import CliRunner
 
-from casestream.api.credentials import signing_secret
 from casestream.cli import app
+from casestream.credentials import signing_secret
 from casestream.settings import Settings
 from tests.auth import TEST_SECRET
 
