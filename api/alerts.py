@@ -22,6 +22,7 @@ from .alert_feed import AlertFeed, AlertMatch
 from .auth import PrincipalDep, visible_department
 from .deps import ServicesDep
 from .params import CursorQuery
+from .problems import query_problem
 from .schemas import AlertOut, AlertPage
 
 router = APIRouter(tags=["alerts"])
@@ -31,10 +32,6 @@ LevelQuery = Annotated[
     Query(ge=1, le=3, description="1 handler (承办人), 2 department head, 3 bureau leadership"),
 ]
 EventTypeQuery = Annotated[str | None, Query(description=f"one of {', '.join(ALERT_EVENT_TYPES)}")]
-
-
-def _query_error(name: str, message: str) -> HTTPException:
-    return HTTPException(422, [{"loc": ["query", name], "msg": message, "type": "value_error"}])
 
 
 @dataclass(frozen=True)
@@ -51,7 +48,7 @@ class ScopedAlertMatch(AlertMatch):
 
 def _check_event_type(event_type: str | None) -> None:
     if event_type is not None and event_type not in ALERT_EVENT_TYPES:
-        raise _query_error(
+        raise query_problem(
             "event_type", f"unknown alert event type; choose from {', '.join(ALERT_EVENT_TYPES)}"
         )
 
@@ -83,7 +80,7 @@ def list_alerts(
     try:
         page = services.alerts.list_alerts(where, limit=limit, cursor=cursor)
     except BadCursor as exc:
-        raise _query_error("cursor", str(exc)) from exc
+        raise query_problem("cursor", str(exc)) from exc
     return AlertPage(
         items=[AlertOut.from_row(row) for row in page.rows], next_cursor=page.next_cursor
     )

@@ -17,6 +17,7 @@ from .consistency import BadToken, ConsistencyToken, wait_for_token, wait_until
 from .deps import Services, ServicesDep
 from .masking import shown_to
 from .params import CaseFilterDep, CursorQuery
+from .problems import query_problem
 from .responses import NOT_FOUND, NOT_VISIBLE_YET
 from .schemas import (
     AnomalyOut,
@@ -54,10 +55,7 @@ async def _await_consistency(
         try:
             decoded = ConsistencyToken.decode(token)
         except BadToken as exc:
-            raise HTTPException(
-                422,
-                [{"loc": ["query", "consistency_token"], "msg": str(exc), "type": "value_error"}],
-            ) from exc
+            raise query_problem("consistency_token", str(exc)) from exc
         visible = await wait_for_token(services.queries, decoded, timeout)
     elif min_version is not None and case_id is not None:
         visible = await wait_until(
@@ -87,9 +85,7 @@ def list_cases(
     try:
         page = services.queries.list_cases(where, limit=limit, cursor=cursor)
     except BadCursor as exc:
-        raise HTTPException(
-            422, [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]
-        ) from exc
+        raise query_problem("cursor", str(exc)) from exc
     return CasePage(
         items=[CaseSummary.from_row(row) for row in page.rows], next_cursor=page.next_cursor
     )

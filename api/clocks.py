@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from casestream.domain.catalog import CaseKind
 from casestream.durations import BadDuration, parse_duration
@@ -16,6 +16,7 @@ from casestream.read_models.clock_queries import ClockFilter
 
 from .auth import Principal, PrincipalDep, not_found, visible_department
 from .deps import ServicesDep
+from .problems import query_problem
 from .responses import NOT_FOUND
 from .schemas import ClockOut, DueClock, DueList, OverdueClock, OverdueList
 
@@ -85,9 +86,7 @@ def clocks_due(
     try:
         window = parse_duration(within)
     except BadDuration as exc:
-        raise HTTPException(
-            422, [{"loc": ["query", "within"], "msg": str(exc), "type": "value_error"}]
-        ) from exc
+        raise query_problem("within", str(exc)) from exc
     now = services.now()
     until = now + window
     where = _filter(principal, department, case_kind, rule)

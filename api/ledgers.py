@@ -17,7 +17,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -41,6 +41,7 @@ from .auth import PrincipalDep, visible_department
 from .deps import ReadModelEngineDep, Services, ServicesDep
 from .masking import mask_name, mask_phone, sees_personal_data
 from .params import CaseFilterDep, Instant
+from .problems import query_problem
 
 router = APIRouter(tags=["ledgers"])
 
@@ -153,9 +154,7 @@ def xlsx_response(layout: LedgerLayout, rows: Iterable[list[Cell]], day: date) -
     try:
         body = render_xlsx(layout, rows)
     except LedgerTooLarge as exc:
-        raise HTTPException(
-            422, [{"loc": ["query"], "msg": str(exc), "type": "value_error"}]
-        ) from exc
+        raise query_problem("", str(exc)) from exc
     headers = {"Content-Disposition": content_disposition(layout, "xlsx", day)}
     return Response(body, media_type=XLSX_TYPE, headers=headers)
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator, AwareDatetime
 
@@ -16,6 +15,7 @@ from casestream.domain.catalog import CaseKind
 from casestream.read_models.queries import CaseFilter
 
 from .auth import PrincipalDep, visible_department
+from .problems import unprocessable
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
@@ -70,15 +70,12 @@ async def reject_unknown_query(request: Request) -> None:
     unknown = [name for name in request.query_params if name not in known]
     if unknown:
         expected = ", ".join(sorted(known)) or "none"
-        raise RequestValidationError(
+        raise unprocessable(
+            "query",
             [
-                {
-                    "loc": ("query", name[:100]),
-                    "msg": f"unknown query parameter; this route takes: {expected}",
-                    "type": "extra_forbidden",
-                }
+                (name[:100], f"unknown query parameter; this route takes: {expected}")
                 for name in unknown[:10]
-            ]
+            ],
         )
 
 

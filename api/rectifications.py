@@ -33,6 +33,7 @@ from .auth import Principal, PrincipalDep, Role, not_found, require_roles, visib
 from .deps import Services, ServicesDep
 from .masking import shown_to
 from .params import CursorQuery, Instant
+from .problems import query_problem
 from .responses import COMMAND_REFUSED, KAFKA_UNAVAILABLE, NOT_FOUND
 from .schemas import Accepted
 from .writes import invalid, publish
@@ -157,9 +158,7 @@ def list_rectifications(
     try:
         page = queries.list(where, now=services.now(), sort=sort, limit=limit, cursor=cursor)
     except BadCursor as exc:
-        raise HTTPException(
-            422, [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]
-        ) from exc
+        raise query_problem("cursor", str(exc)) from exc
     return RectificationPage(
         items=[_summary(row) for row in page.rows], next_cursor=page.next_cursor
     )

@@ -17,6 +17,7 @@ from casestream.read_models.stats import HandlingFigures, StatsQueries, StatsSco
 from .auth import PrincipalDep, visible_department
 from .deps import ReadModelEngineDep, ServicesDep
 from .params import Day
+from .problems import query_problem
 
 router = APIRouter(tags=["figures"])
 
@@ -149,16 +150,7 @@ def rule_of_law_stats(
     A department-bound caller (handler, department head) gets their own department's figures.
     """
     if period_from > period_to:
-        raise HTTPException(
-            422,
-            [
-                {
-                    "loc": ["query", "to"],
-                    "msg": f"'to' ({period_to}) is before 'from' ({period_from}); swap them",
-                    "type": "value_error",
-                }
-            ],
-        )
+        raise query_problem("to", f"'to' ({period_to}) is before 'from' ({period_from}); swap them")
     own = visible_department(principal)
     if own is not None:
         if department not in (None, own):

@@ -14,23 +14,14 @@ from casestream.producers.kafka_producer import SendFailed
 
 from .consistency import ConsistencyToken
 from .deps import Services
+from .problems import unprocessable
 from .schemas import Accepted
 
 
-def invalid(problems: list[tuple[str, str]], body: Any) -> RequestValidationError:
-    """The 422 naming each field at fault (`problems`: dotted field path, message)."""
-    return RequestValidationError(
-        [
-            {
-                "loc": ("body", *field.split(".")),
-                "msg": message,
-                "type": "value_error",
-                "input": None,
-            }
-            for field, message in problems
-        ],
-        body=body,
-    )
+def invalid(problems: list[tuple[str, str]], body: Any = None) -> RequestValidationError:
+    """The 422 naming each body field at fault (`problems`: dotted field path, message)."""
+    del body  # never echoed back
+    return unprocessable("body", problems)
 
 
 def conflict(reason: str, current_version: int) -> HTTPException:
