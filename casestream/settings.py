@@ -79,6 +79,14 @@ class Settings(BaseSettings):
         description="escalation scanner period (a pass with nothing due is one index probe)",
     )
     scanner_batch_size: int = Field(default=1000, ge=1)
+    outbox_interval_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        description="how often the outbox relay publishes derived events (review, rectification)",
+    )
+    webhook_interval_seconds: float = Field(
+        default=0.5, gt=0, description="how often due webhook deliveries are attempted"
+    )
     timer_lease_seconds: float = Field(
         default=10.0,
         gt=0,

@@ -276,7 +276,7 @@ def build_app(
         await asyncio.gather(*deliveries)
         await asyncio.to_thread(pending.mark_published, [event_id for event_id, _, _ in rows])
 
-    @app.timer(interval=0.2)
+    @app.timer(interval=settings.outbox_interval_seconds)
     async def publish_outbox() -> None:
         """Publish derived events (review, rectification) committed with their cause."""
         await relaying.run(relay_once)
@@ -335,7 +335,7 @@ def build_app(
 
         delivering = Backoff("webhooks", health)
 
-        @app.timer(interval=0.5)
+        @app.timer(interval=settings.webhook_interval_seconds)
         async def deliver_webhooks() -> None:
             # deliveries are durable rows with leases: a worker stopping mid-attempt leaves them
             # to be retried, so nothing needs closing at shutdown
