@@ -23,9 +23,10 @@ from casestream.producers.intake import validate_record
 from .auth import Principal, Role, require_roles
 from .consistency import ConsistencyToken
 from .deps import Services, ServicesDep
+from .problems import unprocessable
 from .responses import KAFKA_UNAVAILABLE
 from .schemas import Accepted, Conflict, Refusal
-from .writes import conflict, invalid, publish
+from .writes import conflict, publish
 
 router = APIRouter(tags=["events"])
 
@@ -61,18 +62,20 @@ def _attributed(body: dict[str, Any], principal: Principal) -> dict[str, Any]:
     record.pop("source", None)  # never trusted: the credential says where the event came from
     if claimed is not None and claimed != principal.subject:
         if principal.role is not Role.system:
-            raise invalid(
+            raise unprocessable(
+                "body",
                 [
                     (
                         "actor",
                         f"the actor is the authenticated caller ({principal.subject}); leave it out",
                     )
                 ],
-                None,
             )
         record.setdefault("on_behalf_of", claimed)
     if record.get("on_behalf_of") is not None and principal.role is not Role.system:
-        raise invalid([("on_behalf_of", "only a system caller acts on behalf of someone")], None)
+        raise unprocessable(
+            "body", [("on_behalf_of", "only a system caller acts on behalf of someone")]
+        )
     return {**record, "actor": principal.subject, "source": principal.source}
 
 
@@ -123,13 +126,13 @@ async def post_event(
         )
     except pydantic.ValidationError as exc:
         services.metrics.events_rejected.inc()
-        raise invalid(field_errors(exc), None) from exc
+        raise unprocessable("body", field_errors(exc)) from exc
     origin = type(event.payload).origin
     if origin is Origin.casestream:
         services.metrics.events_rejected.inc()
-        raise invalid(
+        raise unprocessable(
+            "body",
             [("event_type", f"{event.event_type} is derived by casestream and cannot be posted")],
-            None,
         )
     if origin is Origin.command:
         raise HTTPException(

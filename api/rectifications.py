@@ -33,10 +33,10 @@ from .auth import Principal, PrincipalDep, Role, not_found, require_roles, visib
 from .deps import Services, ServicesDep
 from .masking import shown_to
 from .params import CursorQuery, Instant
-from .problems import query_problem
+from .problems import query_problem, unprocessable
 from .responses import COMMAND_REFUSED, KAFKA_UNAVAILABLE, NOT_FOUND
 from .schemas import Accepted
-from .writes import invalid, publish
+from .writes import publish
 
 router = APIRouter(tags=["rectifications"])
 
@@ -301,8 +301,8 @@ async def _send(
         refuse_implausible(event, now=now, window=date_window(services.settings))
     except pydantic.ValidationError as exc:  # the payload's fields are the body's
         problems = field_errors(exc)
-        raise invalid(
-            [(field.removeprefix("payload."), msg) for field, msg in problems], None
+        raise unprocessable(
+            "body", [(field.removeprefix("payload."), msg) for field, msg in problems]
         ) from exc
     return await publish(services, event)
 

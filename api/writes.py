@@ -1,5 +1,5 @@
 """Writing from the API: one validated event onto Kafka (the 202 with its id and consistency
-token, or a 503 naming the id to send again), and the 409 and 422 answers of a refused write."""
+token, or a 503 naming the id to send again), and the 409 of a write the case does not allow."""
 
 from __future__ import annotations
 
@@ -7,21 +7,13 @@ from typing import Any
 
 from fastapi import HTTPException
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 
 from casestream.domain.envelope import Event
 from casestream.producers.kafka_producer import SendFailed
 
 from .consistency import ConsistencyToken
 from .deps import Services
-from .problems import unprocessable
 from .schemas import Accepted
-
-
-def invalid(problems: list[tuple[str, str]], body: Any = None) -> RequestValidationError:
-    """The 422 naming each body field at fault (`problems`: dotted field path, message)."""
-    del body  # never echoed back
-    return unprocessable("body", problems)
 
 
 def conflict(reason: str, current_version: int) -> HTTPException:
