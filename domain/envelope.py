@@ -98,6 +98,50 @@ class Event(BaseModel, Generic[P]):
         return self.model_dump_json().encode()
 
 
+def new_event(
+    payload: P,
+    *,
+    case_id: str,
+    case_kind: CaseKind,
+    occurred_at: datetime,
+    source: str,
+    actor: str,
+    event_id: uuid.UUID | str | None = None,
+    recorded_at: datetime | None = None,
+    on_behalf_of: str | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> Event[P]:
+    """The one way the core builds an event: its type and schema version come from the
+    payload's class, so no event type is ever spelled outside the catalog.
+
+    `event_id` defaults to a random id (a fresh decision); pass a deterministic one for a
+    derived event. `recorded_at` defaults to `occurred_at`. Raises pydantic.ValidationError
+    when the envelope is invalid (for instance a case kind the payload cannot belong to)."""
+    payload_type = type(payload)
+    model: type[Event[P]] = Event[payload_type]  # type: ignore[valid-type]
+    return model(
+        event_id=uuid.UUID(str(event_id)) if event_id is not None else uuid.uuid4(),
+        event_type=payload_type.__name__,
+        schema_version=payload_type.schema_version,
+        case_id=case_id,
+        case_kind=case_kind,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at if recorded_at is not None else occurred_at,
+        source=source,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        payload=payload,
+    )
+
+
+def event_type_name(payload_type: type[Payload]) -> str:
+    """The name on the wire of a payload class (the catalog's class name)."""
+    return payload_type.__name__
+
+
 EVENT_MODELS: dict[str, type[Event[Any]]] = {
     name: Event[payload_type]  # type: ignore[valid-type]
     for name, payload_type in PAYLOAD_TYPES.items()
