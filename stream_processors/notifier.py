@@ -1,7 +1,7 @@
 """The alert notifier: records who must hear of each alert, then POSTs signed webhooks with retries.
 
-`on_alert` (a faust agent on alerts.events) durably records one pending delivery per matching
-webhook; a redelivered alert changes nothing. `deliver_due` (a faust timer) starts one task per
+`on_alerts` (called by the worker's agent on alerts.events) durably records one pending delivery
+per matching webhook; a redelivered alert changes nothing. `deliver_due` (a timer) starts one task per
 due delivery: a webhook that fails or hangs is retried with exponential backoff and never holds
 up the others. Time is a parameter (`now`) or an injected clock; database work runs off the
 event loop.
@@ -83,18 +83,9 @@ class NotifierMetrics:
 class WebhookNotifier:
     """Delivers alert events to the webhooks of the departments concerned.
 
-    Wire into the worker as::
-
-        notifier = WebhookNotifier.from_settings(settings, engine, registry)
-
-        @app.agent(alerts_topic)               # bytes → parse_event → on_alert
-        async def notify(stream): ...
-
-        @app.timer(1.0, on_leader=True)
-        async def deliver() -> None:
-            await notifier.deliver_due(datetime.now(UTC))
-
-        (on stop) await notifier.aclose()
+    The worker builds one with `from_settings` when webhooks are configured; its alerts agent
+    hands each batch of decoded alerts to `on_alerts` and a timer calls `deliver_due`, both
+    behind the worker's backoff; `aclose` on stop.
     """
 
     def __init__(
