@@ -17,7 +17,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from casestream.domain.catalog import CaseKind, Evidence, NonEmpty, RootCauses, ShortText
+from casestream.domain.catalog import (
+    PAYLOAD_TYPES,
+    CaseKind,
+    Evidence,
+    NonEmpty,
+    RootCauses,
+    ShortText,
+)
 from casestream.domain.envelope import field_errors, parse_event
 from casestream.domain.rectifications import RECTIFICATION, RectificationState
 from casestream.policy import date_window
@@ -325,7 +332,7 @@ async def _command(
     payload: dict[str, Any],
 ) -> Accepted:
     state = await run_in_threadpool(_current, queries, rectification_id, principal, services.now())
-    refusal = RECTIFICATION.refusal(state, event_type)
+    refusal = RECTIFICATION.refusal(state, PAYLOAD_TYPES[event_type])
     if event_type == "ReviewCompleted" and state.review_status != "open":
         refusal = "this rectification has no open 复盘 review task"
     if refusal:

@@ -76,4 +76,4 @@ def raw_event_refusal(state: CaseState | None, event: Event[Any]) -> str | None:
     if type(event.payload).opens_case:
         return f"case {event.case_id} already exists; use a new case id" if opened else None
     lifecycle = LIFECYCLES[event.case_kind]
-    return lifecycle.refusal(state, event.event_type)
+    return lifecycle.refusal(state, type(event.payload))

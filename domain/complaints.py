@@ -62,19 +62,19 @@ COMPLAINT = Lifecycle(
     state_type=ComplaintState,
     statuses=("received", "rejected", "accepted", "assigned", "replied", "resolved", "followed_up"),
     transitions={
-        "ComplaintAccepted": step("received", "accepted"),
-        "ComplaintRejected": step("received", "rejected"),
-        "ComplaintAssigned": step(("accepted", "assigned"), "assigned"),
-        "ComplaintTransferred": step(_OPEN, "assigned"),
-        "ComplaintReplied": step(("accepted", "assigned", "replied"), "replied"),
-        "ComplaintResolved": step(_OPEN, "resolved"),
-        "ComplaintFollowUpVisited": step(("resolved", "followed_up"), "followed_up"),
-        "ComplaintReopened": step(
+        ev.ComplaintAccepted: step("received", "accepted"),
+        ev.ComplaintRejected: step("received", "rejected"),
+        ev.ComplaintAssigned: step(("accepted", "assigned"), "assigned"),
+        ev.ComplaintTransferred: step(_OPEN, "assigned"),
+        ev.ComplaintReplied: step(("accepted", "assigned", "replied"), "replied"),
+        ev.ComplaintResolved: step(_OPEN, "resolved"),
+        ev.ComplaintFollowUpVisited: step(("resolved", "followed_up"), "followed_up"),
+        ev.ComplaintReopened: step(
             ("resolved", "followed_up", "rejected"), "accepted", reopens=True
         ),
-        "DeadlineExtended": step(("received", *_OPEN)),
-        "CaseSuspended": step(("received", *_OPEN)),
-        "CaseResumed": step(("received", *_OPEN)),
+        ev.DeadlineExtended: step(("received", *_OPEN)),
+        ev.CaseSuspended: step(("received", *_OPEN)),
+        ev.CaseResumed: step(("received", *_OPEN)),
     },
     apply=_apply,
 )

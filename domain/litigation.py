@@ -62,14 +62,14 @@ LITIGATION = Lifecycle(
     state_type=LitigationState,
     statuses=("filed", "served", "defended", "heard", "judged", "appealed", "effective"),
     transitions={
-        "ComplaintCopyServed": step("filed", "served"),
-        "DefenceSubmitted": step(("filed", "served"), "defended"),
-        "HearingHeld": step(_BEFORE_JUDGMENT, "heard"),
+        ev.ComplaintCopyServed: step("filed", "served"),
+        ev.DefenceSubmitted: step(("filed", "served"), "defended"),
+        ev.HearingHeld: step(_BEFORE_JUDGMENT, "heard"),
         # a second-instance judgment follows an appeal
-        "JudgmentIssued": step((*_BEFORE_JUDGMENT, "appealed"), "judged", reopens=True),
-        "JudgmentServed": step("judged"),
-        "AppealFiled": step("judged", "appealed"),
-        "JudgmentEffective": step("judged", "effective"),
+        ev.JudgmentIssued: step((*_BEFORE_JUDGMENT, "appealed"), "judged", reopens=True),
+        ev.JudgmentServed: step("judged"),
+        ev.AppealFiled: step("judged", "appealed"),
+        ev.JudgmentEffective: step("judged", "effective"),
     },
     apply=_apply,
 )

@@ -119,17 +119,17 @@ RECTIFICATION = Lifecycle(
     state_type=RectificationState,
     statuses=("open", "in_progress", "completed", "rejected", "verified", "cancelled"),
     transitions={
-        "ReviewCompleted": step(None),
-        "RectificationOpened": step("open"),
-        "MeasureAdded": step(_WORKING, "in_progress", reopens=True),
-        "ProgressReported": step(_WORKING, "in_progress", reopens=True),
-        "RectificationCompleted": step(_WORKING, "completed", reopens=True),
-        "RectificationVerified": step("completed", "verified"),
-        "RectificationRejected": step("completed", "rejected"),
-        "RectificationReopened": step(
+        ev.ReviewCompleted: step(None),
+        ev.RectificationOpened: step("open"),
+        ev.MeasureAdded: step(_WORKING, "in_progress", reopens=True),
+        ev.ProgressReported: step(_WORKING, "in_progress", reopens=True),
+        ev.RectificationCompleted: step(_WORKING, "completed", reopens=True),
+        ev.RectificationVerified: step("completed", "verified"),
+        ev.RectificationRejected: step("completed", "rejected"),
+        ev.RectificationReopened: step(
             ("completed", "verified", "rejected", "cancelled"), "in_progress", reopens=True
         ),
-        "RectificationCancelled": step(None, "cancelled", reopens=True),
+        ev.RectificationCancelled: step(None, "cancelled", reopens=True),
     },
     apply=_apply,
 )
