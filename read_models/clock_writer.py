@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from casestream.domain.catalog import AlertCleared
 from casestream.domain.clocks import Clock, ClockPolicy, stopped_by_link, with_emitted
 from casestream.domain.envelope import Event
 from casestream.domain.lifecycle import CaseState
@@ -63,7 +64,7 @@ class ClockWriter:
         insert_missing(conn, alerts, alert_rows)
         cleared: dict[str, datetime] = {}  # the first clearing of a clock wins, in every batch
         for row in alert_rows:
-            if row["event_type"] == "AlertCleared":
+            if row["status"] == "cleared":
                 cleared.setdefault(row["clock_id"], row["raised_at"])
         for clock_id, cleared_at in cleared.items():
             conn.execute(
@@ -167,6 +168,7 @@ class ClockWriter:
 
 def _alert_row(event: Event[Any]) -> dict[str, Any]:
     payload = event.payload
+    cleared = isinstance(payload, AlertCleared)
     return {
         "alert_id": str(event.event_id),
         "clock_id": payload.clock_id,
@@ -181,6 +183,6 @@ def _alert_row(event: Event[Any]) -> dict[str, Any]:
         "raised_at": event.occurred_at,
         "department": payload.department,
         "enterprise": payload.enterprise,
-        "status": "cleared" if event.event_type == "AlertCleared" else "open",
-        "cleared_at": event.occurred_at if event.event_type == "AlertCleared" else None,
+        "status": "cleared" if cleared else "open",
+        "cleared_at": event.occurred_at if cleared else None,
     }
