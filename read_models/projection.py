@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from casestream.domain.cases import CaseKindMismatch, evolve, restore_state
 from casestream.domain.catalog import CaseKind
 from casestream.domain.clocks import ClockPolicy
-from casestream.domain.envelope import Event, parse_event, same_fact
+from casestream.domain.envelope import Event, same_fact
 from casestream.domain.lifecycle import CaseState
 from casestream.domain.outcomes import OutcomeSettings, case_outcome_class, consequences
 from casestream.domain.rectifications import RectificationState
@@ -317,8 +317,8 @@ class ProjectionWriter:
         return states
 
 
-def _outbox_row(raw: dict[str, Any]) -> dict[str, Any]:
-    derived = parse_event(raw)  # a derived event is validated like any other before it is stored
+def _outbox_row(derived: Event[Any]) -> dict[str, Any]:
+    # a derived event was validated when the core built it (domain/envelope.new_event)
     return {
         "event_id": str(derived.event_id),
         "case_id": derived.case_id,
