@@ -40,9 +40,12 @@ MAIN_CLOCK_RULES = (
     "litigation.defence", "rectification.completion",
 )  # fmt: skip
 # 办结: the events that close a case, and the statuses in which it stays closed.
-CLOSING_EVENTS = (
-    "ComplaintResolved", "ComplaintRejected", "TipClosed", "ReconsiderationDecided",
-    "ReconsiderationWithdrawn", "JudgmentIssued", "RectificationCompleted",
+CLOSING_EVENTS = tuple(
+    payload_type.__name__
+    for payload_type in (
+        ev.ComplaintResolved, ev.ComplaintRejected, ev.TipClosed, ev.ReconsiderationDecided,
+        ev.ReconsiderationWithdrawn, ev.JudgmentIssued, ev.RectificationCompleted,
+    )
 )  # fmt: skip
 
 
