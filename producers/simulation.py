@@ -149,7 +149,7 @@ def _reconsideration(t: _Timeline, department: str, decision_ref: str) -> None:
         ("ApplicationCopyReceived", {}, 2),
         (
             "ReplySubmitted",
-            {"summary": "提交答复书及证据", "evidence_items": rng.randrange(1, 12)},
+            {"summary": "提交答复书及证据", "evidence_count": rng.randrange(1, 12)},
             8,
         ),
         (
