@@ -172,7 +172,7 @@ def _reconsideration(t: _Timeline, department: str, decision_ref: str) -> None:
             (ev.ReconsiderationAccepted(), 3),
             (ev.ApplicationCopyReceived(), 2),
             (
-                ev.ReplySubmitted(summary="提交答复书及证据", evidence_items=rng.randrange(1, 12)),
+                ev.ReplySubmitted(summary="提交答复书及证据", evidence_count=rng.randrange(1, 12)),
                 8,
             ),
             (

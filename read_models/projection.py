@@ -345,7 +345,7 @@ def _event_row(item: ConsumedEvent, event: Event[Any], version: int) -> dict[str
         "topic": item.topic,
         "partition": item.partition,
         "offset": item.offset,
-        "body": event.model_dump(mode="json"),
+        "body": event.as_published(),  # the fact as published, at its own schema version
     }
 
 
