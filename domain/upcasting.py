@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from .catalog import PAYLOAD_TYPES
+from .catalog import PAYLOAD_TYPES, ReplySubmitted
 
 PayloadJson = dict[str, Any]
 """A payload as JSON (the object under `payload`), at some version of its type."""
@@ -40,7 +40,7 @@ def reply_submitted_v1_to_v2(payload: Mapping[str, Any]) -> PayloadJson:
 
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = MappingProxyType(
     {
-        ("ReplySubmitted", 1): reply_submitted_v1_to_v2,
+        (ReplySubmitted.__name__, 1): reply_submitted_v1_to_v2,
     }
 )
 """(event type, version N) → the upcaster from version N's payload to version N + 1's."""
