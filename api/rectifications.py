@@ -113,7 +113,7 @@ class RectificationDetail(RectificationSummary):
 
 
 def _queries(services: ServicesDep) -> RectificationQueries:
-    return RectificationQueries(services.queries.engine)
+    return RectificationQueries(services.queries.engine, services.rulebook)
 
 
 QueriesDep = Annotated[RectificationQueries, Depends(_queries)]

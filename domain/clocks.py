@@ -50,6 +50,13 @@ class ClockStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class AlertStatus(StrEnum):
+    """An alert raised on a clock: open until its clock's AlertCleared."""
+
+    open = "open"
+    cleared = "cleared"
+
+
 class Clock(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from . import catalog as ev
 from .lifecycle import CaseState, Lifecycle, step
+
+
+class ComplaintStatus(StrEnum):
+    """The statuses of a complaint, in lifecycle order."""
+
+    received = "received"
+    rejected = "rejected"  # 不予受理
+    accepted = "accepted"
+    assigned = "assigned"
+    replied = "replied"
+    resolved = "resolved"  # 办结
+    followed_up = "followed_up"  # 回访
 
 
 class ComplaintState(CaseState):
@@ -60,7 +73,7 @@ def _apply(state: ComplaintState, payload: ev.Payload, at: datetime) -> Mapping[
 COMPLAINT = Lifecycle(
     kind=ev.CaseKind.complaint,
     state_type=ComplaintState,
-    statuses=("received", "rejected", "accepted", "assigned", "replied", "resolved", "followed_up"),
+    statuses=tuple(status.value for status in ComplaintStatus),
     transitions={
         ev.ComplaintAccepted: step("received", "accepted"),
         ev.ComplaintRejected: step("received", "rejected"),

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from . import catalog as ev
 from .lifecycle import CaseState, Lifecycle, step
+
+
+class ReconsiderationStatus(StrEnum):
+    """The statuses of a reconsideration (行政复议), in lifecycle order."""
+
+    applied = "applied"
+    accepted = "accepted"
+    withdrawn = "withdrawn"  # 撤回
+    decided = "decided"  # 复议决定
 
 
 class ReconsiderationState(CaseState):
@@ -59,7 +69,7 @@ def _apply(state: ReconsiderationState, payload: ev.Payload, at: datetime) -> Ma
 RECONSIDERATION = Lifecycle(
     kind=ev.CaseKind.reconsideration,
     state_type=ReconsiderationState,
-    statuses=("applied", "accepted", "withdrawn", "decided"),
+    statuses=tuple(status.value for status in ReconsiderationStatus),
     transitions={
         ev.ReconsiderationAccepted: step("applied", "accepted"),
         ev.ApplicationCopyReceived: step(_PENDING),
