@@ -46,9 +46,11 @@ def create_app(
     """
     if parts is None:
         if settings is None:
-            raise TypeError("create_app needs the settings, or the parts built from them")
+            raise TypeError("create_app takes the settings, or the parts built from them")
         authenticator = Authenticator.from_settings(settings)  # before anything is opened
         parts = bootstrap(settings, registry=ApiRegistry(), patience=REQUEST_PATIENCE)
+    elif settings is not None:
+        raise TypeError("create_app takes the settings or the parts, not both")
     else:
         authenticator = Authenticator.from_settings(parts.settings)
     if not isinstance(parts.registry, ApiRegistry):
