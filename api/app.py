@@ -10,14 +10,11 @@ from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from casestream.bootstrap import REQUEST_PATIENCE, Parts, bootstrap
 from casestream.credentials import AuthConfigError, Authenticator
-from casestream.domain.rules import load_rulebook
-from casestream.metric_labels import DepartmentLabels
-from casestream.producers.topics import Topics
 from casestream.read_models.alert_queries import AlertQueries
 from casestream.read_models.business_metrics import ReadModelCollector
 from casestream.read_models.clock_queries import ClockQueries
-from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.queries import CaseQueries
 from casestream.read_models.webhook_deliveries import DeliveryStore
 from casestream.settings import Settings
@@ -33,34 +30,45 @@ from .responses import AUTH_RESPONSES
 
 
 def create_app(
-    settings: Settings,
+    settings: Settings | None = None,
     *,
+    parts: Parts | None = None,
     now: Callable[[], datetime] = utc_now,
     heartbeat_seconds: float = 15.0,
 ) -> FastAPI:
-    """The API on the read models of `settings`; `now` is the time source of deadline queries.
+    """The API on the read models of `settings`, or on `parts` already built by
+    `casestream.bootstrap.bootstrap` (with an `ApiRegistry`, which GET /metrics serves); `now`
+    is the time source of deadline queries. The app closes the parts when it stops.
 
     With CASESTREAM_KAFKA_BOOTSTRAP set, the app also reads alerts.events for GET /alerts/stream.
     Refuses (AuthConfigError) without a strong CASESTREAM_AUTH_SECRET or with an invalid
     CASESTREAM_API_KEYS_FILE.
     """
-    authenticator = Authenticator.from_settings(settings)  # before anything is opened
-    rulebook = load_rulebook(settings.rules_file)  # an invalid rule file fails here
-    engine = create_engine(settings.database_url, settings.database_schema)
-    migrate(engine)
-    registry = ApiRegistry()
+    if parts is None:
+        if settings is None:
+            raise TypeError("create_app takes the settings, or the parts built from them")
+        authenticator = Authenticator.from_settings(settings)  # before anything is opened
+        parts = bootstrap(settings, registry=ApiRegistry(), patience=REQUEST_PATIENCE)
+    elif settings is not None:
+        raise TypeError("create_app takes the settings or the parts, not both")
+    else:
+        authenticator = Authenticator.from_settings(parts.settings)
+    if not isinstance(parts.registry, ApiRegistry):
+        raise TypeError("the API's parts need bootstrap(settings, registry=ApiRegistry())")
+    settings, registry = parts.settings, parts.registry
+    engine = parts.engine
     # business figures read from the read models at scrape time (cached between scrapes)
     registry.register(
         ReadModelCollector(
             engine,
-            rulebook=rulebook,
+            rulebook=parts.policy.rulebook,
             now=now,
             timezone=settings.timezone,
-            departments=DepartmentLabels.from_settings(settings),
+            departments=parts.departments,
             cache_seconds=settings.metrics_cache_seconds,
         )
     )
-    topics = Topics(settings.topic_prefix)
+    topics = parts.topics
     feed = (
         AlertFeed(settings.kafka_bootstrap, topics.alerts, registry, timezone=settings.timezone)
         if settings.kafka_bootstrap
@@ -76,11 +84,12 @@ def create_app(
         clocks=ClockQueries(engine),
         deliveries=DeliveryStore(engine),
         authenticator=authenticator,
-        rulebook=rulebook,
+        rulebook=parts.policy.rulebook,
         now=now,
         alert_feed=feed,
         heartbeat_seconds=heartbeat_seconds,
         scrape_token=read_scrape_token(settings),
+        sender=parts.producer,
     )
 
     @asynccontextmanager
@@ -92,8 +101,7 @@ def create_app(
         finally:
             if feed is not None:
                 await feed.stop()
-            services.close()
-            engine.dispose()
+            parts.close()
 
     app = FastAPI(
         title="casestream",

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from casestream.bootstrap import LazyProducer
 from casestream.credentials import Authenticator
 from casestream.domain.rules import RuleBook
 from casestream.producers.kafka_producer import EventProducer
@@ -83,25 +84,17 @@ class Services:
     deliveries: DeliveryStore
     authenticator: Authenticator  # bearer tokens and API keys (api/auth.py)
     rulebook: RuleBook  # the deadline rules in force: the read models ask it by role
+    sender: LazyProducer  # POST /events and the commands send through it
     now: Callable[[], datetime] = utc_now  # "now" of the deadline queries
     alert_feed: AlertFeed | None = None  # live alerts; None without CASESTREAM_KAFKA_BOOTSTRAP
     heartbeat_seconds: float = 15.0  # SSE comment frame while no alert comes
     recent_writes: RecentWrites = field(default_factory=RecentWrites)
     scrape_token: str | None = None  # Prometheus's bearer token for GET /metrics
-    _producer: EventProducer | None = None
 
     @property
     def producer(self) -> EventProducer:
-        if self._producer is None:
-            # a request waits some seconds at most: then 503 with the event id to send again
-            self._producer = EventProducer(
-                self.settings.require_kafka(), self.topics, timeout_seconds=5, retry_seconds=0
-            )
-        return self._producer
-
-    def close(self) -> None:
-        if self._producer is not None:
-            self._producer.close()
+        """The producer of the parts the app was built on (connected on the first send)."""
+        return self.sender.get()
 
 
 def get_services(request: Request) -> Services:

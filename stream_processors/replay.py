@@ -8,7 +8,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
-from casestream.producers.topics import Topics
+from casestream.bootstrap import Parts
 from casestream.read_models.projection import BatchOutcome, ProjectionWriter
 
 from .metrics import ProjectorMetrics
@@ -16,23 +16,22 @@ from .projector import DeadLetter, Projector, RawMessage
 
 
 def replay(
-    bootstrap: str,
-    topics: Topics,
-    writer: ProjectionWriter,
-    metrics: ProjectorMetrics,
-    timezone: str,
+    parts: Parts,
     *,
     batch_size: int = 2000,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> BatchOutcome:
-    """Project every message now in the case topics into `writer`'s (fresh) read models.
+    """Project every message now in the case topics into the (fresh) read models of `parts`.
 
     Bad messages were dead-lettered by the live worker already: a replay counts them in the
     metrics and moves the checkpoint past them, without sending them again.
     """
+    topics = parts.topics
+    writer = ProjectionWriter(parts.engine, parts.policy, parts.outcomes)
+    metrics = ProjectorMetrics(parts.registry, parts.departments)
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
+        bootstrap_servers=parts.settings.require_kafka(),
         enable_auto_commit=False,
         group_id=None,
         client_id="casestream-replay",
@@ -65,7 +64,7 @@ def replay(
         async def dead_letter(letter: DeadLetter) -> None:
             return None
 
-        projector = Projector(writer, dead_letter, metrics, timezone)
+        projector = Projector(writer, dead_letter, metrics, parts.settings.timezone)
         consumer.pause(*[tp for tp in partitions if tp not in remaining])
         while remaining:
             polled = consumer.poll(timeout_ms=1000, max_records=batch_size)

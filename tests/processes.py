@@ -33,6 +33,37 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0, interval: floa
         time.sleep(interval)
 
 
+def answer(url: str, timeout: float = 10.0) -> httpx.Response | None:
+    """GET `url`'s answer, or None while nothing answers there (not started, restarting)."""
+    try:
+        return httpx.get(url, timeout=timeout)
+    except httpx.TransportError:
+        return None
+
+
+def wait_until_answers(
+    base_url: str | httpx.URL,
+    path: str = "/healthz",
+    *,
+    status: int | None = 200,
+    timeout: float = 60.0,
+    interval: float = 0.1,
+    check: Callable[[], object] | None = None,
+) -> httpx.Response:
+    """Poll GET `base_url` + `path` (e.g. an API's /healthz or /readyz) until it answers
+    `status` (None: any status), and return that answer; `check` runs before each try, to fail
+    at once, say, when the process that should answer has exited."""
+
+    def answered() -> httpx.Response | None:
+        if check is not None:
+            check()
+        found = answer(f"{str(base_url).rstrip('/')}{path}")
+        return found if found is not None and status in (None, found.status_code) else None
+
+    found: httpx.Response = wait_for(answered, timeout=timeout, interval=interval)
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -183,14 +214,8 @@ def running_system(
         base_url=f"http://127.0.0.1:{env['CASESTREAM_API_PORT']}", timeout=40, headers=headers or {}
     )
 
-    def ready() -> bool:  # the API answers and sees the worker's projector running
-        try:
-            return client.get("/readyz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(ready, timeout=90, interval=0.3)
+    try:  # the API answers and sees the worker's projector running
+        wait_until_answers(client.base_url, "/readyz", timeout=90, interval=0.3)
         yield client
     finally:
         client.close()

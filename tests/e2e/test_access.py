@@ -27,7 +27,7 @@ from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics, create_topics
 from tests.auth import TEST_SECRET, auth_env, bearer, sha256_hex, token_for
 from tests.conftest import Database
-from tests.processes import Process, free_port, service_env, wait_for
+from tests.processes import Process, free_port, service_env, wait_for, wait_until_answers
 from tests.sse import Listener
 
 OWN, OTHER = "治安大队", "交警大队"
@@ -135,7 +135,7 @@ def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     server = Process(["api"], env, tmp / "api.log")
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
     try:
-        wait_for(lambda: _up(client), timeout=60)
+        wait_until_answers(client.base_url)
         _seed(client, SEED, kafka_bootstrap, topics)
         wait_for(lambda: {"ACC-Z1", "ACC-J1"} <= _case_ids(_get(client, "/alerts", "legal")), 60)
         yield client
@@ -143,13 +143,6 @@ def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         client.close()
         server.stop()
         worker.stop()
-
-
-def _up(client: httpx.Client) -> bool:
-    try:
-        return client.get("/healthz").status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _seed(

@@ -18,7 +18,7 @@ from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
 from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
-from tests.processes import Process, free_port, service_env, wait_for
+from tests.processes import Process, free_port, service_env, wait_for, wait_until_answers
 from tests.sse import Listener
 
 
@@ -74,14 +74,8 @@ def api_url(
     server = Process(["api"], env, tmp_path / "api.log")
     url = f"http://127.0.0.1:{port}"
 
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
     try:
-        wait_for(up, timeout=60)
+        wait_until_answers(url)
         yield url
     finally:
         server.stop()

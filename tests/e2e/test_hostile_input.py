@@ -14,7 +14,7 @@ import pytest
 from casestream.producers.topics import Topics
 from tests.auth import auth_env, auth_headers, bearer, token_for
 from tests.conftest import Database
-from tests.processes import Process, free_port, service_env, wait_for
+from tests.processes import Process, free_port, service_env, wait_until_answers
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +30,8 @@ def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     server = Process(["api"], env, tmp_path / "api.log")
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
 
-    def up() -> bool:
-        try:
-            return client.get("/healthz").status_code == 200
-        except httpx.TransportError:
-            return False
-
     try:
-        wait_for(up, timeout=60)
+        wait_until_answers(client.base_url)
         yield client
     finally:
         client.close()

@@ -18,7 +18,7 @@ from casestream.producers.topics import Topics
 from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
 from tests.integration.webhook_receiver import Receiver, webhook_receiver
-from tests.processes import Process, free_port, service_env, wait_for
+from tests.processes import Process, free_port, service_env, wait_for, wait_until_answers
 from tests.sse import Frame, Listener
 
 SECRET = "e2e-webhook-secret-0123456789"
@@ -68,7 +68,7 @@ def test_an_overdue_complaint_alerts_the_stream_the_webhook_and_the_overdue_list
     api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=system)
     listener: Listener | None = None
     try:
-        wait_for(lambda: _up(api), timeout=60)
+        wait_until_answers(api.base_url)
         # the department head of 交警大队 is alerted to its own department's cases
         listener = Listener(
             f"http://127.0.0.1:{port}", {}, auth_headers("department_head", "交警大队")
@@ -155,10 +155,3 @@ def test_an_overdue_complaint_alerts_the_stream_the_webhook_and_the_overdue_list
         api.close()
         server.stop()
         worker.stop()
-
-
-def _up(api: httpx.Client) -> bool:
-    try:
-        return api.get("/healthz").status_code == 200
-    except httpx.TransportError:
-        return False

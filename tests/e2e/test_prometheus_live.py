@@ -28,7 +28,7 @@ from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
 from tests.integration.test_grafana_dashboards import DASHBOARD_FILES, load, panels
 from tests.integration.webhook_receiver import Receiver, webhook_receiver
-from tests.processes import Process, free_port, service_env, wait_for
+from tests.processes import Process, free_port, service_env, wait_for, wait_until_answers
 from tests.sse import Listener
 
 SCRAPE_SECONDS = 1
@@ -71,7 +71,7 @@ def running_prometheus(
     process = start_prometheus(config, tmp_path / "prometheus", port)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _answers(f"{url}/-/ready"), timeout=60)
+        wait_until_answers(url, "/-/ready")
         yield url
     finally:
         process.terminate()
@@ -216,7 +216,7 @@ def test_every_dashboard_query_returns_data_from_prometheus_scraping_worker_and_
     )
     listener: Listener | None = None
     try:
-        wait_for(lambda: _answers(f"http://127.0.0.1:{api_port}/healthz"), timeout=60)
+        wait_until_answers(f"http://127.0.0.1:{api_port}")
         with running_prometheus(tmp_path, api_port, worker_port, token_file) as scraper:
             listener = Listener(f"http://127.0.0.1:{api_port}", {}, auth_headers("leader"))
             assert listener.connected.wait(10)
@@ -290,10 +290,3 @@ def check(prometheus_url: str) -> None:
         if rule["health"] != "ok"
     ]
     assert groups and unhealthy == []
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=5).status_code == 200
-    except httpx.TransportError:
-        return False

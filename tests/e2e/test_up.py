@@ -19,7 +19,15 @@ import pytest
 
 from casestream.local import stop_kafka
 from casestream.producers.topics import Topics
-from tests.processes import children_of, clean_env, free_port, running, service_env, wait_for
+from tests.processes import (
+    children_of,
+    clean_env,
+    free_port,
+    running,
+    service_env,
+    wait_for,
+    wait_until_answers,
+)
 
 
 def _value(prometheus_url: str, expr: str) -> float | None:
@@ -119,15 +127,11 @@ def up_with_its_own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         )
     started = RunningUp(process, env, f"http://127.0.0.1:{api_port}", root / "var", log)
 
-    def ready() -> bool:
+    def still_running() -> None:
         assert process.poll() is None, log.read_text(errors="replace")
-        try:
-            return httpx.get(f"{started.api}/readyz", timeout=5).status_code == 200
-        except httpx.TransportError:
-            return False
 
     try:
-        wait_for(ready, timeout=180, interval=0.5)
+        wait_until_answers(started.api, "/readyz", timeout=180, interval=0.5, check=still_running)
         yield started
     finally:
         for pid in [*_descendants(process.pid), process.pid]:

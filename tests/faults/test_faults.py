@@ -37,7 +37,7 @@ from tests.faults.harness import (
     workload,
 )
 from tests.faults.proxy import proxied
-from tests.processes import Process, caught_up, free_port, service_env, wait_for
+from tests.processes import Process, caught_up, free_port, service_env, wait_for, wait_until_answers
 
 pytestmark = pytest.mark.faults
 
@@ -116,7 +116,7 @@ def test_the_broker_restarted_mid_stream_loses_nothing(
             client = httpx.Client(
                 base_url=f"http://127.0.0.1:{api_port}", timeout=60, headers=auth_headers("system")
             )
-            wait_for(lambda: _answers(client), timeout=90)
+            wait_until_answers(client.base_url, "/readyz", timeout=90)
             feeder.start()
             time.sleep(5)
             stop_kafka(data_dir)
@@ -164,13 +164,6 @@ def test_the_broker_restarted_mid_stream_loses_nothing(
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _answers(client: httpx.Client) -> bool:
-    try:
-        return client.get("/readyz").status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 def _api_complaint(case_id: str) -> dict[str, Any]:
     return {
         "event_type": "ComplaintReceived",
@@ -207,7 +200,7 @@ def test_the_database_away_for_30_seconds_is_waited_out(
         feeder = Feeder(kafka_bootstrap, topics, events, rate=250)
         client = httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=30)
         try:
-            wait_for(lambda: _answers(client), timeout=90)
+            wait_until_answers(client.base_url, "/readyz", timeout=90)
             feeder.start()
             time.sleep(6)
             proxy.cut()
@@ -218,7 +211,7 @@ def test_the_database_away_for_30_seconds_is_waited_out(
                 assert worker.popen.poll() is None, "the worker died with its database"
                 time.sleep(1)
             proxy.restore()
-            wait_for(lambda: _answers(client), timeout=90, interval=0.5)
+            wait_until_answers(client.base_url, "/readyz", timeout=90, interval=0.5)
             feeder.join(timeout=600)
             assert feeder.sent == len(events)
             wait_for(

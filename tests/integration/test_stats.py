@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from casestream.api import ledgers, stats
 from casestream.api.app import create_app
 from casestream.domain.calendar import load_calendar
 from casestream.domain.clocks import ClockPolicy
@@ -245,18 +244,15 @@ def project(database: Database, events: list[Event[Any]]) -> None:
 
 
 def client_for(database: Database) -> Iterator[TestClient]:
-    """The API of the database, with the ledgers and figures mounted, "now" fixed at NOW;
-    requests are made as legal (法制) unless they send other credentials."""
+    """The API of the database, "now" fixed at NOW; requests are made as legal (法制) unless
+    they send other credentials."""
     settings = Settings(
         database_url=database.url,
         database_schema=database.schema,
         kafka_bootstrap=None,
         auth_secret=TEST_SECRET,
     )
-    app = create_app(settings, now=lambda: NOW)
-    app.include_router(ledgers.router)
-    app.include_router(stats.router)
-    with TestClient(app, headers=auth_headers("legal")) as client:
+    with TestClient(create_app(settings, now=lambda: NOW), headers=auth_headers("legal")) as client:
         yield client
 
 

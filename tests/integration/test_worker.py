@@ -19,7 +19,14 @@ from casestream.read_models.database import create_engine, migrate
 from tests.auth import auth_env
 from tests.conftest import Database
 from tests.events import raw
-from tests.processes import Process, case_status, free_port, service_env, wait_for
+from tests.processes import (
+    Process,
+    case_status,
+    free_port,
+    service_env,
+    wait_for,
+    wait_until_answers,
+)
 
 
 def _dead_letters(
@@ -238,13 +245,7 @@ def test_read_models_refusing_every_write_stop_the_worker_non_zero_and_readiness
         assert case_status(database.url, None, "R-1") is None
         assert _dead_letters_now(kafka_bootstrap, topics) == []  # the message was not blamed
 
-        def readiness() -> httpx.Response | None:
-            try:
-                return httpx.get(f"http://127.0.0.1:{api_port}/readyz", timeout=10)
-            except httpx.TransportError:
-                return None
-
-        answer = wait_for(readiness, timeout=60)
+        answer = wait_until_answers(f"http://127.0.0.1:{api_port}", "/readyz", status=None)
         assert answer.status_code == 503
         assert answer.json()["checks"]["projector"].startswith("crashed"), answer.text
     finally:

@@ -1,0 +1,130 @@
+"""`casestream produce`, `import` and `simulate`: facts from outside onto the topics, from files
+or simulated, each validated as the API validates it."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+
+from casestream.progress import progress_bar
+from casestream.settings import Settings
+
+if TYPE_CHECKING:  # the Kafka client is imported by the commands that use it
+    from casestream.producers.kafka_producer import EventProducer
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _producer(settings: Settings) -> EventProducer:
+    from casestream.producers.kafka_producer import EventProducer
+    from casestream.producers.topics import Topics
+
+    return EventProducer(settings.require_kafka(), Topics(settings.topic_prefix))
+
+
+@contextmanager
+def _unconfirmed_sends(how_to_retry: str) -> Iterator[None]:
+    """Exit 3 naming the events whose outcome is unknown when Kafka stops confirming."""
+    from casestream.producers.kafka_producer import SendFailed
+
+    try:
+        yield
+    except SendFailed as exc:
+        err.print(str(exc), style="red", markup=False)
+        err.print(
+            f"{len(exc.event_ids)} event(s) of unknown outcome, e.g. {exc.event_ids[0]}; "
+            f"{how_to_retry}",
+            markup=False,
+        )
+        raise typer.Exit(3) from exc
+
+
+def _send_file(path: Path, reader: str) -> None:
+    from casestream.policy import date_window
+    from casestream.producers import files
+
+    if not path.exists():
+        err.print(f"[red]no file {path}[/red]")
+        raise typer.Exit(2)
+    settings = Settings()
+    read = files.read_csv if reader == "csv" else files.read_jsonl
+    problems: list[files.Problem] = []
+    sent = 0
+    with (
+        _unconfirmed_sends("re-run the same command: each line is sent with the same event id"),
+        _producer(settings) as producer,
+        progress_bar(err) as progress,
+    ):
+        task = progress.add_task(f"sending {path.name}", total=files.count_records(path))
+        batch: list[Any] = []
+        records = read(
+            path, now=datetime.now(UTC), timezone=settings.timezone, window=date_window(settings)
+        )
+        for _, record in records:
+            if isinstance(record, list):
+                problems.extend(record)
+                progress.advance(task)
+                continue
+            batch.append(record)
+            if len(batch) >= 1000:
+                sent += len(producer.send_many(batch, on_sent=lambda n: progress.advance(task, n)))
+                batch = []
+        sent += len(producer.send_many(batch, on_sent=lambda n: progress.advance(task, n)))
+    for problem in problems:
+        print(f"{path}:{problem}", file=sys.stderr)
+    invalid_lines = len({problem.line for problem in problems})
+    out.print(f"sent {sent} events; {invalid_lines} invalid records not sent")
+    if problems:
+        raise typer.Exit(1)
+
+
+def produce(file: Path) -> None:
+    """Validate every record of a JSONL file and send the valid ones; invalid ones are listed."""
+    _send_file(file, "jsonl")
+
+
+def import_csv(file: Path) -> None:
+    """Validate every row of a CSV file (envelope columns + payload columns) and send the valid ones."""
+    _send_file(file, "csv")
+
+
+def simulate_command(
+    cases: Annotated[int, typer.Option(min=1)] = 100,
+    rate: Annotated[float, typer.Option(help="events per second; 0 sends as fast as possible")] = 0,
+    seed: int | None = None,
+    prefix: str = "SIM",
+) -> None:
+    """Send realistic lifecycles of every case kind (incl. won and lost reconsiderations and lawsuits)."""
+    from casestream.producers.simulation import simulate
+
+    settings = Settings()
+    seed = random.randrange(2**31) if seed is None else seed
+    rng = random.Random(seed)
+    events = simulate(rng, cases, datetime.now(ZoneInfo(settings.timezone)), prefix=prefix)
+    again = f"re-run with --seed {seed} --prefix {prefix} to send the same events (same ids)"
+    with (
+        _unconfirmed_sends(again),
+        _producer(settings) as producer,
+        progress_bar(err) as progress,
+    ):
+        task = progress.add_task(f"simulating {cases} cases", total=len(events))
+        step = max(1, int(rate / 10)) if rate > 0 else 1000
+        for start in range(0, len(events), step):
+            began = time.monotonic()
+            producer.send_many(
+                events[start : start + step], on_sent=lambda n: progress.advance(task, n)
+            )
+            if rate > 0:
+                time.sleep(max(0.0, step / rate - (time.monotonic() - began)))
+    out.print(f"sent {len(events)} events of {cases} cases (seed {seed})")
