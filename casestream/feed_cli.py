@@ -42,11 +42,12 @@ def _unconfirmed_sends(how_to_retry: str) -> Iterator[None]:
         yield
     except SendFailed as exc:
         err.print(str(exc), style="red", markup=False)
-        err.print(
-            f"{len(exc.event_ids)} event(s) of unknown outcome, e.g. {exc.event_ids[0]}; "
-            f"{how_to_retry}",
-            markup=False,
-        )
+        if exc.event_ids:  # none when no broker answered at all: nothing was sent
+            err.print(
+                f"{len(exc.event_ids)} event(s) of unknown outcome, e.g. {exc.event_ids[0]}; "
+                f"{how_to_retry}",
+                markup=False,
+            )
         raise typer.Exit(3) from exc
 
 
