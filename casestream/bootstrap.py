@@ -9,15 +9,21 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 
+from casestream.domain.calendar import CalendarFileError
 from casestream.domain.clocks import ClockPolicy
 from casestream.domain.outcomes import OutcomeSettings
 from casestream.domain.plausibility import DateWindow
+from casestream.domain.rules import RuleFileError
 from casestream.metric_labels import DepartmentLabels
 from casestream.policy import clock_policy, date_window, outcome_settings
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine, migrate
 from casestream.settings import Settings
+
+REFUSED_FILES: tuple[type[Exception], ...] = (RuleFileError, CalendarFileError)
+"""What `bootstrap` raises for a deployment file it cannot use (the message names the file and
+the fix): the commands print it and exit 2 rather than start a process that cannot work."""
 
 
 @dataclass(frozen=True)

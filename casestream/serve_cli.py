@@ -44,21 +44,21 @@ def api(
         "log_level": "warning",
         "timeout_graceful_shutdown": 3,  # open /alerts/stream connections never end by themselves
     }
-    if workers == 1:
-        from casestream.api.app import create_app
-
-        uvicorn.run(create_app(settings), **served)
-        return
+    from casestream.api.app import create_app
     from casestream.api.http_metrics import share_metrics_between_workers
-    from casestream.bootstrap import bootstrap
+    from casestream.bootstrap import REFUSED_FILES, bootstrap
     from casestream.credentials import AuthConfigError, Authenticator
 
     # refuse here what every worker would refuse: uvicorn restarts a worker that raises
+    refused: tuple[type[Exception], ...] = (AuthConfigError, *REFUSED_FILES)
     try:
         Authenticator.from_settings(settings)
-    except AuthConfigError as exc:
+        if workers == 1:
+            uvicorn.run(create_app(settings), **served)
+            return
+        bootstrap(settings).close()  # migrated once, before the workers start
+    except refused as exc:
         err.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc
-    bootstrap(settings).close()  # migrated once, before the workers start
     share_metrics_between_workers(settings.var_dir / "prometheus-multiproc" / f"api-{port}")
     uvicorn.run("casestream.api.app:app_from_environment", factory=True, workers=workers, **served)

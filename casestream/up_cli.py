@@ -43,7 +43,7 @@ def up(
     """The main job: a local Kafka if none is configured, topics, worker and API (and a demo
     feed, and a Prometheus for the Grafana dashboards). SIGTERM, SIGINT (Ctrl-C) or SIGHUP
     stops them all; a worker that fails is started again."""
-    from casestream.bootstrap import bootstrap
+    from casestream.bootstrap import REFUSED_FILES, bootstrap
     from casestream.credentials import (
         AuthConfigError,
         Principal,
@@ -80,7 +80,11 @@ def up(
             stop.check()
             subprocess.run([*exe, "topics", "create"], env=env, check=True)
             # migrate once here, so worker and API never race to create the schema
-            bootstrap(settings).close()
+            try:
+                bootstrap(settings).close()  # migrated once, before the workers start
+            except REFUSED_FILES as exc:
+                err.print(str(exc), style="red", markup=False)
+                raise typer.Exit(2) from exc
             stop.check()
             worker_argv = [*exe, "worker", "--metrics-port", str(settings.worker_web_port)]
             supervisor.start("worker", worker_argv, env, OnExit.restart)

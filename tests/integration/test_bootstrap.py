@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +77,27 @@ def test_the_api_takes_parts_built_for_it_and_refuses_parts_without_its_registry
     with TestClient(create_app(parts=served), headers=auth_headers("legal")) as api:
         assert api.get("/cases").status_code == 200
         assert "casestream_api_request_seconds" in api.get("/metrics").text
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_api_command_refuses_an_invalid_rules_file_with_its_name_not_a_traceback(
+    tmp_path: Path, workers: str
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text("this is = = not toml\n")
+    env = {
+        **os.environ,
+        "CASESTREAM_AUTH_SECRET": TEST_SECRET,
+        "CASESTREAM_RULES_FILE": str(rules),
+        "CASESTREAM_DATABASE_URL": f"sqlite:///{tmp_path / 'rm.db'}",
+        "CASESTREAM_VAR_DIR": str(tmp_path / "var"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "casestream.cli", "api", "--workers", workers, "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "rules.toml" in done.stderr and "Traceback" not in done.stderr
