@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from casestream.domain.catalog import CaseKind
+from casestream.domain.rectifications import RectificationState
 from casestream.read_models.queries import BadCursor
 from casestream.read_models.rectification_queries import (
     RectificationFilter,
@@ -30,21 +31,23 @@ from .schemas import (
     RectificationDetail,
     RectificationPage,
     RectificationSummary,
+    ReviewOut,
+    SourceCase,
 )
+from .state_views import state_view
 
 router = APIRouter(prefix="/rectifications", tags=["rectifications"])
 
 
-def _summary(row: Any) -> RectificationSummary:
-    state = row.state
+def _summary(row: Any, state: RectificationState) -> RectificationSummary:
     return RectificationSummary(
         rectification_id=row.case_id,
         status=row.status,
         department=row.department,
-        responsible_person=state.get("responsible_person"),
-        source_case_id=state.get("source_case_id"),
-        source_case_kind=state.get("source_case_kind"),
-        review_status=state.get("review_status"),
+        responsible_person=state.responsible_person,
+        source_case_id=state.source_case_id,
+        source_case_kind=state.source_case_kind,
+        review_status=state.review_status,
         opened_at=row.received_at,
         deadline_at=getattr(row, "deadline_at", None),
         overdue=bool(getattr(row, "overdue", False)),
@@ -85,7 +88,8 @@ def list_rectifications(
     except BadCursor as exc:
         raise query_problem("cursor", str(exc)) from exc
     return RectificationPage(
-        items=[_summary(row) for row in page.rows], next_cursor=page.next_cursor
+        items=[_summary(row, RectificationState.model_validate(row.state)) for row in page.rows],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -100,30 +104,34 @@ def get_rectification(
     found = RectificationQueries(engine).get(rectification_id, scope, now=services.now())
     if found is None:
         raise not_found(f"rectification {rectification_id!r}")
-    row, state = found.case, found.case.state
+    row, state = found.case, RectificationState.model_validate(found.case.state)
     source = None
     if found.source is not None and scope in (None, found.source.department):
         source = shown_to(
             principal,
-            {
-                "case_id": found.source.case_id,
-                "case_kind": found.source.case_kind,
-                "status": found.source.status,
-                "department": found.source.department,
-                "decision_ref": found.source.decision_ref,
-                "state": found.source.state,
-            },
+            SourceCase(
+                case_id=found.source.case_id,
+                case_kind=found.source.case_kind,
+                status=found.source.status,
+                department=found.source.department,
+                decision_ref=found.source.decision_ref,
+                state=state_view(found.source.state),
+            ),
         )
     return RectificationDetail(
-        **_summary(row).model_dump(),
-        description=state.get("description"),
+        **_summary(row, state).model_dump(),
+        description=state.description,
         decision_ref=row.decision_ref,
-        review={key: state.get(key) for key in ("review_status", "root_causes", "lessons")},
-        measures=list(state.get("measures") or ()),
-        progress_reports=list(state.get("progress_reports") or ()),
-        evidence=list(state.get("evidence") or ()),
-        verifications=list(state.get("verifications") or ()),
-        cancelled_reason=state.get("cancelled_reason"),
+        review=ReviewOut(
+            review_status=state.review_status,
+            root_causes=list(state.root_causes),
+            lessons=state.lessons,
+        ),
+        measures=list(state.measures),
+        progress_reports=list(state.progress_reports),
+        evidence=list(state.evidence),
+        verifications=list(state.verifications),
+        cancelled_reason=state.cancelled_reason,
         source_case=source,
         dispute_chain=[
             ChainLink(

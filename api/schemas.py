@@ -8,7 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from casestream.domain.catalog import Evidence, NonEmpty, RootCauses, ShortText
+from casestream.domain.catalog import Evidence, NonEmpty, RootCause, RootCauses, ShortText
+from casestream.domain.rectifications import ProgressEntry, VerificationEntry
+
+from .state_views import StateView
 
 
 class Public(BaseModel):
@@ -44,7 +47,7 @@ class CaseSummary(Public):
 
 
 class CaseDetail(CaseSummary):
-    state: dict[str, Any]
+    state: StateView
     anomalies: list[AnomalyOut]
 
 
@@ -290,16 +293,35 @@ class ChainLink(Public):
     linked_at: datetime
 
 
+class ReviewOut(Public):
+    """The 复盘 review of a rectification: its task's status, root causes and lessons."""
+
+    review_status: str | None
+    root_causes: list[RootCause]
+    lessons: str | None
+
+
+class SourceCase(Public):
+    """The case a rectification comes from (its persons masked per role)."""
+
+    case_id: str
+    case_kind: str
+    status: str
+    department: str | None
+    decision_ref: str | None
+    state: StateView
+
+
 class RectificationDetail(RectificationSummary):
     description: str | None
     decision_ref: str | None
-    review: dict[str, Any]
+    review: ReviewOut
     measures: list[str]
-    progress_reports: list[dict[str, Any]]
+    progress_reports: list[ProgressEntry]
     evidence: list[str]
-    verifications: list[dict[str, Any]]
+    verifications: list[VerificationEntry]
     cancelled_reason: str | None
-    source_case: dict[str, Any] | None
+    source_case: SourceCase | None
     dispute_chain: list[ChainLink]
     clocks: list[ClockView]
     anomalies: int
