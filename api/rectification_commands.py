@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pydantic
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 
@@ -159,7 +160,7 @@ async def _send(
 
 
 def _current(
-    engine: Any, rectification_id: str, principal: Principal, now: datetime
+    engine: sa.Engine, rectification_id: str, principal: Principal, now: datetime
 ) -> RectificationState:
     found = RectificationQueries(engine).get(
         rectification_id, visible_department(principal), now=now
@@ -175,7 +176,7 @@ def _endpoint(command: RectificationCommand) -> Callable[..., Awaitable[Accepted
     async def endpoint(
         rectification_id: str,
         body: CommandBody,
-        engine: Any,
+        engine: sa.Engine,
         services: Services,
         principal: Principal,
     ) -> Accepted:
@@ -194,7 +195,8 @@ def _endpoint(command: RectificationCommand) -> Callable[..., Awaitable[Accepted
             name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation
         )
 
-    # what FastAPI reads: the body's model and the roles of this command
+    # FastAPI reads the parameters from the signature: this command's body model and roles
+    # (a function object has no declared __signature__, hence the ignore)
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             parameter("rectification_id", str),
