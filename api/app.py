@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from casestream.credentials import AuthConfigError, Authenticator
+from casestream.domain.rules import load_rulebook
 from casestream.metric_labels import DepartmentLabels
 from casestream.producers.topics import Topics
 from casestream.read_models.alert_queries import AlertQueries
@@ -55,6 +56,7 @@ def create_app(
     CASESTREAM_API_KEYS_FILE.
     """
     authenticator = Authenticator.from_settings(settings)  # before anything is opened
+    rulebook = load_rulebook(settings.rules_file)  # an invalid rule file fails here
     engine = create_engine(settings.database_url, settings.database_schema)
     migrate(engine)
     registry = ApiRegistry()
@@ -62,6 +64,7 @@ def create_app(
     registry.register(
         ReadModelCollector(
             engine,
+            rulebook=rulebook,
             now=now,
             timezone=settings.timezone,
             departments=DepartmentLabels.from_settings(settings),
@@ -84,6 +87,7 @@ def create_app(
         clocks=ClockQueries(engine),
         deliveries=DeliveryStore(engine),
         authenticator=authenticator,
+        rulebook=rulebook,
         now=now,
         alert_feed=feed,
         heartbeat_seconds=heartbeat_seconds,

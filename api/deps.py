@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from casestream.credentials import Authenticator
+from casestream.domain.rules import RuleBook
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
 from casestream.read_models.alert_queries import AlertQueries
@@ -81,6 +82,7 @@ class Services:
     clocks: ClockQueries
     deliveries: DeliveryStore
     authenticator: Authenticator  # bearer tokens and API keys (api/auth.py)
+    rulebook: RuleBook  # the deadline rules in force: the read models ask it by role
     now: Callable[[], datetime] = utc_now  # "now" of the deadline queries
     alert_feed: AlertFeed | None = None  # live alerts; None without CASESTREAM_KAFKA_BOOTSTRAP
     heartbeat_seconds: float = 15.0  # SSE comment frame while no alert comes

@@ -27,15 +27,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from casestream.domain.catalog import CaseKind
-from casestream.read_models.ledgers import (
+from casestream.read_models.ledger_layout import (
     CASE_LEDGER,
     RECTIFICATION_LEDGER,
     Cell,
     LedgerColumn,
     LedgerLayout,
-    LedgerQueries,
-    RectificationFilter,
 )
+from casestream.read_models.ledger_queries import LedgerQueries
+from casestream.read_models.rectification_queries import RectificationFilter
 
 from .auth import PrincipalDep, visible_department
 from .deps import ReadModelEngineDep, Services, ServicesDep
@@ -85,7 +85,7 @@ RectificationFilterDep = Annotated[RectificationFilter, Depends(rectification_fi
 
 
 def _ledger(services: Services, engine: sa.Engine) -> LedgerQueries:
-    return LedgerQueries(engine, services.settings.timezone, mask_party)
+    return LedgerQueries(engine, services.settings.timezone, mask_party, services.rulebook)
 
 
 def _local_today(services: Services) -> date:

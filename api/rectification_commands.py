@@ -160,11 +160,9 @@ async def _send(
 
 
 def _current(
-    engine: sa.Engine, rectification_id: str, principal: Principal, now: datetime
+    queries: RectificationQueries, rectification_id: str, principal: Principal, now: datetime
 ) -> RectificationState:
-    found = RectificationQueries(engine).get(
-        rectification_id, visible_department(principal), now=now
-    )
+    found = queries.get(rectification_id, visible_department(principal), now=now)
     if found is None:
         raise not_found(f"rectification {rectification_id!r}")
     return RectificationState.model_validate(found.case.state)
@@ -180,8 +178,9 @@ def _endpoint(command: RectificationCommand) -> Callable[..., Awaitable[Accepted
         services: Services,
         principal: Principal,
     ) -> Accepted:
+        queries = RectificationQueries(engine, services.rulebook)
         state = await run_in_threadpool(
-            _current, engine, rectification_id, principal, services.now()
+            _current, queries, rectification_id, principal, services.now()
         )
         refusal = command_refusal(state, command.event)
         if refusal:

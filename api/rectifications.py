@@ -82,7 +82,7 @@ def list_rectifications(
         visible_department=visible_department(principal),
     )
     try:
-        page = RectificationQueries(engine).list(
+        page = RectificationQueries(engine, services.rulebook).list(
             where, now=services.now(), sort=sort, limit=limit, cursor=cursor
         )
     except BadCursor as exc:
@@ -101,7 +101,9 @@ def get_rectification(
     principal: PrincipalDep,
 ) -> RectificationDetail:
     scope = visible_department(principal)
-    found = RectificationQueries(engine).get(rectification_id, scope, now=services.now())
+    found = RectificationQueries(engine, services.rulebook).get(
+        rectification_id, scope, now=services.now()
+    )
     if found is None:
         raise not_found(f"rectification {rectification_id!r}")
     row, state = found.case, RectificationState.model_validate(found.case.state)

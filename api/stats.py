@@ -166,7 +166,7 @@ def rule_of_law_stats(
         department=department,
         now=now,
     )
-    figures = StatsQueries(engine).figures(scope)
+    figures = StatsQueries(engine, services.rulebook).figures(scope)
     return RuleOfLawStats(
         period_from=period_from,
         period_to=period_to,

@@ -35,6 +35,7 @@ from casestream.local import postgres_for
 from casestream.metric_labels import DepartmentLabels
 from casestream.producers.simulation import simulate
 from casestream.read_models import business_metrics as figures
+from casestream.read_models import business_queries
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 
@@ -108,15 +109,18 @@ def main() -> None:
                 f"in {time.perf_counter() - started:.1f} s"
             )
             now = datetime.now(UTC)
+            rulebook = load_rulebook()
             queries = {
-                "open / received today": figures._case_tallies(now, ZoneInfo("Asia/Shanghai")),
-                "overdue cases": figures._overdue_cases(now),
-                "open clocks": figures._open_clocks(now),
-                "due soon": figures._clocks_due_soon(now, timedelta(days=3)),
-                "rectifications": figures._rectifications_by_status(),
-                "rectifications overdue": figures._overdue_rectifications(now),
-                "disputes decided": figures._disputes_decided(),
-                "satisfaction": figures._satisfaction_scores(),
+                "open / received today": business_queries.case_tallies(
+                    now, ZoneInfo("Asia/Shanghai")
+                ),
+                "overdue cases": business_queries.overdue_cases(now),
+                "open clocks": business_queries.open_clocks(now),
+                "due soon": business_queries.clocks_due_soon(now, timedelta(days=3)),
+                "rectifications": business_queries.rectifications_by_status(),
+                "rectifications overdue": business_queries.overdue_rectifications(now, rulebook),
+                "disputes decided": business_queries.disputes_decided(),
+                "satisfaction": business_queries.satisfaction_scores(),
             }
             with engine.connect() as conn:
                 for name, query in queries.items():
@@ -126,6 +130,7 @@ def main() -> None:
                     print(f"  {name:24s} {took * 1000:8.1f} ms  ({len(rows)} rows)")
             collector = figures.ReadModelCollector(
                 engine,
+                rulebook=rulebook,
                 now=lambda: datetime.now(UTC),
                 timezone="Asia/Shanghai",
                 departments=DepartmentLabels(None),

@@ -91,14 +91,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from casestream.domain import catalog as ev
 from casestream.domain.catalog import PAYLOAD_TYPES, CaseKind
 from casestream.domain.clocks import ALERT_ID_NAMESPACE, Clock, ClockPolicy, alert_id, schedule
 from casestream.domain.deadlines import compute_deadline
-from casestream.domain.envelope import Event
+from casestream.domain.envelope import Event, new_event
 from casestream.domain.rules import load_rulebook
 from casestream.local import kafka_for, postgres_for
 from casestream.policy import clock_policy
-from casestream.producers.intake import validate_record
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics, create_topics
 from casestream.read_models.clock_writer import ClockWriter
@@ -324,11 +324,12 @@ COLUMNS = (
     "next_alert_at",
     "detail",
 )
-_KIND_OF_EVENT = {
-    "DeadlineApproaching": "warning",
-    "DeadlineBreached": "breach",
-    "Escalated": "escalation",
+_KIND_OF_EVENT: dict[type[ev.Payload], str] = {
+    ev.DeadlineApproaching: "warning",
+    ev.DeadlineBreached: "breach",
+    ev.Escalated: "escalation",
 }
+BREACHED, ESCALATED = ev.DeadlineBreached.__name__, ev.Escalated.__name__  # SSE event names
 _SENTINEL = {
     "clock_id": "@@clock@@",
     "case_id": "@@case@@",
@@ -393,7 +394,7 @@ def _template(rule_id: str, day: date, policy: ClockPolicy) -> Template:
     )
     alerts = []
     for alert in schedule(clock, rule, policy.calendar, policy.timezone):
-        kind_name = _KIND_OF_EVENT[alert.event_type]
+        kind_name = _KIND_OF_EVENT[alert.payload_type]
         key = f"|{rule.id}|{kind_name}|{alert.level}|{alert.offset}|{clock.due_at.isoformat()}"
         # the key of domain.clocks.alert_id, derived per row without building a Clock
         assert str(uuid.uuid5(ALERT_ID_NAMESPACE, clock.clock_id + key)) == alert_id(
@@ -814,28 +815,30 @@ def complaint_events(
     case_id: str, accepted_at: datetime, department: str, channel: str = "window"
 ) -> list[Event[Any]]:
     now = datetime.now(UTC)
-    received = {
-        "event_type": "ComplaintReceived",
-        "case_id": case_id,
-        "case_kind": "complaint",
-        "occurred_at": (accepted_at - timedelta(seconds=30)).isoformat(),
-        "payload": {
-            "channel": channel,
-            "subject": "窗口投诉：办证等候时间过长",
-            "department": department,
-        },
-    }
-    accepted = {
-        "event_type": "ComplaintAccepted",
-        "case_id": case_id,
-        "case_kind": "complaint",
-        "occurred_at": accepted_at.isoformat(),
-        "payload": {"department": department},
-    }
-    return [
-        validate_record(raw, now=now, timezone=TIMEZONE, source="bench.timers", actor="bench")
-        for raw in (received, accepted)
+    received = ev.ComplaintReceived(
+        channel=ev.Channel(channel), subject="窗口投诉：办证等候时间过长", department=department
+    )
+    steps: list[tuple[ev.Payload, datetime]] = [
+        (received, accepted_at - timedelta(seconds=30)),
+        (ev.ComplaintAccepted(department=department), accepted_at),
     ]
+    events: list[Event[Any]] = []
+    for payload, occurred_at in steps:
+        event_id = uuid.uuid4()
+        events.append(
+            new_event(
+                payload,
+                event_id=event_id,
+                case_id=case_id,
+                case_kind=CaseKind.complaint,
+                occurred_at=occurred_at,
+                recorded_at=now,
+                source="bench.timers",
+                actor="bench",
+                correlation_id=str(event_id),
+            )
+        )
+    return events
 
 
 def clock_rows_present(engine: sa.Engine, clock_ids: list[str]) -> int:
@@ -941,7 +944,7 @@ def live_run(
                 seen = {
                     frame.data["case_id"]
                     for frame in listener.frames()
-                    if frame.event_type == "DeadlineBreached" and frame.data["case_id"] in ours
+                    if frame.event_type == BREACHED and frame.data["case_id"] in ours
                 }
                 progress.update(task, completed=len(seen))
                 run.max_due = max(
@@ -982,7 +985,7 @@ def live_run(
             if scheduled != expected[case_id]:
                 run.wrong_instant += 1
             delay = frame.arrived - scheduled.timestamp()
-            if frame.event_type == "DeadlineBreached":
+            if frame.event_type == BREACHED:
                 if case_id in breached:
                     run.duplicates += 1
                     continue
@@ -991,7 +994,7 @@ def live_run(
                 run.breached.append(
                     (delay, occurred - scheduled.timestamp(), frame.arrived - occurred)
                 )
-            elif frame.event_type == "Escalated":
+            elif frame.event_type == ESCALATED:
                 run.escalated.append(delay)
         run.missing = args.alerts - len(breached)
         if run.projected_margin is not None and run.projected_margin < 0:

@@ -9,7 +9,12 @@ event as recorded on Kafka (for a court order), never in a read model's state or
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from .catalog import Person
 
 PERSON_FIELDS = frozenset({"complainant", "applicant", "plaintiff", "informant"})
 """Fields whose value is a person (catalog.Person), in payloads and case states alike."""
@@ -40,3 +45,24 @@ def without_anonymous_persons(value: T) -> T:
     if isinstance(value, list | tuple):
         return type(value)(without_anonymous_persons(item) for item in value)
     return value
+
+
+@dataclass(frozen=True)
+class Party:
+    """The member of the public behind a case (投诉人, 举报人, 申请人, 原告): the person as
+    recorded, or none; `anonymous` when the case was made anonymously and names nobody."""
+
+    person: Person | None
+    anonymous: bool = False
+
+
+def party_of(state: BaseModel) -> Party:
+    """The party of a case state: anonymous (never named, whoever asks) when it was made
+    anonymously, else the person of its person field (a case kind has at most one)."""
+    if getattr(state, ANONYMITY_FLAG, False):
+        return Party(None, anonymous=True)
+    for name in sorted(PERSON_FIELDS & type(state).model_fields.keys()):
+        person = getattr(state, name)
+        if isinstance(person, Person):
+            return Party(person)
+    return Party(None)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from .catalog import CaseKind
-from .complaints import COMPLAINT
+from .complaints import COMPLAINT, ComplaintStatus
 from .envelope import Event
 from .lifecycle import CaseState, Lifecycle
-from .litigation import LITIGATION
-from .reconsiderations import RECONSIDERATION
-from .rectifications import RECTIFICATION
-from .tips import ENTERPRISE_TIP
+from .litigation import LITIGATION, LitigationStatus
+from .reconsiderations import RECONSIDERATION, ReconsiderationStatus
+from .rectifications import RECTIFICATION, RectificationStatus
+from .tips import ENTERPRISE_TIP, TipStatus
 
 LIFECYCLES: dict[CaseKind, Lifecycle[Any]] = {
     lifecycle.kind: lifecycle
@@ -21,15 +21,21 @@ LIFECYCLES: dict[CaseKind, Lifecycle[Any]] = {
 
 # 办结: the statuses in which a case of each kind stays closed
 CLOSED_STATUSES: dict[CaseKind, frozenset[str]] = {
-    CaseKind.complaint: frozenset({"resolved", "followed_up", "rejected"}),
-    CaseKind.enterprise_tip: frozenset({"closed"}),
-    CaseKind.reconsideration: frozenset({"decided", "withdrawn"}),
-    CaseKind.litigation: frozenset({"judged", "effective"}),
-    CaseKind.rectification: frozenset({"completed", "verified"}),
+    CaseKind.complaint: frozenset(
+        {ComplaintStatus.resolved, ComplaintStatus.followed_up, ComplaintStatus.rejected}
+    ),
+    CaseKind.enterprise_tip: frozenset({TipStatus.closed}),
+    CaseKind.reconsideration: frozenset(
+        {ReconsiderationStatus.decided, ReconsiderationStatus.withdrawn}
+    ),
+    CaseKind.litigation: frozenset({LitigationStatus.judged, LitigationStatus.effective}),
+    CaseKind.rectification: frozenset(
+        {RectificationStatus.completed, RectificationStatus.verified}
+    ),
 }
 # neither open nor closed: a rectification cancelled when the loss behind it was overturned
 WITHDRAWN_STATUSES: dict[CaseKind, frozenset[str]] = {
-    CaseKind.rectification: frozenset({"cancelled"})
+    CaseKind.rectification: frozenset({RectificationStatus.cancelled})
 }
 
 
@@ -37,13 +43,22 @@ class CaseKindMismatch(ValueError):
     """An event names a case id that already belongs to a case of another kind."""
 
 
+def kind_mismatch(state: CaseState | None, event: Event[Any]) -> str | None:
+    """Why `event` cannot apply to the case its id names: the case is of another kind (None:
+    it can). The projector records the reason as an anomaly of the event, not applied."""
+    if state is None or state.case_kind == event.case_kind:
+        return None
+    return (
+        f"case {event.case_id} is a {state.case_kind.value}, "
+        f"not a {event.case_kind.value}; use a new case id"
+    )
+
+
 def evolve(state: CaseState | None, event: Event[Any]) -> CaseState:
     """The case after `event`. Pure: the same state and event always give the same result."""
-    if state is not None and state.case_kind != event.case_kind:
-        raise CaseKindMismatch(
-            f"case {event.case_id} is a {state.case_kind.value}, "
-            f"not a {event.case_kind.value}; use a new case id"
-        )
+    mismatch = kind_mismatch(state, event)
+    if mismatch is not None:
+        raise CaseKindMismatch(mismatch)
     evolved: CaseState = LIFECYCLES[event.case_kind].evolve(state, event)
     return evolved
 
@@ -67,13 +82,11 @@ def raw_event_refusal(state: CaseState | None, event: Event[Any]) -> str | None:
 
     Facts read from the topics are applied whatever their order (see `evolve`); a raw event
     posted through the API is checked first, like a command."""
-    if state is not None and state.case_kind != event.case_kind:
-        return (
-            f"case {event.case_id} is a {state.case_kind.value}, not a {event.case_kind.value}; "
-            "use a new case id"
-        )
+    mismatch = kind_mismatch(state, event)
+    if mismatch is not None:
+        return mismatch
     opened = state is not None and state.status != CaseState.UNOPENED
     if type(event.payload).opens_case:
         return f"case {event.case_id} already exists; use a new case id" if opened else None
     lifecycle = LIFECYCLES[event.case_kind]
-    return lifecycle.refusal(state, event.event_type)
+    return lifecycle.refusal(state, type(event.payload))

@@ -338,12 +338,16 @@ class ApplicationCopyReceived(Payload):
 
 
 class ReplySubmitted(Payload):
-    """答复 with evidence."""
+    """答复 with evidence.
 
+    Version 2 calls the number of evidence items `evidence_count` (version 1:
+    `evidence_items`, read through domain/upcasting.py)."""
+
+    schema_version = 2
     case_kinds = _RECON
 
     summary: str = Field(default="", max_length=10000)
-    evidence_items: Annotated[int, Field(ge=0)] = 0
+    evidence_count: Annotated[int, Field(ge=0)] = 0  # how many evidence items the reply lists
 
 
 class HearingHeld(Payload):

@@ -37,8 +37,8 @@ from .rules import Rule, RuleBook, case_facts
 ALERT_ID_NAMESPACE = uuid.UUID("0b7c3f4e-4a59-4d1e-9a8e-7e3d2f9c1a55")
 
 # Events after which no clock of the case can still run (不予受理, 撤回).
-CANCELLING_EVENTS = frozenset(
-    {"ComplaintRejected", "ReconsiderationWithdrawn", "RectificationCancelled"}
+CANCELLING_EVENTS: frozenset[type[ev.Payload]] = frozenset(
+    {ev.ComplaintRejected, ev.ReconsiderationWithdrawn, ev.RectificationCancelled}
 )
 
 
@@ -48,6 +48,13 @@ class ClockStatus(StrEnum):
     met = "met"  # stopped in time
     breached = "breached"  # past due: still open, or stopped late
     cancelled = "cancelled"
+
+
+class AlertStatus(StrEnum):
+    """An alert raised on a clock: open until its clock's AlertCleared."""
+
+    open = "open"
+    cleared = "cleared"
 
 
 class Clock(BaseModel):
@@ -82,22 +89,31 @@ class Clock(BaseModel):
         return bool(self.pauses) and self.pauses[-1][1] is None
 
 
+AlertType = (
+    type[ev.DeadlineApproaching]
+    | type[ev.DeadlineBreached]
+    | type[ev.Escalated]
+    | type[ev.AlertCleared]
+)
+"""The payload class of an alert event."""
+
+
 @dataclass(frozen=True)
 class DueAlert:
-    """An alert a clock owes: the event type to emit and its deterministic id."""
+    """An alert a clock owes: the payload class of the event to emit and its deterministic id."""
 
     alert_id: str
-    event_type: str  # DeadlineApproaching / DeadlineBreached / Escalated / AlertCleared
+    payload_type: AlertType
     scheduled_at: datetime
     level: int
     notify: str | None
     offset: int
 
 
-_EVENT_OF_KIND = {
-    AlertKind.warning: "DeadlineApproaching",
-    AlertKind.breach: "DeadlineBreached",
-    AlertKind.escalation: "Escalated",
+_EVENT_OF_KIND: dict[AlertKind, AlertType] = {
+    AlertKind.warning: ev.DeadlineApproaching,
+    AlertKind.breach: ev.DeadlineBreached,
+    AlertKind.escalation: ev.Escalated,
 }
 
 
@@ -172,7 +188,7 @@ def schedule(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> li
 
 def clearing_alert(clock: Clock) -> DueAlert:
     at = clock.stopped_at or clock.started_at
-    return DueAlert(alert_id(clock, "cleared", 0, 0), "AlertCleared", at, 0, None, 0)
+    return DueAlert(alert_id(clock, "cleared", 0, 0), ev.AlertCleared, at, 0, None, 0)
 
 
 def _owes_clearing(clock: Clock) -> bool:
@@ -251,7 +267,7 @@ def advance(
         if rule is None or not clock.open:
             updated.append(clock)
             continue
-        if event.event_type in CANCELLING_EVENTS:
+        if type(payload) in CANCELLING_EVENTS:
             clock = clock.model_copy(update={"cancelled": True})
         elif rule.stops(event.event_type, facts):
             clock = clock.model_copy(update={"stopped_at": event.occurred_at})

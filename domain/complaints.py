@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from . import catalog as ev
 from .lifecycle import CaseState, Lifecycle, step
+
+
+class ComplaintStatus(StrEnum):
+    """The statuses of a complaint, in lifecycle order."""
+
+    received = "received"
+    rejected = "rejected"  # 不予受理
+    accepted = "accepted"
+    assigned = "assigned"
+    replied = "replied"
+    resolved = "resolved"  # 办结
+    followed_up = "followed_up"  # 回访
 
 
 class ComplaintState(CaseState):
@@ -60,21 +73,21 @@ def _apply(state: ComplaintState, payload: ev.Payload, at: datetime) -> Mapping[
 COMPLAINT = Lifecycle(
     kind=ev.CaseKind.complaint,
     state_type=ComplaintState,
-    statuses=("received", "rejected", "accepted", "assigned", "replied", "resolved", "followed_up"),
+    statuses=tuple(status.value for status in ComplaintStatus),
     transitions={
-        "ComplaintAccepted": step("received", "accepted"),
-        "ComplaintRejected": step("received", "rejected"),
-        "ComplaintAssigned": step(("accepted", "assigned"), "assigned"),
-        "ComplaintTransferred": step(_OPEN, "assigned"),
-        "ComplaintReplied": step(("accepted", "assigned", "replied"), "replied"),
-        "ComplaintResolved": step(_OPEN, "resolved"),
-        "ComplaintFollowUpVisited": step(("resolved", "followed_up"), "followed_up"),
-        "ComplaintReopened": step(
+        ev.ComplaintAccepted: step("received", "accepted"),
+        ev.ComplaintRejected: step("received", "rejected"),
+        ev.ComplaintAssigned: step(("accepted", "assigned"), "assigned"),
+        ev.ComplaintTransferred: step(_OPEN, "assigned"),
+        ev.ComplaintReplied: step(("accepted", "assigned", "replied"), "replied"),
+        ev.ComplaintResolved: step(_OPEN, "resolved"),
+        ev.ComplaintFollowUpVisited: step(("resolved", "followed_up"), "followed_up"),
+        ev.ComplaintReopened: step(
             ("resolved", "followed_up", "rejected"), "accepted", reopens=True
         ),
-        "DeadlineExtended": step(("received", *_OPEN)),
-        "CaseSuspended": step(("received", *_OPEN)),
-        "CaseResumed": step(("received", *_OPEN)),
+        ev.DeadlineExtended: step(("received", *_OPEN)),
+        ev.CaseSuspended: step(("received", *_OPEN)),
+        ev.CaseResumed: step(("received", *_OPEN)),
     },
     apply=_apply,
 )

@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     TypeAdapter,
     ValidationError,
@@ -21,9 +22,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError, to_jsonable_python
 
 from .catalog import PAYLOAD_TYPES, CaseKind, Payload
+from .upcasting import UnreadableVersion, check_readable, upcast_payload
 
 P = TypeVar("P", bound=Payload)
 
@@ -62,6 +64,10 @@ class Event(BaseModel, Generic[P]):
     causation_id: Annotated[str, Field(max_length=100)] | None = None
     payload: P
 
+    # (schema_version, payload) as published, for an event read at an older version of its
+    # type; None when it was published at the current one (see `as_published`)
+    _published: tuple[int, dict[str, Any]] | None = PrivateAttr(default=None)
+
     @field_validator("occurred_at", "recorded_at", mode="before")
     @classmethod
     def _attach_default_zone(cls, value: Any, info: ValidationInfo) -> Any:
@@ -96,6 +102,21 @@ class Event(BaseModel, Generic[P]):
 
     def to_json_bytes(self) -> bytes:
         return self.model_dump_json().encode()
+
+    @property
+    def published_version(self) -> int:
+        """The schema version the event was published at (`schema_version` is the current one
+        once it has been read: an older event is upcast)."""
+        return self.schema_version if self._published is None else self._published[0]
+
+    def as_published(self) -> dict[str, Any]:
+        """The event as JSON, with the `schema_version` and `payload` it was published at: what
+        the history keeps (an event is the fact as published; `payload` is the current model
+        of it, read through domain/upcasting.py)."""
+        body = self.model_dump(mode="json")
+        if self._published is not None:
+            body["schema_version"], body["payload"] = self._published
+        return body
 
 
 def new_event(
@@ -184,22 +205,67 @@ def parse_event(data: dict[str, Any] | bytes | str, timezone: str = DEFAULT_TIME
         if not isinstance(decoded, dict):
             raise UndecodableEvent(f"expected a JSON object, got {type(decoded).__name__}")
         data = decoded
-    if _event_type_of(data) is None:
-        raise ValidationError.from_exception_data(
-            "Event",
-            [
-                InitErrorDetails(
-                    type=PydanticCustomError(
-                        "unknown_event_type",
-                        "event_type is missing or unknown; known types: {known}",
-                        {"known": _KNOWN},
-                    ),
-                    loc=("event_type",),
-                    input=data.get("event_type"),
-                )
-            ],
+    event_type = _event_type_of(data)
+    if event_type is None:
+        raise _refused(
+            "unknown_event_type",
+            "event_type is missing or unknown; known types: {known}",
+            ("event_type",),
+            data.get("event_type"),
+            known=_KNOWN,
         )
-    return _event_adapter.validate_python(data, context={"timezone": timezone})
+    current, published = _at_current_version(event_type, data)
+    event = _event_adapter.validate_python(current, context={"timezone": timezone})
+    if published is not None:
+        event._published = published
+    return event
+
+
+_VERSION: TypeAdapter[int] = TypeAdapter(int)
+
+
+def _at_current_version(
+    event_type: str, data: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[int, dict[str, Any]] | None]:
+    """`data` with its payload upcast to the current version of its type, and the version and
+    payload it was published at (None when it is current, or not readable as a version: then
+    validation names what is wrong). Without `schema_version`, `data` is at the current version
+    (built by this code; intake fills in version 1 for outside senders). Raises
+    ValidationError on `schema_version` for a version this code cannot read."""
+    if "schema_version" not in data:
+        return {**data, "schema_version": PAYLOAD_TYPES[event_type].schema_version}, None
+    try:
+        version = _VERSION.validate_python(data["schema_version"])
+    except ValidationError:
+        return data, None
+    try:
+        check_readable(event_type, version)
+    except UnreadableVersion as exc:
+        raise _refused(
+            "unreadable_schema_version", "{reason}", ("schema_version",), version, reason=str(exc)
+        ) from exc
+    payload = data.get("payload")
+    if version == PAYLOAD_TYPES[event_type].schema_version or not isinstance(payload, dict):
+        return data, None
+    upcast = upcast_payload(event_type, version, payload)
+    current = {**data, "schema_version": PAYLOAD_TYPES[event_type].schema_version}
+    return {**current, "payload": upcast}, (version, to_jsonable_python(payload))
+
+
+def _refused(
+    kind: str, template: str, loc: tuple[str, ...], given: Any, **context: Any
+) -> ValidationError:
+    """A validation error of one field, like pydantic's own, so every edge names the field."""
+    return ValidationError.from_exception_data(
+        "Event",
+        [
+            InitErrorDetails(
+                type=PydanticCustomError(kind, template, context),
+                loc=loc,
+                input=given,
+            )
+        ],
+    )
 
 
 FACT_FIELDS = ("event_type", "case_id", "case_kind", "payload")
@@ -208,9 +274,30 @@ differ between a record and its resend)."""
 
 
 def same_fact(stored: dict[str, Any], event: Event[Any]) -> bool:
-    """Whether `stored` (an event as JSON) states the same fact as `event`."""
+    """Whether `stored` (an event as JSON, as published: perhaps at an older version of its
+    type) states the same fact as `event`."""
     sent = event.model_dump(mode="json")
-    return all(stored.get(name) == sent[name] for name in FACT_FIELDS)
+    current = _current_payload(stored)
+    return current == sent["payload"] and all(
+        stored.get(name) == sent[name] for name in FACT_FIELDS if name != "payload"
+    )
+
+
+def _current_payload(stored: dict[str, Any]) -> Any:
+    """The payload of `stored` as the current model would write it; as stored when it is at the
+    current version already, or cannot be read as one."""
+    event_type, payload = _event_type_of(stored), stored.get("payload")
+    version = stored.get("schema_version")
+    if event_type is None or not isinstance(payload, dict) or not isinstance(version, int):
+        return payload
+    payload_type = PAYLOAD_TYPES[event_type]
+    if version == payload_type.schema_version:
+        return payload
+    try:
+        upcast = upcast_payload(event_type, version, payload)
+        return payload_type.model_validate(upcast).model_dump(mode="json")
+    except (UnreadableVersion, ValidationError):
+        return payload
 
 
 def field_errors(error: ValidationError) -> list[tuple[str, str]]:

@@ -82,17 +82,19 @@ class Lifecycle(Generic[S]):
     kind: CaseKind
     state_type: type[S]
     statuses: tuple[str, ...]  # lifecycle order
-    transitions: Mapping[str, Transition]
+    transitions: Mapping[type[Payload], Transition]  # keyed by the event's payload class
     apply: Callable[[S, Payload, datetime], Mapping[str, Any]]  # the kind's own field changes
 
-    def refusal(self, state: S | None, event_type: str) -> str | None:
-        """Why a command producing `event_type` may not be carried out now (None: it may).
+    def refusal(self, state: S | None, payload_type: type[Payload]) -> str | None:
+        """Why a command producing an event of `payload_type` may not be carried out now
+        (None: it may).
 
         Commands are checked before they become events; events that already happened are
         applied whatever the order (see `evolve`)."""
+        event_type = payload_type.__name__
         if state is None or state.status == CaseState.UNOPENED:
             return f"case does not exist yet; {event_type} needs an opened {self.kind.value}"
-        transition = self.transitions.get(event_type)
+        transition = self.transitions.get(payload_type)
         if (
             transition is None
             or transition.allowed_from is None
@@ -129,13 +131,13 @@ class Lifecycle(Generic[S]):
         if state.status == CaseState.UNOPENED and type(payload).opens_case:
             opened_at = event.occurred_at
             status = self.statuses[0]
-            transition = self.transitions.get(event.event_type)
+            transition = self.transitions.get(type(payload))
             if transition is not None and transition.to is not None:
                 status = transition.to
         else:
             if state.status == CaseState.UNOPENED:
                 record(f"{event.event_type} arrived before the case was opened")
-            transition = self.transitions.get(event.event_type)
+            transition = self.transitions.get(type(payload))
             if transition is not None:
                 allowed = transition.allowed_from
                 if (

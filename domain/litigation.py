@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from . import catalog as ev
 from .lifecycle import CaseState, Lifecycle, step
+
+
+class LitigationStatus(StrEnum):
+    """The statuses of a lawsuit (行政诉讼), in lifecycle order."""
+
+    filed = "filed"
+    served = "served"
+    defended = "defended"  # 答辩
+    heard = "heard"  # 开庭
+    judged = "judged"  # 判决
+    appealed = "appealed"
+    effective = "effective"  # 生效
 
 
 class LitigationState(CaseState):
@@ -60,16 +73,16 @@ def _apply(state: LitigationState, payload: ev.Payload, at: datetime) -> Mapping
 LITIGATION = Lifecycle(
     kind=ev.CaseKind.litigation,
     state_type=LitigationState,
-    statuses=("filed", "served", "defended", "heard", "judged", "appealed", "effective"),
+    statuses=tuple(status.value for status in LitigationStatus),
     transitions={
-        "ComplaintCopyServed": step("filed", "served"),
-        "DefenceSubmitted": step(("filed", "served"), "defended"),
-        "HearingHeld": step(_BEFORE_JUDGMENT, "heard"),
+        ev.ComplaintCopyServed: step("filed", "served"),
+        ev.DefenceSubmitted: step(("filed", "served"), "defended"),
+        ev.HearingHeld: step(_BEFORE_JUDGMENT, "heard"),
         # a second-instance judgment follows an appeal
-        "JudgmentIssued": step((*_BEFORE_JUDGMENT, "appealed"), "judged", reopens=True),
-        "JudgmentServed": step("judged"),
-        "AppealFiled": step("judged", "appealed"),
-        "JudgmentEffective": step("judged", "effective"),
+        ev.JudgmentIssued: step((*_BEFORE_JUDGMENT, "appealed"), "judged", reopens=True),
+        ev.JudgmentServed: step("judged"),
+        ev.AppealFiled: step("judged", "appealed"),
+        ev.JudgmentEffective: step("judged", "effective"),
     },
     apply=_apply,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .catalog import (
     CaseKind,
@@ -14,8 +14,11 @@ from .catalog import (
     ReconsiderationDecided,
     ReconsiderationDecision,
     ReconsiderationOpinionReceived,
+    RectificationCancelled,
+    RectificationOpened,
+    ReviewTaskOpened,
 )
-from .envelope import Event
+from .envelope import Event, new_event
 from .lifecycle import CaseState
 
 CORRECTIONS = frozenset(
@@ -81,6 +84,8 @@ def case_outcome_class(state: CaseState) -> str | None:
 
 OUTCOME_NAMESPACE = uuid.UUID("5a4f0c3e-9d0b-4e07-8d55-3c1b6f2e7a91")
 
+D = TypeVar("D", ReviewTaskOpened, RectificationOpened, RectificationCancelled)
+
 
 @dataclass(frozen=True)
 class OutcomeSettings:
@@ -108,10 +113,14 @@ def went_against(payload: Payload) -> bool | None:
     return None
 
 
+Derived = Event[ReviewTaskOpened] | Event[RectificationOpened] | Event[RectificationCancelled]
+"""An event a decision owes: a 复盘 review, a 整改 rectification, or its cancellation."""
+
+
 def consequences(
     event: Event[Any], before: CaseState | None, after: CaseState, settings: OutcomeSettings
-) -> list[dict[str, Any]]:
-    """The events a decision owes (raw envelopes, deterministic ids: causation = the decision).
+) -> list[Derived]:
+    """The events a decision owes (deterministic ids: causation = the decision).
 
     - a correction (纠错) or a loss (败诉) opens one ReviewTaskOpened and one RectificationOpened;
     - a loss overturned on appeal (a later judgment that is not a loss) cancels the
@@ -122,21 +131,20 @@ def consequences(
     payload = event.payload
     department = after.department or settings.fallback_department
     person = after.handler or f"{department}负责人"
-    source = {"source_case_id": after.case_id, "source_case_kind": after.case_kind.value}
     if isinstance(payload, ReconsiderationOpinionReceived):
         rect = rectification_id(after.case_id, payload.opinion_no)
         return [
             _derived(
                 event,
                 rect,
-                "RectificationOpened",
-                {
-                    **source,
-                    "department": department,
-                    "responsible_person": person,
-                    "description": f"行政复议意见书 {payload.opinion_no}: {payload.requested_action}",
-                    "decision_ref": after.decision_ref,
-                },
+                RectificationOpened(
+                    source_case_id=after.case_id,
+                    source_case_kind=after.case_kind,
+                    department=department,
+                    responsible_person=person,
+                    description=f"行政复议意见书 {payload.opinion_no}: {payload.requested_action}",
+                    decision_ref=after.decision_ref,
+                ),
             )
         ]
     against = went_against(payload)
@@ -149,34 +157,31 @@ def consequences(
             _derived(
                 event,
                 rect,
-                "ReviewTaskOpened",
-                {
-                    **source,
-                    "department": department,
-                    "responsible_person": person,
-                    "decision_ref": after.decision_ref,
-                },
+                ReviewTaskOpened(
+                    source_case_id=after.case_id,
+                    source_case_kind=after.case_kind,
+                    department=department,
+                    responsible_person=person,
+                    decision_ref=after.decision_ref,
+                ),
             ),
             _derived(
                 event,
                 rect,
-                "RectificationOpened",
-                {
-                    **source,
-                    "department": department,
-                    "responsible_person": person,
-                    "description": f"{_describe(payload)}: 整改 of {after.case_id}",
-                    "decision_ref": after.decision_ref,
-                },
+                RectificationOpened(
+                    source_case_id=after.case_id,
+                    source_case_kind=after.case_kind,
+                    department=department,
+                    responsible_person=person,
+                    description=f"{_describe(payload)}: 整改 of {after.case_id}",
+                    decision_ref=after.decision_ref,
+                ),
             ),
         ]
     if not against and earlier_loss:
         return [
             _derived(
-                event,
-                rect,
-                "RectificationCancelled",
-                {"reason": f"overturned: {_describe(payload)}"},
+                event, rect, RectificationCancelled(reason=f"overturned: {_describe(payload)}")
             )
         ]
     return []
@@ -198,19 +203,19 @@ def _describe(payload: Payload) -> str:
     return type(payload).__name__
 
 
-def _derived(
-    event: Event[Any], case_id: str, event_type: str, payload: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid5(OUTCOME_NAMESPACE, f"{event.event_id}|{event_type}|{case_id}")),
-        "event_type": event_type,
-        "case_id": case_id,
-        "case_kind": CaseKind.rectification.value,
-        "occurred_at": event.occurred_at.isoformat(),
-        "recorded_at": event.recorded_at.isoformat(),
-        "source": "casestream.outcomes",
-        "actor": "system",
-        "correlation_id": event.correlation_id or str(event.event_id),
-        "causation_id": str(event.event_id),
-        "payload": {key: value for key, value in payload.items() if value is not None},
-    }
+def _derived(event: Event[Any], case_id: str, payload: D) -> Event[D]:
+    """The event `payload` makes on the rectification `case_id`, caused by the decision `event`;
+    its id is derived from the decision, its type and the case, so a redelivery is the same."""
+    event_type = type(payload).__name__
+    return new_event(
+        payload,
+        event_id=uuid.uuid5(OUTCOME_NAMESPACE, f"{event.event_id}|{event_type}|{case_id}"),
+        case_id=case_id,
+        case_kind=CaseKind.rectification,
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        source="casestream.outcomes",
+        actor="system",
+        correlation_id=event.correlation_id or str(event.event_id),
+        causation_id=str(event.event_id),
+    )

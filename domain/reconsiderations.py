@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from . import catalog as ev
 from .lifecycle import CaseState, Lifecycle, step
+
+
+class ReconsiderationStatus(StrEnum):
+    """The statuses of a reconsideration (行政复议), in lifecycle order."""
+
+    applied = "applied"
+    accepted = "accepted"
+    withdrawn = "withdrawn"  # 撤回
+    decided = "decided"  # 复议决定
 
 
 class ReconsiderationState(CaseState):
@@ -59,18 +69,18 @@ def _apply(state: ReconsiderationState, payload: ev.Payload, at: datetime) -> Ma
 RECONSIDERATION = Lifecycle(
     kind=ev.CaseKind.reconsideration,
     state_type=ReconsiderationState,
-    statuses=("applied", "accepted", "withdrawn", "decided"),
+    statuses=tuple(status.value for status in ReconsiderationStatus),
     transitions={
-        "ReconsiderationAccepted": step("applied", "accepted"),
-        "ApplicationCopyReceived": step(_PENDING),
-        "ReplySubmitted": step(_PENDING),
-        "HearingHeld": step("accepted"),
-        "ReconsiderationExtended": step("accepted"),
-        "ReconsiderationSuspended": step("accepted"),
-        "ReconsiderationResumed": step("accepted"),
-        "ReconsiderationDecided": step("accepted", "decided"),
-        "ReconsiderationWithdrawn": step(_PENDING, "withdrawn"),
-        "ReconsiderationOpinionReceived": step(None),
+        ev.ReconsiderationAccepted: step("applied", "accepted"),
+        ev.ApplicationCopyReceived: step(_PENDING),
+        ev.ReplySubmitted: step(_PENDING),
+        ev.HearingHeld: step("accepted"),
+        ev.ReconsiderationExtended: step("accepted"),
+        ev.ReconsiderationSuspended: step("accepted"),
+        ev.ReconsiderationResumed: step("accepted"),
+        ev.ReconsiderationDecided: step("accepted", "decided"),
+        ev.ReconsiderationWithdrawn: step(_PENDING, "withdrawn"),
+        ev.ReconsiderationOpinionReceived: step(None),
     },
     apply=_apply,
 )

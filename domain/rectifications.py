@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -32,13 +33,37 @@ class VerificationEntry(BaseModel):
     comment: str = ""
 
 
+class RectificationStatus(StrEnum):
+    """The statuses of a rectification (整改), in lifecycle order."""
+
+    open = "open"
+    in_progress = "in_progress"
+    completed = "completed"
+    rejected = "rejected"  # 退回 by the supervisor: to be done again
+    verified = "verified"  # 核验 passed
+    cancelled = "cancelled"  # the loss behind it was overturned
+
+
+# still to be done: the statuses in which a rectification can fall overdue
+WORKING_STATUSES = frozenset(
+    {RectificationStatus.open, RectificationStatus.in_progress, RectificationStatus.rejected}
+)
+
+
+class ReviewStatus(StrEnum):
+    """The 复盘 review of a lost or corrected case."""
+
+    open = "open"
+    completed = "completed"
+
+
 class RectificationState(CaseState):
     source_case_id: str | None = None
     source_case_kind: ev.CaseKind | None = None
     responsible_person: str | None = None
     deadline: date | None = None
     description: str | None = None
-    review_status: str | None = None  # open / completed
+    review_status: ReviewStatus | None = None
     root_causes: tuple[ev.RootCause, ...] = ()
     lessons: str | None = None
     measures: tuple[str, ...] = ()
@@ -60,11 +85,11 @@ def _apply(state: RectificationState, payload: ev.Payload, at: datetime) -> Mapp
                 "department": payload.department,
                 "responsible_person": payload.responsible_person or state.responsible_person,
                 "decision_ref": payload.decision_ref or state.decision_ref,
-                "review_status": "open",
+                "review_status": ReviewStatus.open,
             }
         case ev.ReviewCompleted():
             return {
-                "review_status": "completed",
+                "review_status": ReviewStatus.completed,
                 "root_causes": tuple(payload.root_causes),
                 "lessons": payload.lessons,
             }
@@ -112,24 +137,24 @@ def _apply(state: RectificationState, payload: ev.Payload, at: datetime) -> Mapp
     return {}
 
 
-_WORKING = ("open", "in_progress", "rejected")
+_WORKING = tuple(sorted(status.value for status in WORKING_STATUSES))
 
 RECTIFICATION = Lifecycle(
     kind=ev.CaseKind.rectification,
     state_type=RectificationState,
-    statuses=("open", "in_progress", "completed", "rejected", "verified", "cancelled"),
+    statuses=tuple(status.value for status in RectificationStatus),
     transitions={
-        "ReviewCompleted": step(None),
-        "RectificationOpened": step("open"),
-        "MeasureAdded": step(_WORKING, "in_progress", reopens=True),
-        "ProgressReported": step(_WORKING, "in_progress", reopens=True),
-        "RectificationCompleted": step(_WORKING, "completed", reopens=True),
-        "RectificationVerified": step("completed", "verified"),
-        "RectificationRejected": step("completed", "rejected"),
-        "RectificationReopened": step(
+        ev.ReviewCompleted: step(None),
+        ev.RectificationOpened: step("open"),
+        ev.MeasureAdded: step(_WORKING, "in_progress", reopens=True),
+        ev.ProgressReported: step(_WORKING, "in_progress", reopens=True),
+        ev.RectificationCompleted: step(_WORKING, "completed", reopens=True),
+        ev.RectificationVerified: step("completed", "verified"),
+        ev.RectificationRejected: step("completed", "rejected"),
+        ev.RectificationReopened: step(
             ("completed", "verified", "rejected", "cancelled"), "in_progress", reopens=True
         ),
-        "RectificationCancelled": step(None, "cancelled", reopens=True),
+        ev.RectificationCancelled: step(None, "cancelled", reopens=True),
     },
     apply=_apply,
 )
@@ -144,9 +169,9 @@ def command_refusal(state: RectificationState, payload_type: type[ev.Payload]) -
     """Why a command producing `payload_type` may not be carried out on `state` now (None: it
     may): the lifecycle's transition table, and a 复盘 review is completed only while its task
     is open."""
-    if payload_type is ev.ReviewCompleted and state.review_status != "open":
+    if payload_type is ev.ReviewCompleted and state.review_status is not ReviewStatus.open:
         return NO_OPEN_REVIEW
-    return RECTIFICATION.refusal(state, payload_type.__name__)
+    return RECTIFICATION.refusal(state, payload_type)
 
 
 def manual_rectification_id(random_hex: str) -> str:

@@ -16,6 +16,10 @@ entries. Precedence, lowest first: model defaults < packaged `[defaults]` < pack
 fields of the starting event's payload, completed by the case's state (see `case_facts`):
 `{ channel = "petition" }`, `{ simplified = true }`, `{ form = "ruling" }`.
 
+`role` says what a rule's clock stands for beyond its own deadline (`RuleRole`); the read
+models and the clocks ask the rule book by role (`main_rules`, `report_rules`), never by id,
+so a deployment that adds or renames a rule gives it the role in its own file.
+
 Only `read_rule_file`, `packaged_rule_files` and `load_rulebook` touch files.
 """
 
@@ -35,7 +39,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from .catalog import PAYLOAD_TYPES, Payload
+from .catalog import PAYLOAD_TYPES, CaseKind, Payload
 
 Fact = bool | int | str
 FactValue = Fact | tuple[Fact, ...]
@@ -53,6 +57,17 @@ class Unit(StrEnum):
 class Severity(StrEnum):
     normal = "normal"
     critical = "critical"  # breach has legal consequences (e.g. 行政复议法 Art 70)
+
+
+class RuleRole(StrEnum):
+    """What a rule's clock stands for beyond its own deadline."""
+
+    # 时限 of the case: the bureau's own duty in its kind of case; the clock a ledger shows and
+    # by which the figures judge a case handled (or a rectification completed) on time
+    main = "main"
+    # the report owed on a 行政复议意见书: stopped when the rectification opened for that
+    # opinion completes, not by an event of its own case
+    report = "report"
 
 
 class EscalationAnchor(StrEnum):
@@ -178,6 +193,7 @@ class Rule(BaseModel):
     escalate: bool = True
     escalation: tuple[EscalationStep, ...] = DEFAULT_LADDER
     severity: Severity = Severity.normal
+    role: RuleRole | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Rule:
@@ -198,6 +214,11 @@ class Rule(BaseModel):
         if self.alert_unit is not None:
             return self.alert_unit
         return self.unit if self.unit in (Unit.hours, Unit.minutes) else Unit.working_days
+
+    @property
+    def case_kinds(self) -> frozenset[CaseKind]:
+        """The kinds of case whose clocks this rule starts (those of its starting event)."""
+        return PAYLOAD_TYPES[self.starts_on].case_kinds
 
     def starts(self, event_type: str, facts: Mapping[str, object]) -> bool:
         return event_type == self.starts_on and facts_match(self.when, facts)
@@ -283,6 +304,22 @@ class RuleBook:
 
     def starting_on(self, event_type: str, facts: Mapping[str, object]) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules.values() if rule.starts(event_type, facts))
+
+    def with_role(self, role: RuleRole, kind: CaseKind | None = None) -> tuple[str, ...]:
+        """The ids of the rules of `role` (for cases of `kind`, or of any kind), sorted."""
+        return tuple(
+            rule.id
+            for rule in sorted(self.rules.values(), key=lambda rule: rule.id)
+            if rule.role is role and (kind is None or kind in rule.case_kinds)
+        )
+
+    def main_rules(self, kind: CaseKind | None = None) -> tuple[str, ...]:
+        """The main (时限) rules of `kind`, or of every kind: see `RuleRole.main`."""
+        return self.with_role(RuleRole.main, kind)
+
+    def report_rules(self) -> tuple[str, ...]:
+        """The 意见书 report rules: see `RuleRole.report`."""
+        return self.with_role(RuleRole.report)
 
 
 # --- loading ---------------------------------------------------------------------------

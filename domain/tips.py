@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from . import catalog as ev
 from .anonymity import without_anonymous_persons
 from .lifecycle import CaseState, Lifecycle, step
+
+
+class TipStatus(StrEnum):
+    """The statuses of an enterprise tip-off, in lifecycle order."""
+
+    received = "received"
+    assigned = "assigned"
+    verified = "verified"  # 核查 done
+    closed = "closed"  # 办结
 
 
 class TipState(CaseState):
@@ -48,15 +58,15 @@ def _apply(state: TipState, payload: ev.Payload, at: datetime) -> Mapping[str, A
 ENTERPRISE_TIP = Lifecycle(
     kind=ev.CaseKind.enterprise_tip,
     state_type=TipState,
-    statuses=("received", "assigned", "verified", "closed"),
+    statuses=tuple(status.value for status in TipStatus),
     transitions={
-        "TipAssigned": step(("received", "assigned"), "assigned"),
-        "TipVerified": step(("received", "assigned"), "verified"),
-        "TipClosed": step("verified", "closed"),
-        "TipFeedbackGiven": step(("verified", "closed")),
-        "DeadlineExtended": step(("received", "assigned", "verified")),
-        "CaseSuspended": step(("received", "assigned", "verified")),
-        "CaseResumed": step(("received", "assigned", "verified")),
+        ev.TipAssigned: step(("received", "assigned"), "assigned"),
+        ev.TipVerified: step(("received", "assigned"), "verified"),
+        ev.TipClosed: step("verified", "closed"),
+        ev.TipFeedbackGiven: step(("verified", "closed")),
+        ev.DeadlineExtended: step(("received", "assigned", "verified")),
+        ev.CaseSuspended: step(("received", "assigned", "verified")),
+        ev.CaseResumed: step(("received", "assigned", "verified")),
     },
     apply=_apply,
 )

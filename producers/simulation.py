@@ -12,8 +12,9 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from casestream.domain import catalog as ev
 from casestream.domain.catalog import CaseKind
-from casestream.domain.envelope import Event, parse_event
+from casestream.domain.envelope import Event, new_event
 
 DEPARTMENTS = ("户政大队", "治安大队", "交警大队", "城关派出所", "经侦大队", "出入境管理大队")
 ENTERPRISES = ("华星物流有限公司", "青禾食品股份公司", "恒通建材有限公司", "远帆科技有限公司")
@@ -27,11 +28,14 @@ SUBJECTS = (
 )
 
 
-def _person(rng: random.Random) -> dict[str, Any]:
-    return {
-        "name": rng.choice(SURNAMES) + rng.choice("伟芳娜敏静磊强军"),
-        "phone": f"13{rng.randrange(10**9):09d}",
-    }
+def _person(rng: random.Random) -> ev.Person:
+    return ev.Person(
+        name=rng.choice(SURNAMES) + rng.choice("伟芳娜敏静磊强军"),
+        phone=f"13{rng.randrange(10**9):09d}",
+    )
+
+
+Steps = list[tuple[ev.Payload, float]]  # each step's payload and its days after the last one
 
 
 class _Timeline:
@@ -39,163 +43,185 @@ class _Timeline:
         self, rng: random.Random, case_id: str, kind: CaseKind, start: datetime, now: datetime
     ):
         self.rng, self.case_id, self.kind, self.at, self.now = rng, case_id, kind, start, now
-        self.events: list[dict[str, Any]] = []
+        self.events: list[Event[Any]] = []
 
-    def add(
-        self, event_type: str, payload: dict[str, Any] | None = None, *, after_days: float = 1.0
-    ) -> bool:
+    def add(self, payload: ev.Payload, *, after_days: float = 1.0) -> bool:
         """Append the next step unless it would happen after now; False ends the timeline."""
         at = self.at + timedelta(days=self.rng.uniform(0.1, 1.0) * after_days)
         if at > self.now:
             return False
         self.at = at
         self.events.append(
-            {
-                "event_id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
-                "event_type": event_type,
-                "case_id": self.case_id,
-                "case_kind": self.kind.value,
-                "occurred_at": at.isoformat(),
-                "recorded_at": at.isoformat(),
-                "source": "simulator",
-                "actor": "simulator",
-                "payload": payload or {},
-            }
+            new_event(
+                payload,
+                event_id=uuid.UUID(int=self.rng.getrandbits(128), version=4),
+                case_id=self.case_id,
+                case_kind=self.kind,
+                occurred_at=at,
+                source="simulator",
+                actor="simulator",
+            )
         )
         return True
+
+    def run(self, steps: Steps) -> None:
+        """Add the steps in order, until one would happen after now."""
+        for payload, days in steps:
+            if not self.add(payload, after_days=days):
+                return
 
 
 def _complaint(t: _Timeline, department: str, decision_ref: str | None) -> None:
     rng = t.rng
     channel = rng.choice(
-        ["hotline_12345", "hotline_12345", "window", "online", "letter", "petition"]
+        [
+            ev.Channel.hotline_12345,
+            ev.Channel.hotline_12345,
+            ev.Channel.window,
+            ev.Channel.online,
+            ev.Channel.letter,
+            ev.Channel.petition,
+        ]
     )
     enterprise = rng.random() < 0.25
-    received = {
-        "channel": channel,
-        "subject": rng.choice(SUBJECTS),
-        "complainant": _person(rng),
-        "enterprise": enterprise,
-        "enterprise_name": rng.choice(ENTERPRISES) if enterprise else None,
-        "decision_ref": decision_ref,
-        "work_order_no": f"12345-{rng.randrange(10**8):08d}"
-        if channel == "hotline_12345"
+    received = ev.ComplaintReceived(
+        channel=channel,
+        subject=rng.choice(SUBJECTS),
+        complainant=_person(rng),
+        enterprise=enterprise,
+        enterprise_name=rng.choice(ENTERPRISES) if enterprise else None,
+        decision_ref=decision_ref,
+        work_order_no=f"12345-{rng.randrange(10**8):08d}"
+        if channel is ev.Channel.hotline_12345
         else None,
-    }
-    if not t.add("ComplaintReceived", received, after_days=0):
+    )
+    if not t.add(received, after_days=0):
         return
     if rng.random() < 0.08:
-        t.add("ComplaintRejected", {"reason": "不属于本机关职责范围"})
+        t.add(ev.ComplaintRejected(reason="不属于本机关职责范围"))
         return
-    steps: list[tuple[str, dict[str, Any], float]] = [
-        ("ComplaintAccepted", {}, 1),
-        (
-            "ComplaintAssigned",
-            {"department": department, "handler": f"民警{rng.randrange(100, 999)}"},
-            1,
-        ),
-        ("ComplaintReplied", {"reply": "已联系投诉人说明情况"}, rng.choice([2, 5, 12])),
-        (
-            "ComplaintResolved",
-            {"outcome": rng.choice(["substantiated", "unsubstantiated", "explained"])},
-            3,
-        ),
-        ("ComplaintFollowUpVisited", {"satisfaction": rng.choice([3, 4, 5, 5, 2])}, 2),
+    outcomes = [
+        ev.ComplaintOutcome.substantiated,
+        ev.ComplaintOutcome.unsubstantiated,
+        ev.ComplaintOutcome.explained,
     ]
-    for event_type, payload, days in steps:
-        if not t.add(event_type, payload, after_days=days):
-            return
+    t.run(
+        [
+            (ev.ComplaintAccepted(), 1),
+            (
+                ev.ComplaintAssigned(
+                    department=department, handler=f"民警{rng.randrange(100, 999)}"
+                ),
+                1,
+            ),
+            (ev.ComplaintReplied(reply="已联系投诉人说明情况"), rng.choice([2, 5, 12])),
+            (ev.ComplaintResolved(outcome=rng.choice(outcomes)), 3),
+            (ev.ComplaintFollowUpVisited(satisfaction=rng.choice([3, 4, 5, 5, 2])), 2),
+        ]
+    )
 
 
 def _tip(t: _Timeline, department: str) -> None:
     rng = t.rng
-    steps: list[tuple[str, dict[str, Any], float]] = [
-        (
-            "TipReceived",
-            {
-                "enterprise": rng.choice(ENTERPRISES),
-                "subject": "涉嫌违规经营线索",
-                "informant": _person(rng),
-            },
-            0,
-        ),
-        ("TipAssigned", {"department": department, "handler": f"民警{rng.randrange(100, 999)}"}, 1),
-        ("TipVerified", {"result": rng.choice(["substantiated", "unsubstantiated", "partly"])}, 10),
-        ("TipFeedbackGiven", {"method": "phone"}, 3),
-        ("TipClosed", {}, 1),
+    results = [
+        ev.VerificationResult.substantiated,
+        ev.VerificationResult.unsubstantiated,
+        ev.VerificationResult.partly,
     ]
-    for event_type, payload, days in steps:
-        if not t.add(event_type, payload, after_days=days):
-            return
+    t.run(
+        [
+            (
+                ev.TipReceived(
+                    enterprise=rng.choice(ENTERPRISES),
+                    subject="涉嫌违规经营线索",
+                    informant=_person(rng),
+                ),
+                0,
+            ),
+            (ev.TipAssigned(department=department, handler=f"民警{rng.randrange(100, 999)}"), 1),
+            (ev.TipVerified(result=rng.choice(results)), 10),
+            (ev.TipFeedbackGiven(method="phone"), 3),
+            (ev.TipClosed(), 1),
+        ]
+    )
 
 
 def _reconsideration(t: _Timeline, department: str, decision_ref: str) -> None:
     rng = t.rng
     decision = rng.choice(
-        ["maintained", "maintained", "rejected", "revoked", "confirmed_illegal", "altered"]
+        [
+            ev.ReconsiderationDecision.maintained,
+            ev.ReconsiderationDecision.maintained,
+            ev.ReconsiderationDecision.rejected,
+            ev.ReconsiderationDecision.revoked,
+            ev.ReconsiderationDecision.confirmed_illegal,
+            ev.ReconsiderationDecision.altered,
+        ]
     )
-    steps: list[tuple[str, dict[str, Any], float]] = [
-        (
-            "ReconsiderationApplied",
-            {
-                "applicant": _person(rng),
-                "decision_ref": decision_ref,
-                "reconsideration_body": "县人民政府",
-                "department": department,
-            },
-            0,
-        ),
-        ("ReconsiderationAccepted", {}, 3),
-        ("ApplicationCopyReceived", {}, 2),
-        (
-            "ReplySubmitted",
-            {"summary": "提交答复书及证据", "evidence_items": rng.randrange(1, 12)},
-            8,
-        ),
-        (
-            "ReconsiderationDecided",
-            {"decision": decision, "decision_no": f"复决字〔2026〕{rng.randrange(1, 300)}号"},
-            40,
-        ),
-    ]
-    for event_type, payload, days in steps:
-        if not t.add(event_type, payload, after_days=days):
-            return
+    t.run(
+        [
+            (
+                ev.ReconsiderationApplied(
+                    applicant=_person(rng),
+                    decision_ref=decision_ref,
+                    reconsideration_body="县人民政府",
+                    department=department,
+                ),
+                0,
+            ),
+            (ev.ReconsiderationAccepted(), 3),
+            (ev.ApplicationCopyReceived(), 2),
+            (
+                ev.ReplySubmitted(summary="提交答复书及证据", evidence_count=rng.randrange(1, 12)),
+                8,
+            ),
+            (
+                ev.ReconsiderationDecided(
+                    decision=decision, decision_no=f"复决字〔2026〕{rng.randrange(1, 300)}号"
+                ),
+                40,
+            ),
+        ]
+    )
 
 
 def _lawsuit(t: _Timeline, department: str, decision_ref: str) -> None:
     rng = t.rng
     outcome = rng.choice(
-        ["claim_dismissed", "claim_dismissed", "revoked", "confirmed_illegal", "compensation"]
+        [
+            ev.JudgmentOutcome.claim_dismissed,
+            ev.JudgmentOutcome.claim_dismissed,
+            ev.JudgmentOutcome.revoked,
+            ev.JudgmentOutcome.confirmed_illegal,
+            ev.JudgmentOutcome.compensation,
+        ]
     )
-    steps: list[tuple[str, dict[str, Any], float]] = [
-        (
-            "LawsuitFiled",
-            {
-                "court": "县人民法院",
-                "plaintiff": _person(rng),
-                "decision_ref": decision_ref,
-                "department": department,
-            },
-            0,
-        ),
-        ("ComplaintCopyServed", {}, 5),
-        ("DefenceSubmitted", {"summary": "提交答辩状"}, 12),
-        ("HearingHeld", {"agency_head_appeared": rng.random() < 0.7}, 30),
-        ("JudgmentIssued", {"instance": "first", "outcome": outcome}, 30),
-        ("JudgmentServed", {}, 3),
-        ("JudgmentEffective", {}, 16),
-    ]
-    for event_type, payload, days in steps:
-        if not t.add(event_type, payload, after_days=days):
-            return
+    t.run(
+        [
+            (
+                ev.LawsuitFiled(
+                    court="县人民法院",
+                    plaintiff=_person(rng),
+                    decision_ref=decision_ref,
+                    department=department,
+                ),
+                0,
+            ),
+            (ev.ComplaintCopyServed(), 5),
+            (ev.DefenceSubmitted(summary="提交答辩状"), 12),
+            (ev.HearingHeld(agency_head_appeared=rng.random() < 0.7), 30),
+            (ev.JudgmentIssued(instance=ev.Instance.first, outcome=outcome), 30),
+            (ev.JudgmentServed(), 3),
+            (ev.JudgmentEffective(), 16),
+        ]
+    )
 
 
 def simulate(
     rng: random.Random, cases: int, now: datetime, prefix: str = "SIM"
 ) -> list[Event[Any]]:
     """Events of `cases` simulated cases, ordered by when they occurred."""
-    raw: list[dict[str, Any]] = []
+    events: list[Event[Any]] = []
     for number in range(cases):
         start = now - timedelta(days=rng.uniform(0, 90))
         department = rng.choice(DEPARTMENTS)
@@ -220,6 +246,6 @@ def simulate(
             _reconsideration(timeline, department, decision_ref)
         else:
             _lawsuit(timeline, department, decision_ref)
-        raw.extend(timeline.events)
-    raw.sort(key=lambda record: record["occurred_at"])
-    return [parse_event(record) for record in raw]
+        events.extend(timeline.events)
+    events.sort(key=lambda event: event.occurred_at)
+    return events

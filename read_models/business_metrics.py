@@ -2,8 +2,9 @@
 computed from the read models by a Prometheus collector.
 
 Every figure is a count of what the read models hold at the last refresh, by current
-department (through DepartmentLabels). A refresh runs eight GROUP BY queries, at most once per
-`cache_seconds`; a scrape in between gets the cached families.
+department (through DepartmentLabels). A refresh runs eight GROUP BY queries
+(business_queries.py), at most once per `cache_seconds`; a scrape in between gets the cached
+families (business_gauges.py names them).
 """
 
 from __future__ import annotations
@@ -12,170 +13,27 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import HistogramMetricFamily, Metric
 
-from casestream.domain.cases import CLOSED_STATUSES, WITHDRAWN_STATUSES
 from casestream.domain.catalog import CaseKind
-from casestream.domain.outcomes import CORRECTIONS, LOSSES, OUTCOME_CLASSES
+from casestream.domain.outcomes import OUTCOME_CLASSES
 from casestream.domain.rectifications import RECTIFICATION
+from casestream.domain.rules import RuleBook
 
-from .clock_queries import due_between, overdue_now
-from .rectification_queries import rectifications_with_overdue
-from .schema import cases, clocks
+from . import business_queries as queries
+from .business_gauges import SATISFACTION_HELP, UP, BusinessGauges, Labels
 
 log = logging.getLogger(__name__)
 
 SATISFACTION_SCORES = (1, 2, 3, 4, 5)  # 回访 satisfaction, 1 (worst) to 5 (best)
 
 DepartmentLabel = Callable[[str | None], str]  # casestream.metric_labels.DepartmentLabels
-Labels = tuple[str, ...]
-
-
-def _statuses_text(statuses: Mapping[CaseKind, Iterable[str]]) -> str:
-    return "; ".join(
-        f"{kind.value}: {', '.join(sorted(names))}" for kind, names in statuses.items()
-    )
-
-
-def _in_statuses(statuses: Mapping[CaseKind, Iterable[str]]) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        *(
-            sa.and_(cases.c.case_kind == kind.value, cases.c.status.in_(sorted(names)))
-            for kind, names in statuses.items()
-        )
-    )
-
-
-def _still_open() -> sa.ColumnElement[bool]:
-    """Neither closed (办结) nor withdrawn."""
-    return sa.not_(sa.or_(_in_statuses(CLOSED_STATUSES), _in_statuses(WITHDRAWN_STATUSES)))
-
-
-CLOSED_TEXT = _statuses_text(CLOSED_STATUSES)
-
-
-@dataclass(frozen=True)
-class GaugeSpec:
-    """A gauge family: its name, help text and label names."""
-
-    name: str
-    help: str
-    labels: Labels
-
-    def family(self, values: Mapping[Labels, int]) -> GaugeMetricFamily:
-        found = GaugeMetricFamily(self.name, self.help, labels=self.labels)
-        for labels, value in sorted(values.items()):
-            found.add_metric(labels, value)
-        return found
-
-
-UP = GaugeSpec(
-    "casestream_read_model_metrics_up",
-    "1 when the last refresh of the read-model business gauges succeeded; 0 when it failed "
-    "(database unreachable or a query error): the casestream_cases_*, casestream_clocks_*, "
-    "casestream_rectifications*, casestream_disputes_decided and "
-    "casestream_followup_satisfaction families then repeat the last good refresh, or are "
-    "empty if there has been none",
-    (),
-)
-
-
-@dataclass(frozen=True)
-class BusinessGauges:
-    """The gauge families but `up` (help texts name the zone and due-soon window in force)."""
-
-    cases_open: GaugeSpec
-    cases_overdue: GaugeSpec
-    cases_received_today: GaugeSpec
-    clocks_open: GaugeSpec
-    clocks_due_soon: GaugeSpec
-    rectifications: GaugeSpec
-    rectifications_overdue: GaugeSpec
-    disputes_decided: GaugeSpec
-
-    @classmethod
-    def of(cls, timezone: str, due_soon: timedelta) -> BusinessGauges:
-        hours = f"{due_soon.total_seconds() / 3600:g}"
-        return cls(
-            cases_open=GaugeSpec(
-                "casestream_cases_open",
-                f"Cases not closed: neither in a closed status (办结 — {CLOSED_TEXT}) nor "
-                "withdrawn (a cancelled rectification), by kind, current department and "
-                "enterprise flag (涉企: true, false)",
-                ("case_kind", "department", "enterprise"),
-            ),
-            cases_overdue=GaugeSpec(
-                "casestream_cases_overdue",
-                "超期未办: open cases (as in casestream_cases_open) with at least one deadline "
-                "clock overdue now — not stopped, and either marked breached by the scanner or "
-                "running past its due instant (a paused 中止 clock is never overdue); by kind "
-                "and current department",
-                ("case_kind", "department"),
-            ),
-            cases_received_today=GaugeSpec(
-                "casestream_cases_received_today",
-                f"今日新增: cases received on today's local date in {timezone} (the time of "
-                "their opening event), by kind, current department and enterprise flag (涉企: "
-                "true, false)",
-                ("case_kind", "department", "enterprise"),
-            ),
-            clocks_open=GaugeSpec(
-                "casestream_clocks_open",
-                "Deadline clocks (时限) neither stopped nor cancelled, by rule, department and "
-                "status: running (counting, due instant not passed), paused (中止, time stands "
-                "still; never overdue), overdue (marked breached by the scanner, or running "
-                "past its due instant)",
-                ("rule", "department", "status"),
-            ),
-            clocks_due_soon=GaugeSpec(
-                "casestream_clocks_due_soon",
-                f"即将到期: running clocks due within the next {hours} hours (now <= due "
-                f"instant <= now + {hours}h), by rule and department",
-                ("rule", "department"),
-            ),
-            rectifications=GaugeSpec(
-                "casestream_rectifications",
-                "Rectifications (整改), by department and current status ("
-                + ", ".join(RECTIFICATION.statuses)
-                + "); 整改完成率 = (completed + verified) / all but cancelled",
-                ("department", "status"),
-            ),
-            rectifications_overdue=GaugeSpec(
-                "casestream_rectifications_overdue",
-                "Rectifications still to be done (open, in_progress, rejected) whose completion "
-                "clock is breached or whose completion deadline has passed (the rule of "
-                "GET /rectifications?overdue=true), by department",
-                ("department",),
-            ),
-            disputes_decided=GaugeSpec(
-                "casestream_disputes_decided",
-                "Reconsiderations with a decision and lawsuits with a judgment (the latest), "
-                "by kind, department and outcome: correction 纠错 ("
-                + ", ".join(sorted(CORRECTIONS))
-                + "), loss 败诉 ("
-                + ", ".join(sorted(LOSSES))
-                + "), other. 复议纠错率 = correction / all of the kind, 诉讼败诉率 = loss / all "
-                "of the kind: the definitions of GET /stats, over every case, not one period",
-                ("case_kind", "department", "outcome"),
-            ),
-        )
-
-    def all(self) -> tuple[GaugeSpec, ...]:
-        return tuple(getattr(self, field.name) for field in fields(self))
-
-
-SATISFACTION_HELP = (
-    "Follow-up (回访) satisfaction scores of complaints, 1 (worst) to 5 (best): the latest visit "
-    "of each complaint in the read models (a reopened complaint has no score until visited "
-    "again); satisfied (满意) = score 4 or 5"
-)
 
 
 class ReadModelCollector:
@@ -208,6 +66,7 @@ class ReadModelCollector:
         self,
         engine: sa.Engine,
         *,
+        rulebook: RuleBook,
         now: Callable[[], datetime],
         timezone: str,
         departments: DepartmentLabel,
@@ -216,6 +75,7 @@ class ReadModelCollector:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._engine = engine
+        self._rulebook = rulebook
         self._now = now
         self._zone = ZoneInfo(timezone)
         self._departments = departments
@@ -260,18 +120,20 @@ class ReadModelCollector:
     def _read(self, now: datetime) -> list[Metric]:
         gauges = self._gauges
         with self._engine.connect() as conn:
-            by_case = list(conn.execute(_case_tallies(now, self._zone)))
-            overdue_cases = self._sum(conn.execute(_overdue_cases(now)), department_at=1)
-            open_clocks = self._sum(conn.execute(_open_clocks(now)), department_at=1)
+            by_case = list(conn.execute(queries.case_tallies(now, self._zone)))
+            overdue_cases = self._sum(conn.execute(queries.overdue_cases(now)), department_at=1)
+            open_clocks = self._sum(conn.execute(queries.open_clocks(now)), department_at=1)
             due_soon = self._sum(
-                conn.execute(_clocks_due_soon(now, self._due_soon)), department_at=1
+                conn.execute(queries.clocks_due_soon(now, self._due_soon)), department_at=1
             )
-            rectifications = self._sum(conn.execute(_rectifications_by_status()), department_at=0)
+            rectifications = self._sum(
+                conn.execute(queries.rectifications_by_status()), department_at=0
+            )
             overdue_rectifications = self._sum(
-                conn.execute(_overdue_rectifications(now)), department_at=0
+                conn.execute(queries.overdue_rectifications(now, self._rulebook)), department_at=0
             )
-            decided = self._sum(conn.execute(_disputes_decided()), department_at=1)
-            scores = list(conn.execute(_satisfaction_scores()))
+            decided = self._sum(conn.execute(queries.disputes_decided()), department_at=1)
+            scores = list(conn.execute(queries.satisfaction_scores()))
         opened, today = self._case_counts(by_case)
         with_open_cases = {(kind, department): 0 for kind, department, _ in opened}
         with_open_clocks = {(rule, department): 0 for rule, department, _ in open_clocks}
@@ -322,100 +184,6 @@ class ReadModelCollector:
             labels[department_at] = self._departments(labels[department_at])
             found[tuple(labels)] += int(row[-1])
         return found
-
-
-# --- the queries ---------------------------------------------------------------------------
-# PostgreSQL refuses to GROUP BY an expression with bound parameters (a CASE, a JSON path)
-# that the select list binds again separately, so grouping is on the columns of a subquery.
-
-
-def _tally(rows: sa.Select[Any], *dimensions: str) -> sa.Select[Any]:
-    """COUNT(*) of `rows` by the named columns (the count comes last)."""
-    inner = rows.subquery()
-    keys = [inner.c[name] for name in dimensions]
-    return sa.select(*keys, sa.func.count().label("total")).group_by(*keys)
-
-
-def _flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.case((condition, 1), else_=0)
-
-
-def _case_tallies(now: datetime, zone: ZoneInfo) -> sa.Select[Any]:
-    """Cases by kind, department and enterprise flag: how many are open and how many were
-    received today (local date in `zone`)."""
-    day = now.astimezone(zone).date()
-    today_starts = datetime.combine(day, datetime.min.time(), zone)
-    tomorrow_starts = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
-    received_today = sa.and_(
-        cases.c.received_at >= today_starts, cases.c.received_at < tomorrow_starts
-    )
-    inner = sa.select(
-        cases.c.case_kind,
-        cases.c.department,
-        cases.c.enterprise,
-        _flag(_still_open()).label("open"),
-        _flag(received_today).label("received_today"),
-    ).subquery()
-    keys = [inner.c[name] for name in ("case_kind", "department", "enterprise")]
-    return sa.select(
-        *keys,
-        sa.func.sum(inner.c.open).label("open"),
-        sa.func.sum(inner.c.received_today).label("received_today"),
-    ).group_by(*keys)
-
-
-def _overdue_cases(now: datetime) -> sa.Select[Any]:
-    """Open cases with an overdue clock, by kind and department (a case counted once)."""
-    overdue_clock = sa.exists().where(clocks.c.case_id == cases.c.case_id, overdue_now(now))
-    rows = sa.select(cases.c.case_kind, cases.c.department).where(_still_open(), overdue_clock)
-    return _tally(rows, "case_kind", "department")
-
-
-def _open_clocks(now: datetime) -> sa.Select[Any]:
-    status = sa.case((overdue_now(now), "overdue"), else_=clocks.c.status)
-    rows = sa.select(clocks.c.rule_id, clocks.c.department, status.label("status")).where(
-        clocks.c.stopped_at.is_(None), clocks.c.status.in_(("running", "paused", "breached"))
-    )
-    return _tally(rows, "rule_id", "department", "status")
-
-
-def _clocks_due_soon(now: datetime, within: timedelta) -> sa.Select[Any]:
-    """Running clocks with now <= due_at <= now + within (as GET /clocks/due)."""
-    return (
-        sa.select(clocks.c.rule_id, clocks.c.department, sa.func.count())
-        .where(due_between(now, now + within))
-        .group_by(clocks.c.rule_id, clocks.c.department)
-    )
-
-
-def _rectifications_by_status() -> sa.Select[Any]:
-    return (
-        sa.select(cases.c.department, cases.c.status, sa.func.count())
-        .where(cases.c.case_kind == CaseKind.rectification.value)
-        .group_by(cases.c.department, cases.c.status)
-    )
-
-
-def _overdue_rectifications(now: datetime) -> sa.Select[Any]:
-    listed, _, overdue = rectifications_with_overdue(now)
-    return _tally(listed.where(overdue), "department")
-
-
-def _disputes_decided() -> sa.Select[Any]:
-    """Decided reconsiderations and lawsuits by kind, department and outcome class."""
-    return (
-        sa.select(cases.c.case_kind, cases.c.department, cases.c.outcome, sa.func.count())
-        .where(cases.c.outcome.is_not(None))
-        .group_by(cases.c.case_kind, cases.c.department, cases.c.outcome)
-    )
-
-
-def _satisfaction_scores() -> sa.Select[Any]:
-    return (
-        sa.select(cases.c.satisfaction.label("score"), sa.func.count().label("total"))
-        .where(cases.c.case_kind == CaseKind.complaint.value, cases.c.satisfaction.is_not(None))
-        .group_by(cases.c.satisfaction)
-    )
 
 
 def _satisfaction_family(rows: list[sa.Row[Any]]) -> HistogramMetricFamily:

@@ -11,7 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .ledgers import clock_overdue
+from casestream.domain.clocks import ClockStatus
+
+from .overdue import clock_overdue
 from .queries import in_department
 from .schema import cases, clocks
 
@@ -27,7 +29,8 @@ def overdue_now(now: datetime) -> sa.ColumnElement[bool]:
 
 def due_between(now: datetime, until: datetime) -> sa.ColumnElement[bool]:
     """A running clock due between `now` and `until`, both included."""
-    return sa.and_(clocks.c.status == "running", clocks.c.due_at >= now, clocks.c.due_at <= until)
+    running = clocks.c.status == ClockStatus.running.value
+    return sa.and_(running, clocks.c.due_at >= now, clocks.c.due_at <= until)
 
 
 @dataclass(frozen=True)

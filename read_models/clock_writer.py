@@ -13,9 +13,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casestream.domain.clocks import Clock, ClockPolicy, stopped_by_link, with_emitted
+from casestream.domain.cases import restore_state
+from casestream.domain.catalog import AlertCleared, CaseKind
+from casestream.domain.clocks import AlertStatus, Clock, ClockPolicy, with_emitted
 from casestream.domain.envelope import Event
 from casestream.domain.lifecycle import CaseState
+from casestream.domain.reports import awaits_link, linked_completion, stopped_reports
 
 from .schema import alerts, cases, clocks
 from .sql import chunks, insert_missing, upsert
@@ -63,13 +66,13 @@ class ClockWriter:
         insert_missing(conn, alerts, alert_rows)
         cleared: dict[str, datetime] = {}  # the first clearing of a clock wins, in every batch
         for row in alert_rows:
-            if row["event_type"] == "AlertCleared":
+            if row["status"] == AlertStatus.cleared:
                 cleared.setdefault(row["clock_id"], row["raised_at"])
         for clock_id, cleared_at in cleared.items():
             conn.execute(
                 alerts.update()
-                .where(alerts.c.clock_id == clock_id, alerts.c.status == "open")
-                .values(status="cleared", cleared_at=cleared_at)
+                .where(alerts.c.clock_id == clock_id, alerts.c.status == AlertStatus.open.value)
+                .values(status=AlertStatus.cleared.value, cleared_at=cleared_at)
             )
         touched: dict[str, Clock] = {
             clock.clock_id: clock for items in case_clocks.values() for clock in items
@@ -101,7 +104,9 @@ class ClockWriter:
     def _stop_linked(
         self, conn: sa.Connection, touched: dict[str, Clock], completed: Mapping[str, datetime]
     ) -> None:
-        """Stop clocks whose linked case has completed, whichever of the two was seen first."""
+        """Stop report clocks whose linked case has completed, whichever of the two was seen
+        first (domain/reports.py decides; this reads the clocks and cases it needs)."""
+        rulebook = self._policy.rulebook
         for part in chunks(sorted(completed)):
             query = sa.select(clocks.c.detail).where(
                 clocks.c.linked_case_id.in_(part), clocks.c.stopped_at.is_(None)
@@ -113,17 +118,18 @@ class ClockWriter:
         links = {
             clock.linked_case_id
             for clock in touched.values()
-            if clock.open and clock.linked_case_id
+            if clock.linked_case_id and awaits_link(clock, rulebook)
         }
         done = dict(completed)
         for part in chunks(sorted(links - set(done))):
-            query = sa.select(cases.c.case_id, cases.c.state).where(cases.c.case_id.in_(part))
+            query = sa.select(cases.c.case_id, cases.c.case_kind, cases.c.state).where(
+                cases.c.case_id.in_(part)
+            )
             for row in conn.execute(query):
-                if row.state.get("completed_at"):
-                    done[row.case_id] = datetime.fromisoformat(row.state["completed_at"])
-        for clock_id, clock in list(touched.items()):
-            if clock.open and clock.linked_case_id in done:
-                touched[clock_id] = stopped_by_link(clock, done[clock.linked_case_id])
+                completed_at = linked_completion(restore_state(CaseKind(row.case_kind), row.state))
+                if completed_at is not None:
+                    done[row.case_id] = completed_at
+        touched.update(stopped_reports(touched, done, rulebook))
 
     @property
     def covered_years(self) -> tuple[int, ...]:
@@ -167,6 +173,7 @@ class ClockWriter:
 
 def _alert_row(event: Event[Any]) -> dict[str, Any]:
     payload = event.payload
+    cleared = isinstance(payload, AlertCleared)
     return {
         "alert_id": str(event.event_id),
         "clock_id": payload.clock_id,
@@ -181,6 +188,6 @@ def _alert_row(event: Event[Any]) -> dict[str, Any]:
         "raised_at": event.occurred_at,
         "department": payload.department,
         "enterprise": payload.enterprise,
-        "status": "cleared" if event.event_type == "AlertCleared" else "open",
-        "cleared_at": event.occurred_at if event.event_type == "AlertCleared" else None,
+        "status": (AlertStatus.cleared if cleared else AlertStatus.open).value,
+        "cleared_at": event.occurred_at if cleared else None,
     }

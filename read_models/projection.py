@@ -14,13 +14,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casestream.domain.cases import CaseKindMismatch, evolve, restore_state
+from casestream.domain.cases import evolve, kind_mismatch, restore_state
 from casestream.domain.catalog import CaseKind
 from casestream.domain.clocks import ClockPolicy
-from casestream.domain.envelope import Event, parse_event, same_fact
+from casestream.domain.disputes import DisputeLink, joins_dispute
+from casestream.domain.envelope import Event, same_fact
 from casestream.domain.lifecycle import CaseState
 from casestream.domain.outcomes import OutcomeSettings, case_outcome_class, consequences
-from casestream.domain.rectifications import RectificationState
+from casestream.domain.reports import linked_completion
 
 from .clock_writer import ClockWriter
 from .schema import anomalies, case_events, cases, checkpoints, disputes, outbox, projection_meta
@@ -164,15 +165,12 @@ class ProjectionWriter:
             known.add(event_id)
             first_seen[event_id] = event
             before = states.get(event.case_id)
-            try:
-                after = evolve(before, event)
-            except CaseKindMismatch as exc:
-                anomaly_rows.append(
-                    _anomaly_row(
-                        event, seq=0, version=before.version if before else 0, reason=str(exc)
-                    )
-                )
+            mismatch = kind_mismatch(before, event)
+            if mismatch is not None:  # recorded on the case, never applied to it
+                version = before.version if before else 0
+                anomaly_rows.append(_anomaly_row(event, seq=0, version=version, reason=mismatch))
                 continue
+            after = evolve(before, event)
             states[event.case_id] = touched[event.case_id] = after
             case_clocks[event.case_id] = self._clocks.advance(
                 case_clocks.get(event.case_id, ()), event, after
@@ -188,15 +186,9 @@ class ProjectionWriter:
                 anomaly_rows.append(
                     _anomaly_row(event, seq=seq, version=anomaly.version, reason=anomaly.reason)
                 )
-            if after.decision_ref and (before is None or before.decision_ref != after.decision_ref):
-                dispute_rows.append(
-                    {
-                        "decision_ref": after.decision_ref,
-                        "case_id": after.case_id,
-                        "case_kind": after.case_kind.value,
-                        "linked_at": after.opened_at or event.occurred_at,
-                    }
-                )
+            link = joins_dispute(before, after, event.occurred_at)
+            if link is not None:
+                dispute_rows.append(_dispute_row(link))
             outcome.applied += 1
             outcome.changes.append(CaseChange(event, before, after))
             outcome.by_kind[event.case_kind.value] = (
@@ -209,11 +201,8 @@ class ProjectionWriter:
         insert_missing(conn, anomalies, anomaly_rows)
         insert_missing(conn, disputes, dispute_rows)
         insert_missing(conn, outbox, outbox_rows)
-        completed = {
-            case_id: state.completed_at
-            for case_id, state in touched.items()
-            if isinstance(state, RectificationState) and state.completed_at is not None
-        }
+        completions = {case_id: linked_completion(state) for case_id, state in touched.items()}
+        completed = {case_id: at for case_id, at in completions.items() if at is not None}
         outcome.alerts = self._clocks.write(
             conn,
             {case_id: case_clocks.get(case_id, ()) for case_id in touched},
@@ -317,8 +306,8 @@ class ProjectionWriter:
         return states
 
 
-def _outbox_row(raw: dict[str, Any]) -> dict[str, Any]:
-    derived = parse_event(raw)  # a derived event is validated like any other before it is stored
+def _outbox_row(derived: Event[Any]) -> dict[str, Any]:
+    # a derived event was validated when the core built it (domain/envelope.new_event)
     return {
         "event_id": str(derived.event_id),
         "case_id": derived.case_id,
@@ -345,7 +334,16 @@ def _event_row(item: ConsumedEvent, event: Event[Any], version: int) -> dict[str
         "topic": item.topic,
         "partition": item.partition,
         "offset": item.offset,
-        "body": event.model_dump(mode="json"),
+        "body": event.as_published(),  # the fact as published, at its own schema version
+    }
+
+
+def _dispute_row(link: DisputeLink) -> dict[str, Any]:
+    return {
+        "decision_ref": link.decision_ref,
+        "case_id": link.case_id,
+        "case_kind": link.case_kind.value,
+        "linked_at": link.linked_at,
     }
 
 

@@ -34,6 +34,27 @@ class CaseFilter:
     received_to: datetime | None = None
     visible_department: str | None = None  # access scope: only this department's cases
 
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        """The conditions on `cases` of GET /cases (a ledger lists exactly the cases it shows)."""
+        found: list[sa.ColumnElement[bool]] = []
+        if self.case_kind:
+            found.append(cases.c.case_kind == self.case_kind)
+        if self.status:
+            found.append(cases.c.status == self.status)
+        if self.department:
+            found.append(cases.c.department == self.department)
+        if self.enterprise_name:
+            found.append(cases.c.enterprise_name == self.enterprise_name)
+        if self.enterprise is not None:
+            found.append(cases.c.enterprise == self.enterprise)
+        if self.received_from:
+            found.append(cases.c.received_at >= self.received_from)
+        if self.received_to:
+            found.append(cases.c.received_at < self.received_to)
+        if self.visible_department is not None:
+            found.append(cases.c.department == self.visible_department)
+        return found
+
 
 @dataclass(frozen=True)
 class Page:
@@ -113,23 +134,7 @@ class CaseQueries:
         """Cases newest first (by received time), keyset-paginated."""
         keyset = Keyset(cases.c.received_at, cases.c.case_id)
         query = sa.select(cases).order_by(*keyset.order())
-        conditions: list[sa.ColumnElement[bool]] = []
-        if where.case_kind:
-            conditions.append(cases.c.case_kind == where.case_kind)
-        if where.status:
-            conditions.append(cases.c.status == where.status)
-        if where.department:
-            conditions.append(cases.c.department == where.department)
-        if where.enterprise_name:
-            conditions.append(cases.c.enterprise_name == where.enterprise_name)
-        if where.enterprise is not None:
-            conditions.append(cases.c.enterprise == where.enterprise)
-        if where.received_from:
-            conditions.append(cases.c.received_at >= where.received_from)
-        if where.received_to:
-            conditions.append(cases.c.received_at < where.received_to)
-        if where.visible_department is not None:
-            conditions.append(cases.c.department == where.visible_department)
+        conditions = where.conditions()
         if cursor:
             conditions.append(keyset.after(cursor))
         return keyset.page(self._engine, query.where(*conditions), limit)

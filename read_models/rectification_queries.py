@@ -1,5 +1,6 @@
 """Queries of the rectification tracking API (整改跟踪督办): lists with filters, one rectification
-with its source case, dispute chain and clocks."""
+with its source case, dispute chain and clocks. Its completion clock is the rectification's
+main rule in the rule book (`RuleRole.main`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from casestream.domain.catalog import CaseKind
+from casestream.domain.clocks import ClockStatus
+from casestream.domain.rules import RuleBook
+
+from .overdue import rectification_overdue
 from .queries import BadCursor, Keyset, Page
 from .schema import cases, clocks, disputes
 
-COMPLETION_RULE = "rectification.completion"
 Sort = Literal["opened_desc", "opened_asc", "deadline_asc"]
 
 
@@ -27,6 +32,35 @@ class RectificationFilter:
     opened_to: datetime | None = None
     visible_department: str | None = None  # the caller's scope (None: every department)
 
+    def conditions(
+        self,
+        overdue: sa.ColumnElement[bool],
+        not_overdue: sa.ColumnElement[bool] | None = None,
+    ) -> list[sa.ColumnElement[bool]]:
+        """The conditions on `cases` (and on `overdue`, or its negation: `not_overdue`, by
+        default NOT overdue) of a list or a ledger of rectifications."""
+        responsible = cases.c.state["responsible_person"].as_string()
+        source_kind = cases.c.state["source_case_kind"].as_string()
+        found: list[sa.ColumnElement[bool]] = []
+        if self.visible_department is not None:
+            found.append(cases.c.department == self.visible_department)
+        if self.status:
+            found.append(cases.c.status == self.status)
+        if self.department:
+            found.append(cases.c.department == self.department)
+        if self.responsible_person:
+            found.append(responsible == self.responsible_person)
+        if self.source_case_kind:
+            found.append(source_kind == self.source_case_kind)
+        if self.overdue is not None:
+            negated = sa.not_(overdue) if not_overdue is None else not_overdue
+            found.append(overdue if self.overdue else negated)
+        if self.opened_from:
+            found.append(cases.c.received_at >= self.opened_from)
+        if self.opened_to:
+            found.append(cases.c.received_at < self.opened_to)
+        return found
+
 
 @dataclass(frozen=True)
 class RectificationDetail:
@@ -36,39 +70,45 @@ class RectificationDetail:
     dispute: list[sa.Row[Any]]
 
 
-def _completion() -> Any:
+def _completion(rulebook: RuleBook) -> Any:
     """The completion clock of each rectification (its latest one), as a subquery."""
+    breached = sa.case((clocks.c.status == ClockStatus.breached.value, 1), else_=0)
     return (
         sa.select(
             clocks.c.case_id,
             sa.func.max(clocks.c.due_at).label("deadline_at"),
-            sa.func.max(sa.case((clocks.c.status == "breached", 1), else_=0)).label("breached"),
+            sa.func.max(breached).label("breached"),
         )
-        .where(clocks.c.rule_id == COMPLETION_RULE)
+        .where(clocks.c.rule_id.in_(rulebook.main_rules(CaseKind.rectification)))
         .group_by(clocks.c.case_id)
         .subquery("completion")
     )
 
 
-def rectifications_with_overdue(now: datetime) -> tuple[Any, Any, sa.ColumnElement[bool]]:
+def rectifications_with_overdue(
+    now: datetime, rulebook: RuleBook
+) -> tuple[Any, Any, sa.ColumnElement[bool]]:
     """Rectifications with their deadline (the completion clock) and whether they are overdue
-    at `now`: still to be done, and the clock breached or past due."""
-    completion = _completion()
-    overdue = sa.and_(
-        cases.c.status.in_(("open", "in_progress", "rejected")),
-        sa.or_(completion.c.breached == 1, completion.c.deadline_at < now),
+    at `now` (domain.overdue.rectification_overdue)."""
+    completion = _completion(rulebook)
+    overdue = rectification_overdue(
+        cases.c.status,
+        completion_breached=completion.c.breached == 1,
+        deadline_at=completion.c.deadline_at,
+        now=now,
     )
     query = (
         sa.select(cases, completion.c.deadline_at, overdue.label("overdue"))
         .outerjoin(completion, completion.c.case_id == cases.c.case_id)
-        .where(cases.c.case_kind == "rectification")
+        .where(cases.c.case_kind == CaseKind.rectification.value)
     )
     return query, completion, overdue
 
 
 class RectificationQueries:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, rulebook: RuleBook) -> None:
         self._engine = engine
+        self._rulebook = rulebook
 
     def list(
         self,
@@ -79,26 +119,8 @@ class RectificationQueries:
         limit: int,
         cursor: str | None,
     ) -> Page:
-        query, completion, overdue = rectifications_with_overdue(now)
-        responsible = cases.c.state["responsible_person"].as_string()
-        source_kind = cases.c.state["source_case_kind"].as_string()
-        conditions: list[sa.ColumnElement[bool]] = []
-        if where.visible_department is not None:
-            conditions.append(cases.c.department == where.visible_department)
-        if where.status:
-            conditions.append(cases.c.status == where.status)
-        if where.department:
-            conditions.append(cases.c.department == where.department)
-        if where.responsible_person:
-            conditions.append(responsible == where.responsible_person)
-        if where.source_case_kind:
-            conditions.append(source_kind == where.source_case_kind)
-        if where.overdue is not None:
-            conditions.append(overdue if where.overdue else sa.not_(overdue))
-        if where.opened_from:
-            conditions.append(cases.c.received_at >= where.opened_from)
-        if where.opened_to:
-            conditions.append(cases.c.received_at < where.opened_to)
+        query, completion, overdue = rectifications_with_overdue(now, self._rulebook)
+        conditions = where.conditions(overdue)
         if sort == "deadline_asc":
             # a deadline list is short and not paginated by keyset: nulls (no clock) last
             if cursor:
@@ -117,7 +139,7 @@ class RectificationQueries:
         self, case_id: str, visible_department: str | None, *, now: datetime
     ) -> RectificationDetail | None:
         with self._engine.connect() as conn:
-            query, _, _ = rectifications_with_overdue(now)
+            query, _, _ = rectifications_with_overdue(now, self._rulebook)
             query = query.where(cases.c.case_id == case_id)
             if visible_department is not None:
                 query = query.where(cases.c.department == visible_department)

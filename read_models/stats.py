@@ -4,7 +4,8 @@ Every figure counts the cases *received* in the period (received_at in [start, e
 one department or all. Deadlines are judged by the cases' clocks: a clock is met when it
 stopped in time, and overdue when it was breached (stopped late, or marked by the scanner)
 or is still running past its due instant at `now`. Rates are ratios in [0, 1], NULL (None)
-when their denominator is zero. The same SQL runs on SQLite and PostgreSQL.
+when their denominator is zero. The clocks that judge a kind's cases are its main rules in
+the rule book (`RuleRole.main`). The same SQL runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,22 +17,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from casestream.domain.catalog import CaseKind
+from casestream.domain.clocks import ClockStatus
+from casestream.domain.complaints import ComplaintStatus
 from casestream.domain.outcomes import CORRECTIONS, LOSSES
+from casestream.domain.rectifications import RectificationStatus
+from casestream.domain.rules import RuleBook
+from casestream.domain.tips import TipStatus
 
-from .ledgers import clock_overdue
+from .overdue import clock_overdue
 from .schema import cases, clocks
 
-# The clocks that say whether a case was handled in time (rule ids of domain/rules/*.toml).
-COMPLAINT_HANDLING_RULES = (
-    "complaint.handling",
-    "complaint.handling_enterprise",
-    "petition.handling",
-)
-TIP_HANDLING_RULES = ("enterprise_tip.handling",)
-RECTIFICATION_RULES = ("rectification.completion",)
-
-RESOLVED_COMPLAINT = ("resolved", "followed_up")  # 办结 (and visited afterwards)
-VERIFIED_TIP = ("verified", "closed")  # 核查 done
+RESOLVED_COMPLAINT = (ComplaintStatus.resolved, ComplaintStatus.followed_up)  # 办结, visited after
+VERIFIED_TIP = (TipStatus.verified, TipStatus.closed)  # 核查 done
 SATISFIED = 4  # a follow-up score of 4 or 5 (of 1–5) counts as satisfied
 
 
@@ -134,7 +131,7 @@ def _handling(
     clock per handling). Overdue: a clock of `rules` overdue. On-time rate: closed on time /
     (closed on time + overdue), the cases whose deadline is settled.
     """
-    met = _has_clock(rules, clocks.c.status == "met")
+    met = _has_clock(rules, clocks.c.status == ClockStatus.met.value)
     late = _has_clock(rules, clock_overdue(clocks.c.status, clocks.c.due_at, now))
     on_time = _count(sa.and_(subset, closed, met, sa.not_(late)))
     overdue = _count(sa.and_(subset, late))
@@ -164,8 +161,9 @@ def _real(value: Any) -> float | None:
 
 
 class StatsQueries:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, rulebook: RuleBook) -> None:
         self._engine = engine
+        self._rulebook = rulebook
 
     def figures(self, scope: StatsScope) -> RuleOfLawFigures:
         with self._engine.connect() as conn:
@@ -221,11 +219,11 @@ class StatsQueries:
         return sa.select(*columns).select_from(cases).where(*conditions)
 
     def _complaints(self, scope: StatsScope) -> sa.Select[Any]:
-        resolved = cases.c.status.in_(RESOLVED_COMPLAINT)
+        resolved = cases.c.status.in_([status.value for status in RESOLVED_COMPLAINT])
         score = cases.c.satisfaction
         visited = _count(score.is_not(None))
         satisfied = _count(score >= SATISFIED)
-        rules, now = COMPLAINT_HANDLING_RULES, scope.now
+        rules, now = self._rulebook.main_rules(CaseKind.complaint), scope.now
         return self._of_kind(
             CaseKind.complaint,
             scope,
@@ -238,11 +236,12 @@ class StatsQueries:
         )
 
     def _tips(self, scope: StatsScope) -> sa.Select[Any]:
-        verified = cases.c.status.in_(VERIFIED_TIP)
+        verified = cases.c.status.in_([status.value for status in VERIFIED_TIP])
+        rules = self._rulebook.main_rules(CaseKind.enterprise_tip)
         return self._of_kind(
             CaseKind.enterprise_tip,
             scope,
-            *_handling(sa.true(), verified, TIP_HANDLING_RULES, scope.now, "tips"),
+            *_handling(sa.true(), verified, rules, scope.now, "tips"),
         )
 
     def _reconsiderations(self, scope: StatsScope) -> sa.Select[Any]:
@@ -279,13 +278,12 @@ class StatsQueries:
         )
 
     def _rectifications(self, scope: StatsScope) -> sa.Select[Any]:
-        standing = cases.c.status != "cancelled"
-        opened = sa.and_(standing, _has_clock(RECTIFICATION_RULES, sa.true()))
-        completed = _has_clock(RECTIFICATION_RULES, clocks.c.stopped_at.is_not(None))
-        met = _has_clock(RECTIFICATION_RULES, clocks.c.status == "met")
-        late = _has_clock(
-            RECTIFICATION_RULES, clock_overdue(clocks.c.status, clocks.c.due_at, scope.now)
-        )
+        rules = self._rulebook.main_rules(CaseKind.rectification)
+        standing = cases.c.status != RectificationStatus.cancelled.value
+        opened = sa.and_(standing, _has_clock(rules, sa.true()))
+        completed = _has_clock(rules, clocks.c.stopped_at.is_not(None))
+        met = _has_clock(rules, clocks.c.status == ClockStatus.met.value)
+        late = _has_clock(rules, clock_overdue(clocks.c.status, clocks.c.due_at, scope.now))
         on_time = _count(sa.and_(standing, met, sa.not_(late)))
         overdue = _count(sa.and_(standing, late))
         return self._of_kind(

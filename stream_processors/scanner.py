@@ -20,8 +20,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from casestream.domain.alerts import AlertPayload, alert_payload
 from casestream.domain.clocks import Clock, ClockPolicy, DueAlert
-from casestream.domain.envelope import Event, parse_event
+from casestream.domain.envelope import Event, new_event
 from casestream.read_models.schema import clocks
 
 Now = Callable[[], datetime]
@@ -106,36 +107,19 @@ class EscalationScanner:
             self._recent.popitem(last=False)
 
 
-def alert_event(clock: Clock, alert: DueAlert, now: datetime) -> Event[Any]:
+def alert_event(clock: Clock, alert: DueAlert, now: datetime) -> Event[AlertPayload]:
     """The alert as an event on alerts.events; its event id is the deterministic alert id."""
-    payload: dict[str, Any] = {
-        "alert_id": alert.alert_id,
-        "clock_id": clock.clock_id,
-        "rule": clock.rule_id,
-        "due_at": clock.due_at.isoformat(),
-        "scheduled_at": alert.scheduled_at.isoformat(),
-        "department": clock.department,
-        "enterprise": clock.enterprise,
-    }
-    if alert.event_type == "AlertCleared":
-        payload["reason"] = "clock stopped" if clock.stopped_at is not None else "clock cancelled"
-    else:
-        payload["level"] = alert.level
-        payload["notify"] = alert.notify
-    return parse_event(
-        {
-            "event_id": alert.alert_id,
-            "event_type": alert.event_type,
-            "case_id": clock.case_id,
-            "case_kind": clock.case_kind.value,
-            # the instant is the clock's, not the wall clock's: the same alert sent again (a
-            # restarted or second scanner) is the same event, whatever batch it lands in
-            "occurred_at": alert.scheduled_at.isoformat(),
-            "recorded_at": now.isoformat(),
-            "source": "casestream.scanner",
-            "actor": "system",
-            "correlation_id": clock.start_event_id,
-            "causation_id": clock.start_event_id,
-            "payload": payload,
-        }
+    return new_event(
+        alert_payload(clock, alert),
+        event_id=alert.alert_id,
+        case_id=clock.case_id,
+        case_kind=clock.case_kind,
+        # the instant is the clock's, not the wall clock's: the same alert sent again (a
+        # restarted or second scanner) is the same event, whatever batch it lands in
+        occurred_at=alert.scheduled_at,
+        recorded_at=now,
+        source="casestream.scanner",
+        actor="system",
+        correlation_id=clock.start_event_id,
+        causation_id=clock.start_event_id,
     )

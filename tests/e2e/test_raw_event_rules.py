@@ -197,3 +197,46 @@ def test_a_reused_event_id_on_the_topic_is_recorded_as_an_anomaly_not_dropped(
     other = ({"RAW-C1", "RAW-C2"} - set(held)).pop()
     reasons = [anomaly["reason"] for anomaly in found[held[0]].json()["anomalies"]]
     assert any("sent again for another fact" in r and other in r for r in reasons), reasons
+
+
+def test_a_reply_posted_at_version_1_is_recorded_at_version_2_and_a_newer_one_is_refused(
+    api: httpx.Client,
+) -> None:
+    applied = api.post(
+        "/events",
+        json={
+            "event_type": "ReconsiderationApplied",
+            "case_id": "RAW-V1",
+            "case_kind": "reconsideration",
+            "payload": {
+                "applicant": {"name": "赵申请"},
+                "decision_ref": "公(治)决字〔2026〕9号",
+                "reconsideration_body": "县人民政府",
+            },
+        },
+        headers=SYSTEM,
+    )
+    assert applied.status_code == 202, applied.text
+    reply = {
+        "event_type": "ReplySubmitted",
+        "case_id": "RAW-V1",
+        "case_kind": "reconsideration",
+        "schema_version": 1,
+        "source_record_id": "reply-RAW-V1",
+        "payload": {"summary": "答复", "evidence_items": 3},
+    }
+    first = api.post("/events", json=reply, headers=SYSTEM)
+    assert first.status_code == 202, first.text
+    recorded = _history(api, "RAW-V1", first.json()["consistency_token"])[-1]
+    assert recorded["schema_version"] == 2
+    assert recorded["payload"] == {"summary": "答复", "evidence_count": 3}
+    retry = api.post("/events", json=reply, headers=SYSTEM)  # the same fact, sent again at v1
+    assert retry.status_code == 202 and retry.json() == first.json()
+
+    newer = api.post(
+        "/events", json={**reply, "schema_version": 3, "source_record_id": "r2"}, headers=SYSTEM
+    )
+    assert newer.status_code == 422, newer.text
+    [problem] = newer.json()["detail"]
+    assert problem["loc"] == ["body", "schema_version"]
+    assert "reads (version 2)" in problem["msg"]

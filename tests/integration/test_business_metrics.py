@@ -301,6 +301,7 @@ def registry_of(collector: ReadModelCollector) -> CollectorRegistry:
 
 def collector_on(engine: sa.Engine, **options: Any) -> ReadModelCollector:
     settings: dict[str, Any] = {
+        "rulebook": POLICY.rulebook,
         "now": lambda: NOW,
         "timezone": ZONE,
         "departments": configured(),
@@ -490,7 +491,7 @@ def test_decided_disputes_by_outcome_give_the_rates_of_get_stats(
         by(case_kind="litigation", department="other", outcome="other"): 1,  # L3 withdrawn
     }  # R3 is not decided; a department with decisions has every outcome, 0 if none
     # 复议纠错率 and 诉讼败诉率 as PromQL would divide them are the rates of GET /stats
-    figures = StatsQueries(engine).figures(
+    figures = StatsQueries(engine, POLICY.rulebook).figures(
         StatsScope(
             start=local("2026-01-01T00:00"), end=local("2026-05-01T00:00"), department=None, now=NOW
         )

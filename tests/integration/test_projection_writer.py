@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from datetime import datetime
@@ -21,12 +22,13 @@ from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import case_events, cases
 from tests.conftest import Database
-from tests.events import T0
+from tests.events import T0, raw
 from tests.events import event as tip_event
 from tests.processes import table_rows
 
 POLICY = ClockPolicy(load_rulebook(), load_calendar())
 EVENTS = simulate(random.Random(7), 25, T0, prefix="P")
+OPEN, COPY, REPLY = (str(uuid.uuid5(uuid.NAMESPACE_URL, f"upcast-{n}")) for n in range(3))
 
 
 def _consumed(events: list[Event[Any]]) -> list[ConsumedEvent]:
@@ -157,6 +159,45 @@ def test_an_anonymous_tip_is_stored_without_its_informant_while_its_event_stays_
     assert anonymous_row and not any(part in str(anonymous_row) for part in identity.values())
     assert states["NAMED-1"]["informant"] == identity
     assert received["ANON-1"]["informant"] == identity  # the event as received, for a court order
+
+
+def test_a_v1_reply_projects_as_its_v2_and_the_history_keeps_it_as_published(
+    database: Database, make_database: Any, request: Any
+) -> None:
+    def reconsideration(reply: dict[str, Any]) -> list[Event[Any]]:
+        opened = {
+            "applicant": {"name": "赵申请"},
+            "decision_ref": "公(治)决字〔2026〕9号",
+            "reconsideration_body": "县人民政府",
+        }
+        replied = raw("ReplySubmitted", "R-V", "reconsideration", at=T0, day=3, event_id=REPLY)
+        return [
+            tip_event("ReconsiderationApplied", "R-V", "reconsideration", opened, event_id=OPEN),
+            tip_event("ApplicationCopyReceived", "R-V", "reconsideration", day=1, event_id=COPY),
+            parse_event(json.dumps({**replied, **reply}).encode()),  # as read from the topic
+        ]
+
+    v1 = {"schema_version": 1, "payload": {"summary": "答复", "evidence_items": 4}}
+    v2 = {"schema_version": 2, "payload": {"summary": "答复", "evidence_count": 4}}
+    writer = _writer(database)
+    writer.apply_batch(_consumed(reconsideration(v1)))
+    resent = ConsumedEvent("complaints.events", 0, 3, reconsideration(v2)[2])
+    again = writer.apply_batch([resent])  # the same fact under the same id, now at v2
+    current = make_database(request.node.callspec.params["database"])
+    _writer(current).apply_batch(_consumed(reconsideration(v2)))
+
+    assert again.duplicates == 1 and again.anomalies == 0
+    old, new = table_rows(database.url, database.schema), table_rows(current.url, current.schema)
+    assert old["cases"] == new["cases"] and old["clocks"] == new["clocks"]
+    assert old["anomalies"] == new["anomalies"] == []
+    engine = create_engine(database.url, database.schema)
+    with engine.connect() as conn:
+        body = conn.execute(
+            sa.select(case_events.c.body).where(case_events.c.event_id == REPLY)
+        ).scalar_one()
+    engine.dispose()
+    assert body["schema_version"] == 1 and body["payload"] == v1["payload"]
+    assert body["event_id"] == REPLY
 
 
 def test_provisional_clocks_are_recounted_when_the_calendar_gains_their_year(

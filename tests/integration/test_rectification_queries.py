@@ -38,7 +38,7 @@ def _seeded(database: Database) -> RectificationQueries:
     ]
     writer = ProjectionWriter(engine, ClockPolicy(load_rulebook(), load_calendar()))
     writer.apply_batch([ConsumedEvent("r", 0, n, event) for n, event in enumerate(events)])
-    return RectificationQueries(engine)
+    return RectificationQueries(engine, load_rulebook())
 
 
 def _all(queries: RectificationQueries, sort: str) -> list[str]:

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from casestream.domain.calendar import load_calendar
 from casestream.domain.cases import evolve, fold
 from casestream.domain.clocks import ClockPolicy
-from casestream.domain.envelope import Event, parse_event
+from casestream.domain.envelope import Event
 from casestream.domain.outcomes import OutcomeSettings, consequences
 from casestream.domain.rules import load_rulebook
 from casestream.metric_labels import DepartmentLabels
@@ -59,10 +59,14 @@ def projected(tmp_path: Path) -> tuple[Projector, CollectorRegistry, Feed]:
 
 def derived(history: list[Event[Any]], decision: Event[Any]) -> list[Event[Any]]:
     before = fold(history)
-    raw = consequences(
-        decision, before, evolve(before, decision), OutcomeSettings(fallback_department="法制大队")
+    return list(
+        consequences(
+            decision,
+            before,
+            evolve(before, decision),
+            OutcomeSettings(fallback_department="法制大队"),
+        )
     )
-    return [parse_event(item) for item in raw]
 
 
 def value(registry: CollectorRegistry, name: str, **labels: str) -> float:

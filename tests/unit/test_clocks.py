@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from casestream.domain import catalog as ev
 from casestream.domain.calendar import load_calendar
 from casestream.domain.cases import evolve
 from casestream.domain.clocks import Clock, ClockPolicy, ClockStatus, with_emitted
@@ -161,13 +162,13 @@ def test_alerts_owed_come_in_due_order_with_ids_that_never_change() -> None:
     _, (clock,) = run(accepted_complaint())
     later = clock.due_at + timedelta(days=10)
     owed = POLICY.due_alerts(clock, later)
-    assert [a.event_type for a in owed] == [
-        "DeadlineApproaching",
-        "Escalated",
-        "DeadlineApproaching",
-        "DeadlineBreached",
-        "Escalated",
-        "Escalated",
+    assert [a.payload_type for a in owed] == [
+        ev.DeadlineApproaching,
+        ev.Escalated,
+        ev.DeadlineApproaching,
+        ev.DeadlineBreached,
+        ev.Escalated,
+        ev.Escalated,
     ]
     assert [a.scheduled_at for a in owed] == sorted(a.scheduled_at for a in owed)
     assert [a.alert_id for a in owed] == [a.alert_id for a in POLICY.due_alerts(clock, later)]
@@ -203,7 +204,7 @@ def test_a_stopped_clock_that_raised_alerts_owes_exactly_one_clearing() -> None:
     )
     (stopped, _) = POLICY.advance((warned,), resolved, evolve(state, resolved))
     (clearing,) = POLICY.due_alerts(stopped, clock.due_at)
-    assert clearing.event_type == "AlertCleared"
+    assert clearing.payload_type is ev.AlertCleared
     assert POLICY.due_alerts(with_emitted(stopped, [clearing.alert_id]), clock.due_at) == []
 
 
@@ -221,4 +222,4 @@ def test_a_period_shorter_than_its_warnings_raises_no_warning_before_it_started(
     _, (_, follow_up) = run(events)
     owed = POLICY.due_alerts(follow_up, follow_up.due_at + timedelta(days=30))
     assert all(alert.scheduled_at >= follow_up.started_at for alert in owed)
-    assert owed[0].event_type == "DeadlineApproaching"
+    assert owed[0].payload_type is ev.DeadlineApproaching

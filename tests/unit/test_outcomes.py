@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from casestream.domain.cases import evolve, fold
-from casestream.domain.envelope import Event, parse_event
-from casestream.domain.outcomes import OutcomeSettings, consequences, rectification_id
+from casestream.domain.catalog import RectificationOpened
+from casestream.domain.envelope import Event
+from casestream.domain.outcomes import Derived, OutcomeSettings, consequences, rectification_id
 from tests.events import event
 
 SETTINGS = OutcomeSettings(fallback_department="法制大队")
@@ -28,7 +29,7 @@ def judged(case_id: str, outcome: str, instance: str = "first", day: int = 60) -
     )
 
 
-def owed(events: list[Event[Any]], last: Event[Any]) -> list[dict[str, Any]]:
+def owed(events: list[Event[Any]], last: Event[Any]) -> list[Derived]:
     before = fold(events)
     return consequences(last, before, evolve(before, last), SETTINGS)
 
@@ -36,15 +37,16 @@ def owed(events: list[Event[Any]], last: Event[Any]) -> list[dict[str, Any]]:
 def test_a_lost_lawsuit_opens_one_review_and_one_rectification_caused_by_the_judgment() -> None:
     judgment = judged("L-1", "revoked")
     derived = owed(lawsuit("L-1"), judgment)
-    assert [d["event_type"] for d in derived] == ["ReviewTaskOpened", "RectificationOpened"]
-    assert {d["case_id"] for d in derived} == {rectification_id("L-1")}
-    assert all(d["causation_id"] == str(judgment.event_id) for d in derived)
-    opened = parse_event(derived[1]).payload
+    assert [d.event_type for d in derived] == ["ReviewTaskOpened", "RectificationOpened"]
+    assert {d.case_id for d in derived} == {rectification_id("L-1")}
+    assert all(d.causation_id == str(judgment.event_id) for d in derived)
+    opened = derived[1].payload
+    assert isinstance(opened, RectificationOpened)
     assert (opened.department, opened.source_case_id, opened.source_case_kind) == (
         "治安大队",
         "L-1",
         "litigation",
-    )  # type: ignore[attr-defined]
+    )
 
 
 def test_redelivery_of_the_judgment_gives_the_same_event_ids() -> None:
@@ -55,7 +57,7 @@ def test_redelivery_of_the_judgment_gives_the_same_event_ids() -> None:
 def test_a_won_lawsuit_owes_nothing_and_a_case_without_department_falls_back() -> None:
     assert owed(lawsuit("L-3"), judged("L-3", "claim_dismissed")) == []
     derived = owed(lawsuit("L-4", department=None), judged("L-4", "confirmed_illegal"))
-    assert parse_event(derived[1]).payload.department == "法制大队"  # type: ignore[attr-defined]
+    assert derived[1].payload.department == "法制大队"
 
 
 def test_a_loss_overturned_on_appeal_cancels_the_rectification_and_an_upheld_one_changes_nothing() -> (
@@ -67,7 +69,7 @@ def test_a_loss_overturned_on_appeal_cancels_the_rectification_and_an_upheld_one
         event("AppealFiled", "L-5", "litigation", {"appellant": "bureau"}, day=70),
     ]
     (cancelled,) = owed(history, judged("L-5", "claim_dismissed", instance="second", day=150))
-    assert (cancelled["event_type"], cancelled["case_id"]) == (
+    assert (cancelled.event_type, cancelled.case_id) == (
         "RectificationCancelled",
         rectification_id("L-5"),
     )
@@ -93,7 +95,7 @@ def test_a_reconsideration_correction_and_an_opinion_each_open_a_rectification()
         applied,
         event("ReconsiderationDecided", "R-1", "reconsideration", {"decision": "altered"}, day=50),
     )
-    assert [d["event_type"] for d in corrected] == ["ReviewTaskOpened", "RectificationOpened"]
+    assert [d.event_type for d in corrected] == ["ReviewTaskOpened", "RectificationOpened"]
     assert (
         owed(
             applied,
@@ -117,6 +119,5 @@ def test_a_reconsideration_correction_and_an_opinion_each_open_a_rectification()
             day=55,
         ),
     )
-    assert opinion["event_type"] == "RectificationOpened" and opinion[
-        "case_id"
-    ] != rectification_id("R-1")
+    assert opinion.event_type == "RectificationOpened"
+    assert opinion.case_id != rectification_id("R-1")

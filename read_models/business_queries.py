@@ -1,0 +1,137 @@
+"""The queries behind the business gauges (business_metrics.py): one GROUP BY each, at most one
+row per label set, the same SQL on SQLite and PostgreSQL.
+
+PostgreSQL refuses to GROUP BY an expression with bound parameters (a CASE, a JSON path) that
+the select list binds again separately, so grouping is on the columns of a subquery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from casestream.domain.cases import CLOSED_STATUSES, WITHDRAWN_STATUSES
+from casestream.domain.catalog import CaseKind
+from casestream.domain.clocks import ClockStatus
+from casestream.domain.rules import RuleBook
+
+from .clock_queries import due_between, overdue_now
+from .rectification_queries import rectifications_with_overdue
+from .schema import cases, clocks
+
+# the statuses of a clock neither stopped nor cancelled
+OPEN_CLOCK_STATUSES = (ClockStatus.running, ClockStatus.paused, ClockStatus.breached)
+OVERDUE = "overdue"  # the status label of an open clock overdue now
+
+
+def _in_statuses(statuses: Mapping[CaseKind, Iterable[str]]) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        *(
+            sa.and_(
+                cases.c.case_kind == kind.value,
+                cases.c.status.in_(sorted(str(name) for name in names)),
+            )
+            for kind, names in statuses.items()
+        )
+    )
+
+
+def _still_open() -> sa.ColumnElement[bool]:
+    """Neither closed (办结) nor withdrawn."""
+    return sa.not_(sa.or_(_in_statuses(CLOSED_STATUSES), _in_statuses(WITHDRAWN_STATUSES)))
+
+
+def _tally(rows: sa.Select[Any], *dimensions: str) -> sa.Select[Any]:
+    """COUNT(*) of `rows` by the named columns (the count comes last)."""
+    inner = rows.subquery()
+    keys = [inner.c[name] for name in dimensions]
+    return sa.select(*keys, sa.func.count().label("total")).group_by(*keys)
+
+
+def _flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.case((condition, 1), else_=0)
+
+
+def case_tallies(now: datetime, zone: ZoneInfo) -> sa.Select[Any]:
+    """Cases by kind, department and enterprise flag: how many are open and how many were
+    received today (local date in `zone`)."""
+    day = now.astimezone(zone).date()
+    today_starts = datetime.combine(day, datetime.min.time(), zone)
+    tomorrow_starts = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+    received_today = sa.and_(
+        cases.c.received_at >= today_starts, cases.c.received_at < tomorrow_starts
+    )
+    inner = sa.select(
+        cases.c.case_kind,
+        cases.c.department,
+        cases.c.enterprise,
+        _flag(_still_open()).label("open"),
+        _flag(received_today).label("received_today"),
+    ).subquery()
+    keys = [inner.c[name] for name in ("case_kind", "department", "enterprise")]
+    return sa.select(
+        *keys,
+        sa.func.sum(inner.c.open).label("open"),
+        sa.func.sum(inner.c.received_today).label("received_today"),
+    ).group_by(*keys)
+
+
+def overdue_cases(now: datetime) -> sa.Select[Any]:
+    """Open cases with an overdue clock, by kind and department (a case counted once)."""
+    overdue_clock = sa.exists().where(clocks.c.case_id == cases.c.case_id, overdue_now(now))
+    rows = sa.select(cases.c.case_kind, cases.c.department).where(_still_open(), overdue_clock)
+    return _tally(rows, "case_kind", "department")
+
+
+def open_clocks(now: datetime) -> sa.Select[Any]:
+    """Open clocks by rule, department and status (running, paused or overdue)."""
+    status = sa.case((overdue_now(now), OVERDUE), else_=clocks.c.status)
+    open_statuses = [member.value for member in OPEN_CLOCK_STATUSES]
+    rows = sa.select(clocks.c.rule_id, clocks.c.department, status.label("status")).where(
+        clocks.c.stopped_at.is_(None), clocks.c.status.in_(open_statuses)
+    )
+    return _tally(rows, "rule_id", "department", "status")
+
+
+def clocks_due_soon(now: datetime, within: timedelta) -> sa.Select[Any]:
+    """Running clocks with now <= due_at <= now + within (as GET /clocks/due)."""
+    return (
+        sa.select(clocks.c.rule_id, clocks.c.department, sa.func.count())
+        .where(due_between(now, now + within))
+        .group_by(clocks.c.rule_id, clocks.c.department)
+    )
+
+
+def rectifications_by_status() -> sa.Select[Any]:
+    return (
+        sa.select(cases.c.department, cases.c.status, sa.func.count())
+        .where(cases.c.case_kind == CaseKind.rectification.value)
+        .group_by(cases.c.department, cases.c.status)
+    )
+
+
+def overdue_rectifications(now: datetime, rulebook: RuleBook) -> sa.Select[Any]:
+    """Rectifications overdue now (as GET /rectifications?overdue=true), by department."""
+    listed, _, overdue = rectifications_with_overdue(now, rulebook)
+    return _tally(listed.where(overdue), "department")
+
+
+def disputes_decided() -> sa.Select[Any]:
+    """Decided reconsiderations and lawsuits by kind, department and outcome class."""
+    return (
+        sa.select(cases.c.case_kind, cases.c.department, cases.c.outcome, sa.func.count())
+        .where(cases.c.outcome.is_not(None))
+        .group_by(cases.c.case_kind, cases.c.department, cases.c.outcome)
+    )
+
+
+def satisfaction_scores() -> sa.Select[Any]:
+    return (
+        sa.select(cases.c.satisfaction.label("score"), sa.func.count().label("total"))
+        .where(cases.c.case_kind == CaseKind.complaint.value, cases.c.satisfaction.is_not(None))
+        .group_by(cases.c.satisfaction)
+    )
