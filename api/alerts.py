@@ -25,7 +25,7 @@ from .params import CursorQuery
 from .problems import query_problem
 from .schemas import AlertOut, AlertPage
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 LevelQuery = Annotated[
     int | None,
@@ -53,7 +53,7 @@ def _check_event_type(event_type: str | None) -> None:
         )
 
 
-@router.get("/alerts", response_model=AlertPage)
+@router.get("", response_model=AlertPage)
 def list_alerts(
     services: ServicesDep,
     principal: PrincipalDep,
@@ -101,7 +101,7 @@ async def sse_frames(feed: AlertFeed, match: AlertMatch, heartbeat: float) -> As
 
 
 @router.get(
-    "/alerts/stream",
+    "/stream",
     response_class=StreamingResponse,
     responses={
         200: {

@@ -19,7 +19,18 @@ from casestream.read_models.queries import CaseQueries
 from casestream.read_models.webhook_deliveries import DeliveryStore
 from casestream.settings import Settings
 
-from . import alerts, cases, clocks, events, health, ledgers, rectifications, stats, webhooks
+from . import (
+    alerts,
+    cases,
+    clocks,
+    events,
+    health,
+    ledgers,
+    rectification_commands,
+    rectifications,
+    stats,
+    webhooks,
+)
 from .alert_feed import AlertFeed
 from .auth import current_principal
 from .deps import ApiMetrics, Services, utc_now
@@ -112,7 +123,17 @@ def create_app(
     app.state.services = services
     # clocks first: its /cases/overdue must not be taken by the cases router's /cases/{case_id}
     # every router but health's needs a caller (api/auth.py): list new routers here
-    for module in (clocks, cases, alerts, events, webhooks, rectifications, ledgers, stats):
+    for module in (
+        clocks,
+        cases,
+        alerts,
+        events,
+        webhooks,
+        rectifications,
+        rectification_commands,
+        ledgers,
+        stats,
+    ):
         app.include_router(
             module.router,
             dependencies=[Depends(current_principal), Depends(reject_unknown_query)],

@@ -25,8 +25,9 @@ bearer token or API key never reaches an endpoint. For a new router:
   (`read_models.queries.in_department`); a single item outside it answers **404** exactly as
   an unknown one does (`not_found`), never 403, so its existence does not leak; a list simply
   leaves it out.
-- `masking.shown_to(principal, value)`: personal data masked for the roles that don't need it,
-  and an anonymous informant withheld from every role.
+- `masking.shown_to(principal, view)` (a response model) and `masking.event_shown_to(principal,
+  body)` (a stored event): personal data (each field marked `catalog.PersonalData`) masked for
+  the roles that don't need it, and an anonymous informant withheld from every role.
 
 Roles: handler and department_head see one department; legal, supervisor, leader and system
 see every department. Only system and legal post raw events; only supervisor verifies or

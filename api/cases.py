@@ -15,7 +15,7 @@ from casestream.read_models.queries import BadCursor
 from .auth import PrincipalDep, not_found, visible_department
 from .consistency import BadToken, ConsistencyToken, wait_for_token, wait_until
 from .deps import Services, ServicesDep
-from .masking import shown_to
+from .masking import event_shown_to, shown_to
 from .params import CaseFilterDep, CursorQuery
 from .problems import query_problem
 from .responses import NOT_FOUND, NOT_VISIBLE_YET
@@ -28,6 +28,7 @@ from .schemas import (
     DisputeOut,
     EventOut,
 )
+from .state_views import state_view
 
 router = APIRouter(tags=["cases"])
 
@@ -110,7 +111,7 @@ async def get_case(
     summary = CaseSummary.from_row(row)
     return CaseDetail(
         **summary.model_dump(),
-        state=shown_to(principal, row.state),
+        state=shown_to(principal, state_view(row.state)),
         anomalies=[
             AnomalyOut(
                 event_id=a.event_id, event_type=a.event_type, version=a.version, reason=a.reason
@@ -144,7 +145,7 @@ async def get_case_events(
             event_type=row.event_type,
             occurred_at=row.occurred_at,
             recorded_at=row.recorded_at,
-            event=shown_to(principal, row.body),
+            event=event_shown_to(principal, row.body),
         )
         for row in rows
     ]

@@ -13,6 +13,7 @@ import pydantic
 from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 
+from casestream.domain import catalog as ev
 from casestream.domain.cases import evolve, raw_event_refusal, restore_state
 from casestream.domain.catalog import CaseKind, Origin
 from casestream.domain.envelope import Event, field_errors, same_fact
@@ -28,10 +29,10 @@ from .responses import KAFKA_UNAVAILABLE
 from .schemas import Accepted, Conflict, Refusal
 from .writes import conflict, publish
 
-router = APIRouter(tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"])
 
 EXAMPLE = {
-    "event_type": "ComplaintReceived",
+    "event_type": ev.ComplaintReceived.__name__,
     "case_id": "C-2026-000123",
     "case_kind": "complaint",
     "occurred_at": "2026-11-20T09:30:00+08:00",
@@ -40,17 +41,18 @@ EXAMPLE = {
 }
 
 
-COMMAND_ROUTES = {
-    "ReviewTaskOpened": "POST /rectifications (with_review)",
-    "RectificationOpened": "POST /rectifications",
-    "ReviewCompleted": "POST /rectifications/{id}/review",
-    "MeasureAdded": "POST /rectifications/{id}/measures",
-    "ProgressReported": "POST /rectifications/{id}/progress",
-    "RectificationCompleted": "POST /rectifications/{id}/completion",
-    "RectificationVerified": "POST /rectifications/{id}/verification (role supervisor)",
-    "RectificationRejected": "POST /rectifications/{id}/rejection (role supervisor)",
-    "RectificationReopened": "POST /rectifications/{id}/reopening (role supervisor or legal)",
+COMMAND_ROUTES: dict[type[ev.Payload], str] = {
+    ev.ReviewTaskOpened: "POST /rectifications (with_review)",
+    ev.RectificationOpened: "POST /rectifications",
+    ev.ReviewCompleted: "POST /rectifications/{id}/review",
+    ev.MeasureAdded: "POST /rectifications/{id}/measures",
+    ev.ProgressReported: "POST /rectifications/{id}/progress",
+    ev.RectificationCompleted: "POST /rectifications/{id}/completion",
+    ev.RectificationVerified: "POST /rectifications/{id}/verification (role supervisor)",
+    ev.RectificationRejected: "POST /rectifications/{id}/rejection (role supervisor)",
+    ev.RectificationReopened: "POST /rectifications/{id}/reopening (role supervisor or legal)",
 }
+"""Where each staff decision (Origin.command) is made instead of POST /events."""
 
 
 def _attributed(body: dict[str, Any], principal: Principal) -> dict[str, Any]:
@@ -80,7 +82,7 @@ def _attributed(body: dict[str, Any], principal: Principal) -> dict[str, Any]:
 
 
 @router.post(
-    "/events",
+    "",
     status_code=202,
     response_model=Accepted,
     responses={
@@ -138,7 +140,7 @@ async def post_event(
         raise HTTPException(
             403,
             f"{event.event_type} is a staff decision inside the bureau: it is made through "
-            f"{COMMAND_ROUTES.get(event.event_type, 'its command endpoint')}, not posted raw",
+            f"{COMMAND_ROUTES.get(type(event.payload), 'its command endpoint')}, not posted raw",
         )
     earlier = await _already_recorded(services, event, explicit_instant="occurred_at" in body)
     if earlier is not None:

@@ -3,25 +3,32 @@
 Who sees what: the persons of a record made anonymously (an anonymous informant) are shown to
 no one (domain/anonymity.py); other personal data is shown as recorded to legal (法制),
 supervisor (督察) and system callers, and masked for leader, department_head and handler:
-name 王小明 → 王**, phone 13812341234 → 138****1234, id_number → first 6 + **** + last 4. Use
-`shown_to(principal, value)` on anything that holds case state or event bodies (case detail,
-history, a rectification's source case), or `mask_personal_data(value)` to mask regardless of
-role.
+name 王小明 → 王**, phone 13812341234 → 138****1234, id_number → first 6 + **** + last 4.
+
+What is personal data is said by the models themselves: every field whose type is marked
+`catalog.PersonalData`, however deep in the model, is masked (a newly marked field needs no
+change here). Use `shown_to(principal, view)` on a response model that holds case state, or
+`event_shown_to(principal, body)` on a stored event's JSON body.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+import types
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel
 
 from casestream.credentials import Principal, Role
-from casestream.domain.anonymity import PERSON_FIELDS, without_anonymous_persons
+from casestream.domain.anonymity import without_anonymous_persons
+from casestream.domain.catalog import PersonalData
+from casestream.domain.envelope import EVENT_MODELS
 
 UNMASKED_ROLES = frozenset({Role.legal, Role.supervisor, Role.system})
 """Roles that need the personal data of named persons as recorded (legal review, 督察
 inspection, system sync); an anonymous person is withheld from them too."""
 
-T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def mask_name(name: str) -> str:
@@ -43,33 +50,49 @@ def mask_id_number(id_number: str) -> str:
     return "*" * len(id_number)
 
 
-_MASKERS = {"name": mask_name, "phone": mask_phone, "id_number": mask_id_number}
+def mask_whole(value: str) -> str:
+    """Personal data of another kind (an address …): nothing of it stays."""
+    return "*" * len(value)
 
 
-def mask_person(person: Mapping[str, Any]) -> dict[str, Any]:
-    """A person (name, phone, id_number) with each present string field masked."""
-    return {
-        key: _MASKERS[key](value) if key in _MASKERS and isinstance(value, str) else value
-        for key, value in person.items()
-    }
+_MASKERS: dict[str, Callable[[str], str]] = {
+    "name": mask_name,
+    "phone": mask_phone,
+    "id_number": mask_id_number,
+}
 
 
-def mask_personal_data(value: T) -> T:
-    """A copy of `value` (JSON-like: dicts, lists, scalars) with every person in it masked and
-    every anonymous person withheld."""
-    return _masked(without_anonymous_persons(value))
+def mask_fields(model: type[BaseModel], data: Any) -> Any:
+    """`data`, the JSON form of a `model`, with every field the model's types mark as
+    `PersonalData` masked, in nested models, lists and optional values too."""
+    if not isinstance(data, Mapping):
+        return data
+    found = dict(data)
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key in found:
+            found[key] = _masked(field.annotation, tuple(field.metadata), found[key])
+    return found
 
 
-def _masked(value: T) -> T:
-    if isinstance(value, Mapping):
-        return {  # type: ignore[return-value]
-            key: mask_person(item)
-            if key in PERSON_FIELDS and isinstance(item, Mapping)
-            else _masked(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return type(value)(_masked(item) for item in value)
+def _masked(annotation: Any, metadata: tuple[Any, ...], value: Any) -> Any:
+    marks = [mark for mark in metadata if isinstance(mark, PersonalData)]
+    if marks and isinstance(value, str):
+        return _MASKERS.get(marks[0].kind, mask_whole)(value)
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _masked(args[0], (*metadata, *args[1:]), value)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return mask_fields(annotation, value)
+    if origin in (Union, types.UnionType):
+        for member in args:
+            value = _masked(member, metadata, value)
+        return value
+    if origin in (list, tuple, set, frozenset) and isinstance(value, list | tuple):
+        item = args[0] if args else Any
+        return type(value)(_masked(item, (), element) for element in value)
+    if origin is dict and isinstance(value, Mapping) and len(args) == 2:
+        return {key: _masked(args[1], (), element) for key, element in value.items()}
     return value
 
 
@@ -78,9 +101,23 @@ def sees_personal_data(principal: Principal) -> bool:
     return principal.role in UNMASKED_ROLES
 
 
-def shown_to(principal: Principal, value: T) -> T:
-    """`value` as `principal` may see it: anonymous persons withheld from every role; the other
-    persons as recorded for UNMASKED_ROLES, masked for the rest."""
+def shown_to(principal: Principal, view: M) -> M:
+    """`view` as `principal` may see it: anonymous persons withheld from every role; the personal
+    data of the other persons as recorded for UNMASKED_ROLES, masked for the rest."""
+    data = without_anonymous_persons(view.model_dump(mode="json"))
+    if not sees_personal_data(principal):
+        data = mask_fields(type(view), data)
+    return type(view).model_validate(data)
+
+
+def event_shown_to(principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored event's JSON `body` as `principal` may see it (see `shown_to`), masked after
+    the envelope and payload of its event type."""
+    data: dict[str, Any] = without_anonymous_persons(dict(body))
     if sees_personal_data(principal):
-        return without_anonymous_persons(value)
-    return mask_personal_data(value)
+        return data
+    model = EVENT_MODELS.get(str(data.get("event_type")))
+    if model is None:  # not a type of the catalog: nothing of its payload can be vouched for
+        return {**data, "payload": {}}
+    masked: dict[str, Any] = mask_fields(model, data)
+    return masked

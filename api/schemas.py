@@ -1,11 +1,17 @@
-"""Response models of the HTTP API (built from read-model rows, never ORM objects)."""
+"""The bodies of the HTTP API: the command bodies it takes, and the response models it answers
+with (built from read-model rows, never ORM objects). Every router takes its models from here."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from casestream.domain.catalog import Evidence, NonEmpty, RootCause, RootCauses, ShortText
+from casestream.domain.rectifications import ProgressEntry, VerificationEntry
+
+from .state_views import StateView
 
 
 class Public(BaseModel):
@@ -41,7 +47,7 @@ class CaseSummary(Public):
 
 
 class CaseDetail(CaseSummary):
-    state: dict[str, Any]
+    state: StateView
     anomalies: list[AnomalyOut]
 
 
@@ -248,3 +254,121 @@ class Unsent(Public):
     """503 of a write: Kafka is not there or did not confirm the event; how to send it again."""
 
     detail: UnsentReason
+
+
+# --- rectification 整改 ------------------------------------------------------------------
+
+
+class RectificationSummary(Public):
+    rectification_id: str
+    status: str
+    department: str | None
+    responsible_person: str | None
+    source_case_id: str | None
+    source_case_kind: str | None
+    review_status: str | None
+    opened_at: datetime
+    deadline_at: datetime | None
+    overdue: bool
+    version: int
+
+
+class RectificationPage(Public):
+    items: list[RectificationSummary]
+    next_cursor: str | None
+
+
+class ClockView(Public):
+    rule: str
+    status: str
+    started_at: datetime
+    due_at: datetime
+    stopped_at: datetime | None
+
+
+class ChainLink(Public):
+    case_id: str
+    case_kind: str
+    status: str
+    linked_at: datetime
+
+
+class ReviewOut(Public):
+    """The 复盘 review of a rectification: its task's status, root causes and lessons."""
+
+    review_status: str | None
+    root_causes: list[RootCause]
+    lessons: str | None
+
+
+class SourceCase(Public):
+    """The case a rectification comes from (its persons masked per role)."""
+
+    case_id: str
+    case_kind: str
+    status: str
+    department: str | None
+    decision_ref: str | None
+    state: StateView
+
+
+class RectificationDetail(RectificationSummary):
+    description: str | None
+    decision_ref: str | None
+    review: ReviewOut
+    measures: list[str]
+    progress_reports: list[ProgressEntry]
+    evidence: list[str]
+    verifications: list[VerificationEntry]
+    cancelled_reason: str | None
+    source_case: SourceCase | None
+    dispute_chain: list[ChainLink]
+    clocks: list[ClockView]
+    anomalies: int
+
+
+# --- the bodies of the rectification commands (each field bounded like the event field it fills)
+
+
+class CommandBody(BaseModel):
+    """A command's JSON body: an unknown field is refused, never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenRectification(CommandBody):
+    """Open a rectification by hand (e.g. from 执法质量考评 findings)."""
+
+    department: ShortText
+    responsible_person: ShortText
+    deadline: date | None = None
+    description: str = Field(default="", max_length=10000)
+    source_case_id: ShortText | None = None
+    with_review: bool = False  # also open a 复盘 review task
+
+
+class CompleteReview(CommandBody):
+    root_causes: RootCauses
+    lessons: NonEmpty
+
+
+class AddMeasure(CommandBody):
+    measure: NonEmpty
+
+
+class ReportProgress(CommandBody):
+    progress: NonEmpty
+    percent: int | None = Field(default=None, ge=0, le=100)
+
+
+class Complete(CommandBody):
+    evidence: Evidence
+    summary: str = Field(default="", max_length=10000)
+
+
+class Verify(CommandBody):
+    comment: str = Field(default="", max_length=2000)
+
+
+class Reason(CommandBody):
+    reason: NonEmpty

@@ -19,7 +19,7 @@ from .deps import ReadModelEngineDep, ServicesDep
 from .params import Day
 from .problems import query_problem
 
-router = APIRouter(tags=["figures"])
+router = APIRouter(prefix="/stats", tags=["figures"])
 
 Count = Annotated[int, Field(ge=0, description="number of cases")]
 
@@ -132,7 +132,7 @@ class RuleOfLawStats(Figures):
     rectifications: RectificationOut = Field(description="整改 of lost or corrected cases")
 
 
-@router.get("/stats", response_model=RuleOfLawStats)
+@router.get("", response_model=RuleOfLawStats)
 def rule_of_law_stats(
     services: ServicesDep,
     engine: ReadModelEngineDep,

@@ -12,7 +12,7 @@ from .auth import Role, require_roles
 from .deps import ServicesDep
 from .schemas import DeliveryOut
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
 # delivery records span every department: not for department-bound roles
@@ -20,7 +20,7 @@ READERS = (Role.legal, Role.supervisor, Role.leader, Role.system)
 
 
 @router.get(
-    "/webhooks/deliveries",
+    "/deliveries",
     response_model=list[DeliveryOut],
     dependencies=[Depends(require_roles(*READERS))],
 )

@@ -6,6 +6,7 @@ models; each carries its `schema_version` and the case kinds it may belong to.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
@@ -114,14 +115,30 @@ RootCauses = Annotated[list[RootCause], Field(min_length=1, max_length=len(RootC
 Evidence = Annotated[list[ShortText], Field(min_length=1, max_length=100)]  # 整改 evidence items
 
 
+@dataclass(frozen=True)
+class PersonalData:
+    """Marks a field as personal data (个人信息) in its type, `Annotated[str, PersonalData(...)]`:
+    every view of a model holding it masks it for the roles that may not see it (api/masking.py
+    walks the model's fields, so a newly marked field is masked without naming it anywhere).
+
+    `kind` says what it is, and so how it is masked: `name`, `phone`, `id_number`; anything else
+    is masked whole."""
+
+    kind: str
+
+
 class Person(BaseModel):
     """A complainant, applicant, plaintiff or informant. Personal data: mask when listing."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: ShortText
-    phone: Annotated[str, Field(pattern=r"^[0-9+\-() ]{3,30}$")] | None = None
-    id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$")] | None = None
+    name: Annotated[ShortText, PersonalData("name")]
+    phone: Annotated[str, Field(pattern=r"^[0-9+\-() ]{3,30}$"), PersonalData("phone")] | None = (
+        None
+    )
+    id_number: (
+        Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$"), PersonalData("id_number")] | None
+    ) = None
 
 
 class Payload(BaseModel):

@@ -158,3 +158,36 @@ RECTIFICATION = Lifecycle(
     },
     apply=_apply,
 )
+
+
+# --- commands on a rectification (decided before they become events) ------------------------
+
+NO_OPEN_REVIEW = "this rectification has no open 复盘 review task"
+
+
+def command_refusal(state: RectificationState, payload_type: type[ev.Payload]) -> str | None:
+    """Why a command producing `payload_type` may not be carried out on `state` now (None: it
+    may): the lifecycle's transition table, and a 复盘 review is completed only while its task
+    is open."""
+    if payload_type is ev.ReviewCompleted and state.review_status is not ReviewStatus.open:
+        return NO_OPEN_REVIEW
+    return RECTIFICATION.refusal(state, payload_type)
+
+
+def manual_rectification_id(random_hex: str) -> str:
+    """The id of a rectification opened by hand (not derived from a lost case): `RECT-M-` and
+    the first ten characters of `random_hex` (e.g. a random UUID's hex), upper-cased."""
+    return f"RECT-M-{random_hex[:10].upper()}"
+
+
+def manual_review_task(
+    rectification_id: str, opened: ev.RectificationOpened
+) -> ev.ReviewTaskOpened:
+    """The 复盘 review task opened together with a rectification opened by hand: it reviews the
+    source case named, or else the rectification itself."""
+    return ev.ReviewTaskOpened(
+        source_case_id=opened.source_case_id or rectification_id,
+        source_case_kind=ev.CaseKind.rectification,
+        department=opened.department,
+        responsible_person=opened.responsible_person,
+    )

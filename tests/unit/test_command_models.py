@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from casestream.api import rectifications as commands
+from casestream.api import schemas as commands
 from casestream.domain import catalog
 
 PAIRS = [
