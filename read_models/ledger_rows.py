@@ -16,6 +16,7 @@ from casestream.domain.anonymity import party_of
 from casestream.domain.case_results import case_result, went_against_bureau
 from casestream.domain.cases import CLOSED_STATUSES, restore_state
 from casestream.domain.complaints import ComplaintState
+from casestream.domain.lifecycle import CaseState
 from casestream.domain.overdue import clock_overdue
 from casestream.domain.rectifications import RectificationState, RectificationStatus
 
@@ -110,7 +111,7 @@ class LedgerRows:
         }
         return [values[column.header] for column in RECTIFICATION_LEDGER.columns]
 
-    def _party(self, state: Any, mask: bool) -> tuple[str | None, str | None]:
+    def _party(self, state: CaseState, mask: bool) -> tuple[str | None, str | None]:
         """The member of the public behind the case (投诉人/举报人/申请人/原告): name and phone."""
         party = party_of(state)
         if party.anonymous:
@@ -128,7 +129,7 @@ def _overdue_label(status: str | None, due_at: datetime | None, now: datetime) -
     return yes_no(clock_overdue(status, due_at, now))
 
 
-def _went_against(state: Any) -> str:
+def _went_against(state: CaseState) -> str:
     """纠错 (reconsideration) / 败诉 (lawsuit) as 是/否 once decided; empty otherwise."""
     against = went_against_bureau(state)
     return "" if against is None else yes_no(against)
