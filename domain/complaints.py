@@ -33,7 +33,7 @@ class ComplaintState(CaseState):
     reopen_count: int = 0
 
 
-_OPEN = ("accepted", "assigned", "replied")
+_OPEN = (ComplaintStatus.accepted, ComplaintStatus.assigned, ComplaintStatus.replied)
 
 
 def _apply(state: ComplaintState, payload: ev.Payload, at: datetime) -> Mapping[str, Any]:
@@ -75,19 +75,28 @@ COMPLAINT = Lifecycle(
     state_type=ComplaintState,
     statuses=tuple(status.value for status in ComplaintStatus),
     transitions={
-        ev.ComplaintAccepted: step("received", "accepted"),
-        ev.ComplaintRejected: step("received", "rejected"),
-        ev.ComplaintAssigned: step(("accepted", "assigned"), "assigned"),
-        ev.ComplaintTransferred: step(_OPEN, "assigned"),
-        ev.ComplaintReplied: step(("accepted", "assigned", "replied"), "replied"),
-        ev.ComplaintResolved: step(_OPEN, "resolved"),
-        ev.ComplaintFollowUpVisited: step(("resolved", "followed_up"), "followed_up"),
-        ev.ComplaintReopened: step(
-            ("resolved", "followed_up", "rejected"), "accepted", reopens=True
+        ev.ComplaintAccepted: step(ComplaintStatus.received, ComplaintStatus.accepted),
+        ev.ComplaintRejected: step(ComplaintStatus.received, ComplaintStatus.rejected),
+        ev.ComplaintAssigned: step(
+            (ComplaintStatus.accepted, ComplaintStatus.assigned), ComplaintStatus.assigned
         ),
-        ev.DeadlineExtended: step(("received", *_OPEN)),
-        ev.CaseSuspended: step(("received", *_OPEN)),
-        ev.CaseResumed: step(("received", *_OPEN)),
+        ev.ComplaintTransferred: step(_OPEN, ComplaintStatus.assigned),
+        ev.ComplaintReplied: step(
+            (ComplaintStatus.accepted, ComplaintStatus.assigned, ComplaintStatus.replied),
+            ComplaintStatus.replied,
+        ),
+        ev.ComplaintResolved: step(_OPEN, ComplaintStatus.resolved),
+        ev.ComplaintFollowUpVisited: step(
+            (ComplaintStatus.resolved, ComplaintStatus.followed_up), ComplaintStatus.followed_up
+        ),
+        ev.ComplaintReopened: step(
+            (ComplaintStatus.resolved, ComplaintStatus.followed_up, ComplaintStatus.rejected),
+            ComplaintStatus.accepted,
+            reopens=True,
+        ),
+        ev.DeadlineExtended: step((ComplaintStatus.received, *_OPEN)),
+        ev.CaseSuspended: step((ComplaintStatus.received, *_OPEN)),
+        ev.CaseResumed: step((ComplaintStatus.received, *_OPEN)),
     },
     apply=_apply,
 )

@@ -69,10 +69,12 @@ class Transition:
 def step(
     allowed_from: str | tuple[str, ...] | None, to: str | None = None, *, reopens: bool = False
 ) -> Transition:
+    # statuses are StrEnum members in the tables; states hold their plain values
+    target = None if to is None else str(to)
     if allowed_from is None:
-        return Transition(None, to, reopens)
+        return Transition(None, target, reopens)
     names = (allowed_from,) if isinstance(allowed_from, str) else allowed_from
-    return Transition(frozenset(names), to, reopens)
+    return Transition(frozenset(str(name) for name in names), target, reopens)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,12 @@ class LitigationState(CaseState):
     appealed_by: str | None = None
 
 
-_BEFORE_JUDGMENT = ("filed", "served", "defended", "heard")
+_BEFORE_JUDGMENT = (
+    LitigationStatus.filed,
+    LitigationStatus.served,
+    LitigationStatus.defended,
+    LitigationStatus.heard,
+)
 
 
 def _apply(state: LitigationState, payload: ev.Payload, at: datetime) -> Mapping[str, Any]:
@@ -75,14 +80,18 @@ LITIGATION = Lifecycle(
     state_type=LitigationState,
     statuses=tuple(status.value for status in LitigationStatus),
     transitions={
-        ev.ComplaintCopyServed: step("filed", "served"),
-        ev.DefenceSubmitted: step(("filed", "served"), "defended"),
-        ev.HearingHeld: step(_BEFORE_JUDGMENT, "heard"),
+        ev.ComplaintCopyServed: step(LitigationStatus.filed, LitigationStatus.served),
+        ev.DefenceSubmitted: step(
+            (LitigationStatus.filed, LitigationStatus.served), LitigationStatus.defended
+        ),
+        ev.HearingHeld: step(_BEFORE_JUDGMENT, LitigationStatus.heard),
         # a second-instance judgment follows an appeal
-        ev.JudgmentIssued: step((*_BEFORE_JUDGMENT, "appealed"), "judged", reopens=True),
-        ev.JudgmentServed: step("judged"),
-        ev.AppealFiled: step("judged", "appealed"),
-        ev.JudgmentEffective: step("judged", "effective"),
+        ev.JudgmentIssued: step(
+            (*_BEFORE_JUDGMENT, LitigationStatus.appealed), LitigationStatus.judged, reopens=True
+        ),
+        ev.JudgmentServed: step(LitigationStatus.judged),
+        ev.AppealFiled: step(LitigationStatus.judged, LitigationStatus.appealed),
+        ev.JudgmentEffective: step(LitigationStatus.judged, LitigationStatus.effective),
     },
     apply=_apply,
 )

@@ -31,7 +31,7 @@ class ReconsiderationState(CaseState):
     opinion_no: str | None = None
 
 
-_PENDING = ("applied", "accepted")
+_PENDING = (ReconsiderationStatus.applied, ReconsiderationStatus.accepted)
 
 
 def _apply(state: ReconsiderationState, payload: ev.Payload, at: datetime) -> Mapping[str, Any]:
@@ -71,15 +71,19 @@ RECONSIDERATION = Lifecycle(
     state_type=ReconsiderationState,
     statuses=tuple(status.value for status in ReconsiderationStatus),
     transitions={
-        ev.ReconsiderationAccepted: step("applied", "accepted"),
+        ev.ReconsiderationAccepted: step(
+            ReconsiderationStatus.applied, ReconsiderationStatus.accepted
+        ),
         ev.ApplicationCopyReceived: step(_PENDING),
         ev.ReplySubmitted: step(_PENDING),
-        ev.HearingHeld: step("accepted"),
-        ev.ReconsiderationExtended: step("accepted"),
-        ev.ReconsiderationSuspended: step("accepted"),
-        ev.ReconsiderationResumed: step("accepted"),
-        ev.ReconsiderationDecided: step("accepted", "decided"),
-        ev.ReconsiderationWithdrawn: step(_PENDING, "withdrawn"),
+        ev.HearingHeld: step(ReconsiderationStatus.accepted),
+        ev.ReconsiderationExtended: step(ReconsiderationStatus.accepted),
+        ev.ReconsiderationSuspended: step(ReconsiderationStatus.accepted),
+        ev.ReconsiderationResumed: step(ReconsiderationStatus.accepted),
+        ev.ReconsiderationDecided: step(
+            ReconsiderationStatus.accepted, ReconsiderationStatus.decided
+        ),
+        ev.ReconsiderationWithdrawn: step(_PENDING, ReconsiderationStatus.withdrawn),
         ev.ReconsiderationOpinionReceived: step(None),
     },
     apply=_apply,

@@ -145,16 +145,23 @@ RECTIFICATION = Lifecycle(
     statuses=tuple(status.value for status in RectificationStatus),
     transitions={
         ev.ReviewCompleted: step(None),
-        ev.RectificationOpened: step("open"),
-        ev.MeasureAdded: step(_WORKING, "in_progress", reopens=True),
-        ev.ProgressReported: step(_WORKING, "in_progress", reopens=True),
-        ev.RectificationCompleted: step(_WORKING, "completed", reopens=True),
-        ev.RectificationVerified: step("completed", "verified"),
-        ev.RectificationRejected: step("completed", "rejected"),
+        ev.RectificationOpened: step(RectificationStatus.open),
+        ev.MeasureAdded: step(_WORKING, RectificationStatus.in_progress, reopens=True),
+        ev.ProgressReported: step(_WORKING, RectificationStatus.in_progress, reopens=True),
+        ev.RectificationCompleted: step(_WORKING, RectificationStatus.completed, reopens=True),
+        ev.RectificationVerified: step(RectificationStatus.completed, RectificationStatus.verified),
+        ev.RectificationRejected: step(RectificationStatus.completed, RectificationStatus.rejected),
         ev.RectificationReopened: step(
-            ("completed", "verified", "rejected", "cancelled"), "in_progress", reopens=True
+            (
+                RectificationStatus.completed,
+                RectificationStatus.verified,
+                RectificationStatus.rejected,
+                RectificationStatus.cancelled,
+            ),
+            RectificationStatus.in_progress,
+            reopens=True,
         ),
-        ev.RectificationCancelled: step(None, "cancelled", reopens=True),
+        ev.RectificationCancelled: step(None, RectificationStatus.cancelled, reopens=True),
     },
     apply=_apply,
 )
