@@ -47,8 +47,8 @@ from casestream.credentials import (
     Authenticator,
     InvalidCredentials,
     Principal,
-    Role,
 )
+from casestream.domain.commands import Role
 
 from .deps import ServicesDep
 

@@ -19,9 +19,10 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from casestream.credentials import Principal, Role
+from casestream.credentials import Principal
 from casestream.domain.anonymity import without_anonymous_persons
 from casestream.domain.catalog import PersonalData
+from casestream.domain.commands import Role
 from casestream.domain.envelope import EVENT_MODELS
 
 UNMASKED_ROLES = frozenset({Role.legal, Role.supervisor, Role.system})

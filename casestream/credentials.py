@@ -13,7 +13,6 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import jwt
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from casestream.domain.commands import Role
 from casestream.domain.envelope import field_errors
 from casestream.settings import Settings
 
@@ -35,15 +35,6 @@ NEW_SECRET_HINT = (
     "var/auth-secret"
 )
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "changethis", "secret", "password")
-
-
-class Role(StrEnum):
-    handler = "handler"  # 承办人: one department's cases
-    department_head = "department_head"  # 部门负责人: one department's cases
-    legal = "legal"  # 法制大队: every case
-    supervisor = "supervisor"  # 督察: every case; verifies rectifications
-    leader = "leader"  # 局领导 bureau leadership: every case
-    system = "system"  # another system (12345 hotline, court platform …): posts events
 
 
 DEPARTMENT_ROLES = frozenset({Role.handler, Role.department_head})

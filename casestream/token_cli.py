@@ -38,10 +38,10 @@ def token_issue(
         AuthConfigError,
         InvalidCredentials,
         Principal,
-        Role,
         issue_token,
         signing_secret,
     )
+    from casestream.domain.commands import Role
     from casestream.durations import BadDuration, parse_duration
 
     if role not in {known.value for known in Role}:

@@ -47,11 +47,11 @@ def up(
     from casestream.credentials import (
         AuthConfigError,
         Principal,
-        Role,
         issue_token,
         secret_file,
         signing_secret,
     )
+    from casestream.domain.commands import Role
     from casestream.local import LocalServiceError, start_kafka, stop_kafka
     from casestream.supervision import OnExit, StopRequested, Supervisor, stop_signals
 

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from casestream.api.masking import event_shown_to, shown_to
 from casestream.api.state_views import state_view
-from casestream.credentials import Principal, Role
+from casestream.credentials import Principal
 from casestream.domain.anonymity import PERSON_FIELDS, withheld_fields, without_anonymous_persons
 from casestream.domain.cases import evolve, fold, restore_state
 from casestream.domain.catalog import PAYLOAD_TYPES, Person
+from casestream.domain.commands import Role
 from casestream.domain.tips import TipState
 from tests.events import event
 

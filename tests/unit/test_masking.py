@@ -13,9 +13,10 @@ from pydantic import BaseModel
 
 from casestream.api.masking import mask_fields, shown_to
 from casestream.api.state_views import PersonView, state_view
-from casestream.credentials import Principal, Role
+from casestream.credentials import Principal
 from casestream.domain.cases import LIFECYCLES
 from casestream.domain.catalog import PAYLOAD_TYPES, CaseKind, Person, PersonalData
+from casestream.domain.commands import Role
 
 HANDLER = Principal("staff", Role.handler, "治安大队")
 LEGAL = Principal("staff", Role.legal, None)

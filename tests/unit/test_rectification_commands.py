@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from casestream.api.rectification_commands import COMMANDS, RectificationCommand
-from casestream.credentials import Principal, Role
+from casestream.credentials import Principal
 from casestream.domain import catalog as ev
+from casestream.domain.commands import Role
 from casestream.domain.rectifications import (
     NO_OPEN_REVIEW,
     RectificationState,
