@@ -1,0 +1,14 @@
+"""The whole command catalogue: importing this module declares every case kind's commands.
+
+`commands.COMMANDS` is filled by the modules below as they are imported; the API and the
+tests import this module, not the kinds' modules one by one, so no command is left out.
+"""
+
+from __future__ import annotations
+
+from .commands import COMMANDS, Handler
+
+# each case kind's commands, declared on import (one line per module)
+KINDS: tuple[str, ...] = ()
+
+__all__ = ["COMMANDS", "KINDS", "Handler"]
