@@ -21,6 +21,7 @@ from casestream.settings import Settings
 
 from . import (
     alerts,
+    case_commands,
     cases,
     clocks,
     events,
@@ -123,19 +124,21 @@ def create_app(
     app.state.services = services
     # clocks first: its /cases/overdue must not be taken by the cases router's /cases/{case_id}
     # every router but health's needs a caller (api/auth.py): list new routers here
-    for module in (
-        clocks,
-        cases,
-        alerts,
-        events,
-        webhooks,
-        rectifications,
-        rectification_commands,
-        ledgers,
-        stats,
+    for router in (
+        clocks.router,
+        cases.router,
+        case_commands.router,
+        case_commands.catalogue_router,
+        alerts.router,
+        events.router,
+        webhooks.router,
+        rectifications.router,
+        rectification_commands.router,
+        ledgers.router,
+        stats.router,
     ):
         app.include_router(
-            module.router,
+            router,
             dependencies=[Depends(current_principal), Depends(reject_unknown_query)],
             responses=AUTH_RESPONSES,
         )

@@ -1,6 +1,7 @@
-"""The commands of a rectification's users (整改跟踪督办), each turned into an event on Kafka
-(never a direct write): opening one by hand, and the steps of `COMMANDS`, one table from which
-their routes are made.
+"""The rectification commands (整改跟踪督办) at their own paths: aliases of
+`POST /cases` and `POST /cases/{id}/commands/{name}` with the same decision and the same one
+writer per case (`writes.carry_out`), answering as these routes always have: 202 with the
+`event_id` and consistency token of the (last) event, 409 with the reason as text.
 
 A command the rectification's current state does not allow (e.g. verifying one that is not
 completed) answers 409 with the reason; one the caller's role may not give answers 403; a
@@ -13,181 +14,94 @@ import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import pydantic
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException
-from fastapi.concurrency import run_in_threadpool
 
-from casestream.domain import catalog as ev
-from casestream.domain.envelope import field_errors, new_event
-from casestream.domain.rectifications import (
-    RectificationState,
-    command_refusal,
-    manual_rectification_id,
-    manual_review_task,
-)
-from casestream.policy import date_window
-from casestream.producers.intake import refuse_implausible
-from casestream.read_models.rectification_queries import RectificationQueries
+from casestream.domain import rectification_commands as rc
+from casestream.domain.commands import Command
+from casestream.domain.rectifications import manual_rectification_id
 
-from .auth import Principal, Role, not_found, require_roles, visible_department
-from .deps import ReadModelEngineDep, Services, ServicesDep
-from .problems import unprocessable
+from .auth import Principal, require_roles
+from .deps import Services, ServicesDep
 from .responses import COMMAND_REFUSED, KAFKA_UNAVAILABLE, NOT_FOUND
-from .schemas import (
-    Accepted,
-    AddMeasure,
-    CommandBody,
-    Complete,
-    CompleteReview,
-    OpenRectification,
-    Reason,
-    ReportProgress,
-    Verify,
-)
-from .writes import publish
+from .schemas import Accepted
+from .writes import Carried, CommandTarget, carry_out
 
 router = APIRouter(prefix="/rectifications", tags=["rectifications"])
 
-# who may move a rectification on (besides the supervisors' own verify / reject)
-WORKERS = (
-    Role.handler,
-    Role.department_head,
-    Role.legal,
-    Role.supervisor,
-    Role.leader,
-    Role.system,
-)
-OPENERS = (Role.department_head, Role.legal, Role.supervisor, Role.leader, Role.system)
-SUPERVISORS = (Role.supervisor,)
-REOPENERS = (Role.supervisor, Role.legal)
-
 
 @dataclass(frozen=True)
-class RectificationCommand:
-    """One command on an existing rectification: its route and the event it becomes.
+class RectificationRoute:
+    """One command on an existing rectification at its own path."""
 
-    The event's payload is the body's fields, plus the caller's subject in `signed_by` (the
-    reporter of progress, the supervisor of a check) when the event records who gave it."""
-
-    name: str  # of the route: its operation id and the name in the OpenAPI document
     path: str  # under /rectifications/{rectification_id}
     summary: str
-    body: type[CommandBody]
-    event: type[ev.Payload]
-    roles: tuple[Role, ...]
-    signed_by: str | None = None
-
-    def payload(self, body: CommandBody, principal: Principal) -> ev.Payload:
-        """The event's payload; raises pydantic.ValidationError naming the field at fault."""
-        fields = body.model_dump(exclude_none=True)
-        if self.signed_by is not None:
-            fields[self.signed_by] = principal.subject
-        return self.event.model_validate(fields)
+    body: type[Command]  # the domain's command: its name, roles and decision
 
 
-COMMANDS = (
-    RectificationCommand(
-        "complete_review", "/review", "Complete Review", CompleteReview, ev.ReviewCompleted, WORKERS
-    ),
-    RectificationCommand(
-        "add_measure", "/measures", "Add Measure", AddMeasure, ev.MeasureAdded, WORKERS
-    ),
-    RectificationCommand(
-        "report_progress",
-        "/progress",
-        "Report Progress",
-        ReportProgress,
-        ev.ProgressReported,
-        WORKERS,
-        signed_by="reported_by",
-    ),
-    RectificationCommand(
-        "complete", "/completion", "Complete", Complete, ev.RectificationCompleted, WORKERS
-    ),
-    RectificationCommand(
-        "verify",
-        "/verification",
-        "Verify",
-        Verify,
-        ev.RectificationVerified,
-        SUPERVISORS,
-        signed_by="supervisor",
-    ),
-    RectificationCommand(
-        "reject",
-        "/rejection",
-        "Reject",
-        Reason,
-        ev.RectificationRejected,
-        SUPERVISORS,
-        signed_by="supervisor",
-    ),
-    RectificationCommand(
-        "reopen", "/reopening", "Reopen", Reason, ev.RectificationReopened, REOPENERS
-    ),
+ROUTES = (
+    RectificationRoute("/review", "Complete Review", rc.CompleteReview),
+    RectificationRoute("/measures", "Add Measure", rc.AddMeasure),
+    RectificationRoute("/progress", "Report Progress", rc.ReportProgress),
+    RectificationRoute("/completion", "Complete", rc.Complete),
+    RectificationRoute("/verification", "Verify", rc.Verify),
+    RectificationRoute("/rejection", "Reject", rc.Reject),
+    RectificationRoute("/reopening", "Reopen", rc.Reopen),
+    RectificationRoute("/deadline-extension", "Extend Deadline", rc.ExtendDeadline),
+    RectificationRoute("/reassignment", "Reassign", rc.Reassign),
 )
-"""Every command on an existing rectification; each becomes POST
-/rectifications/{rectification_id}{path}."""
+"""Each becomes POST /rectifications/{rectification_id}{path}."""
 
 COMMAND_RESPONSES = {**NOT_FOUND, **COMMAND_REFUSED, **KAFKA_UNAVAILABLE}
 
 
-async def _send(
-    services: Services, principal: Principal, case_id: str, payload: Callable[[], ev.Payload]
-) -> Accepted:
-    """Build the payload and its event, refuse an implausible date, and publish."""
-    now = datetime.now(UTC)
-    try:
-        event = new_event(
-            payload(),
-            case_id=case_id,
-            case_kind=ev.CaseKind.rectification,
-            occurred_at=now,
-            source=principal.source,
-            actor=principal.subject,
+def _accepted(carried: Carried) -> Accepted:
+    """202 of the last event, as these routes answered before commands; 503 when Kafka did not
+    confirm it (the outbox keeps it: it is not to be sent again)."""
+    token = carried.token
+    if token is None or carried.delivered is None:
+        raise HTTPException(
+            503,
+            {
+                "reason": "Kafka did not confirm the event in time; it is kept and the worker "
+                "publishes it",
+                "event_id": carried.event_ids[-1],
+                "retry": "do not send it again: read the rectification until it shows",
+            },
+            headers={"Retry-After": "5"},
         )
-        refuse_implausible(event, now=now, window=date_window(services.settings))
-    except pydantic.ValidationError as exc:  # the payload's fields are the body's
-        problems = field_errors(exc)
-        raise unprocessable(
-            "body", [(field.removeprefix("payload."), msg) for field, msg in problems]
-        ) from exc
-    return await publish(services, event)
+    last = carried.delivered[-1]
+    return Accepted(
+        event_id=last.event_id,
+        consistency_token=token.encode(),
+        topic=last.topic,
+        partition=last.partition,
+        offset=last.offset,
+    )
 
 
-def _current(
-    queries: RectificationQueries, rectification_id: str, principal: Principal, now: datetime
-) -> RectificationState:
-    found = queries.get(rectification_id, visible_department(principal), now=now)
-    if found is None:
-        raise not_found(f"rectification {rectification_id!r}")
-    return RectificationState.model_validate(found.case.state)
+async def _carried(
+    services: Services, principal: Principal, target: CommandTarget, command: Command
+) -> Accepted:
+    try:
+        carried = await carry_out(services, principal, target, command)
+    except HTTPException as exc:  # these routes name the refusal in words, with its version
+        if exc.status_code == 409 and isinstance(exc.detail, dict):
+            detail = f"{exc.detail['reason']} (as of version {exc.detail['current_version']})"
+            raise HTTPException(409, detail, headers=exc.headers) from exc
+        raise
+    return _accepted(carried)
 
 
-def _endpoint(command: RectificationCommand) -> Callable[..., Awaitable[Accepted]]:
-    """The route function of `command`: 404 unless visible, 409 unless its state allows it."""
+def _endpoint(route: RectificationRoute) -> Callable[..., Awaitable[Accepted]]:
+    """The route function of `route`'s command."""
 
     async def endpoint(
-        rectification_id: str,
-        body: CommandBody,
-        engine: sa.Engine,
-        services: Services,
-        principal: Principal,
+        rectification_id: str, body: Command, services: Services, principal: Principal
     ) -> Accepted:
-        queries = RectificationQueries(engine, services.rulebook)
-        state = await run_in_threadpool(
-            _current, queries, rectification_id, principal, services.now()
-        )
-        refusal = command_refusal(state, command.event)
-        if refusal:
-            raise HTTPException(409, f"{refusal} (as of version {state.version})")
-        return await _send(
-            services, principal, rectification_id, lambda: command.payload(body, principal)
-        )
+        target = CommandTarget(rectification_id, f"rectification {rectification_id[:120]!r}")
+        return await _carried(services, principal, target, body)
 
     def parameter(name: str, annotation: Any) -> inspect.Parameter:
         return inspect.Parameter(
@@ -199,45 +113,36 @@ def _endpoint(command: RectificationCommand) -> Callable[..., Awaitable[Accepted
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             parameter("rectification_id", str),
-            parameter("body", command.body),
-            parameter("engine", ReadModelEngineDep),
+            parameter("body", route.body),
             parameter("services", ServicesDep),
-            parameter("principal", Annotated[Principal, Depends(require_roles(*command.roles))]),
+            parameter(
+                "principal",
+                Annotated[Principal, Depends(require_roles(*sorted(route.body.roles)))],
+            ),
         ],
         return_annotation=Accepted,
     )
-    endpoint.__name__ = endpoint.__qualname__ = command.name
+    endpoint.__name__ = endpoint.__qualname__ = route.body.name
     return endpoint
 
 
 @router.post("", status_code=202, response_model=Accepted, responses=KAFKA_UNAVAILABLE)
 async def open_rectification(
-    body: OpenRectification,
+    body: rc.OpenRectification,
     services: ServicesDep,
-    principal: Annotated[Principal, Depends(require_roles(*OPENERS))],
+    principal: Annotated[Principal, Depends(require_roles(*sorted(rc.OpenRectification.roles)))],
 ) -> Accepted:
-    scope = visible_department(principal)
-    if scope is not None and body.department != scope:
-        raise HTTPException(403, f"a {principal.role.value} opens rectifications of {scope} only")
     case_id = manual_rectification_id(uuid.uuid4().hex)
-
-    def opened() -> ev.RectificationOpened:
-        return ev.RectificationOpened.model_validate(
-            body.model_dump(exclude={"with_review"}, exclude_none=True)
-        )
-
-    if body.with_review:
-        await _send(services, principal, case_id, lambda: manual_review_task(case_id, opened()))
-    return await _send(services, principal, case_id, opened)
+    return await _carried(services, principal, CommandTarget(case_id, f"case {case_id}"), body)
 
 
-for _command in COMMANDS:
+for _route in ROUTES:
     router.add_api_route(
-        "/{rectification_id}" + _command.path,
-        _endpoint(_command),
+        "/{rectification_id}" + _route.path,
+        _endpoint(_route),
         methods=["POST"],
-        name=_command.name,
-        summary=_command.summary,
+        name=_route.body.name,
+        summary=_route.summary,
         status_code=202,
         response_model=Accepted,
         responses=COMMAND_RESPONSES,

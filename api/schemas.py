@@ -1,5 +1,6 @@
-"""The bodies of the HTTP API: the command bodies it takes, and the response models it answers
-with (built from read-model rows, never ORM objects). Every router takes its models from here."""
+"""The bodies of the HTTP API: the response models it answers with (built from read-model rows,
+never ORM objects) and the envelope of a registration; the command bodies are the domain's
+Command models. Every router takes its models from here."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from casestream.domain.catalog import Evidence, NonEmpty, RootCause, RootCauses, ShortText
+from casestream.domain.catalog import CaseKind, RootCause
+from casestream.domain.commands import Role
+from casestream.domain.envelope import CaseId
 from casestream.domain.rectifications import ProgressEntry, VerificationEntry
 
 from .state_views import StateView
@@ -327,48 +330,43 @@ class RectificationDetail(RectificationSummary):
     anomalies: int
 
 
-# --- the bodies of the rectification commands (each field bounded like the event field it fills)
+# --- commands (their bodies are the domain's Command models: domain/*_commands.py) -------
 
 
-class CommandBody(BaseModel):
-    """A command's JSON body: an unknown field is refused, never ignored."""
+class CommandOut(Public):
+    """One command of the catalogue: enough for a client to build its form."""
+
+    name: str
+    case_kind: CaseKind
+    roles: list[Role]
+    label_zh: str
+    label_en: str
+    opens_case: bool  # given with POST /cases; every other one on POST /cases/{id}/commands/{name}
+    body_schema: dict[str, Any]  # JSON Schema of the body (`fields` of a registration)
+
+
+class CommandCatalogue(Public):
+    items: list[CommandOut]
+
+
+class NewCase(BaseModel):
+    """The body of POST /cases: the opening command and its fields."""
 
     model_config = ConfigDict(extra="forbid")
 
-
-class OpenRectification(CommandBody):
-    """Open a rectification by hand (e.g. from 执法质量考评 findings)."""
-
-    department: ShortText
-    responsible_person: ShortText
-    deadline: date | None = None
-    description: str = Field(default="", max_length=10000)
-    source_case_id: ShortText | None = None
-    with_review: bool = False  # also open a 复盘 review task
+    case_kind: CaseKind
+    command: str = Field(min_length=1, max_length=64)
+    case_id: CaseId | None = None  # a rectification's is made when absent (RECT-M-…)
+    fields: dict[str, Any] = Field(default_factory=dict)
 
 
-class CompleteReview(CommandBody):
-    root_causes: RootCauses
-    lessons: NonEmpty
+class CommandApplied(Public):
+    """200: the command's events are in the read models; 202 (`applied` false): they are on
+    Kafka (wait for them with `consistency_token`) or, without one, kept in the outbox that the
+    worker publishes."""
 
-
-class AddMeasure(CommandBody):
-    measure: NonEmpty
-
-
-class ReportProgress(CommandBody):
-    progress: NonEmpty
-    percent: int | None = Field(default=None, ge=0, le=100)
-
-
-class Complete(CommandBody):
-    evidence: Evidence
-    summary: str = Field(default="", max_length=10000)
-
-
-class Verify(CommandBody):
-    comment: str = Field(default="", max_length=2000)
-
-
-class Reason(CommandBody):
-    reason: NonEmpty
+    applied: bool
+    case_id: str
+    version: int  # the case's version once the events are applied
+    event_ids: list[str]
+    consistency_token: str | None = None

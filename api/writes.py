@@ -1,18 +1,38 @@
 """Writing from the API: one validated event onto Kafka (the 202 with its id and consistency
-token, or a 503 naming the id to send again), and the 409 of a write the case does not allow."""
+token, or a 503 naming the id to send again), the 409 of a write the case does not allow, and
+carrying out a command with one writer per case (`carry_out`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import pydantic
 from fastapi import HTTPException
 from fastapi.concurrency import run_in_threadpool
 
-from casestream.domain.envelope import Event
-from casestream.producers.kafka_producer import SendFailed
+from casestream.domain.cases import evolve, restore_state
+from casestream.domain.catalog import CaseKind, Payload
+from casestream.domain.commands import Command, Context, RoleRefused, decide
+from casestream.domain.commands import Refusal as DomainRefusal
+from casestream.domain.envelope import Event, field_errors, new_event
+from casestream.domain.lifecycle import CaseState
+from casestream.policy import date_window
+from casestream.producers.intake import refuse_implausible
+from casestream.producers.kafka_producer import Delivered, SendFailed
+from casestream.read_models.command_reservations import (
+    CommandReservations,
+    Reservation,
+    VersionTaken,
+    command_event_id,
+)
+from casestream.read_models.outbox import Outbox
 
-from .consistency import ConsistencyToken
+from .auth import Principal, not_found, visible_department
+from .consistency import ConsistencyToken, wait_until
 from .deps import Services
+from .problems import unprocessable
 from .schemas import Accepted
 
 
@@ -55,4 +75,215 @@ async def publish(services: Services, event: Event[Any]) -> Accepted:
         topic=delivered.topic,
         partition=delivered.partition,
         offset=delivered.offset,
+    )
+
+
+# --- commands: one writer per case (README, "Commands and one writer per case") ---------------
+
+BUSY = (
+    "an earlier command on this case is not in the read models yet; retry in a moment "
+    "(nothing was done)"
+)
+
+
+@dataclass(frozen=True)
+class CommandTarget:
+    """The case a command is given on, as the caller names it."""
+
+    case_id: str
+    what: str  # how a 404 names it: "case 'C-1'", "rectification 'RECT-1'"
+    expected_version: int | None = None  # the caller decided on this version (stale: 409)
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A command carried out: its events reserved and committed to the outbox; `delivered` is
+    None when Kafka did not confirm them (the worker's outbox relay sends them)."""
+
+    case_id: str
+    version: int  # the case's version once the events are applied
+    events: tuple[Event[Any], ...]
+    delivered: tuple[Delivered, ...] | None
+
+    @property
+    def event_ids(self) -> list[str]:
+        return [str(event.event_id) for event in self.events]
+
+    @property
+    def token(self) -> ConsistencyToken | None:
+        if not self.delivered:
+            return None
+        last = self.delivered[-1]
+        return ConsistencyToken(last.topic, last.partition, last.offset)
+
+
+@dataclass(frozen=True)
+class _Standing:
+    state: CaseState | None
+    projected: int  # its version in the read models
+    reserved: int  # the version it has once every command reserved on it is applied
+
+
+def _standing(services: Services, reservations: CommandReservations, case_id: str) -> _Standing:
+    reserved = reservations.reserved_version(case_id)  # first: never newer than the state read
+    found = services.queries.case_state(case_id)
+    state = None if found is None else restore_state(CaseKind(found[0]), found[1])
+    return _Standing(state, state.version if state else 0, reserved)
+
+
+async def _settled(
+    services: Services, reservations: CommandReservations, case_id: str
+) -> _Standing:
+    """The case once every command reserved on it earlier is in the read models: a client that
+    sends one command after another is judged on what its own earlier ones made (409 busy when
+    they are not there within CASESTREAM_COMMAND_WAIT_SECONDS)."""
+    standing = await run_in_threadpool(_standing, services, reservations, case_id)
+    if standing.reserved <= standing.projected:
+        return standing
+    reached = await wait_until(
+        lambda: reservations.projected_version(case_id) >= standing.reserved,
+        services.settings.command_wait_seconds,
+    )
+    if not reached:
+        raise HTTPException(
+            409,
+            {"reason": BUSY, "current_version": standing.projected},
+            headers={"Retry-After": "1"},
+        )
+    return await run_in_threadpool(_standing, services, reservations, case_id)
+
+
+def _decided(
+    state: CaseState | None, command: Command, context: Context, target: CommandTarget
+) -> tuple[Payload, ...]:
+    """The domain's decision, or the answer refusing it (403 role, 404 unknown, 409 state)."""
+    try:
+        decision = decide(state, command, context)
+    except RoleRefused as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except LookupError as exc:
+        raise not_found(target.what) from exc
+    if isinstance(decision, DomainRefusal):
+        raise conflict(decision.reason, state.version if state else 0)
+    return decision
+
+
+def _events(
+    services: Services,
+    principal: Principal,
+    command: Command,
+    version: int,
+    payloads: tuple[Payload, ...],
+    now: datetime,
+    case_id: str,
+) -> tuple[Event[Any], ...]:
+    """The events of the decision, with ids from (case, version decided on); 422 for a date
+    outside the plausible window, named as the body's field."""
+    try:
+        events = tuple(
+            new_event(
+                payload,
+                case_id=case_id,
+                case_kind=command.case_kind,
+                occurred_at=now,
+                source=principal.source,
+                actor=principal.subject,
+                event_id=command_event_id(case_id, version, index),
+            )
+            for index, payload in enumerate(payloads)
+        )
+        for event in events:
+            refuse_implausible(event, now=now, window=date_window(services.settings))
+    except pydantic.ValidationError as exc:  # the payload's fields are the body's
+        problems = field_errors(exc)
+        raise unprocessable(
+            "body", [(field.removeprefix("payload."), msg) for field, msg in problems]
+        ) from exc
+    return events
+
+
+def _require_kafka(services: Services, events: tuple[Event[Any], ...]) -> None:
+    if not services.settings.kafka_bootstrap:
+        raise HTTPException(
+            503,
+            {
+                "reason": "this API has no Kafka to send events to (CASESTREAM_KAFKA_BOOTSTRAP "
+                "is unset); nothing was done",
+                "event_id": str(events[0].event_id) if events else "",
+                "retry": "set CASESTREAM_KAFKA_BOOTSTRAP and restart the API, then give the "
+                "same command again",
+            },
+        )
+
+
+async def carry_out(
+    services: Services, principal: Principal, target: CommandTarget, command: Command
+) -> Carried:
+    """Decide `command` on the case as the read models hold it, reserve the version decided on
+    with the events in the outbox (one transaction), then send them to Kafka.
+
+    Answers (as HTTPException) 404 for a case the caller may not see or that does not exist, 403
+    for a role the command does not allow, 409 when the state refuses it, `expected_version` is
+    stale, another command was decided on the same version first, or an earlier one is not
+    projected in time; 422 for an implausible date; 503 without Kafka."""
+    reservations = CommandReservations(services.queries.engine)
+    standing = await _settled(services, reservations, target.case_id)
+    state, scope = standing.state, visible_department(principal)
+    if state is not None and scope is not None and state.department != scope:
+        if command.opens_case:
+            raise conflict(f"case {target.case_id} is already registered", 0)
+        raise not_found(target.what)
+    if state is None and not command.opens_case:
+        raise not_found(target.what)
+    version = state.version if state else 0
+    if target.expected_version is not None and target.expected_version != version:
+        raise conflict(
+            f"the case is at version {version}, not {target.expected_version}: read it again",
+            version,
+        )
+    now = datetime.now(UTC)
+    context = Context(principal.subject, principal.role, now, target.case_id)
+    payloads = _decided(state, command, context, target)
+    events = _events(services, principal, command, version, payloads, now, target.case_id)
+    after = state
+    for event in events:
+        after = evolve(after, event)
+    if command.opens_case and scope is not None and after is not None and after.department != scope:
+        raise HTTPException(403, f"a {principal.role.value} registers cases of {scope} only")
+    _require_kafka(services, events)
+    reservation = Reservation(target.case_id, version, command.name, principal.subject, now)
+    try:
+        await run_in_threadpool(reservations.reserve, reservation, events)
+    except VersionTaken as exc:
+        current = await run_in_threadpool(_standing, services, reservations, target.case_id)
+        raise conflict(
+            f"{exc}; read the case and decide again", max(current.projected, current.reserved)
+        ) from exc
+    delivered = await _send(services, events)
+    carried = Carried(target.case_id, reservation.next_version(events), events, delivered)
+    if carried.token is not None and after is not None:
+        services.recent_writes.remember(target.case_id, carried.token, after)
+    return carried
+
+
+async def _send(services: Services, events: tuple[Event[Any], ...]) -> tuple[Delivered, ...] | None:
+    """Send the reserved events and mark their outbox rows; None when Kafka did not confirm
+    them (the rows stay for the worker's relay: nothing is lost, nothing doubled)."""
+    try:
+        delivered = await run_in_threadpool(services.producer.send_many, events)
+    except SendFailed:
+        return None
+    outbox = Outbox(services.queries.engine)
+    await run_in_threadpool(outbox.mark_published, [str(event.event_id) for event in events])
+    return tuple(delivered)
+
+
+async def applied_within(services: Services, carried: Carried) -> bool:
+    """Whether the read models hold the command's events within CASESTREAM_COMMAND_WAIT_SECONDS."""
+    if carried.delivered is None:
+        return False
+    reservations = CommandReservations(services.queries.engine)
+    return await wait_until(
+        lambda: reservations.projected_version(carried.case_id) >= carried.version,
+        services.settings.command_wait_seconds,
     )

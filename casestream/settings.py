@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     projector_batch_size: int = Field(default=2000, ge=1)
     projector_batch_seconds: float = Field(default=0.2, gt=0)
     consistency_wait_seconds: float = Field(default=5.0, ge=0)
+    command_wait_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="how long a command waits for its events to be in the read models before "
+        "answering 202 with a consistency token instead of 200",
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,

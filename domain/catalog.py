@@ -549,6 +549,27 @@ class RectificationReopened(Payload):
     reason: NonEmpty
 
 
+class RectificationDeadlineExtended(Payload):
+    """延期: leadership approved a new 整改时限; the completion clock counts to it."""
+
+    case_kinds = _RECT
+    origin = Origin.command
+
+    deadline: date
+    approved_by: ShortText
+    reason: str = Field(default="", max_length=2000)
+
+
+class ResponsiblePersonChanged(Payload):
+    """Another person is made responsible for the rectification (责任人变更)."""
+
+    case_kinds = _RECT
+    origin = Origin.command
+
+    responsible_person: ShortText
+    reason: str = Field(default="", max_length=2000)
+
+
 class RectificationCancelled(Payload):
     """The loss behind the rectification no longer stands (e.g. overturned on appeal)."""
 
@@ -641,6 +662,8 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         RectificationVerified,
         RectificationRejected,
         RectificationReopened,
+        RectificationDeadlineExtended,
+        ResponsiblePersonChanged,
         RectificationCancelled,
         DeadlineApproaching,
         DeadlineBreached,

@@ -249,6 +249,20 @@ def _extension_for(rule: Rule, clock: Clock, payload: ev.Payload) -> int | None:
     return None
 
 
+def _extended(
+    clock: Clock, rule: Rule, payload: ev.Payload, calendar: WorkingCalendar, tz: str
+) -> Clock:
+    """The clock counted again to an approved extension: a new 整改时限 replaces the due date
+    (counted periods are lengthened by `_extension_for`)."""
+    if isinstance(payload, ev.RectificationDeadlineExtended):
+        moved = clock.model_copy(update={"fixed_due_date": payload.deadline})
+        return _recomputed(moved, rule, calendar, tz)
+    extension = _extension_for(rule, clock, payload)
+    if extension is None:
+        return clock
+    return _recomputed(clock.model_copy(update={"extension": extension}), rule, calendar, tz)
+
+
 def advance(
     clocks: tuple[Clock, ...],
     event: Event[Any],
@@ -278,11 +292,7 @@ def advance(
             closed = (*clock.pauses[:-1], (start, max(start, local_day)))
             clock = _recomputed(clock.model_copy(update={"pauses": closed}), rule, calendar, tz)
         elif event.event_type in rule.extended_by:
-            extension = _extension_for(rule, clock, payload)
-            if extension is not None:
-                clock = _recomputed(
-                    clock.model_copy(update={"extension": extension}), rule, calendar, tz
-                )
+            clock = _extended(clock, rule, payload, calendar, tz)
         if (clock.department, clock.enterprise) != (state.department, state.enterprise):
             update = {"department": state.department, "enterprise": state.enterprise}
             clock = clock.model_copy(update=update)

@@ -6,9 +6,10 @@ tests import this module, not the kinds' modules one by one, so no command is le
 
 from __future__ import annotations
 
+from . import rectification_commands  # noqa: F401
 from .commands import COMMANDS, Handler
 
 # each case kind's commands, declared on import (one line per module)
-KINDS: tuple[str, ...] = ()
+KINDS: tuple[str, ...] = ("rectification_commands",)
 
 __all__ = ["COMMANDS", "KINDS", "Handler"]

@@ -132,6 +132,10 @@ def _apply(state: RectificationState, payload: ev.Payload, at: datetime) -> Mapp
                 "rejections": state.rejections + 1,
                 "verifications": (*state.verifications, check),
             }
+        case ev.RectificationDeadlineExtended():
+            return {"deadline": payload.deadline}
+        case ev.ResponsiblePersonChanged():
+            return {"responsible_person": payload.responsible_person}
         case ev.RectificationCancelled():
             return {"cancelled_reason": payload.reason}
     return {}
@@ -161,6 +165,11 @@ RECTIFICATION = Lifecycle(
             RectificationStatus.in_progress,
             reopens=True,
         ),
+        # 延期 while its completion clock runs (a rejected one's stopped when it was completed)
+        ev.RectificationDeadlineExtended: step(
+            (RectificationStatus.open, RectificationStatus.in_progress)
+        ),
+        ev.ResponsiblePersonChanged: step((*_WORKING, RectificationStatus.completed)),
         ev.RectificationCancelled: step(None, RectificationStatus.cancelled, reopens=True),
     },
     apply=_apply,

@@ -1,19 +1,48 @@
-"""Reading and marking the transactional outbox (see `schema.outbox`)."""
+"""Reading and marking the transactional outbox (see `schema.outbox`): the events derived by the
+projector and those of the commands the API carries out, published by the worker's relay."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import sqlalchemy as sa
 
+from casestream.domain.catalog import CaseKind
+from casestream.domain.envelope import Event
+
 from .schema import case_events, outbox
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event committed to the outbox and not yet on Kafka."""
+
+    event_id: str
+    case_id: str  # the Kafka key
+    case_kind: CaseKind  # its topic
+    body: str  # the event as JSON
+
+
+def outbox_row(event: Event[Any]) -> dict[str, Any]:
+    """The outbox row of an event already validated (built by `domain.envelope.new_event`)."""
+    return {
+        "event_id": str(event.event_id),
+        "case_id": event.case_id,
+        "case_kind": event.case_kind.value,
+        "occurred_at": event.occurred_at,
+        "body": event.model_dump_json(),
+        "published": False,
+    }
 
 
 class Outbox:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def unpublished(self, limit: int = 500) -> list[tuple[str, str, str]]:
-        """(event_id, case_id, JSON body) of events not yet on Kafka, oldest first. One already
-        projected was published (by a worker stopped before it could mark it): marked, not sent."""
+    def unpublished(self, limit: int = 500) -> list[PendingEvent]:
+        """Events not yet on Kafka, oldest first. One already projected was published (by a
+        worker or an API stopped before it could mark it): marked, not sent."""
         with self._engine.begin() as conn:
             conn.execute(
                 outbox.update()
@@ -24,12 +53,15 @@ class Outbox:
                 .values(published=True)
             )
             rows = conn.execute(
-                sa.select(outbox.c.event_id, outbox.c.case_id, outbox.c.body)
+                sa.select(outbox.c.event_id, outbox.c.case_id, outbox.c.case_kind, outbox.c.body)
                 .where(outbox.c.published.is_(False))
                 .order_by(outbox.c.occurred_at, outbox.c.event_id)
                 .limit(limit)
             )
-            return [(row.event_id, row.case_id, row.body) for row in rows]
+            return [
+                PendingEvent(row.event_id, row.case_id, CaseKind(row.case_kind), row.body)
+                for row in rows
+            ]
 
     def mark_published(self, event_ids: list[str]) -> None:
         if event_ids:

@@ -24,6 +24,7 @@ from casestream.domain.outcomes import OutcomeSettings, case_outcome_class, cons
 from casestream.domain.reports import linked_completion
 
 from .clock_writer import ClockWriter
+from .outbox import outbox_row
 from .schema import anomalies, case_events, cases, checkpoints, disputes, outbox, projection_meta
 from .sql import chunks, insert_missing, insert_rows, upsert
 
@@ -177,7 +178,7 @@ class ProjectionWriter:
             )
             event_rows.append(_event_row(item, event, after.version))
             outbox_rows.extend(
-                _outbox_row(derived)
+                outbox_row(derived)
                 for derived in consequences(event, before, after, self._outcomes)
             )
             for seq, anomaly in enumerate(
@@ -304,18 +305,6 @@ class ProjectionWriter:
             for row in rows:
                 states[row.case_id] = restore_state(CaseKind(row.case_kind), row.state)
         return states
-
-
-def _outbox_row(derived: Event[Any]) -> dict[str, Any]:
-    # a derived event was validated when the core built it (domain/envelope.new_event)
-    return {
-        "event_id": str(derived.event_id),
-        "case_id": derived.case_id,
-        "case_kind": derived.case_kind.value,
-        "occurred_at": derived.occurred_at,
-        "body": derived.model_dump_json(),
-        "published": False,
-    }
 
 
 def _is_alert(event: Event[Any]) -> bool:

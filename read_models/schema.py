@@ -201,6 +201,22 @@ outbox = sa.Table(
     sa.Index("ix_outbox_unpublished", "published", "occurred_at"),
 )
 
+# One writer per case: each command the API carries out reserves the version of the case it was
+# decided on, in the same transaction as its events' outbox rows. The primary key is the guard:
+# of two commands decided on the same version, the second insert fails (409), so no command is
+# ever appended on a state it did not see. Operational state, not part of READ_MODEL_TABLES.
+command_reservations = sa.Table(
+    "command_reservations",
+    metadata,
+    sa.Column("case_id", sa.String(100), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),  # the case's version decided on
+    sa.Column("next_version", sa.Integer, nullable=False),  # its version once they are applied
+    sa.Column("command", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("event_ids", sa.JSON, nullable=False),
+    sa.Column("reserved_at", UTCDateTime, nullable=False),
+)
+
 # Operational state of the workers, not read models (wall-clock times; a replay leaves them
 # empty). Each worker process writes its heartbeat every few seconds: GET /readyz is ready only
 # while some worker's projector runs. A lease names the one worker that runs a timer (the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from casestream.domain import catalog as ev
@@ -11,6 +11,7 @@ from casestream.domain.cases import evolve
 from casestream.domain.clocks import Clock, ClockPolicy, ClockStatus, with_emitted
 from casestream.domain.envelope import Event
 from casestream.domain.lifecycle import CaseState
+from casestream.domain.rectifications import RectificationState
 from casestream.domain.rules import load_rulebook
 from tests.events import event
 
@@ -131,6 +132,31 @@ def test_an_approved_extension_gives_the_new_length() -> None:
     ]
     _, (clock,) = run(events)
     assert clock.extension == 5 and clock.due_date.isoformat() == "2026-10-16"  # 12–16 Oct
+
+
+def test_a_rectification_deadline_extension_counts_the_completion_clock_to_the_new_date() -> None:
+    opened = event(
+        "RectificationOpened",
+        "RECT-X1",
+        "rectification",
+        {"department": "治安大队", "responsible_person": "李四", "deadline": "2026-10-09"},
+        at=ACCEPTED,
+    )
+    _, (before,) = run([opened])
+    assert before.due_date.isoformat() == "2026-10-09"
+    extended = event(
+        "RectificationDeadlineExtended",
+        "RECT-X1",
+        "rectification",
+        {"deadline": "2026-11-13", "approved_by": "局领导陈"},
+        at=ACCEPTED + timedelta(days=3),
+    )
+    state, (clock,) = run([opened, extended])
+    assert clock.clock_id == before.clock_id and clock.open
+    assert clock.due_date.isoformat() == "2026-11-13" and clock.due_at > before.due_at
+    assert isinstance(state, RectificationState) and state.deadline == date(2026, 11, 13)
+    assert POLICY.status(clock) is not ClockStatus.breached
+    assert POLICY.due_alerts(clock, ACCEPTED + timedelta(days=40)) == []  # 2026-10-24: none due
 
 
 def test_a_rejected_complaint_cancels_its_clocks() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from casestream.api import schemas as commands
 from casestream.domain import catalog
+from casestream.domain import rectification_commands as commands
 
 PAIRS = [
     (commands.OpenRectification, catalog.RectificationOpened),
@@ -18,8 +18,10 @@ PAIRS = [
     (commands.ReportProgress, catalog.ProgressReported),
     (commands.Complete, catalog.RectificationCompleted),
     (commands.Verify, catalog.RectificationVerified),
-    (commands.Reason, catalog.RectificationRejected),
-    (commands.Reason, catalog.RectificationReopened),
+    (commands.Reject, catalog.RectificationRejected),
+    (commands.Reopen, catalog.RectificationReopened),
+    (commands.ExtendDeadline, catalog.RectificationDeadlineExtended),
+    (commands.Reassign, catalog.ResponsiblePersonChanged),
 ]
 
 

@@ -1,0 +1,91 @@
+"""One writer per case: a command's reservation of the case version it was decided on, committed
+with its events' outbox rows (see `schema.command_reservations` and README, "Commands and one
+writer per case")."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from casestream.domain.envelope import Event
+
+from .outbox import outbox_row
+from .schema import cases, command_reservations, outbox
+
+# namespace of the event ids of a command's events: (case, version decided on, index) names one
+COMMAND_EVENT_NAMESPACE = uuid.UUID("2d6b0b7e-6f0c-4b8e-9f55-8c1e3a7d4f21")
+
+
+def command_event_id(case_id: str, version: int, index: int) -> uuid.UUID:
+    """The id of the `index`-th event of the command decided on `version` of `case_id`: the
+    same on every send, so the API's send and the outbox relay's are one event."""
+    return uuid.uuid5(COMMAND_EVENT_NAMESPACE, f"{case_id}\x1f{version}\x1f{index}")
+
+
+class VersionTaken(Exception):
+    """Another command was decided on the same version of the case first."""
+
+    def __init__(self, case_id: str, version: int) -> None:
+        super().__init__(f"a command on version {version} of {case_id} was carried out first")
+        self.case_id = case_id
+        self.version = version
+
+
+@dataclass(frozen=True)
+class Reservation:
+    case_id: str
+    version: int  # the case's version the command was decided on
+    command: str
+    actor: str
+    reserved_at: datetime
+
+    def next_version(self, events: Sequence[Event[Any]]) -> int:
+        return self.version + len(events)
+
+
+class CommandReservations:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def reserve(self, reservation: Reservation, events: Sequence[Event[Any]]) -> None:
+        """Record the reservation and the events to publish in one transaction; raises
+        VersionTaken when the version was reserved already (the primary key decides, never a
+        check-then-insert)."""
+        row = {
+            "case_id": reservation.case_id,
+            "version": reservation.version,
+            "next_version": reservation.next_version(events),
+            "command": reservation.command,
+            "actor": reservation.actor,
+            "event_ids": [str(event.event_id) for event in events],
+            "reserved_at": reservation.reserved_at,
+        }
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(command_reservations.insert(), [row])
+                conn.execute(outbox.insert(), [outbox_row(event) for event in events])
+        except sa.exc.IntegrityError as exc:
+            raise VersionTaken(reservation.case_id, reservation.version) from exc
+
+    def reserved_version(self, case_id: str) -> int:
+        """The version the case has once every command reserved on it is applied (0: none)."""
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                sa.select(sa.func.max(command_reservations.c.next_version)).where(
+                    command_reservations.c.case_id == case_id
+                )
+            ).scalar()
+        return int(found or 0)
+
+    def projected_version(self, case_id: str) -> int:
+        """The case's version in the read models (0: not there yet)."""
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                sa.select(cases.c.version).where(cases.c.case_id == case_id)
+            ).scalar()
+        return int(found or 0)
