@@ -5,7 +5,7 @@ carrying out a command with one writer per case (`carry_out`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pydantic
@@ -185,7 +185,8 @@ def _events(
                 payload,
                 case_id=case_id,
                 case_kind=command.case_kind,
-                occurred_at=now,
+                # one microsecond apart: the outbox relay sends in (occurred_at, event_id) order
+                occurred_at=now + timedelta(microseconds=index),
                 source=principal.source,
                 actor=principal.subject,
                 event_id=command_event_id(case_id, version, index),
