@@ -66,6 +66,7 @@ SEEDED_IDS = {  # path parameters naming seeded rows, so detail routes answer wi
     "case_id": ["FZ-C-1", "FZ-C-2", "FZ-T-1", "FZ-L-1", "FZ-R-1"],
     "rectification_id": ["FZ-R-1", "FZ-R-2"],
     "decision_ref": ["D-1"],
+    "name": ["add_measure", "report_progress", "verify", "open"],  # commands (GET /commands)
 }
 
 
