@@ -13,8 +13,16 @@ from typing import Any
 import httpx
 import pytest
 
+from casestream.domain import catalog as ev
 from casestream.domain.command_catalogue import COMMANDS
+from casestream.domain.envelope import new_event
 from casestream.producers.topics import Topics, create_topics
+from casestream.read_models.command_reservations import (
+    CommandReservations,
+    Reservation,
+    command_event_id,
+)
+from casestream.read_models.database import create_engine
 from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
 from tests.processes import free_port, running_system, service_env
@@ -24,11 +32,17 @@ HEAD = auth_headers("department_head", DEPARTMENT)
 
 
 @pytest.fixture(scope="module")
-def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+def database(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    return Database(f"sqlite:///{tmp_path_factory.mktemp('db') / 'commands.db'}", None)
+
+
+@pytest.fixture(scope="module")
+def api(
+    kafka_bootstrap: str, database: Database, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
     topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")  # one system for the module
     create_topics(kafka_bootstrap, topics)
     tmp_path = tmp_path_factory.mktemp("commands")
-    database = Database(f"sqlite:///{tmp_path / 'commands.db'}", None)
     env = service_env(
         kafka_bootstrap,
         topics,
@@ -162,3 +176,33 @@ def test_a_registration_answers_as_documented(api: httpx.Client) -> None:
         api.post("/cases", json=body, headers=auth_headers("handler", DEPARTMENT)).status_code
         == 403
     )
+
+
+def test_a_command_committed_by_an_api_that_died_before_sending_is_published_by_the_worker(
+    api: httpx.Client, database: Database
+) -> None:
+    case_id = _open(api)["case_id"]
+    # what an API process leaves when it stops between its commit and its send to Kafka
+    now = datetime.now(UTC)
+    measure = new_event(
+        ev.MeasureAdded(measure="遗留的措施"),
+        case_id=case_id,
+        case_kind=ev.CaseKind.rectification,
+        occurred_at=now,
+        source="api",
+        actor="head-1",
+        event_id=command_event_id(case_id, 1, 0),
+    )
+    engine = create_engine(database.url, database.schema)
+    try:
+        CommandReservations(engine).reserve(
+            Reservation(case_id, 1, "add_measure", "head-1", now), [measure]
+        )
+    finally:
+        engine.dispose()
+    # the next command waits for it, then is decided on the state it made
+    later = _command(api, case_id, "add_measure", {"measure": "新措施"}, HEAD)
+    assert later.status_code == 200, later.text
+    assert later.json()["version"] == 3
+    detail = api.get(f"/rectifications/{case_id}", headers=HEAD).json()
+    assert detail["measures"] == ["遗留的措施", "新措施"]
