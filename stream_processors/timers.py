@@ -14,6 +14,7 @@ from typing import Any
 import faust
 
 from casestream.bootstrap import Parts
+from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event
 from casestream.producers.topics import end_offsets
 from casestream.read_models.outbox import Outbox
@@ -70,7 +71,9 @@ def add_leased_timers(
         leases,
         worker_id,
         lease_ttl,
-        _projected(bootstrap, writer, topics.names.case_topics),
+        # the derived events' topic: a command's events, re-sent only after an API failed to,
+        # are one event however often they are sent
+        _projected(bootstrap, writer, (topics.names.for_kind(CaseKind.rectification),)),
         health.lease_held,
     )
     scanner_metrics = ScannerMetrics(parts.registry, parts.departments)
