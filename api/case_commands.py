@@ -143,7 +143,7 @@ async def register_case(
         raise not_found(what)
     command = _parsed(model, body.fields, "fields")
     case_id = body.case_id or _new_case_id(body.case_kind)
-    target = CommandTarget(case_id, f"case {case_id!r}")
+    target = CommandTarget(case_id, f"case {case_id!r}", fields_at="fields")
     response = await answer(services, await carry_out(services, principal, target, command))
     if response.status_code == 200:
         response.status_code = 201

@@ -93,6 +93,7 @@ class CommandTarget:
     case_id: str
     what: str  # how a 404 names it: "case 'C-1'", "rectification 'RECT-1'"
     expected_version: int | None = None  # the caller decided on this version (stale: 409)
+    fields_at: str = ""  # where the command's fields are in the body ("fields" of POST /cases)
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def _events(
     version: int,
     payloads: tuple[Payload, ...],
     now: datetime,
-    case_id: str,
+    target: CommandTarget,
 ) -> tuple[Event[Any], ...]:
     """The events of the decision, with ids from (case, version decided on); 422 for a date
     outside the plausible window, named as the body's field."""
@@ -183,23 +184,22 @@ def _events(
         events = tuple(
             new_event(
                 payload,
-                case_id=case_id,
+                case_id=target.case_id,
                 case_kind=command.case_kind,
                 # one microsecond apart: the outbox relay sends in (occurred_at, event_id) order
                 occurred_at=now + timedelta(microseconds=index),
                 source=principal.source,
                 actor=principal.subject,
-                event_id=command_event_id(case_id, version, index),
+                event_id=command_event_id(target.case_id, version, index),
             )
             for index, payload in enumerate(payloads)
         )
         for event in events:
             refuse_implausible(event, now=now, window=date_window(services.settings))
     except pydantic.ValidationError as exc:  # the payload's fields are the body's
-        problems = field_errors(exc)
-        raise unprocessable(
-            "body", [(field.removeprefix("payload."), msg) for field, msg in problems]
-        ) from exc
+        at = f"{target.fields_at}." if target.fields_at else ""
+        problems = [(at + field.removeprefix("payload."), msg) for field, msg in field_errors(exc)]
+        raise unprocessable("body", problems) from exc
     return events
 
 
@@ -245,7 +245,7 @@ async def carry_out(
     now = datetime.now(UTC)
     context = Context(principal.subject, principal.role, now, target.case_id)
     payloads = _decided(state, command, context, target)
-    events = _events(services, principal, command, version, payloads, now, target.case_id)
+    events = _events(services, principal, command, version, payloads, now, target)
     after = state
     for event in events:
         after = evolve(after, event)

@@ -162,6 +162,12 @@ def test_a_registration_answers_as_documented(api: httpx.Client) -> None:
     assert [problem["loc"] for problem in invalid.json()["detail"]] == [
         ["body", "fields", "responsible_person"]
     ]
+    far = {**body, "fields": {**body["fields"], "department": DEPARTMENT, "deadline": "2999-01-01"}}
+    implausible = api.post("/cases", json=far, headers=HEAD)
+    assert implausible.status_code == 422, implausible.text
+    assert [problem["loc"] for problem in implausible.json()["detail"]] == [
+        ["body", "fields", "deadline"]
+    ]
     not_opening = {**body, "command": "add_measure"}
     assert api.post("/cases", json=not_opening, headers=HEAD).status_code == 404
     named = {
