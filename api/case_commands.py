@@ -105,7 +105,7 @@ def _parsed(model: type[Command], fields: dict[str, Any], where: str = "") -> Co
         ) from exc
 
 
-async def answer(services: Services, carried: Carried) -> JSONResponse:
+async def _answer(services: Services, carried: Carried) -> JSONResponse:
     """200 once the events are in the read models (read-your-writes), else 202."""
     applied = await applied_within(services, carried)
     token = carried.token
@@ -144,7 +144,7 @@ async def register_case(
     command = _parsed(model, body.fields, "fields")
     case_id = body.case_id or _new_case_id(body.case_kind)
     target = CommandTarget(case_id, f"case {case_id!r}", fields_at="fields")
-    response = await answer(services, await carry_out(services, principal, target, command))
+    response = await _answer(services, await carry_out(services, principal, target, command))
     if response.status_code == 200:
         response.status_code = 201
     return response
@@ -190,4 +190,4 @@ async def give_command(
         raise not_found(f"command {name[:64]!r} on a registered {kind.value}")
     command = _parsed(model, fields)
     target = CommandTarget(case_id, what, expected)
-    return await answer(services, await carry_out(services, principal, target, command))
+    return await _answer(services, await carry_out(services, principal, target, command))
