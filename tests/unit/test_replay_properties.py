@@ -80,3 +80,17 @@ def test_generated_cases_of_every_kind_follow_their_lifecycle(
     assert state is not None and state.case_kind is kind
     assert state.status != CaseState.UNOPENED and state.anomalies == ()
     assert state.version == len(events)
+
+
+@settings(max_examples=60, deadline=None)
+@given(kind=st.sampled_from(list(CaseKind)), data=st.data())
+def test_a_duplicate_event_changes_nothing_for_every_case_kind(
+    kind: CaseKind, data: st.DataObject
+) -> None:
+    """A redelivered event (right after itself or any later) leaves the case as it was."""
+    events = data.draw(case_events(kind))
+    original = data.draw(st.integers(0, len(events) - 1), label="duplicated")
+    again = data.draw(st.integers(original + 1, len(events)), label="delivered again before")
+    redelivered = parse_event(events[original].to_json_bytes())  # the same record, read again
+    with_duplicate = [*events[:again], redelivered, *events[again:]]
+    assert fold(with_duplicate) == fold(events)
