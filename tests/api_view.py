@@ -4,7 +4,7 @@ deployments or wait for the worker without looking into the database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,12 +92,17 @@ def _case_view(client: httpx.Client, case_id: str) -> dict[str, Any]:
     return seen
 
 
-def read_models(client: httpx.Client) -> dict[str, Any]:
-    """Everything the API shows of the read models: every case with its state, anomalies,
-    history and clocks, every dispute and every alert. Two databases that show the same are
-    equal for every user."""
+def read_models(
+    client: httpx.Client, detailed: Callable[[str], bool] | None = None
+) -> dict[str, Any]:
+    """Everything the API shows of the read models: every case's summary (status, version,
+    dates), and the state, anomalies, history and clocks of every case `detailed` picks (all
+    by default), every dispute and every alert. Two databases that show the same are equal for
+    every user."""
     summaries = pages(client, "/cases")
-    ids = sorted(case["case_id"] for case in summaries)
+    ids = sorted(
+        case["case_id"] for case in summaries if detailed is None or detailed(case["case_id"])
+    )
     with ThreadPoolExecutor(max_workers=4) as pool:
         cases = dict(
             zip(ids, pool.map(lambda case_id: _case_view(client, case_id), ids), strict=True)
