@@ -98,9 +98,13 @@ class LitigationOut(Figures):
     )
     loss_rate: float | None = _rate("败诉率 losses / judged")
     heard: Count = Field(description="lawsuits with at least one hearing")
-    agency_head_appeared: Count = Field(description="heard, the agency head appeared (出庭应诉)")
+    agency_head_appeared: Count = Field(
+        description="heard, the agency head appeared (出庭应诉) at one hearing at least"
+    )
+    hearings: Count = Field(description="hearings held (开庭) in those lawsuits")
+    hearings_head_appeared: Count = Field(description="hearings the agency head appeared at")
     agency_head_appearance_rate: float | None = _rate(
-        "负责人出庭应诉率 agency_head_appeared / heard"
+        "负责人出庭应诉率 hearings_head_appeared / hearings"
     )
 
 

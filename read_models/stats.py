@@ -72,12 +72,19 @@ class ReconsiderationFigures:
 
 @dataclass(frozen=True)
 class LitigationFigures:
+    """Lawsuits filed, judged and lost; hearings held and those the agency head appeared at.
+
+    负责人出庭应诉率 counts hearings, not lawsuits: `hearings_head_appeared / hearings`. `heard`
+    and `agency_head_appeared` count lawsuits (with a hearing; with the head at one of them)."""
+
     filed: int
     judged: int
     losses: int
     loss_rate: float | None
     heard: int
     agency_head_appeared: int
+    hearings: int
+    hearings_head_appeared: int
     agency_head_appearance_rate: float | None
 
 
@@ -195,6 +202,8 @@ class StatsQueries:
                 loss_rate=_real(lawsuits.loss_rate),
                 heard=lawsuits.heard,
                 agency_head_appeared=lawsuits.appeared,
+                hearings=lawsuits.hearings,
+                hearings_head_appeared=lawsuits.hearings_head_appeared,
                 agency_head_appearance_rate=_real(lawsuits.appearance_rate),
             ),
             rectifications=RectificationFigures(
@@ -259,12 +268,21 @@ class StatsQueries:
 
     def _lawsuits(self, scope: StatsScope) -> sa.Select[Any]:
         outcome = cases.c.state["judgment_outcome"].as_string()
-        with_hearing = cases.c.state["hearings"].as_integer() > 0
+        hearings = cases.c.state["hearings"].as_integer()
+        with_hearing = hearings > 0
         appeared_flag = cases.c.state["agency_head_appeared"].as_boolean()
+        # a state stored before hearings were counted one by one has no head_appearances:
+        # its lawsuit counts once if the head appeared at any hearing
+        head_appearances = sa.func.coalesce(
+            cases.c.state["head_appearances"].as_integer(),
+            sa.case((sa.and_(with_hearing, appeared_flag.is_(True)), 1), else_=0),
+        )
         judged = _count(outcome.is_not(None))
         losses = _count(outcome.in_(sorted(LOSSES)))
         heard = _count(with_hearing)
         appeared = _count(sa.and_(with_hearing, appeared_flag.is_(True)))
+        held = sa.func.coalesce(sa.func.sum(hearings), 0)
+        head_appeared = sa.func.coalesce(sa.func.sum(head_appearances), 0)
         return self._of_kind(
             CaseKind.litigation,
             scope,
@@ -274,7 +292,9 @@ class StatsQueries:
             _ratio(losses, judged).label("loss_rate"),
             heard.label("heard"),
             appeared.label("appeared"),
-            _ratio(appeared, heard).label("appearance_rate"),
+            held.label("hearings"),
+            head_appeared.label("hearings_head_appeared"),
+            _ratio(head_appeared, held).label("appearance_rate"),
         )
 
     def _rectifications(self, scope: StatsScope) -> sa.Select[Any]:

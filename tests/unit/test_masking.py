@@ -69,8 +69,11 @@ PERSONAL_NAME = re.compile(
 )
 NOT_PERSONAL = {
     "enterprise_name": "the name of a company, not of a person",
+    # staff names (handler, supervisor, approved_by) are not masked either
+    "BureauAppearance.name": "an official or agent who appeared for the bureau in open court",
 }
-"""Fields whose name sounds personal but that hold no personal data, and why."""
+"""Fields (`field` or `Model.field`) whose name sounds personal but that hold no personal data
+of the public, and why."""
 
 
 def _models(annotation: Any) -> list[type[BaseModel]]:
@@ -115,6 +118,7 @@ def test_every_field_whose_name_says_personal_data_is_marked_as_such() -> None:
         for model, name, annotation, metadata in fields
         if PERSONAL_NAME.search(name)
         and name not in NOT_PERSONAL
+        and f"{model}.{name}" not in NOT_PERSONAL
         and not _marked(annotation, metadata)
     ]
     assert unmarked == [], "mark these with catalog.PersonalData (or say why not in NOT_PERSONAL)"
