@@ -72,15 +72,17 @@ Decision = tuple[Payload, ...] | Refusal
 """The payloads of the events to append to the case, in order, or a refusal."""
 
 C = TypeVar("C", bound=Command)
-S = TypeVar("S", bound=CaseState)
+# a decision's state parameter, `SomeState | None`: the bound is the union itself, since mypy
+# does not solve `S | None` against a decorated decision's `SomeState | None`
+OptS = TypeVar("OptS", bound=CaseState | None)
 
 
 @dataclass(frozen=True)
-class Handler(Generic[S, C]):
+class Handler(Generic[OptS, C]):
     """A command model and its pure decision."""
 
     model: type[C]
-    decide: Callable[[S | None, C, Context], Decision]
+    decide: Callable[[OptS, C, Context], Decision]
 
 
 _COMMANDS: dict[tuple[CaseKind, str], Handler[Any, Any]] = {}
@@ -90,14 +92,12 @@ COMMANDS: Mapping[tuple[CaseKind, str], Handler[Any, Any]] = MappingProxyType(_C
 
 def command(
     model: type[C],
-) -> Callable[
-    [Callable[[S | None, C, Context], Decision]], Callable[[S | None, C, Context], Decision]
-]:
+) -> Callable[[Callable[[OptS, C, Context], Decision]], Callable[[OptS, C, Context], Decision]]:
     """Register `model` with the decision it decorates; a name is registered once per kind."""
 
     def register(
-        decide: Callable[[S | None, C, Context], Decision],
-    ) -> Callable[[S | None, C, Context], Decision]:
+        decide: Callable[[OptS, C, Context], Decision],
+    ) -> Callable[[OptS, C, Context], Decision]:
         key = (model.case_kind, model.name)
         if key in _COMMANDS:
             raise ValueError(f"command {model.name!r} of {model.case_kind} is declared twice")
