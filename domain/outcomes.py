@@ -117,6 +117,9 @@ def went_against(payload: Payload) -> bool | None:
     return None
 
 
+DERIVED_KINDS = frozenset({CaseKind.rectification, CaseKind.complaint})
+"""The case kinds of the events `consequences` derives (their topics take the outbox's events)."""
+
 Derived = (
     Event[ReviewTaskOpened]
     | Event[RectificationOpened]
