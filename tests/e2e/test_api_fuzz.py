@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-import sqlalchemy as sa
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -36,7 +35,6 @@ from casestream.domain.envelope import parse_event
 from casestream.domain.rules import load_rulebook
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
-from casestream.read_models.schema import clocks
 from casestream.read_models.webhook_deliveries import DeliveryStore, NewDelivery
 from casestream.settings import Settings
 from tests.auth import TEST_SECRET, auth_headers
@@ -203,17 +201,26 @@ def _seed_events(start: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def _alert(event_type: str, clock: Any, level: int, at: datetime) -> dict[str, Any]:
+def _alert(event_type: str, clock: dict[str, Any], level: int, at: datetime) -> dict[str, Any]:
     payload = {
-        "alert_id": f"{clock.clock_id}:{event_type}",
-        "clock_id": clock.clock_id,
-        "rule": clock.rule_id,
-        "due_at": clock.due_at.isoformat(),
+        "alert_id": f"{clock['clock_id']}:{event_type}",
+        "clock_id": clock["clock_id"],
+        "rule": clock["rule"],
+        "due_at": clock["due_at"],
         "scheduled_at": at.isoformat(),
         "department": DEPARTMENT,
         "level": level,
     }
-    return raw(event_type, clock.case_id, clock.case_kind, payload, at=at)
+    return raw(event_type, clock["case_id"], clock["case_kind"], payload, at=at)
+
+
+def _settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        kafka_bootstrap=None,
+        auth_secret=TEST_SECRET,
+        consistency_wait_seconds=0.05,  # a wait for a write never made ends at once
+    )
 
 
 def _seed(database_url: str) -> None:
@@ -223,9 +230,9 @@ def _seed(database_url: str) -> None:
     now = datetime.now(UTC)
     events = _seed_events(now - timedelta(days=40))
     writer.apply_batch([ConsumedEvent("fuzz", 0, n, parse_event(e)) for n, e in enumerate(events)])
-    with engine.connect() as conn:
-        clock = conn.execute(sa.select(clocks).where(clocks.c.case_id == "FZ-C-1")).first()
-    assert clock is not None
+    with TestClient(create_app(_settings(database_url))) as client:  # the clock, as users see it
+        answer = client.get("/cases/FZ-C-1/clocks", headers=auth_headers("legal"))
+        clock = answer.raise_for_status().json()[0]
     alerts = [_alert("DeadlineBreached", clock, 2, now), _alert("Escalated", clock, 3, now)]
     writer.apply_batch(
         [ConsumedEvent("fuzz.alerts", 0, n, parse_event(a)) for n, a in enumerate(alerts)]
@@ -244,14 +251,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """The API in-process on a seeded SQLite file, without Kafka."""
     database_url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
     _seed(database_url)
-    built = create_app(
-        Settings(
-            database_url=database_url,
-            kafka_bootstrap=None,
-            auth_secret=TEST_SECRET,
-            consistency_wait_seconds=0.05,  # a wait for a write never made ends at once
-        )
-    )
+    built = create_app(_settings(database_url))
     with TestClient(built):  # runs the lifespan: the engine is disposed at the end
         yield built
 
