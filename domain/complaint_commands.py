@@ -26,10 +26,13 @@ HEADS = frozenset({Role.department_head, Role.legal})
 """Department heads of the complaint's department and the legal office."""
 
 
-def _checked(state: ComplaintState | None, *payloads: ev.Payload) -> Decision:
-    """The payloads when the complaint's lifecycle allows the first of them now."""
-    reason = COMPLAINT.refusal(state, type(payloads[0]))
-    return Refusal(reason) if reason is not None else payloads
+def _checked(
+    state: ComplaintState | None, payload: ev.Payload, *, unless: str | None = None
+) -> Decision:
+    """The payload when the complaint's lifecycle allows it now and no other reason (`unless`)
+    stands against it; the lifecycle's reason is named first."""
+    reason = COMPLAINT.refusal(state, type(payload)) or unless
+    return Refusal(reason) if reason is not None else (payload,)
 
 
 class _ComplaintCommand(Command):
@@ -154,12 +157,12 @@ class TransferComplaint(_ComplaintCommand):
 
 @command(TransferComplaint)
 def transfer(state: ComplaintState | None, body: TransferComplaint, context: Context) -> Decision:
-    decision = _checked(
-        state, ev.ComplaintTransferred(to_department=body.to_department, reason=body.reason)
+    same = state is not None and state.department == body.to_department
+    return _checked(
+        state,
+        ev.ComplaintTransferred(to_department=body.to_department, reason=body.reason),
+        unless=f"the complaint is already with {body.to_department}" if same else None,
     )
-    if isinstance(decision, tuple) and state is not None and state.department == body.to_department:
-        return Refusal(f"the complaint is already with {body.to_department}")
-    return decision
 
 
 # --- 答复, 办结, 回访, 重新办理 ------------------------------------------------------------
@@ -286,10 +289,12 @@ class SuspendComplaint(_ComplaintCommand):
 
 @command(SuspendComplaint)
 def suspend(state: ComplaintState | None, body: SuspendComplaint, context: Context) -> Decision:
-    decision = _checked(state, ev.CaseSuspended(reason=body.reason))
-    if isinstance(decision, tuple) and state is not None and state.paused:
-        return Refusal("the complaint is already suspended")
-    return decision
+    paused = state is not None and state.paused
+    return _checked(
+        state,
+        ev.CaseSuspended(reason=body.reason),
+        unless="the complaint is already suspended" if paused else None,
+    )
 
 
 class ResumeComplaint(_ComplaintCommand):
@@ -305,10 +310,12 @@ class ResumeComplaint(_ComplaintCommand):
 
 @command(ResumeComplaint)
 def resume(state: ComplaintState | None, body: ResumeComplaint, context: Context) -> Decision:
-    decision = _checked(state, ev.CaseResumed(reason=body.reason))
-    if isinstance(decision, tuple) and state is not None and not state.paused:
-        return Refusal("the complaint is not suspended")
-    return decision
+    paused = state is not None and state.paused
+    return _checked(
+        state,
+        ev.CaseResumed(reason=body.reason),
+        unless=None if paused else "the complaint is not suspended",
+    )
 
 
 # --- 督察 supervision -------------------------------------------------------------------
@@ -330,9 +337,9 @@ class CloseSupervision(_ComplaintCommand):
 def close_supervision(
     state: ComplaintState | None, body: CloseSupervision, context: Context
 ) -> Decision:
-    decision = _checked(
-        state, ev.SupervisionClosed(supervisor=context.actor, conclusion=body.conclusion)
+    supervised = state is not None and state.supervision
+    return _checked(
+        state,
+        ev.SupervisionClosed(supervisor=context.actor, conclusion=body.conclusion),
+        unless=None if supervised else "the complaint is not under 督察 supervision",
     )
-    if isinstance(decision, tuple) and state is not None and not state.supervision:
-        return Refusal("the complaint is not under 督察 supervision")
-    return decision
