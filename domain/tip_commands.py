@@ -3,8 +3,10 @@ their pure decisions.
 
 Who may give each is stated on its model: the handlers (承办人) and department heads of the
 tip-off's department and the legal office (法制大队) register, verify and give feedback;
-handing the tip-off out and closing it are for department heads and the legal office. Which
-department's cases a caller may touch is the API's check, not the decision's.
+handing the tip-off out and closing it are for department heads and the legal office. The
+extension (延期), suspension (中止) and resumption shared with complaints take the complaint
+commands' bodies and roles. Which department's cases a caller may touch is the API's check, not
+the decision's.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pydantic import Field
 
 from . import catalog as ev
 from .commands import STAFF, Command, Context, Decision, Refusal, Role, command
+from .complaint_commands import ExtendDeadline, ResumeComplaint, SuspendComplaint
 from .tips import ENTERPRISE_TIP, TipState
 
 LongText = Annotated[str, Field(max_length=10000)]
@@ -24,9 +27,10 @@ HEADS = frozenset({Role.department_head, Role.legal})
 """Department heads of the tip-off's department and the legal office."""
 
 
-def _checked(state: TipState | None, payload: ev.Payload) -> Decision:
-    """The payload when the tip-off's lifecycle allows it now."""
-    reason = ENTERPRISE_TIP.refusal(state, type(payload))
+def _checked(state: TipState | None, payload: ev.Payload, *, unless: str | None = None) -> Decision:
+    """The payload when the tip-off's lifecycle allows it now and no other reason (`unless`)
+    stands against it; the lifecycle's reason is named first."""
+    reason = ENTERPRISE_TIP.refusal(state, type(payload)) or unless
     return Refusal(reason) if reason is not None else (payload,)
 
 
@@ -136,3 +140,60 @@ class GiveFeedback(_TipCommand):
 @command(GiveFeedback)
 def give_feedback(state: TipState | None, body: GiveFeedback, context: Context) -> Decision:
     return _checked(state, ev.TipFeedbackGiven(method=body.method, summary=body.summary))
+
+
+# --- 延期, 中止 / 恢复, shared with complaints ---------------------------------------------------
+
+
+class ExtendTipDeadline(ExtendDeadline):
+    """延期 of the tip-off's deadline: its new total length in the rule's unit; the caller is
+    recorded as the approver. Roles: department_head, leader: only they approve an extension."""
+
+    case_kind = ev.CaseKind.enterprise_tip
+
+
+@command(ExtendTipDeadline)
+def extend_deadline(state: TipState | None, body: ExtendTipDeadline, context: Context) -> Decision:
+    return _checked(
+        state,
+        ev.DeadlineExtended(
+            approved_by=context.actor,
+            new_length=body.new_length,
+            rule=body.rule,
+            reason=body.reason,
+        ),
+    )
+
+
+class SuspendTip(SuspendComplaint):
+    """中止: pauses the tip-off's clocks. Roles: department_head, legal."""
+
+    case_kind = ev.CaseKind.enterprise_tip
+    label_en = "Suspend the tip-off"
+
+
+@command(SuspendTip)
+def suspend(state: TipState | None, body: SuspendTip, context: Context) -> Decision:
+    paused = state is not None and state.paused
+    return _checked(
+        state,
+        ev.CaseSuspended(reason=body.reason),
+        unless="the tip-off is already suspended" if paused else None,
+    )
+
+
+class ResumeTip(ResumeComplaint):
+    """恢复办理: the tip-off's clocks run again. Roles: department_head, legal."""
+
+    case_kind = ev.CaseKind.enterprise_tip
+    label_en = "Resume the tip-off"
+
+
+@command(ResumeTip)
+def resume(state: TipState | None, body: ResumeTip, context: Context) -> Decision:
+    paused = state is not None and state.paused
+    return _checked(
+        state,
+        ev.CaseResumed(reason=body.reason),
+        unless=None if paused else "the tip-off is not suspended",
+    )

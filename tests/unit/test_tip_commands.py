@@ -17,9 +17,12 @@ from casestream.domain.commands import Command, Context, Refusal, Role, RoleRefu
 from casestream.domain.tip_commands import (
     AssignTip,
     CloseTip,
+    ExtendTipDeadline,
     GiveFeedback,
     RecordVerification,
     RegisterTip,
+    ResumeTip,
+    SuspendTip,
 )
 from casestream.domain.tips import TipState
 
@@ -27,8 +30,10 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACTOR = "zhao.liu"
 
 
-def tip(status: str) -> TipState:
-    return TipState(case_id="T-1", case_kind=ev.CaseKind.enterprise_tip, status=status, version=2)
+def tip(status: str, **fields: Any) -> TipState:
+    return TipState(
+        case_id="T-1", case_kind=ev.CaseKind.enterprise_tip, status=status, version=2, **fields
+    )
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,40 @@ STEPS = [
         tip("assigned"),
         "'assigned'",
         Role.system,
+    ),
+    Step(
+        ExtendTipDeadline(new_length=20, rule="enterprise_tip.handling", reason="涉及多家企业"),
+        Role.department_head,
+        tip("assigned"),
+        (
+            ev.DeadlineExtended(
+                approved_by=ACTOR,
+                new_length=20,
+                rule="enterprise_tip.handling",
+                reason="涉及多家企业",
+            ),
+        ),
+        tip("closed"),
+        "'closed'",
+        Role.legal,
+    ),
+    Step(
+        SuspendTip(reason="等待税务部门核查"),
+        Role.legal,
+        tip("assigned"),
+        (ev.CaseSuspended(reason="等待税务部门核查"),),
+        tip("assigned", paused=True),
+        "already suspended",
+        Role.handler,
+    ),
+    Step(
+        ResumeTip(reason="核查结果已出"),
+        Role.department_head,
+        tip("verified", paused=True),
+        (ev.CaseResumed(reason="核查结果已出"),),
+        tip("verified"),
+        "not suspended",
+        Role.handler,
     ),
 ]
 
