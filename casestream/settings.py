@@ -70,6 +70,13 @@ class Settings(BaseSettings):
         default="法制大队",
         description="answers for a rectification whose source case names no department",
     )
+    supervision_satisfaction_threshold: int = Field(
+        default=2,
+        ge=0,
+        le=5,
+        description="a 回访 follow-up with a satisfaction (1-5) at or below this flags the "
+        "complaint for 督察 supervision (SupervisionFlagged); 0 flags none",
+    )
     scanner_enabled: bool = Field(
         default=True, description="run the escalation scanner in this worker"
     )

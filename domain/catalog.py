@@ -263,6 +263,30 @@ class CaseResumed(Payload):
     reason: str = Field(default="", max_length=2000)
 
 
+class SupervisionFlagged(Payload):
+    """督察: a poor 回访 puts the complaint under the supervision office's eye.
+
+    Derived by casestream from a ComplaintFollowUpVisited whose satisfaction is at or below
+    the deployment's threshold (domain/supervision_flags.py); never posted by anyone."""
+
+    case_kinds = _COMPLAINT
+    origin = Origin.casestream
+
+    satisfaction: Annotated[int, Field(ge=1, le=5)]
+    threshold: Annotated[int, Field(ge=1, le=5)]  # the highest score that is flagged
+    reason: NonEmpty
+
+
+class SupervisionClosed(Payload):
+    """督察 closed by a supervisor: the poor 回访 has been looked into."""
+
+    case_kinds = _COMPLAINT
+    origin = Origin.command
+
+    supervisor: ShortText
+    conclusion: NonEmpty
+
+
 # --- enterprise tip 涉企举报线索 -----------------------------------------------------
 
 
@@ -643,6 +667,8 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         DeadlineExtended,
         CaseSuspended,
         CaseResumed,
+        SupervisionFlagged,
+        SupervisionClosed,
         TipReceived,
         TipAssigned,
         TipVerified,

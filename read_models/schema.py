@@ -186,8 +186,8 @@ webhook_deliveries = sa.Table(
 )
 
 # Transactional outbox: events the projector derives (review and rectification of a lost
-# case), written in the same transaction as the decision that caused them and published to
-# Kafka by the worker's relay. Event ids are deterministic, so a row published twice after a
+# case, the 督察 flag of a poor 回访), written in the same transaction as the event that caused
+# them and published to their case kind's topic by the worker's relay. Event ids are deterministic, so a row published twice after a
 # crash is one event. `published` is operational state, not part of READ_MODEL_TABLES.
 outbox = sa.Table(
     "outbox",

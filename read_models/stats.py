@@ -16,16 +16,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casestream.domain.catalog import CaseKind
+from casestream.domain.catalog import CaseKind, SupervisionFlagged
 from casestream.domain.clocks import ClockStatus
 from casestream.domain.complaints import ComplaintStatus
+from casestream.domain.envelope import event_type_name
 from casestream.domain.outcomes import CORRECTIONS, LOSSES
 from casestream.domain.rectifications import RectificationStatus
 from casestream.domain.rules import RuleBook
 from casestream.domain.tips import TipStatus
 
 from .overdue import clock_overdue
-from .schema import cases, clocks
+from .schema import case_events, cases, clocks
 
 RESOLVED_COMPLAINT = (ComplaintStatus.resolved, ComplaintStatus.followed_up)  # 办结, visited after
 VERIFIED_TIP = (TipStatus.verified, TipStatus.closed)  # 核查 done
@@ -60,6 +61,15 @@ class SatisfactionFigures:
     average_score: float | None
     satisfied: int
     satisfied_rate: float | None
+
+
+@dataclass(frozen=True)
+class SupervisionFigures:
+    """督察 after a poor 回访: complaints flagged at least once, and those under supervision now
+    (flagged, neither closed by a supervisor nor reopened)."""
+
+    flagged: int
+    open: int
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,7 @@ class RuleOfLawFigures:
     enterprise_complaints: HandlingFigures
     enterprise_tips: HandlingFigures
     satisfaction: SatisfactionFigures
+    supervision: SupervisionFigures
     reconsiderations: ReconsiderationFigures
     lawsuits: LitigationFigures
     rectifications: RectificationFigures
@@ -189,6 +200,9 @@ class StatsQueries:
                 satisfied=complaints.satisfied,
                 satisfied_rate=_real(complaints.satisfied_rate),
             ),
+            supervision=SupervisionFigures(
+                flagged=complaints.supervision_flagged, open=complaints.under_supervision
+            ),
             reconsiderations=ReconsiderationFigures(
                 received=reconsiderations.received,
                 decided=reconsiderations.decided,
@@ -233,6 +247,11 @@ class StatsQueries:
         visited = _count(score.is_not(None))
         satisfied = _count(score >= SATISFIED)
         rules, now = self._rulebook.main_rules(CaseKind.complaint), scope.now
+        flagged = sa.exists().where(
+            case_events.c.case_id == cases.c.case_id,
+            case_events.c.event_type == event_type_name(SupervisionFlagged),
+        )
+        under_supervision = cases.c.state["supervision"].as_boolean().is_(True)
         return self._of_kind(
             CaseKind.complaint,
             scope,
@@ -242,6 +261,8 @@ class StatsQueries:
             sa.func.avg(score).label("average_score"),
             satisfied.label("satisfied"),
             _ratio(satisfied, visited).label("satisfied_rate"),
+            _count(flagged).label("supervision_flagged"),
+            _count(under_supervision).label("under_supervision"),
         )
 
     def _tips(self, scope: StatsScope) -> sa.Select[Any]:

@@ -14,8 +14,8 @@ from typing import Any
 import faust
 
 from casestream.bootstrap import Parts
-from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event
+from casestream.domain.outcomes import DERIVED_KINDS
 from casestream.producers.topics import end_offsets
 from casestream.read_models.outbox import Outbox
 from casestream.read_models.projection import ProjectionWriter
@@ -30,12 +30,14 @@ from .scanner import EscalationScanner
 from .topics import WorkerTopics
 
 
-def _projected(bootstrap: str, writer: ProjectionWriter, topic: str) -> Callable[[], bool]:
-    """Whether the read models hold everything now on `topic`: what a lease's previous holder
+def _projected(
+    bootstrap: str, writer: ProjectionWriter, topics: tuple[str, ...]
+) -> Callable[[], bool]:
+    """Whether the read models hold everything now on `topics`: what a lease's previous holder
     sent there has been read back by the projectors."""
 
     def holds_all() -> bool:
-        ends = end_offsets(bootstrap, (topic,))
+        ends = end_offsets(bootstrap, topics)
         stored = writer.stored_offsets()
         return all(stored.get(key, 0) >= end for key, end in ends.items())
 
@@ -61,7 +63,7 @@ def add_leased_timers(
         leases,
         worker_id,
         lease_ttl,
-        _projected(bootstrap, writer, topics.names.alerts),
+        _projected(bootstrap, writer, (topics.names.alerts,)),
         health.lease_held,
     )
     outbox_lease = TimerLease(
@@ -69,7 +71,9 @@ def add_leased_timers(
         leases,
         worker_id,
         lease_ttl,
-        _projected(bootstrap, writer, topics.names.for_kind(CaseKind.rectification)),
+        _projected(
+            bootstrap, writer, tuple(topics.names.for_kind(kind) for kind in sorted(DERIVED_KINDS))
+        ),
         health.lease_held,
     )
     scanner_metrics = ScannerMetrics(parts.registry, parts.departments)
@@ -115,15 +119,18 @@ def add_leased_timers(
         if not rows:
             return
         deliveries = [
-            await topics.rectification.send(key=case_id.encode(), value=body.encode())
-            for _, case_id, body in rows
+            await topics.cases[row.case_kind].send(
+                key=row.case_id.encode(), value=row.body.encode()
+            )
+            for row in rows
         ]
         await asyncio.gather(*deliveries)
-        await asyncio.to_thread(pending.mark_published, [event_id for event_id, _, _ in rows])
+        await asyncio.to_thread(pending.mark_published, [row.event_id for row in rows])
 
     @app.timer(interval=settings.outbox_interval_seconds)
     async def publish_outbox() -> None:
-        """Publish derived events (review, rectification) committed with their cause."""
+        """Publish derived events (review, rectification, supervision flag) committed with
+        their cause, each to its case kind's topic."""
         await relaying.run(relay_once)
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust types *args receivers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import faust
@@ -14,7 +15,7 @@ from casestream.producers.topics import Topics
 class WorkerTopics:
     projected: faust.TopicT  # every case topic and the alerts: what the projector reads
     alerts: faust.TopicT  # the escalation scanner writes them, the notifier reads them
-    rectification: faust.TopicT  # the outbox relay publishes derived events here
+    cases: Mapping[CaseKind, faust.TopicT]  # the outbox relay publishes derived events here
     deadletter: faust.TopicT
     names: Topics
 
@@ -25,9 +26,10 @@ def declare_topics(app: faust.App, topics: Topics) -> WorkerTopics:
         # the projector also reads the alerts it raised, to move each clock's next alert on
         projected=app.topic(*topics.case_topics, topics.alerts, key_type=bytes, value_type=bytes),
         alerts=app.topic(topics.alerts, key_type=bytes, value_type=bytes),
-        rectification=app.topic(
-            topics.for_kind(CaseKind.rectification), key_type=bytes, value_type=bytes
-        ),
+        cases={
+            kind: app.topic(topics.for_kind(kind), key_type=bytes, value_type=bytes)
+            for kind in CaseKind
+        },
         deadletter=app.topic(topics.deadletter, key_type=bytes, value_type=bytes),
         names=topics,
     )

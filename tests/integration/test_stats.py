@@ -6,6 +6,7 @@ figures are computed from what the worker would have written; "now" is fixed.
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
 from datetime import datetime
@@ -17,9 +18,10 @@ import sqlalchemy as sa
 from casestream.api.app import create_app
 from casestream.domain.calendar import load_calendar
 from casestream.domain.clocks import ClockPolicy
-from casestream.domain.envelope import Event
+from casestream.domain.envelope import Event, parse_event
 from casestream.domain.rules import load_rulebook
 from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.outbox import Outbox
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import cases
 from casestream.settings import Settings
@@ -433,6 +435,7 @@ def test_an_empty_period_has_zero_counts_and_null_rates(api: TestClient) -> None
         "satisfied": 0,
         "satisfied_rate": None,
     }
+    assert body["supervision"] == {"flagged": 0, "open": 0}
     assert body["reconsiderations"]["correction_rate"] is None
     assert body["lawsuits"]["agency_head_appearance_rate"] is None
     assert body["rectifications"]["on_time_rate"] is None
@@ -453,3 +456,44 @@ def test_a_bad_period_is_refused_naming_the_field(
     response = api.get("/stats", params=params)
     assert response.status_code == 422
     assert ["query", field] in [error["loc"] for error in response.json()["detail"]]
+
+
+def test_supervision_counts_complaints_flagged_after_a_poor_follow_up_and_those_still_open(
+    database: Database,
+) -> None:
+    visited = {"accepted": "2026-03-02T10:00", "resolved": "2026-03-05T09:00"}
+    events = [
+        *complaint("S1", "2026-03-02T09:00", satisfaction=1, **visited),
+        *complaint("S2", "2026-03-02T09:00", satisfaction=2, **visited),
+        *complaint("S3", "2026-03-02T09:00", satisfaction=2, **visited),
+        *complaint("S4", "2026-03-02T09:00", satisfaction=4, **visited),
+    ]
+    engine = create_engine(database.url, database.schema)
+    migrate(engine)
+    writer = ProjectionWriter(engine, POLICY)
+    writer.apply_batch([ConsumedEvent("cases.events", 0, n, item) for n, item in enumerate(events)])
+    flags = [parse_event(json.loads(row.body)) for row in Outbox(engine).unpublished()]
+    later = [
+        *flags,  # relayed: S1, S2 and S3 flagged
+        event(
+            "SupervisionClosed",
+            "S2",
+            "complaint",
+            {"supervisor": "督察李", "conclusion": "已约谈承办人"},
+            at=local("2026-03-10T09:00"),
+        ),
+        event(
+            "ComplaintReopened",
+            "S3",
+            "complaint",
+            {"reason": "重新办理"},
+            at=local("2026-03-10T09:00"),
+        ),
+    ]
+    start = len(events)
+    writer.apply_batch(
+        [ConsumedEvent("cases.events", 0, start + n, item) for n, item in enumerate(later)]
+    )
+    engine.dispose()
+    for api in client_for(database):
+        assert figures(api)["supervision"] == {"flagged": 3, "open": 1}  # S1 still open
