@@ -138,7 +138,12 @@ class Upload:
         self._file.close()
         digest = self._hash.hexdigest()
         target = self._store.path_of(digest)
-        target.parent.mkdir(exist_ok=True)
+        try:
+            target.parent.mkdir()
+        except FileExistsError:
+            pass
+        else:
+            _sync_directory(self._store.directory)
         try:
             os.link(self._path, target)  # atomic, and never replaces a file already there
         except FileExistsError:
