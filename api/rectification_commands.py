@@ -35,6 +35,7 @@ from casestream.read_models.rectification_queries import RectificationQueries
 
 from .auth import Principal, Role, not_found, require_roles, visible_department
 from .deps import ReadModelEngineDep, Services, ServicesDep
+from .evidence import uploaded_files
 from .problems import unprocessable
 from .responses import COMMAND_REFUSED, KAFKA_UNAVAILABLE, NOT_FOUND
 from .schemas import (
@@ -81,9 +82,14 @@ class RectificationCommand:
     roles: tuple[Role, ...]
     signed_by: str | None = None
 
-    def payload(self, body: CommandBody, principal: Principal) -> ev.Payload:
-        """The event's payload; raises pydantic.ValidationError naming the field at fault."""
+    def payload(
+        self, body: CommandBody, principal: Principal, files: list[ev.EvidenceFile] | None = None
+    ) -> ev.Payload:
+        """The event's payload (with the uploaded `files` its body cites by digest); raises
+        pydantic.ValidationError naming the field at fault."""
         fields = body.model_dump(exclude_none=True)
+        if files is not None:
+            fields["files"] = files
         if self.signed_by is not None:
             fields[self.signed_by] = principal.subject
         return self.event.model_validate(fields)
@@ -185,8 +191,10 @@ def _endpoint(command: RectificationCommand) -> Callable[..., Awaitable[Accepted
         refusal = command_refusal(state, command.event)
         if refusal:
             raise HTTPException(409, f"{refusal} (as of version {state.version})")
+        digests = getattr(body, "files", None)  # 422 for a file not completely uploaded
+        files = None if digests is None else await uploaded_files(services, principal, digests)
         return await _send(
-            services, principal, rectification_id, lambda: command.payload(body, principal)
+            services, principal, rectification_id, lambda: command.payload(body, principal, files)
         )
 
     def parameter(name: str, annotation: Any) -> inspect.Parameter:

@@ -8,7 +8,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from casestream.domain.catalog import Evidence, NonEmpty, RootCause, RootCauses, ShortText
+from casestream.domain.catalog import (
+    MAX_CITED_FILES,
+    Evidence,
+    EvidenceMediaType,
+    NonEmpty,
+    RootCause,
+    RootCauses,
+    Sha256,
+    ShortText,
+)
 from casestream.domain.rectifications import ProgressEntry, VerificationEntry
 
 from .state_views import StateView
@@ -81,6 +90,15 @@ class Accepted(Public):
     topic: str
     partition: int
     offset: int
+
+
+class UploadedFile(Public):
+    """An evidence file kept under its digest: cite it by `sha256` in a command or an event."""
+
+    sha256: str
+    name: str
+    media_type: EvidenceMediaType
+    size: int
 
 
 class Health(Public):
@@ -364,6 +382,11 @@ class ReportProgress(CommandBody):
 class Complete(CommandBody):
     evidence: Evidence
     summary: str = Field(default="", max_length=10000)
+    files: list[Sha256] = Field(
+        default_factory=list,
+        max_length=MAX_CITED_FILES,
+        description="digests of evidence files uploaded first (POST /files)",
+    )
 
 
 class Verify(CommandBody):

@@ -41,6 +41,16 @@ class Settings(BaseSettings):
         ge=1024,
         description="the API answers 413 to a request body larger than this",
     )
+    evidence_dir: Path = Field(
+        default=Path("var/evidence"),
+        description="where uploaded evidence files are kept, each under its SHA-256 digest "
+        "(every API process of a deployment needs the same directory)",
+    )
+    max_file_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="POST /files answers 413 to a file larger than this",
+    )
     worker_web_port: int = 6066
     prometheus_port: int = Field(default=9090, description="`casestream up --prometheus`")
     worker_metrics_interval_seconds: float = Field(

@@ -157,7 +157,29 @@ alerts = sa.Table(
     sa.Index("ix_alerts_status_raised", "status", "raised_at"),
 )
 
-READ_MODEL_TABLES = (cases, case_events, disputes, anomalies, checkpoints, clocks, alerts)
+# The evidence files (证据材料) the events of each case cite (`catalog.cited_files`): who may
+# download a file is whoever may see a case citing it. Written with the case.
+case_files = sa.Table(
+    "case_files",
+    metadata,
+    sa.Column("case_id", sa.String(100), primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),  # as the first event citing it names it
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Index("ix_case_files_sha256", "sha256"),
+)
+
+READ_MODEL_TABLES = (
+    cases,
+    case_events,
+    disputes,
+    anomalies,
+    checkpoints,
+    clocks,
+    alerts,
+    case_files,
+)
 """The tables a replay must reproduce row for row."""
 
 # Outgoing alert webhooks: operational state of the notifier, not a read model. It holds
@@ -222,4 +244,19 @@ leases = sa.Table(
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("holder", sa.String(100), nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Evidence files received by POST /files, one row per uploader of a digest, written once the
+# whole file is stored under its digest: the record that a digest was completely uploaded, and
+# who may download it before any event cites it. Not a read model (nothing on Kafka says it; a
+# replay leaves it as it is), like the outbox and the webhook deliveries.
+evidence_uploads = sa.Table(
+    "evidence_uploads",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("uploaded_by", sa.String(200), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("uploaded_at", UTCDateTime, nullable=False),
 )

@@ -73,6 +73,8 @@ NOT_PERSONAL = {
     "enterprise_name": "the name of a company, not of a person",
     # staff names (handler, supervisor, approved_by) are not masked either
     "BureauAppearance.name": "an official or agent who appeared for the bureau in open court",
+    "EvidenceFile.name": "the name of an evidence file, which every role that sees the case "
+    "downloads it under",
 }
 """Fields (`field` or `Model.field`) whose name sounds personal but that hold no personal data
 of the public, and why."""
