@@ -97,8 +97,8 @@ def record_copy_served(
 class SubmitDefence(_LitigationCommand):
     """答辩: the defence and the evidence and normative documents the act rests on, submitted
     to the court; stops the defence clock. Roles: legal, and the handlers and head of the
-    department whose act is challenged (they draft it). The evidence files themselves are
-    attached separately."""
+    department whose act is challenged (they draft it). It cites the evidence files uploaded
+    beforehand (`POST /files` answers each file's description)."""
 
     name = "submit_defence"
     roles = DEFENDING
@@ -106,13 +106,14 @@ class SubmitDefence(_LitigationCommand):
     label_en = "Submit the defence and evidence"
 
     summary: LongText = ""
+    files: ev.EvidenceFiles = Field(default_factory=list)
 
 
 @command(SubmitDefence)
 def submit_defence(
     state: LitigationState | None, body: SubmitDefence, context: Context
 ) -> Decision:
-    return _checked(state, ev.DefenceSubmitted(summary=body.summary))
+    return _checked(state, ev.DefenceSubmitted(summary=body.summary, files=body.files))
 
 
 # --- 开庭 hearings ------------------------------------------------------------------------

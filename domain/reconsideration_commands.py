@@ -120,8 +120,8 @@ def record_copy_received(
 class SubmitReply(_ReconsiderationCommand):
     """答复: the written reply and its evidence, submitted to the reconsideration body; stops
     the reply clock. Roles: legal, and the handlers and head of the department whose act is
-    challenged (they draft it). The evidence files themselves are attached separately; the
-    reply states how many items it lists."""
+    challenged (they draft it). It cites the evidence files uploaded beforehand (`POST /files`
+    answers each file's description) and states how many evidence items it lists."""
 
     name = "submit_reply"
     roles = REPLYING
@@ -130,6 +130,7 @@ class SubmitReply(_ReconsiderationCommand):
 
     summary: LongText = ""
     evidence_count: Annotated[int, Field(ge=0, le=10000)] = 0
+    files: ev.EvidenceFiles = Field(default_factory=list)
 
 
 @command(SubmitReply)
@@ -139,7 +140,10 @@ def submit_reply(
     if state is not None and state.reply_submitted:
         return Refusal("the reply is already submitted")
     return _checked(
-        state, ev.ReplySubmitted(summary=body.summary, evidence_count=body.evidence_count)
+        state,
+        ev.ReplySubmitted(
+            summary=body.summary, evidence_count=body.evidence_count, files=body.files
+        ),
     )
 
 

@@ -264,3 +264,14 @@ def test_every_command_has_chinese_and_english_labels() -> None:
     for case in CASES:
         model = type(case.body)
         assert model.label_zh and model.label_en and model.label_zh != model.label_en
+
+
+def test_the_defence_cites_the_evidence_files_it_names() -> None:
+    cited = ev.EvidenceFile(sha256="b" * 64, name="答辩状.docx", media_type=DOCX, size=4096)
+    decision = decide(
+        SERVED, lc.SubmitDefence(summary="答辩状", files=[cited]), Context("li", Role.legal, NOW)
+    )
+    assert decision == (ev.DefenceSubmitted(summary="答辩状", files=[cited]),)
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -198,3 +198,15 @@ def test_every_command_has_chinese_and_english_labels() -> None:
     for case in CASES:
         model = type(case.body)
         assert model.label_zh and model.label_en and model.label_zh != model.label_en
+
+
+def test_the_reply_cites_the_evidence_files_it_names() -> None:
+    cited = ev.EvidenceFile(
+        sha256="a" * 64, name="答复书.pdf", media_type="application/pdf", size=2048
+    )
+    decision = decide(
+        COPY_RECEIVED,
+        rc.SubmitReply(summary="答复书", evidence_count=1, files=[cited]),
+        Context("li", Role.legal, NOW),
+    )
+    assert decision == (ev.ReplySubmitted(summary="答复书", evidence_count=1, files=[cited]),)
