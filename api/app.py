@@ -25,6 +25,7 @@ from . import (
     cases,
     clocks,
     events,
+    files,
     health,
     ledgers,
     rectification_commands,
@@ -36,7 +37,7 @@ from .alert_feed import AlertFeed
 from .auth import current_principal
 from .deps import ApiMetrics, Services, utc_now
 from .http_metrics import ApiRegistry, RequestMetrics, RequestTiming
-from .limits import RequestGuard, unreadable_body, validation_error
+from .limits import BodyCap, RequestGuard, unreadable_body, validation_error
 from .params import reject_unknown_query
 from .responses import AUTH_RESPONSES
 
@@ -131,6 +132,7 @@ def create_app(
         case_commands.catalogue_router,
         alerts.router,
         events.router,
+        files.router,
         webhooks.router,
         rectifications.router,
         rectification_commands.router,
@@ -151,6 +153,11 @@ def create_app(
         RequestGuard,
         authenticator=lambda: services.authenticator,
         max_body_bytes=settings.max_body_bytes,
+        route_caps={  # evidence files are larger than any JSON body (streamed to disk)
+            files.router.prefix: BodyCap(
+                settings.max_file_bytes, "CASESTREAM_MAX_FILE_BYTES", "send a smaller file"
+            )
+        },
     )
     app.add_middleware(RequestTiming, metrics=RequestMetrics.on(registry))
     return app

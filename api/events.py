@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import pydantic
 from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 
 from casestream.domain import catalog as ev
 from casestream.domain.cases import evolve, raw_event_refusal, restore_state
@@ -24,6 +25,7 @@ from casestream.producers.intake import validate_record
 from .auth import Principal, Role, require_roles
 from .consistency import ConsistencyToken
 from .deps import Services, ServicesDep
+from .evidence import refuse_unuploaded
 from .problems import unprocessable
 from .responses import KAFKA_UNAVAILABLE
 from .schemas import Accepted, Conflict, Refusal
@@ -142,6 +144,11 @@ async def post_event(
             f"{event.event_type} is a staff decision inside the bureau: it is made through "
             f"{COMMAND_ROUTES.get(type(event.payload), 'its command endpoint')}, not posted raw",
         )
+    try:
+        await refuse_unuploaded(services, principal, event.payload)
+    except RequestValidationError:
+        services.metrics.events_rejected.inc()
+        raise
     earlier = await _already_recorded(services, event, explicit_instant="occurred_at" in body)
     if earlier is not None:
         return earlier

@@ -1,11 +1,13 @@
 """What a request may cost before anything reads it: a request with a body is authenticated
 from its headers first (an anonymous one is refused before a byte of its body is read), and
-its body is capped (413). Validation errors never echo the input back."""
+its body is capped (413; a route that takes files has a cap of its own). Validation errors
+never echo the input back."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, Request, Response
@@ -23,9 +25,22 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOC_PART_CHARACTERS = 100  # a field name in an error is the caller's text: bounded
 
 
+@dataclass(frozen=True)
+class BodyCap:
+    """How large a body may be, and what the 413 says about it."""
+
+    max_bytes: int
+    setting: str  # the environment variable that sets it
+    advice: str
+
+    def too_large(self) -> str:
+        return f"the body is larger than {self.max_bytes} bytes ({self.setting}); {self.advice}"
+
+
 class RequestGuard:
     """Pure ASGI middleware: authenticate requests that carry a body from their headers, then
-    let at most `max_body_bytes` of the body through (413 beyond, however it is sent)."""
+    let at most `max_body_bytes` of the body through (413 beyond, however it is sent); a path
+    of `route_caps` (exact) has its own cap instead."""
 
     def __init__(
         self,
@@ -33,11 +48,15 @@ class RequestGuard:
         authenticator: Callable[[], Authenticator],
         max_body_bytes: int,
         open_paths: Sequence[str] = (),
+        route_caps: Mapping[str, BodyCap] | None = None,
     ) -> None:
         self.app = app
         self._authenticator = authenticator
-        self._max = max_body_bytes
+        self._cap = BodyCap(
+            max_body_bytes, "CASESTREAM_MAX_BODY_BYTES", "send fewer records per request"
+        )
         self._open = tuple(open_paths)
+        self._route_caps = dict(route_caps or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -54,9 +73,10 @@ class RequestGuard:
             except HTTPException as exc:
                 await _answer(send, exc.status_code, exc.detail, exc.headers)
                 return
+        cap = self._route_caps.get(scope["path"], self._cap)
         declared = _header(headers, "content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self._max):
-            await _answer(send, 413, self._too_large())
+        if declared is not None and (not declared.isdigit() or int(declared) > cap.max_bytes):
+            await _answer(send, 413, cap.too_large())
             return
         received = 0
         started = answered = False
@@ -70,10 +90,10 @@ class RequestGuard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self._max:
+                if received > cap.max_bytes:
                     answered = True
                     if not started:
-                        await _answer(send, 413, self._too_large())
+                        await _answer(send, 413, cap.too_large())
                     return {"type": "http.disconnect"}
             return message
 
@@ -90,12 +110,6 @@ class RequestGuard:
         except Exception:
             if not answered:
                 raise  # the app's own error; a disconnect we caused is not one
-
-    def _too_large(self) -> str:
-        return (
-            f"the body is larger than {self._max} bytes (CASESTREAM_MAX_BODY_BYTES); "
-            "send fewer records per request"
-        )
 
 
 def _header(headers: dict[str, bytes], name: str) -> str | None:

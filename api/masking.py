@@ -21,9 +21,10 @@ from pydantic import BaseModel
 
 from casestream.credentials import Principal
 from casestream.domain.anonymity import without_anonymous_persons
-from casestream.domain.catalog import PersonalData
+from casestream.domain.catalog import PAYLOAD_TYPES, PersonalData
 from casestream.domain.commands import Role
 from casestream.domain.envelope import EVENT_MODELS
+from casestream.domain.upcasting import UnreadableVersion, check_readable, upcast_payload
 
 UNMASKED_ROLES = frozenset({Role.legal, Role.supervisor, Role.system})
 """Roles that need the personal data of named persons as recorded (legal review, 督察
@@ -111,10 +112,37 @@ def shown_to(principal: Principal, view: M) -> M:
     return type(view).model_validate(data)
 
 
+def current_form(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored event in the current model of its type: the history keeps an event as it was
+    published, perhaps at an older `schema_version`; readers are shown (and masked after) the
+    model of today, read through the upcasters. A body that cannot be read so stays as it is."""
+    data = dict(body)
+    event_type, version, payload = (
+        data.get("event_type"),
+        data.get("schema_version"),
+        data.get("payload"),
+    )
+    payload_type = PAYLOAD_TYPES.get(str(event_type))
+    if payload_type is None or not isinstance(version, int) or not isinstance(payload, dict):
+        return data
+    latest = payload_type.schema_version
+    if version == latest:
+        return data
+    try:
+        check_readable(str(event_type), version)
+    except UnreadableVersion:
+        return data
+    return {
+        **data,
+        "schema_version": latest,
+        "payload": upcast_payload(str(event_type), version, payload),
+    }
+
+
 def event_shown_to(principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
     """A stored event's JSON `body` as `principal` may see it (see `shown_to`), masked after
     the envelope and payload of its event type."""
-    data: dict[str, Any] = without_anonymous_persons(dict(body))
+    data: dict[str, Any] = without_anonymous_persons(current_form(body))
     if sees_personal_data(principal):
         return data
     model = EVENT_MODELS.get(str(data.get("event_type")))

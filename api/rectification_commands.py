@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel
 
 from casestream.domain import rectification_commands as rc
 from casestream.domain.commands import Command
@@ -24,8 +25,9 @@ from casestream.domain.rectifications import manual_rectification_id
 
 from .auth import Principal, require_roles
 from .deps import Services, ServicesDep
+from .evidence import uploaded_files
 from .responses import COMMAND_REFUSED, KAFKA_UNAVAILABLE, NOT_FOUND
-from .schemas import Accepted
+from .schemas import Accepted, Complete
 from .writes import Carried, CommandTarget, carry_out
 
 router = APIRouter(prefix="/rectifications", tags=["rectifications"])
@@ -37,14 +39,19 @@ class RectificationRoute:
 
     path: str  # under /rectifications/{rectification_id}
     summary: str
-    body: type[Command]  # the domain's command: its name, roles and decision
+    command: type[Command]  # the domain's command: its name, roles and decision
+    body: type[BaseModel] | None = None  # the route's own body, where it is not the command's
+
+    @property
+    def body_model(self) -> type[BaseModel]:
+        return self.body or self.command
 
 
 ROUTES = (
     RectificationRoute("/review", "Complete Review", rc.CompleteReview),
     RectificationRoute("/measures", "Add Measure", rc.AddMeasure),
     RectificationRoute("/progress", "Report Progress", rc.ReportProgress),
-    RectificationRoute("/completion", "Complete", rc.Complete),
+    RectificationRoute("/completion", "Complete", rc.Complete, Complete),
     RectificationRoute("/verification", "Verify", rc.Verify),
     RectificationRoute("/rejection", "Reject", rc.Reject),
     RectificationRoute("/reopening", "Reopen", rc.Reopen),
@@ -94,14 +101,25 @@ async def _carried(
     return _accepted(carried)
 
 
+async def _command(body: BaseModel, services: Services, principal: Principal) -> Command:
+    """The domain's command of a route's body: a completion's files, cited by digest, described
+    as they were uploaded (422 naming `files.<i>` of one not completely uploaded)."""
+    if isinstance(body, Complete):
+        files = await uploaded_files(services, principal, body.files)
+        return rc.Complete(evidence=body.evidence, summary=body.summary, files=files)
+    assert isinstance(body, Command)
+    return body
+
+
 def _endpoint(route: RectificationRoute) -> Callable[..., Awaitable[Accepted]]:
     """The route function of `route`'s command."""
 
     async def endpoint(
-        rectification_id: str, body: Command, services: Services, principal: Principal
+        rectification_id: str, body: BaseModel, services: Services, principal: Principal
     ) -> Accepted:
         target = CommandTarget(rectification_id, f"rectification {rectification_id[:120]!r}")
-        return await _carried(services, principal, target, body)
+        command = await _command(body, services, principal)
+        return await _carried(services, principal, target, command)
 
     def parameter(name: str, annotation: Any) -> inspect.Parameter:
         return inspect.Parameter(
@@ -113,16 +131,16 @@ def _endpoint(route: RectificationRoute) -> Callable[..., Awaitable[Accepted]]:
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             parameter("rectification_id", str),
-            parameter("body", route.body),
+            parameter("body", route.body_model),
             parameter("services", ServicesDep),
             parameter(
                 "principal",
-                Annotated[Principal, Depends(require_roles(*sorted(route.body.roles)))],
+                Annotated[Principal, Depends(require_roles(*sorted(route.command.roles)))],
             ),
         ],
         return_annotation=Accepted,
     )
-    endpoint.__name__ = endpoint.__qualname__ = route.body.name
+    endpoint.__name__ = endpoint.__qualname__ = route.command.name
     return endpoint
 
 
@@ -141,7 +159,7 @@ for _route in ROUTES:
         "/{rectification_id}" + _route.path,
         _endpoint(_route),
         methods=["POST"],
-        name=_route.body.name,
+        name=_route.command.name,
         summary=_route.summary,
         status_code=202,
         response_model=Accepted,

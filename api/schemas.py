@@ -1,6 +1,7 @@
 """The bodies of the HTTP API: the response models it answers with (built from read-model rows,
-never ORM objects) and the envelope of a registration; the command bodies are the domain's
-Command models. Every router takes its models from here."""
+never ORM objects), the envelope of a registration and the completion body that cites files by
+digest; the command bodies are the domain's Command models. Every router takes its models from
+here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from casestream.domain.catalog import CaseKind, RootCause
+from casestream.domain.catalog import (
+    MAX_CITED_FILES,
+    CaseKind,
+    Evidence,
+    EvidenceMediaType,
+    RootCause,
+    Sha256,
+)
 from casestream.domain.commands import Role
 from casestream.domain.envelope import CaseId
 from casestream.domain.rectifications import ProgressEntry, VerificationEntry
@@ -84,6 +92,15 @@ class Accepted(Public):
     topic: str
     partition: int
     offset: int
+
+
+class UploadedFile(Public):
+    """An evidence file kept under its digest: cite it by `sha256` in a command or an event."""
+
+    sha256: str
+    name: str
+    media_type: EvidenceMediaType
+    size: int
 
 
 class Health(Public):
@@ -328,6 +345,28 @@ class RectificationDetail(RectificationSummary):
     dispute_chain: list[ChainLink]
     clocks: list[ClockView]
     anomalies: int
+
+
+# --- the completion body of POST /rectifications/{id}/completion: files cited by digest ---
+
+
+class CommandBody(BaseModel):
+    """A command's JSON body: an unknown field is refused, never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Complete(CommandBody):
+    """The body the completion route has always taken: each file by the digest POST /files
+    answered (the domain's `complete` command takes them described)."""
+
+    evidence: Evidence
+    summary: str = Field(default="", max_length=10000)
+    files: list[Sha256] = Field(
+        default_factory=list,
+        max_length=MAX_CITED_FILES,
+        description="digests of evidence files uploaded first (POST /files)",
+    )
 
 
 # --- commands (their bodies are the domain's Command models: domain/*_commands.py) -------

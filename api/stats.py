@@ -81,6 +81,13 @@ class SatisfactionOut(Figures):
     satisfied_rate: float | None = _rate("满意率 satisfied / visited")
 
 
+class SupervisionOut(Figures):
+    """督察 of complaints after a poor follow-up visit (回访)."""
+
+    flagged: Count = Field(description="complaints flagged for supervision at least once")
+    open: Count = Field(description="under supervision now: neither closed nor reopened")
+
+
 class ReconsiderationOut(Figures):
     received: Count
     decided: Count = Field(description="with a decision (any kind)")
@@ -98,9 +105,13 @@ class LitigationOut(Figures):
     )
     loss_rate: float | None = _rate("败诉率 losses / judged")
     heard: Count = Field(description="lawsuits with at least one hearing")
-    agency_head_appeared: Count = Field(description="heard, the agency head appeared (出庭应诉)")
+    agency_head_appeared: Count = Field(
+        description="heard, the agency head appeared (出庭应诉) at one hearing at least"
+    )
+    hearings: Count = Field(description="hearings held (开庭) in those lawsuits")
+    hearings_head_appeared: Count = Field(description="hearings the agency head appeared at")
     agency_head_appearance_rate: float | None = _rate(
-        "负责人出庭应诉率 agency_head_appeared / heard"
+        "负责人出庭应诉率 hearings_head_appeared / hearings"
     )
 
 
@@ -127,6 +138,7 @@ class RuleOfLawStats(Figures):
     enterprise_complaints: ComplaintsOut = Field(description="涉企投诉 (enterprise: true)")
     enterprise_tips: TipsOut = Field(description="涉企举报线索")
     satisfaction: SatisfactionOut
+    supervision: SupervisionOut = Field(description="督察 after a poor 回访")
     reconsiderations: ReconsiderationOut = Field(description="行政复议, bureau as respondent")
     lawsuits: LitigationOut = Field(description="行政诉讼, bureau as defendant")
     rectifications: RectificationOut = Field(description="整改 of lost or corrected cases")
@@ -177,6 +189,7 @@ def rule_of_law_stats(
         enterprise_complaints=ComplaintsOut.of(figures.enterprise_complaints),
         enterprise_tips=TipsOut.of(figures.enterprise_tips),
         satisfaction=SatisfactionOut.model_validate(figures.satisfaction),
+        supervision=SupervisionOut.model_validate(figures.supervision),
         reconsiderations=ReconsiderationOut.model_validate(figures.reconsiderations),
         lawsuits=LitigationOut.model_validate(figures.lawsuits),
         rectifications=RectificationOut.model_validate(figures.rectifications),

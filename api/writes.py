@@ -13,7 +13,7 @@ from fastapi import HTTPException
 from fastapi.concurrency import run_in_threadpool
 
 from casestream.domain.cases import evolve, restore_state
-from casestream.domain.catalog import CaseKind, Payload
+from casestream.domain.catalog import CaseKind, Payload, cited_files
 from casestream.domain.commands import Command, Context, RoleRefused, decide
 from casestream.domain.commands import Refusal as DomainRefusal
 from casestream.domain.envelope import Event, field_errors, new_event
@@ -32,6 +32,7 @@ from casestream.read_models.outbox import Outbox
 from .auth import Principal, not_found, visible_department
 from .consistency import ConsistencyToken, wait_until
 from .deps import Services
+from .evidence import uploaded_files
 from .problems import unprocessable
 from .schemas import Accepted
 
@@ -203,6 +204,32 @@ def _events(
     return events
 
 
+async def _files_uploaded(
+    services: Services, principal: Principal, events: tuple[Event[Any], ...], at: str
+) -> None:
+    """422 naming `files.<i>` of each file the command cites that was not completely uploaded,
+    or whose type or size differs from the upload's."""
+    field = f"{at}.files" if at else "files"
+    for event in events:
+        cited = cited_files(event.payload)
+        if not cited:
+            continue
+        uploads = await uploaded_files(
+            services, principal, [file.sha256 for file in cited], field=field
+        )
+        wrong = [
+            (
+                f"{field}.{i}",
+                f"the file uploaded under this digest is {upload.media_type.value} "
+                f"of {upload.size} bytes",
+            )
+            for i, (file, upload) in enumerate(zip(cited, uploads, strict=True))
+            if (file.media_type, file.size) != (upload.media_type, upload.size)
+        ]
+        if wrong:
+            raise unprocessable("body", wrong)
+
+
 def _require_kafka(services: Services, events: tuple[Event[Any], ...]) -> None:
     if not services.settings.kafka_bootstrap:
         raise HTTPException(
@@ -251,6 +278,7 @@ async def carry_out(
         after = evolve(after, event)
     if command.opens_case and scope is not None and after is not None and after.department != scope:
         raise HTTPException(403, f"a {principal.role.value} registers cases of {scope} only")
+    await _files_uploaded(services, principal, events, target.fields_at)
     _require_kafka(services, events)
     reservation = Reservation(target.case_id, version, command.name, principal.subject, now)
     try:

@@ -21,7 +21,9 @@ def clock_policy(settings: Settings) -> ClockPolicy:
 
 def outcome_settings(settings: Settings) -> OutcomeSettings:
     return OutcomeSettings(
-        fallback_department=settings.rectification_fallback_department, timezone=settings.timezone
+        fallback_department=settings.rectification_fallback_department,
+        timezone=settings.timezone,
+        supervision_satisfaction_threshold=settings.supervision_satisfaction_threshold,
     )
 
 

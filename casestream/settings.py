@@ -47,6 +47,16 @@ class Settings(BaseSettings):
         ge=1024,
         description="the API answers 413 to a request body larger than this",
     )
+    evidence_dir: Path = Field(
+        default=Path("var/evidence"),
+        description="where uploaded evidence files are kept, each under its SHA-256 digest "
+        "(every API process of a deployment needs the same directory)",
+    )
+    max_file_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="POST /files answers 413 to a file larger than this",
+    )
     worker_web_port: int = 6066
     prometheus_port: int = Field(default=9090, description="`casestream up --prometheus`")
     worker_metrics_interval_seconds: float = Field(
@@ -75,6 +85,13 @@ class Settings(BaseSettings):
     rectification_fallback_department: str = Field(
         default="法制大队",
         description="answers for a rectification whose source case names no department",
+    )
+    supervision_satisfaction_threshold: int = Field(
+        default=2,
+        ge=0,
+        le=5,
+        description="a 回访 follow-up with a satisfaction (1-5) at or below this flags the "
+        "complaint for 督察 supervision (SupervisionFlagged); 0 flags none",
     )
     scanner_enabled: bool = Field(
         default=True, description="run the escalation scanner in this worker"

@@ -17,25 +17,15 @@ def clearing_reason(clock: Clock) -> str:
 def alert_payload(clock: Clock, alert: DueAlert) -> AlertPayload:
     """What the alert says: the clock, its rule and due instant, and the level and whom to
     notify (a warning, a breach or an escalation) or why it is cleared (a clearing)."""
+    about_the_clock = {
+        "alert_id": alert.alert_id,
+        "clock_id": clock.clock_id,
+        "rule": clock.rule_id,
+        "due_at": clock.due_at,
+        "scheduled_at": alert.scheduled_at,
+        "department": clock.department,
+        "enterprise": clock.enterprise,
+    }
     if issubclass(alert.payload_type, ev.AlertCleared):
-        return ev.AlertCleared(
-            alert_id=alert.alert_id,
-            clock_id=clock.clock_id,
-            rule=clock.rule_id,
-            due_at=clock.due_at,
-            scheduled_at=alert.scheduled_at,
-            department=clock.department,
-            enterprise=clock.enterprise,
-            reason=clearing_reason(clock),
-        )
-    return alert.payload_type(
-        alert_id=alert.alert_id,
-        clock_id=clock.clock_id,
-        rule=clock.rule_id,
-        due_at=clock.due_at,
-        scheduled_at=alert.scheduled_at,
-        department=clock.department,
-        enterprise=clock.enterprise,
-        level=alert.level,
-        notify=alert.notify,
-    )
+        return ev.AlertCleared(**about_the_clock, reason=clearing_reason(clock))
+    return alert.payload_type(**about_the_clock, level=alert.level, notify=alert.notify)

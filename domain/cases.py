@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from .catalog import CaseKind
@@ -70,9 +71,14 @@ def restore_state(case_kind: CaseKind, stored: dict[str, Any]) -> CaseState:
 
 
 def fold(events: list[Event[Any]]) -> CaseState | None:
-    """The state of one case after all its events, in order."""
+    """The state of one case after all its events, in order. An event id already folded is
+    skipped: a redelivered event is the same fact, not a new one (as the projector does)."""
     state: CaseState | None = None
+    seen: set[uuid.UUID] = set()
     for event in events:
+        if event.event_id in seen:
+            continue
+        seen.add(event.event_id)
         state = evolve(state, event)
     return state
 

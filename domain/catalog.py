@@ -9,9 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 
 class CaseKind(StrEnum):
@@ -115,6 +121,50 @@ RootCauses = Annotated[list[RootCause], Field(min_length=1, max_length=len(RootC
 Evidence = Annotated[list[ShortText], Field(min_length=1, max_length=100)]  # 整改 evidence items
 
 
+class EvidenceMediaType(StrEnum):
+    """The kinds of evidence file (证据材料) casestream keeps, as found in the file's content
+    (never its name): documents, scans and photos, office documents."""
+
+    pdf = "application/pdf"
+    png = "image/png"
+    jpeg = "image/jpeg"
+    gif = "image/gif"
+    webp = "image/webp"
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    pptx = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    doc = "application/msword"
+    xls = "application/vnd.ms-excel"
+    ppt = "application/vnd.ms-powerpoint"
+    odt = "application/vnd.oasis.opendocument.text"
+    ods = "application/vnd.oasis.opendocument.spreadsheet"
+    odp = "application/vnd.oasis.opendocument.presentation"
+
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+"""A SHA-256 digest in lower-case hex: the name of a stored file."""
+
+FileName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f/\\]+$")]
+"""A file's name as its uploader gave it: no folders, no control characters."""
+
+MAX_CITED_FILES = 20
+
+
+class EvidenceFile(BaseModel):
+    """An evidence file an event cites: its content is stored under its digest
+    (`POST /files`), the event carries only what identifies and describes it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sha256: Sha256
+    name: FileName
+    media_type: EvidenceMediaType
+    size: Annotated[int, Field(ge=1)]
+
+
+EvidenceFiles = Annotated[list[EvidenceFile], Field(max_length=MAX_CITED_FILES)]
+
+
 @dataclass(frozen=True)
 class PersonalData:
     """Marks a field as personal data (个人信息) in its type, `Annotated[str, PersonalData(...)]`:
@@ -151,6 +201,23 @@ class Payload(BaseModel):
     opens_case: ClassVar[bool] = False
     derived: ClassVar[bool] = False  # produced by casestream itself, never by outsiders
     origin: ClassVar[Origin] = Origin.outside
+
+
+class CitesFiles(Payload):
+    """A payload that may cite evidence files (证据材料), uploaded first (`POST /files`).
+
+    `files` was added to these types after events of them were published: an older event reads
+    with none, and an event citing none is published without the field, exactly as before
+    (docs/events.md, "Versions and upcasting")."""
+
+    files: EvidenceFiles = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_files(self, handler: SerializerFunctionWrapHandler) -> Any:
+        dumped = handler(self)
+        if isinstance(dumped, dict) and not dumped.get("files"):
+            dumped.pop("files", None)
+        return dumped
 
 
 _COMPLAINT = frozenset({CaseKind.complaint})
@@ -263,6 +330,30 @@ class CaseResumed(Payload):
     reason: str = Field(default="", max_length=2000)
 
 
+class SupervisionFlagged(Payload):
+    """督察: a poor 回访 puts the complaint under the supervision office's eye.
+
+    Derived by casestream from a ComplaintFollowUpVisited whose satisfaction is at or below
+    the deployment's threshold (domain/supervision_flags.py); never posted by anyone."""
+
+    case_kinds = _COMPLAINT
+    origin = Origin.casestream
+
+    satisfaction: Annotated[int, Field(ge=1, le=5)]
+    threshold: Annotated[int, Field(ge=1, le=5)]  # the highest score that is flagged
+    reason: NonEmpty
+
+
+class SupervisionClosed(Payload):
+    """督察 closed by a supervisor: the poor 回访 has been looked into."""
+
+    case_kinds = _COMPLAINT
+    origin = Origin.command
+
+    supervisor: ShortText
+    conclusion: NonEmpty
+
+
 # --- enterprise tip 涉企举报线索 -----------------------------------------------------
 
 
@@ -337,7 +428,7 @@ class ApplicationCopyReceived(Payload):
     simplified: bool = False
 
 
-class ReplySubmitted(Payload):
+class ReplySubmitted(CitesFiles):
     """答复 with evidence.
 
     Version 2 calls the number of evidence items `evidence_count` (version 1:
@@ -423,10 +514,44 @@ class ComplaintCopyServed(Payload):
     case_kinds = _LIT
 
 
-class DefenceSubmitted(Payload):
+class DefenceSubmitted(CitesFiles):
     case_kinds = _LIT
 
     summary: str = Field(default="", max_length=10000)
+
+
+class BureauAppearance(BaseModel):
+    """Someone who appeared in court for the bureau (出庭人员): a leader, the legal office, a
+    handler of the department whose act is disputed, or an agent (委托代理人)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: ShortText
+    title: ShortText | None = None  # 职务 or role: 副局长, 法制大队, 委托代理律师
+
+
+class CourtHearingScheduled(Payload):
+    """开庭 notice: the court set a hearing. With the agency head expected (负责人出庭应诉,
+    行政诉讼法 Art 3 ¶3) it starts a reminder clock due on the hearing date; a later notice
+    replaces it (rescheduled)."""
+
+    case_kinds = _LIT
+
+    hearing_date: date
+    court: ShortText | None = None  # the court or courtroom, when not the case's court
+    head_expected: bool = False  # 行政机关负责人 expected to appear
+
+
+class CourtHearingHeld(Payload):
+    """开庭 held: who appeared for the bureau and whether the agency head was among them; each
+    one counts once in the 出庭应诉率 (head_appeared / hearings held)."""
+
+    case_kinds = _LIT
+
+    held_on: date
+    appeared: Annotated[list[BureauAppearance], Field(max_length=20)] = Field(default_factory=list)
+    head_appeared: bool = False  # 负责人出庭应诉
+    notes: str = Field(default="", max_length=10000)
 
 
 class JudgmentIssued(Payload):
@@ -516,7 +641,7 @@ class ProgressReported(Payload):
     percent: Annotated[int, Field(ge=0, le=100)] | None = None
 
 
-class RectificationCompleted(Payload):
+class RectificationCompleted(CitesFiles):
     case_kinds = _RECT
     origin = Origin.command
 
@@ -630,6 +755,8 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         DeadlineExtended,
         CaseSuspended,
         CaseResumed,
+        SupervisionFlagged,
+        SupervisionClosed,
         TipReceived,
         TipAssigned,
         TipVerified,
@@ -649,6 +776,8 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         LawsuitFiled,
         ComplaintCopyServed,
         DefenceSubmitted,
+        CourtHearingScheduled,
+        CourtHearingHeld,
         JudgmentIssued,
         JudgmentServed,
         AppealFiled,
@@ -672,3 +801,8 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
     )
 }
 """Every event type by its name on the wire."""
+
+
+def cited_files(payload: Payload) -> list[EvidenceFile]:
+    """The evidence files `payload` cites (none for a type that cites no files)."""
+    return list(payload.files) if isinstance(payload, CitesFiles) else []

@@ -281,7 +281,7 @@ def advance(
         if rule is None or not clock.open:
             updated.append(clock)
             continue
-        if type(payload) in CANCELLING_EVENTS:
+        if type(payload) in CANCELLING_EVENTS or event.event_type in rule.cancelled_on:
             clock = clock.model_copy(update={"cancelled": True})
         elif rule.stops(event.event_type, facts):
             clock = clock.model_copy(update={"stopped_at": event.occurred_at})

@@ -6,10 +6,22 @@ tests import this module, not the kinds' modules one by one, so no command is le
 
 from __future__ import annotations
 
-from . import rectification_commands  # noqa: F401
+from . import (
+    complaint_commands,  # noqa: F401
+    litigation_commands,  # noqa: F401
+    reconsideration_commands,  # noqa: F401
+    rectification_commands,  # noqa: F401
+    tip_commands,  # noqa: F401
+)
 from .commands import COMMANDS, Handler
 
 # each case kind's commands, declared on import (one line per module)
-KINDS: tuple[str, ...] = ("rectification_commands",)
+KINDS: tuple[str, ...] = (
+    "complaint_commands",
+    "litigation_commands",
+    "reconsideration_commands",
+    "rectification_commands",
+    "tip_commands",
+)
 
 __all__ = ["COMMANDS", "KINDS", "Handler"]

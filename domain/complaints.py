@@ -31,6 +31,7 @@ class ComplaintState(CaseState):
     rejection_reason: str | None = None
     satisfaction: int | None = None
     reopen_count: int = 0
+    supervision: bool = False  # 督察: flagged after a poor 回访, until closed or reopened
 
 
 _OPEN = (ComplaintStatus.accepted, ComplaintStatus.assigned, ComplaintStatus.replied)
@@ -62,7 +63,18 @@ def _apply(state: ComplaintState, payload: ev.Payload, at: datetime) -> Mapping[
         case ev.ComplaintFollowUpVisited():
             return {"satisfaction": payload.satisfaction}
         case ev.ComplaintReopened():
-            return {"reopen_count": state.reopen_count + 1, "outcome": None, "satisfaction": None}
+            # handled again: the poor 回访 behind a supervision flag no longer stands
+            return {
+                "reopen_count": state.reopen_count + 1,
+                "outcome": None,
+                "satisfaction": None,
+                "supervision": False,
+            }
+        case ev.SupervisionFlagged():
+            # a flag relayed after the complaint was reopened is stale: the status guards it
+            return {"supervision": state.status == ComplaintStatus.followed_up}
+        case ev.SupervisionClosed():
+            return {"supervision": False}
         case ev.CaseSuspended():
             return {"paused": True}
         case ev.CaseResumed():
@@ -94,6 +106,8 @@ COMPLAINT = Lifecycle(
             ComplaintStatus.accepted,
             reopens=True,
         ),
+        ev.SupervisionFlagged: step(ComplaintStatus.followed_up),
+        ev.SupervisionClosed: step(None),
         ev.DeadlineExtended: step((ComplaintStatus.received, *_OPEN)),
         ev.CaseSuspended: step((ComplaintStatus.received, *_OPEN)),
         ev.CaseResumed: step((ComplaintStatus.received, *_OPEN)),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from . import catalog as ev
 from .lifecycle import CaseState, Lifecycle, step
@@ -23,6 +25,26 @@ class LitigationStatus(StrEnum):
     effective = "effective"  # 生效
 
 
+class ScheduledHearing(BaseModel):
+    """开庭 set by the court and not held yet."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hearing_date: date
+    court: str | None
+    head_expected: bool
+
+
+class HeldHearing(BaseModel):
+    """开庭 held: who appeared for the bureau (出庭人员), the agency head among them or not."""
+
+    model_config = ConfigDict(frozen=True)
+
+    held_on: date | None  # a HearingHeld may leave its date out
+    appeared: tuple[ev.BureauAppearance, ...] = ()  # HearingHeld names nobody
+    head_appeared: bool = False
+
+
 class LitigationState(CaseState):
     plaintiff: ev.Person | None = None
     court: str | None = None
@@ -30,8 +52,11 @@ class LitigationState(CaseState):
     instance: ev.Instance = ev.Instance.first
     simplified: bool = False
     defence_submitted: bool = False
-    hearings: int = 0
+    hearings: int = 0  # hearings held (HearingHeld or CourtHearingHeld)
+    head_appearances: int = 0  # of those, the agency head appeared (负责人出庭应诉)
     agency_head_appeared: bool = False  # 负责人出庭应诉 at any hearing
+    next_hearing: ScheduledHearing | None = None
+    held_hearings: tuple[HeldHearing, ...] = ()
     judgment_outcome: ev.JudgmentOutcome | None = None
     judgment_form: ev.JudgmentForm | None = None
     appealed_by: str | None = None
@@ -43,6 +68,7 @@ _BEFORE_JUDGMENT = (
     LitigationStatus.defended,
     LitigationStatus.heard,
 )
+_HEARING_FROM = (*_BEFORE_JUDGMENT, LitigationStatus.appealed)
 
 
 def _apply(state: LitigationState, payload: ev.Payload, at: datetime) -> Mapping[str, Any]:
@@ -59,11 +85,25 @@ def _apply(state: LitigationState, payload: ev.Payload, at: datetime) -> Mapping
             }
         case ev.DefenceSubmitted():
             return {"defence_submitted": True}
+        case ev.CourtHearingScheduled():
+            scheduled = ScheduledHearing(
+                hearing_date=payload.hearing_date,
+                court=payload.court,
+                head_expected=payload.head_expected,
+            )
+            return {"next_hearing": scheduled}
         case ev.HearingHeld():
-            return {
-                "hearings": state.hearings + 1,
-                "agency_head_appeared": state.agency_head_appeared or payload.agency_head_appeared,
-            }
+            held = HeldHearing(
+                held_on=payload.hearing_date, head_appeared=payload.agency_head_appeared
+            )
+            return _held(state, held)
+        case ev.CourtHearingHeld():
+            held = HeldHearing(
+                held_on=payload.held_on,
+                appeared=tuple(payload.appeared),
+                head_appeared=payload.head_appeared,
+            )
+            return _held(state, held)
         case ev.JudgmentIssued():
             return {
                 "judgment_outcome": payload.outcome,
@@ -73,6 +113,16 @@ def _apply(state: LitigationState, payload: ev.Payload, at: datetime) -> Mapping
         case ev.AppealFiled():
             return {"appealed_by": payload.appellant, "court": payload.court or state.court}
     return {}
+
+
+def _held(state: LitigationState, held: HeldHearing) -> Mapping[str, Any]:
+    return {
+        "hearings": state.hearings + 1,
+        "head_appearances": state.head_appearances + int(held.head_appeared),
+        "agency_head_appeared": state.agency_head_appeared or held.head_appeared,
+        "held_hearings": (*state.held_hearings, held),
+        "next_hearing": None,
+    }
 
 
 LITIGATION = Lifecycle(
@@ -85,6 +135,9 @@ LITIGATION = Lifecycle(
             (LitigationStatus.filed, LitigationStatus.served), LitigationStatus.defended
         ),
         ev.HearingHeld: step(_BEFORE_JUDGMENT, LitigationStatus.heard),
+        # a second-instance hearing follows an appeal (the status stays appealed)
+        ev.CourtHearingScheduled: step(_HEARING_FROM),
+        ev.CourtHearingHeld: step(_HEARING_FROM, LitigationStatus.heard),
         # a second-instance judgment follows an appeal
         ev.JudgmentIssued: step(
             (*_BEFORE_JUDGMENT, LitigationStatus.appealed), LitigationStatus.judged, reopens=True

@@ -17,9 +17,11 @@ from .catalog import (
     RectificationCancelled,
     RectificationOpened,
     ReviewTaskOpened,
+    SupervisionFlagged,
 )
 from .envelope import Event, new_event
 from .lifecycle import CaseState
+from .supervision_flags import DEFAULT_SATISFACTION_THRESHOLD, supervision_flags
 
 CORRECTIONS = frozenset(
     {
@@ -89,10 +91,12 @@ D = TypeVar("D", ReviewTaskOpened, RectificationOpened, RectificationCancelled)
 
 @dataclass(frozen=True)
 class OutcomeSettings:
-    """Who answers for a rectification when the source case names no department."""
+    """Who answers for a rectification when the source case names no department, and the
+    highest 回访 satisfaction that flags a complaint for 督察 supervision (0: none)."""
 
     fallback_department: str = "法制大队"  # legal affairs
     timezone: str = "Asia/Shanghai"
+    supervision_satisfaction_threshold: int = DEFAULT_SATISFACTION_THRESHOLD
 
 
 def rectification_id(source_case_id: str, opinion_no: str | None = None) -> str:
@@ -113,8 +117,17 @@ def went_against(payload: Payload) -> bool | None:
     return None
 
 
-Derived = Event[ReviewTaskOpened] | Event[RectificationOpened] | Event[RectificationCancelled]
-"""An event a decision owes: a 复盘 review, a 整改 rectification, or its cancellation."""
+DERIVED_KINDS = frozenset({CaseKind.rectification, CaseKind.complaint})
+"""The case kinds of the events `consequences` derives (their topics take the outbox's events)."""
+
+Derived = (
+    Event[ReviewTaskOpened]
+    | Event[RectificationOpened]
+    | Event[RectificationCancelled]
+    | Event[SupervisionFlagged]
+)
+"""An event a fact owes: a 复盘 review, a 整改 rectification or its cancellation, or a 督察
+supervision flag."""
 
 
 def consequences(
@@ -126,8 +139,12 @@ def consequences(
     - a loss overturned on appeal (a later judgment that is not a loss) cancels the
       rectification: the loss no longer stands; its review stays, as a lesson;
     - a loss upheld on appeal changes nothing: the rectification already runs;
-    - a 行政复议意见书 opens one rectification (no review: the body has named the fix).
+    - a 行政复议意见书 opens one rectification (no review: the body has named the fix);
+    - a poor 回访 flags the complaint for 督察 supervision (domain/supervision_flags.py).
     """
+    flags = supervision_flags(event, after, settings.supervision_satisfaction_threshold)
+    if flags:
+        return list(flags)
     payload = event.payload
     department = after.department or settings.fallback_department
     person = after.handler or f"{department}负责人"

@@ -102,6 +102,7 @@ class Complete(_RectificationCommand):
 
     evidence: Evidence
     summary: str = Field(default="", max_length=10000)
+    files: ev.EvidenceFiles = Field(default_factory=list)  # uploaded first (POST /files)
 
 
 class Verify(_RectificationCommand):
@@ -190,7 +191,9 @@ def _report_progress(
 
 @command(Complete)
 def _complete(state: RectificationState | None, body: Complete, context: Context) -> Decision:
-    payload = ev.RectificationCompleted(evidence=body.evidence, summary=body.summary)
+    payload = ev.RectificationCompleted(
+        evidence=body.evidence, summary=body.summary, files=body.files
+    )
     return _allowed(_existing(state), payload)
 
 

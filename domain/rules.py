@@ -183,6 +183,9 @@ class Rule(BaseModel):
     pauses_on: tuple[EventType, ...] = ()  # 中止
     resumes_on: tuple[EventType, ...] = ()
     extended_by: tuple[EventType, ...] = ()  # 延期
+    # events that cancel the running clock (e.g. a hearing rescheduled): it neither meets nor
+    # breaches; when the same event also starts the rule, a new clock replaces it
+    cancelled_on: tuple[EventType, ...] = ()
     max_extension: Annotated[int, Field(ge=1, le=3650)] | None = None  # None: no cap
     length: Annotated[int, Field(ge=1, le=3650)]
     unit: Unit
@@ -243,6 +246,7 @@ def _rule_problem(rule: Rule) -> tuple[str, str] | None:
         ("pauses_on", rule.pauses_on),
         ("resumes_on", rule.resumes_on),
         ("extended_by", rule.extended_by),
+        ("cancelled_on", rule.cancelled_on),
     ):
         for name in names:
             if name not in PAYLOAD_TYPES:

@@ -74,6 +74,9 @@ VERIFICATION_LABELS: dict[str, str] = {
     RectificationStatus.verified: "通过",
     RectificationStatus.rejected: "退回",
 }
+HEAD_APPEARED = "负责人出庭"  # 出庭人员: the agency head appeared at that hearing
+NO_ONE_NAMED = "未登记出庭人员"  # a hearing recorded without who appeared
+UNKNOWN_DATE = "日期不详"
 ANONYMOUS = "匿名"  # an anonymous informant, whoever asks
 YES, NO = "是", "否"
 
@@ -112,7 +115,7 @@ CASE_LEDGER = LedgerLayout(
         LedgerColumn("受理时间", 17, "datetime"), LedgerColumn("办结时间", 17, "datetime"),
         LedgerColumn("时限", 12, "date"), LedgerColumn("是否超期", 9),
         LedgerColumn("办理结果", 14), LedgerColumn("纠错/败诉", 10),
-        LedgerColumn("满意度", 8, "integer"),
+        LedgerColumn("满意度", 8, "integer"), LedgerColumn("出庭人员", 40),
     ),
 )  # fmt: skip
 

@@ -17,6 +17,7 @@ from casestream.domain.case_results import case_result, went_against_bureau
 from casestream.domain.cases import CLOSED_STATUSES, restore_state
 from casestream.domain.complaints import ComplaintState
 from casestream.domain.lifecycle import CaseState
+from casestream.domain.litigation import HeldHearing, LitigationState
 from casestream.domain.overdue import clock_overdue
 from casestream.domain.rectifications import RectificationState, RectificationStatus
 
@@ -24,12 +25,15 @@ from .ledger_layout import (
     ANONYMOUS,
     CASE_LEDGER,
     CHANNEL_LABELS,
+    HEAD_APPEARED,
     KIND_LABELS,
+    NO_ONE_NAMED,
     NO_REVIEW,
     OUTCOME_LABELS,
     RECTIFICATION_LEDGER,
     REVIEW_LABELS,
     ROOT_CAUSE_LABELS,
+    UNKNOWN_DATE,
     VERIFICATION_LABELS,
     Cell,
     status_label,
@@ -79,6 +83,9 @@ class LedgerRows:
             "办理结果": OUTCOME_LABELS.get(case_result(state) or "", ""),
             "纠错/败诉": _went_against(state),
             "满意度": state.satisfaction if isinstance(state, ComplaintState) else None,
+            "出庭人员": "；".join(map(_hearing, state.held_hearings))
+            if isinstance(state, LitigationState)
+            else "",
         }
         return [values[column.header] for column in CASE_LEDGER.columns]
 
@@ -133,6 +140,18 @@ def _went_against(state: CaseState) -> str:
     """纠错 (reconsideration) / 败诉 (lawsuit) as 是/否 once decided; empty otherwise."""
     against = went_against_bureau(state)
     return "" if against is None else yes_no(against)
+
+
+def _hearing(hearing: HeldHearing) -> str:
+    """出庭人员 of one hearing: its date, who appeared for the bureau, and 负责人出庭 if the
+    agency head did (2026-03-25：王副局长（副局长）、李法制，负责人出庭)."""
+    held_on = hearing.held_on.isoformat() if hearing.held_on else UNKNOWN_DATE
+    names = "、".join(
+        f"{person.name}（{person.title}）" if person.title else person.name
+        for person in hearing.appeared
+    )
+    parts = [names or NO_ONE_NAMED, *([HEAD_APPEARED] if hearing.head_appeared else [])]
+    return f"{held_on}：{'，'.join(parts)}"
 
 
 def _verification(state: RectificationState) -> str:

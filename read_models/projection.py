@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casestream.domain.cases import evolve, kind_mismatch, restore_state
-from casestream.domain.catalog import CaseKind
+from casestream.domain.catalog import CaseKind, cited_files
 from casestream.domain.clocks import ClockPolicy
 from casestream.domain.disputes import DisputeLink, joins_dispute
 from casestream.domain.envelope import Event, same_fact
@@ -24,8 +24,18 @@ from casestream.domain.outcomes import OutcomeSettings, case_outcome_class, cons
 from casestream.domain.reports import linked_completion
 
 from .clock_writer import ClockWriter
+from .evidence_files import case_file_rows
 from .outbox import outbox_row
-from .schema import anomalies, case_events, cases, checkpoints, disputes, outbox, projection_meta
+from .schema import (
+    anomalies,
+    case_events,
+    case_files,
+    cases,
+    checkpoints,
+    disputes,
+    outbox,
+    projection_meta,
+)
 from .sql import chunks, insert_missing, insert_rows, upsert
 
 COLLISION_SEQ = (
@@ -152,6 +162,7 @@ class ProjectionWriter:
         anomaly_rows: list[dict[str, Any]] = []
         dispute_rows: list[dict[str, Any]] = []
         outbox_rows: list[dict[str, Any]] = []
+        file_rows: list[dict[str, Any]] = []  # the evidence files each case cites
         touched: dict[str, CaseState] = {}
         repeated: list[Event[Any]] = []  # ids already applied: the same fact, or a collision
         first_seen: dict[str, Event[Any]] = {}  # applied in this batch
@@ -177,6 +188,7 @@ class ProjectionWriter:
                 case_clocks.get(event.case_id, ()), event, after
             )
             event_rows.append(_event_row(item, event, after.version))
+            file_rows.extend(case_file_rows(event.case_id, cited_files(event.payload)))
             outbox_rows.extend(
                 outbox_row(derived)
                 for derived in consequences(event, before, after, self._outcomes)
@@ -202,6 +214,7 @@ class ProjectionWriter:
         insert_missing(conn, anomalies, anomaly_rows)
         insert_missing(conn, disputes, dispute_rows)
         insert_missing(conn, outbox, outbox_rows)
+        insert_missing(conn, case_files, file_rows)
         completions = {case_id: linked_completion(state) for case_id, state in touched.items()}
         completed = {case_id: at for case_id, at in completions.items() if at is not None}
         outcome.alerts = self._clocks.write(

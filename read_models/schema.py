@@ -157,7 +157,29 @@ alerts = sa.Table(
     sa.Index("ix_alerts_status_raised", "status", "raised_at"),
 )
 
-READ_MODEL_TABLES = (cases, case_events, disputes, anomalies, checkpoints, clocks, alerts)
+# The evidence files (证据材料) the events of each case cite (`catalog.cited_files`): who may
+# download a file is whoever may see a case citing it. Written with the case.
+case_files = sa.Table(
+    "case_files",
+    metadata,
+    sa.Column("case_id", sa.String(100), primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),  # as the first event citing it names it
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Index("ix_case_files_sha256", "sha256"),
+)
+
+READ_MODEL_TABLES = (
+    cases,
+    case_events,
+    disputes,
+    anomalies,
+    checkpoints,
+    clocks,
+    alerts,
+    case_files,
+)
 """The tables a replay must reproduce row for row."""
 
 # Outgoing alert webhooks: operational state of the notifier, not a read model. It holds
@@ -186,8 +208,8 @@ webhook_deliveries = sa.Table(
 )
 
 # Transactional outbox: events the projector derives (review and rectification of a lost
-# case), written in the same transaction as the decision that caused them and published to
-# Kafka by the worker's relay. Event ids are deterministic, so a row published twice after a
+# case, the 督察 flag of a poor 回访), written in the same transaction as the event that caused
+# them and published to their case kind's topic by the worker's relay. Event ids are deterministic, so a row published twice after a
 # crash is one event. `published` is operational state, not part of READ_MODEL_TABLES.
 outbox = sa.Table(
     "outbox",
@@ -238,4 +260,19 @@ leases = sa.Table(
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("holder", sa.String(100), nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Evidence files received by POST /files, one row per uploader of a digest, written once the
+# whole file is stored under its digest: the record that a digest was completely uploaded, and
+# who may download it before any event cites it. Not a read model (nothing on Kafka says it; a
+# replay leaves it as it is), like the outbox and the webhook deliveries.
+evidence_uploads = sa.Table(
+    "evidence_uploads",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("uploaded_by", sa.String(200), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("uploaded_at", UTCDateTime, nullable=False),
 )

@@ -16,16 +16,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casestream.domain.catalog import CaseKind
+from casestream.domain.catalog import CaseKind, SupervisionFlagged
 from casestream.domain.clocks import ClockStatus
 from casestream.domain.complaints import ComplaintStatus
+from casestream.domain.envelope import event_type_name
 from casestream.domain.outcomes import CORRECTIONS, LOSSES
 from casestream.domain.rectifications import RectificationStatus
 from casestream.domain.rules import RuleBook
 from casestream.domain.tips import TipStatus
 
 from .overdue import clock_overdue
-from .schema import cases, clocks
+from .schema import case_events, cases, clocks
 
 RESOLVED_COMPLAINT = (ComplaintStatus.resolved, ComplaintStatus.followed_up)  # 办结, visited after
 VERIFIED_TIP = (TipStatus.verified, TipStatus.closed)  # 核查 done
@@ -63,6 +64,15 @@ class SatisfactionFigures:
 
 
 @dataclass(frozen=True)
+class SupervisionFigures:
+    """督察 after a poor 回访: complaints flagged at least once, and those under supervision now
+    (flagged, neither closed by a supervisor nor reopened)."""
+
+    flagged: int
+    open: int
+
+
+@dataclass(frozen=True)
 class ReconsiderationFigures:
     received: int
     decided: int
@@ -72,12 +82,19 @@ class ReconsiderationFigures:
 
 @dataclass(frozen=True)
 class LitigationFigures:
+    """Lawsuits filed, judged and lost; hearings held and those the agency head appeared at.
+
+    负责人出庭应诉率 counts hearings, not lawsuits: `hearings_head_appeared / hearings`. `heard`
+    and `agency_head_appeared` count lawsuits (with a hearing; with the head at one of them)."""
+
     filed: int
     judged: int
     losses: int
     loss_rate: float | None
     heard: int
     agency_head_appeared: int
+    hearings: int
+    hearings_head_appeared: int
     agency_head_appearance_rate: float | None
 
 
@@ -97,6 +114,7 @@ class RuleOfLawFigures:
     enterprise_complaints: HandlingFigures
     enterprise_tips: HandlingFigures
     satisfaction: SatisfactionFigures
+    supervision: SupervisionFigures
     reconsiderations: ReconsiderationFigures
     lawsuits: LitigationFigures
     rectifications: RectificationFigures
@@ -182,6 +200,9 @@ class StatsQueries:
                 satisfied=complaints.satisfied,
                 satisfied_rate=_real(complaints.satisfied_rate),
             ),
+            supervision=SupervisionFigures(
+                flagged=complaints.supervision_flagged, open=complaints.under_supervision
+            ),
             reconsiderations=ReconsiderationFigures(
                 received=reconsiderations.received,
                 decided=reconsiderations.decided,
@@ -195,6 +216,8 @@ class StatsQueries:
                 loss_rate=_real(lawsuits.loss_rate),
                 heard=lawsuits.heard,
                 agency_head_appeared=lawsuits.appeared,
+                hearings=lawsuits.hearings,
+                hearings_head_appeared=lawsuits.hearings_head_appeared,
                 agency_head_appearance_rate=_real(lawsuits.appearance_rate),
             ),
             rectifications=RectificationFigures(
@@ -224,6 +247,11 @@ class StatsQueries:
         visited = _count(score.is_not(None))
         satisfied = _count(score >= SATISFIED)
         rules, now = self._rulebook.main_rules(CaseKind.complaint), scope.now
+        flagged = sa.exists().where(
+            case_events.c.case_id == cases.c.case_id,
+            case_events.c.event_type == event_type_name(SupervisionFlagged),
+        )
+        under_supervision = cases.c.state["supervision"].as_boolean().is_(True)
         return self._of_kind(
             CaseKind.complaint,
             scope,
@@ -233,6 +261,8 @@ class StatsQueries:
             sa.func.avg(score).label("average_score"),
             satisfied.label("satisfied"),
             _ratio(satisfied, visited).label("satisfied_rate"),
+            _count(flagged).label("supervision_flagged"),
+            _count(under_supervision).label("under_supervision"),
         )
 
     def _tips(self, scope: StatsScope) -> sa.Select[Any]:
@@ -259,12 +289,21 @@ class StatsQueries:
 
     def _lawsuits(self, scope: StatsScope) -> sa.Select[Any]:
         outcome = cases.c.state["judgment_outcome"].as_string()
-        with_hearing = cases.c.state["hearings"].as_integer() > 0
+        hearings = cases.c.state["hearings"].as_integer()
+        with_hearing = hearings > 0
         appeared_flag = cases.c.state["agency_head_appeared"].as_boolean()
+        # a state stored before hearings were counted one by one has no head_appearances:
+        # its lawsuit counts once if the head appeared at any hearing
+        head_appearances = sa.func.coalesce(
+            cases.c.state["head_appearances"].as_integer(),
+            sa.case((sa.and_(with_hearing, appeared_flag.is_(True)), 1), else_=0),
+        )
         judged = _count(outcome.is_not(None))
         losses = _count(outcome.in_(sorted(LOSSES)))
         heard = _count(with_hearing)
         appeared = _count(sa.and_(with_hearing, appeared_flag.is_(True)))
+        held = sa.func.coalesce(sa.func.sum(hearings), 0)
+        head_appeared = sa.func.coalesce(sa.func.sum(head_appearances), 0)
         return self._of_kind(
             CaseKind.litigation,
             scope,
@@ -274,7 +313,9 @@ class StatsQueries:
             _ratio(losses, judged).label("loss_rate"),
             heard.label("heard"),
             appeared.label("appeared"),
-            _ratio(appeared, heard).label("appearance_rate"),
+            held.label("hearings"),
+            head_appeared.label("hearings_head_appeared"),
+            _ratio(head_appeared, held).label("appearance_rate"),
         )
 
     def _rectifications(self, scope: StatsScope) -> sa.Select[Any]:

@@ -14,8 +14,8 @@ from typing import Any
 import faust
 
 from casestream.bootstrap import Parts
-from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event
+from casestream.domain.outcomes import DERIVED_KINDS
 from casestream.producers.topics import end_offsets
 from casestream.read_models.outbox import Outbox
 from casestream.read_models.projection import ProjectionWriter
@@ -71,9 +71,9 @@ def add_leased_timers(
         leases,
         worker_id,
         lease_ttl,
-        # the derived events' topic: a command's events, re-sent only after an API failed to,
-        # are one event however often they are sent
-        _projected(bootstrap, writer, (topics.names.for_kind(CaseKind.rectification),)),
+        _projected(
+            bootstrap, writer, tuple(topics.names.for_kind(kind) for kind in sorted(DERIVED_KINDS))
+        ),
         health.lease_held,
     )
     scanner_metrics = ScannerMetrics(parts.registry, parts.departments)
@@ -129,8 +129,8 @@ def add_leased_timers(
 
     @app.timer(interval=settings.outbox_interval_seconds)
     async def publish_outbox() -> None:
-        """Publish the events committed to the outbox: those derived with their cause (review,
-        rectification) and those of commands the API decided (sent by it first)."""
+        """Publish derived events (review, rectification, supervision flag) committed with
+        their cause, each to its case kind's topic."""
         await relaying.run(relay_once)
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust types *args receivers

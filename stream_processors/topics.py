@@ -15,7 +15,7 @@ from casestream.producers.topics import Topics
 class WorkerTopics:
     projected: faust.TopicT  # every case topic and the alerts: what the projector reads
     alerts: faust.TopicT  # the escalation scanner writes them, the notifier reads them
-    cases: Mapping[CaseKind, faust.TopicT]  # the outbox relay publishes to each case's topic
+    cases: Mapping[CaseKind, faust.TopicT]  # the outbox relay publishes derived events here
     deadletter: faust.TopicT
     names: Topics
 

@@ -6,6 +6,7 @@ Tests isolate themselves by unique topic prefixes, SQLite files and PostgreSQL s
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,22 @@ from casestream.local import start_kafka, start_postgres, stop_kafka, stop_postg
 from casestream.producers.topics import Topics, create_topics
 
 ROOT = Path(__file__).resolve().parents[1]
+
+TEST_SEED = int(os.environ.get("CASESTREAM_TEST_SEED") or random.SystemRandom().randrange(2**32))
+"""The seed of the random moments at which tests kill workers: set CASESTREAM_TEST_SEED to
+the value a failed run printed to repeat its kill points."""
+
+
+def pytest_report_header() -> str:
+    return f"CASESTREAM_TEST_SEED={TEST_SEED}"
+
+
+@pytest.fixture
+def chance(request: pytest.FixtureRequest) -> random.Random:
+    """Random draws for one test (e.g. when to kill a worker), from CASESTREAM_TEST_SEED: the
+    same seed gives the same draws, whichever tests run before."""
+    print(f"\n{request.node.nodeid}: CASESTREAM_TEST_SEED={TEST_SEED}")
+    return random.Random(f"{TEST_SEED}:{request.node.nodeid}")
 
 
 @pytest.fixture(scope="session")

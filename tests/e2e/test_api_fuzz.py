@@ -8,14 +8,15 @@ sent anywhere: a command that passes every check answers the documented 503.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import sqlalchemy as sa
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,8 +36,8 @@ from casestream.domain.clocks import ClockPolicy
 from casestream.domain.envelope import parse_event
 from casestream.domain.rules import load_rulebook
 from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.evidence_store import FileStore
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
-from casestream.read_models.schema import clocks
 from casestream.read_models.webhook_deliveries import DeliveryStore, NewDelivery
 from casestream.settings import Settings
 from tests.auth import TEST_SECRET, auth_headers
@@ -62,11 +63,13 @@ CONFIG = {
 }
 EXAMPLES = 25  # generated requests per route and mode (positive, negative), besides coverage
 DEPARTMENT = "治安大队"
+EVIDENCE = b"%PDF-1.7\n" + b"0" * 100 + b"\n%%EOF\n"  # cited by FZ-R-2's completion
 SEEDED_IDS = {  # path parameters naming seeded rows, so detail routes answer with real ones
     "case_id": ["FZ-C-1", "FZ-C-2", "FZ-T-1", "FZ-L-1", "FZ-R-1"],
     "rectification_id": ["FZ-R-1", "FZ-R-2"],
     "decision_ref": ["D-1"],
     "name": ["add_measure", "report_progress", "verify", "open"],  # commands (GET /commands)
+    "sha256": [hashlib.sha256(EVIDENCE).hexdigest(), "0" * 64],
 }
 
 
@@ -189,7 +192,17 @@ def _seed_events(start: datetime) -> list[dict[str, Any]]:
             "RectificationCompleted",
             "FZ-R-2",
             "rectification",
-            {"evidence": ["培训记录"]},
+            {
+                "evidence": ["培训记录"],
+                "files": [
+                    {
+                        "sha256": hashlib.sha256(EVIDENCE).hexdigest(),
+                        "name": "培训记录.pdf",
+                        "media_type": "application/pdf",
+                        "size": len(EVIDENCE),
+                    }
+                ],
+            },
             at=start,
             day=9,
         ),
@@ -204,29 +217,44 @@ def _seed_events(start: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def _alert(event_type: str, clock: Any, level: int, at: datetime) -> dict[str, Any]:
+def _alert(event_type: str, clock: dict[str, Any], level: int, at: datetime) -> dict[str, Any]:
     payload = {
-        "alert_id": f"{clock.clock_id}:{event_type}",
-        "clock_id": clock.clock_id,
-        "rule": clock.rule_id,
-        "due_at": clock.due_at.isoformat(),
+        "alert_id": f"{clock['clock_id']}:{event_type}",
+        "clock_id": clock["clock_id"],
+        "rule": clock["rule"],
+        "due_at": clock["due_at"],
         "scheduled_at": at.isoformat(),
         "department": DEPARTMENT,
         "level": level,
     }
-    return raw(event_type, clock.case_id, clock.case_kind, payload, at=at)
+    return raw(event_type, clock["case_id"], clock["case_kind"], payload, at=at)
 
 
-def _seed(database_url: str) -> None:
+def _settings(database_url: str, evidence_dir: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        kafka_bootstrap=None,
+        auth_secret=TEST_SECRET,
+        evidence_dir=evidence_dir,
+        consistency_wait_seconds=0.05,  # a wait for a write never made ends at once
+    )
+
+
+def _seed(database_url: str, evidence_dir: Path) -> None:
+    with FileStore(evidence_dir, len(EVIDENCE)).receive() as upload:
+        upload.write(EVIDENCE)
+        upload.finish()
     engine = create_engine(database_url)
     migrate(engine)
     writer = ProjectionWriter(engine, ClockPolicy(load_rulebook(), load_calendar()))
     now = datetime.now(UTC)
     events = _seed_events(now - timedelta(days=40))
     writer.apply_batch([ConsumedEvent("fuzz", 0, n, parse_event(e)) for n, e in enumerate(events)])
-    with engine.connect() as conn:
-        clock = conn.execute(sa.select(clocks).where(clocks.c.case_id == "FZ-C-1")).first()
-    assert clock is not None
+    with TestClient(
+        create_app(_settings(database_url, evidence_dir))
+    ) as client:  # the clock, as users see it
+        answer = client.get("/cases/FZ-C-1/clocks", headers=auth_headers("legal"))
+        clock = answer.raise_for_status().json()[0]
     alerts = [_alert("DeadlineBreached", clock, 2, now), _alert("Escalated", clock, 3, now)]
     writer.apply_batch(
         [ConsumedEvent("fuzz.alerts", 0, n, parse_event(a)) for n, a in enumerate(alerts)]
@@ -243,16 +271,10 @@ def _seed(database_url: str) -> None:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """The API in-process on a seeded SQLite file, without Kafka."""
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
-    _seed(database_url)
-    built = create_app(
-        Settings(
-            database_url=database_url,
-            kafka_bootstrap=None,
-            auth_secret=TEST_SECRET,
-            consistency_wait_seconds=0.05,  # a wait for a write never made ends at once
-        )
-    )
+    seeded = tmp_path_factory.mktemp("fuzz")
+    database_url = f"sqlite:///{seeded / 'fuzz.db'}"
+    _seed(database_url, seeded / "evidence")
+    built = create_app(_settings(database_url, seeded / "evidence"))
     with TestClient(built):  # runs the lifespan: the engine is disposed at the end
         yield built
 

@@ -8,14 +8,13 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
 from kafka import KafkaConsumer
 
 from casestream.domain.envelope import parse_event
 from casestream.domain.outcomes import rectification_id
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
-from casestream.read_models.database import create_engine
+from tests.api_view import api_server, case_versions
 from tests.conftest import Database
 from tests.events import raw
 from tests.processes import Process, service_env, wait_for
@@ -23,19 +22,12 @@ from tests.processes import Process, service_env, wait_for
 LAWSUITS = 150
 
 
-def _count(db: Database, query: str) -> int:
-    engine = create_engine(db.url, db.schema)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(sa.text(query)).scalar() or 0)
-    except sa.exc.DatabaseError:
-        return 0
-    finally:
-        engine.dispose()
-
-
 def test_each_lost_lawsuit_opens_one_review_and_one_rectification_despite_redelivery_and_sigkill(
-    kafka_bootstrap: str, topics: Topics, database: Database, tmp_path: Path
+    kafka_bootstrap: str,
+    topics: Topics,
+    database: Database,
+    tmp_path: Path,
+    chance: random.Random,
 ) -> None:
     start = datetime.now(UTC) - timedelta(days=90)
     events = []
@@ -75,68 +67,57 @@ def test_each_lost_lawsuit_opens_one_review_and_one_rectification_despite_redeli
         CASESTREAM_PROJECTOR_BATCH_SIZE="20",
         CASESTREAM_SCANNER_ENABLED="false",
     )
-    worker = Process(["worker"], env, tmp_path / "worker-1.log")
-    kill_at = random.Random().randint(10, LAWSUITS - 10)
-    try:
-        # killed once some decisions are projected (their outbox rows committed), whether or
-        # not the relay has published their rectification events yet
-        wait_for(
-            lambda: _count(database, "SELECT COUNT(*) FROM outbox") >= kill_at,
-            timeout=120,
-            interval=0.02,
-        )
-        worker.kill()
-    finally:
-        worker.stop()
-    restarted = Process(["worker"], env, tmp_path / "worker-2.log")
-    try:
-        wait_for(
-            lambda: (
-                _count(database, "SELECT COUNT(*) FROM cases WHERE case_kind = 'rectification'")
-                == LAWSUITS
-            ),
-            timeout=120,
-        )
-        wait_for(
-            lambda: _count(database, "SELECT COUNT(*) FROM outbox WHERE NOT published") == 0,
-            timeout=60,
-        )
-        wait_for(
-            lambda: (
-                _count(
-                    database, "SELECT COUNT(*) FROM case_events WHERE case_kind = 'rectification'"
-                )
-                == 2 * LAWSUITS
-            ),
-            timeout=60,
-        )
-    finally:
-        restarted.stop()
-
-    engine = create_engine(database.url, database.schema)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text("SELECT case_id, event_type FROM case_events WHERE case_kind = 'rectification'")
-        ).all()
-        states = {
-            row.case_id: row.state
-            for row in conn.execute(
-                sa.text("SELECT case_id, state FROM cases WHERE case_kind = 'rectification'")
+    kill_at = chance.randint(10, LAWSUITS - 10)  # judgments projected when it is killed
+    rectifications = [rectification_id(f"LOST-{n:04d}") for n in range(LAWSUITS)]
+    with api_server(env, tmp_path / "api.log") as api:
+        worker = Process(["worker"], env, tmp_path / "worker-1.log")
+        try:
+            # killed once some judgments are projected (the derived events they owe committed
+            # with them), whether or not the relay has published those events yet
+            wait_for(
+                lambda: (
+                    sum(v >= 2 for v in case_versions(api, case_kind="litigation").values())
+                    >= kill_at
+                ),
+                timeout=120,
+                interval=0.02,
             )
+            worker.kill()
+        finally:
+            worker.stop()
+        restarted = Process(["worker"], env, tmp_path / "worker-2.log")
+        try:
+            # each rectification case holds both derived events: every one was published
+            wait_for(
+                lambda: (
+                    case_versions(api, case_kind="rectification")
+                    == dict.fromkeys(rectifications, 2)
+                ),
+                timeout=120,
+            )
+        finally:
+            restarted.stop()
+
+        # the judgment delivered twice counts once
+        assert case_versions(api, case_kind="litigation") == {
+            f"LOST-{n:04d}": 2 for n in range(LAWSUITS)
         }
-    engine.dispose()
-    assert sorted(rows) == sorted(
-        (rectification_id(f"LOST-{n:04d}"), kind)
-        for n in range(LAWSUITS)
+        history = sorted(
+            (case_id, event["event_type"])
+            for case_id in rectifications
+            for event in api.get(f"/cases/{case_id}/events").raise_for_status().json()
+        )
+        state = api.get(f"/cases/{rectification_id('LOST-0007')}").raise_for_status().json()
+    assert history == sorted(
+        (case_id, kind)
+        for case_id in rectifications
         for kind in ("ReviewTaskOpened", "RectificationOpened")
     )
-    state = states[rectification_id("LOST-0007")]
-    state = json.loads(state) if isinstance(state, str) else state
     assert (
         state["status"],
-        state["review_status"],
+        state["state"]["review_status"],
         state["department"],
-        state["source_case_id"],
+        state["state"]["source_case_id"],
     ) == ("open", "open", "治安大队", "LOST-0007")
 
     consumer = KafkaConsumer(

@@ -64,12 +64,16 @@ def _projected_case_ids(db: Database) -> set[str]:
 
 
 def test_a_worker_killed_twenty_times_mid_stream_ends_equal_to_a_clean_replay(
-    kafka_bootstrap: str, topics: Topics, pg: Database, clean: Database, tmp_path: Path
+    kafka_bootstrap: str,
+    topics: Topics,
+    pg: Database,
+    clean: Database,
+    tmp_path: Path,
+    chance: random.Random,
 ) -> None:
     events = workload(FAULT_EVENTS, "KILL")
     feeder = Feeder(kafka_bootstrap, topics, events, rate=2500)
     env = service_env(kafka_bootstrap, topics, pg.env(), CASESTREAM_SCANNER_INTERVAL_SECONDS="0.5")
-    chance = random.Random()
     feeder.start()
     kills = 0
     worker = Process(["worker"], env, tmp_path / "worker-0.log")

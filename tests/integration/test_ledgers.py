@@ -17,12 +17,12 @@ from openpyxl import load_workbook
 
 from tests.auth import auth_headers
 from tests.conftest import Database
-from tests.integration.test_stats import client_for, project, scenario
+from tests.integration.test_stats import client_for, hearings_scenario, project, scenario
 
 CASE_HEADERS = [
     "案件编号", "类型", "状态", "来源渠道", "承办部门", "承办人", "涉企", "企业名称",
     "处罚决定书文号", "事由", "当事人", "联系电话", "受理时间", "办结时间", "时限", "是否超期",
-    "办理结果", "纠错/败诉", "满意度",
+    "办理结果", "纠错/败诉", "满意度", "出庭人员",
 ]  # fmt: skip
 RECTIFICATION_HEADERS = [
     "整改编号", "来源案件", "来源类型", "处罚决定书文号", "责任部门", "责任人", "整改内容",
@@ -64,7 +64,7 @@ def test_case_ledger_xlsx_opens_with_chinese_labels_and_local_times(api: Any) ->
     assert [cell.value for cell in sheet[1]] == CASE_HEADERS
     assert all(cell.font.b for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:S{len(rows) + 1}"
+    assert sheet.auto_filter.ref == f"A1:T{len(rows) + 1}"
     assert sheet.column_dimensions["J"].width == 36  # 事由
     assert [row["案件编号"] for row in rows] == ["C6", "C5", "C4", "C3", "C2", "C1"]
     c1 = next(row for row in rows if row["案件编号"] == "C1")
@@ -88,6 +88,7 @@ def test_case_ledger_xlsx_opens_with_chinese_labels_and_local_times(api: Any) ->
         "办理结果": "属实",
         "纠错/败诉": None,
         "满意度": 5,
+        "出庭人员": None,  # lawsuits only
     }
     received = sheet.cell(row=rows.index(c1) + 2, column=CASE_HEADERS.index("受理时间") + 1)
     assert received.is_date and received.number_format == "yyyy-mm-dd hh:mm"
@@ -230,10 +231,29 @@ def test_files_are_named_for_the_day_with_a_chinese_name_for_clients_that_can(ap
 
 def test_an_empty_ledger_still_has_its_header(api: Any) -> None:
     sheet, rows = workbook_rows(api.get("/cases.xlsx", params={"department": "无此部门"}))
-    assert rows == [] and sheet.auto_filter.ref == "A1:S1"
+    assert rows == [] and sheet.auto_filter.ref == "A1:T1"
     headers, lines = csv_rows(api.get("/rectifications.csv", params={"status": "rejected"}))
     assert headers == RECTIFICATION_HEADERS and lines == []
 
 
 def test_ledgers_need_a_caller(api: Any) -> None:
     assert api.get("/cases.xlsx", headers={"Authorization": ""}).status_code == 401
+
+
+def test_the_case_ledger_shows_who_appeared_for_the_bureau_at_each_hearing(
+    database: Database,
+) -> None:
+    project(database, hearings_scenario())
+    for api in client_for(database):
+        _, rows = csv_rows(api.get("/cases.csv", params={"kind": "litigation"}))
+        appeared = {row["案件编号"]: row["出庭人员"] for row in rows}
+        _, sheet_rows = workbook_rows(api.get("/cases.xlsx", params={"kind": "litigation"}))
+    assert appeared == {
+        "L7": "2026-03-25：王副局长（副局长）、李法制，负责人出庭；2026-04-08：李法制",
+        "L8": "日期不详：未登记出庭人员，负责人出庭",  # an older HearingHeld names nobody
+        "L9": "2026-04-08：李法制",
+        "L10": "",
+    }
+    assert next(row for row in sheet_rows if row["案件编号"] == "L9")["出庭人员"] == (
+        "2026-04-08：李法制"
+    )

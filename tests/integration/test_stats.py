@@ -6,20 +6,24 @@ figures are computed from what the worker would have written; "now" is fixed.
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from casestream.api.app import create_app
 from casestream.domain.calendar import load_calendar
 from casestream.domain.clocks import ClockPolicy
-from casestream.domain.envelope import Event
+from casestream.domain.envelope import Event, parse_event
 from casestream.domain.rules import load_rulebook
 from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.outbox import Outbox
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
+from casestream.read_models.schema import cases
 from casestream.settings import Settings
 from tests.auth import TEST_SECRET, auth_headers
 from tests.conftest import Database
@@ -317,8 +321,69 @@ def test_correction_loss_and_agency_head_appearance_rates(api: TestClient) -> No
         "loss_rate": 0.5,
         "heard": 2,
         "agency_head_appeared": 1,
+        "hearings": 2,
+        "hearings_head_appeared": 1,
         "agency_head_appearance_rate": 0.5,
     }
+
+
+def hearings_scenario() -> list[Event[Any]]:
+    """March 2026: L7 heard twice, the head at the first; L8 heard once with the head (an
+    older HearingHeld record); L9 heard once without; L10 not heard yet."""
+    kind = "litigation"
+    events = [
+        *lawsuit("L7", 107, head_appeared=None, outcome=None),
+        *lawsuit("L8", 108, head_appeared=True, outcome=None),
+        *lawsuit("L9", 109, head_appeared=None, outcome=None),
+        *lawsuit("L10", 110, head_appeared=None, outcome=None),
+    ]
+    scheduled = {"hearing_date": "2026-03-25", "head_expected": True}
+    first = {
+        "held_on": "2026-03-25",
+        "appeared": [{"name": "王副局长", "title": "副局长"}, {"name": "李法制"}],
+        "head_appeared": True,
+    }
+    second = {"held_on": "2026-04-08", "appeared": [{"name": "李法制"}], "head_appeared": False}
+    events += [
+        event("CourtHearingScheduled", "L7", kind, scheduled, at=local("2026-03-12T09:00")),
+        event("CourtHearingHeld", "L7", kind, first, at=local("2026-03-25T11:00")),
+        event("CourtHearingHeld", "L7", kind, second, at=local("2026-04-08T11:00")),
+        event("CourtHearingHeld", "L9", kind, second, at=local("2026-04-08T15:00")),
+    ]
+    return events
+
+
+def test_the_appearance_rate_counts_hearings_the_head_appeared_at_over_hearings_held(
+    database: Database,
+) -> None:
+    project(database, hearings_scenario())
+    expected = {
+        "filed": 4,
+        "judged": 0,
+        "losses": 0,
+        "loss_rate": None,
+        "heard": 3,  # lawsuits: L7, L8, L9
+        "agency_head_appeared": 2,  # L7, L8
+        "hearings": 4,  # L7 twice, L8, L9
+        "hearings_head_appeared": 2,  # L7's first, L8's
+        "agency_head_appearance_rate": 0.5,  # by lawsuit it would be 2/3
+    }
+    for api in client_for(database):
+        assert figures(api)["lawsuits"] == expected
+    # a lawsuit stored before hearings were counted one by one (no head_appearances) counts
+    # once if the head appeared at any of its hearings: the figure is unchanged
+    forget_head_appearances(database, "L8")
+    for api in client_for(database):
+        assert figures(api)["lawsuits"] == expected
+
+
+def forget_head_appearances(database: Database, case_id: str) -> None:
+    engine = create_engine(database.url, database.schema)
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(cases.c.state).where(cases.c.case_id == case_id)).one()
+        state = {key: value for key, value in row.state.items() if key != "head_appearances"}
+        conn.execute(sa.update(cases).where(cases.c.case_id == case_id).values(state=state))
+    engine.dispose()
 
 
 def test_rectifications_on_time_overdue_and_cancelled(api: TestClient) -> None:
@@ -370,6 +435,7 @@ def test_an_empty_period_has_zero_counts_and_null_rates(api: TestClient) -> None
         "satisfied": 0,
         "satisfied_rate": None,
     }
+    assert body["supervision"] == {"flagged": 0, "open": 0}
     assert body["reconsiderations"]["correction_rate"] is None
     assert body["lawsuits"]["agency_head_appearance_rate"] is None
     assert body["rectifications"]["on_time_rate"] is None
@@ -390,3 +456,44 @@ def test_a_bad_period_is_refused_naming_the_field(
     response = api.get("/stats", params=params)
     assert response.status_code == 422
     assert ["query", field] in [error["loc"] for error in response.json()["detail"]]
+
+
+def test_supervision_counts_complaints_flagged_after_a_poor_follow_up_and_those_still_open(
+    database: Database,
+) -> None:
+    visited = {"accepted": "2026-03-02T10:00", "resolved": "2026-03-05T09:00"}
+    events = [
+        *complaint("S1", "2026-03-02T09:00", satisfaction=1, **visited),
+        *complaint("S2", "2026-03-02T09:00", satisfaction=2, **visited),
+        *complaint("S3", "2026-03-02T09:00", satisfaction=2, **visited),
+        *complaint("S4", "2026-03-02T09:00", satisfaction=4, **visited),
+    ]
+    engine = create_engine(database.url, database.schema)
+    migrate(engine)
+    writer = ProjectionWriter(engine, POLICY)
+    writer.apply_batch([ConsumedEvent("cases.events", 0, n, item) for n, item in enumerate(events)])
+    flags = [parse_event(json.loads(row.body)) for row in Outbox(engine).unpublished()]
+    later = [
+        *flags,  # relayed: S1, S2 and S3 flagged
+        event(
+            "SupervisionClosed",
+            "S2",
+            "complaint",
+            {"supervisor": "督察李", "conclusion": "已约谈承办人"},
+            at=local("2026-03-10T09:00"),
+        ),
+        event(
+            "ComplaintReopened",
+            "S3",
+            "complaint",
+            {"reason": "重新办理"},
+            at=local("2026-03-10T09:00"),
+        ),
+    ]
+    start = len(events)
+    writer.apply_batch(
+        [ConsumedEvent("cases.events", 0, start + n, item) for n, item in enumerate(later)]
+    )
+    engine.dispose()
+    for api in client_for(database):
+        assert figures(api)["supervision"] == {"flagged": 3, "open": 1}  # S1 still open

@@ -79,6 +79,8 @@ EVERY_RULE = [
     ("petition.handling", "2026-08-03", "2026-10-08"),
     # 60 d: Jul 11-31 (21), Aug (52), Sep 1-8 -> Tue Sep 8
     ("reconsideration.opinion_report", "2026-07-10", "2026-09-08"),
+    # due on the notice's hearing date; counted without one: 1 d, Fri Jun 5
+    ("litigation.hearing_reminder", "2026-06-04", "2026-06-05"),
     # 15 wd: Sep 15-18 (4), Sun 20 调休 (5), 21-24 (9), 25-27 中秋, 28-30 (12),
     # Oct 1-7 国庆, 8, 9, Sat 10 调休 (15)
     ("complaint.handling", "2026-09-14", "2026-10-10"),

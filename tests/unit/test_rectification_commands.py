@@ -152,5 +152,5 @@ def test_every_rectification_command_is_in_the_catalogue_and_makes_command_event
         "extend_deadline",
         "reassign",
     }
-    assert {route.body.name for route in ROUTES} == declared - {"open"}
+    assert {route.command.name for route in ROUTES} == declared - {"open"}
     assert len({route.path for route in ROUTES}) == len(ROUTES)

@@ -10,10 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casestream.domain.cases import evolve, fold, restore_state
+from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event, parse_event
 from casestream.domain.lifecycle import CaseState
 from casestream.producers.simulation import simulate
 from tests.events import T0
+from tests.strategies import case_events
 
 EVENTS = simulate(random.Random(11), 60, T0, prefix="H")
 BY_CASE: dict[str, list[Event[Any]]] = {}
@@ -64,3 +66,31 @@ def test_cases_do_not_influence_each_other_whatever_the_interleaving(order: list
     for case_id in SOME:  # the oracle: each case folded on its own, from the wire format
         alone = [parse_event(event.to_json_bytes()) for event in BY_CASE[case_id]]
         assert states[case_id] == fold(alone)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), kind=st.sampled_from(list(CaseKind)))
+def test_generated_cases_of_every_kind_follow_their_lifecycle(
+    data: st.DataObject, kind: CaseKind
+) -> None:
+    """The sequences the duplicate-delivery properties use are ones a case really goes
+    through: folded, they open the case and record no anomaly."""
+    events = data.draw(case_events(kind))
+    state = fold(events)
+    assert state is not None and state.case_kind is kind
+    assert state.status != CaseState.UNOPENED and state.anomalies == ()
+    assert state.version == len(events)
+
+
+@settings(max_examples=60, deadline=None)
+@given(kind=st.sampled_from(list(CaseKind)), data=st.data())
+def test_a_duplicate_event_changes_nothing_for_every_case_kind(
+    kind: CaseKind, data: st.DataObject
+) -> None:
+    """A redelivered event (right after itself or any later) leaves the case as it was."""
+    events = data.draw(case_events(kind))
+    original = data.draw(st.integers(0, len(events) - 1), label="duplicated")
+    again = data.draw(st.integers(original + 1, len(events)), label="delivered again before")
+    redelivered = parse_event(events[original].to_json_bytes())  # the same record, read again
+    with_duplicate = [*events[:again], redelivered, *events[again:]]
+    assert fold(with_duplicate) == fold(events)

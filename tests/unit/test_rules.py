@@ -48,12 +48,14 @@ LOCAL_POLICY = {
     "rectification.review": ("ReviewTaskOpened", 15, Unit.working_days),
     "rectification.completion": ("RectificationOpened", 30, Unit.calendar_days),
     "rectification.verification": ("RectificationCompleted", 5, Unit.working_days),
+    # due on the hearing date the event gives; the length is never counted
+    "litigation.hearing_reminder": ("CourtHearingScheduled", 1, Unit.calendar_days),
 }
 
 
 def test_the_packaged_rules_are_exactly_those_of_deadlines_md() -> None:
     assert set(RULES.ids) == set(STATUTORY) | set(LOCAL_POLICY)
-    assert len(RULES.ids) == 21
+    assert len(RULES.ids) == 22
 
 
 @pytest.mark.parametrize(("rule_id", "row"), [*STATUTORY.items(), *LOCAL_POLICY.items()])
@@ -92,6 +94,8 @@ def test_statutory_specifics() -> None:
 
 def test_every_rule_has_the_default_warnings_and_ladder() -> None:
     for rule in RULES.rules.values():
+        if rule.id == "litigation.hearing_reminder":
+            continue  # its own: see the next test
         assert rule.warnings == (3, 1)
         assert rule.escalation == DEFAULT_LADDER
         assert rule.effective_alert_unit is Unit.working_days
@@ -100,6 +104,25 @@ def test_every_rule_has_the_default_warnings_and_ladder() -> None:
         (2, "department_head", "breach", 0),
         (3, "bureau_leadership", "breach", 3),
     ]
+
+
+def test_the_hearing_reminder_warns_leadership_5_and_1_working_days_before_the_hearing() -> None:
+    rule = RULES.get("litigation.hearing_reminder")
+    assert rule.warnings == (5, 1)
+    assert rule.effective_alert_unit is Unit.working_days
+    assert [(s.level, s.notify, s.at.value, s.after) for s in rule.escalation] == [
+        (3, "bureau_leadership", "first_warning", 0)
+    ]
+    assert (rule.due_date_field, rule.when) == ("hearing_date", {"head_expected": True})
+    assert rule.cancelled_on == ("CourtHearingScheduled", "JudgmentIssued")
+
+
+def test_cancelled_on_names_events_of_the_rules_case_kind(tmp_path: Path) -> None:
+    with pytest.raises(RuleFileError, match=r"cancelled_on.*never happens to"):
+        _deployment(
+            tmp_path,
+            '[[rule]]\nid = "litigation.hearing_reminder"\ncancelled_on = ["TipClosed"]\n',
+        )
 
 
 def _complaint_rules(channel: ev.Channel, enterprise: bool) -> set[str]:
@@ -237,7 +260,7 @@ def test_a_deployment_adds_a_rule(tmp_path: Path) -> None:
         True,
         Unit.hours,
     )
-    assert len(rules.ids) == 22
+    assert len(rules.ids) == 23
 
 
 def test_replace_takes_the_deployment_entry_as_the_whole_rule(tmp_path: Path) -> None:
@@ -369,4 +392,4 @@ def test_a_payload_field_left_at_its_default_yields_to_the_case_state() -> None:
 
 
 def test_rules_can_be_kept_in_sets_and_as_keys() -> None:
-    assert len(set(RULES.rules.values())) == 21
+    assert len(set(RULES.rules.values())) == 22
