@@ -212,3 +212,22 @@ def test_a_command_committed_by_an_api_that_died_before_sending_is_published_by_
     assert later.json()["version"] == 3
     detail = api.get(f"/rectifications/{case_id}", headers=HEAD).json()
     assert detail["measures"] == ["遗留的措施", "新措施"]
+
+
+def test_another_kind_s_commands_take_the_same_routes(api: httpx.Client) -> None:
+    body = {
+        "case_kind": "complaint",
+        "command": "register",
+        "case_id": f"C-CMD-{uuid.uuid4().hex[:8]}",
+        "fields": {"channel": "window", "subject": "窗口办证拖延", "department": DEPARTMENT},
+    }
+    registered = api.post("/cases", json=body, headers=HEAD)
+    assert registered.status_code == 201, registered.text
+    case_id = registered.json()["case_id"]
+    accepted = _command(api, case_id, "accept", {"expected_version": 1}, HEAD)
+    assert accepted.status_code == 200, accepted.text
+    state = api.get(f"/cases/{case_id}", headers=HEAD).json()
+    assert (state["status"], state["version"]) == ("accepted", 2)
+    unnamed = api.post("/cases", json={**body, "case_id": None}, headers=HEAD)
+    assert unnamed.status_code == 422
+    assert [problem["loc"] for problem in unnamed.json()["detail"]] == [["body", "case_id"]]
