@@ -231,3 +231,24 @@ def test_another_kind_s_commands_take_the_same_routes(api: httpx.Client) -> None
     unnamed = api.post("/cases", json={**body, "case_id": None}, headers=HEAD)
     assert unnamed.status_code == 422
     assert [problem["loc"] for problem in unnamed.json()["detail"]] == [["body", "case_id"]]
+
+
+def test_a_command_cites_only_files_uploaded_whole_as_they_were_described(
+    api: httpx.Client,
+) -> None:
+    case_id = _open(api)["case_id"]
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    described = {"sha256": "e" * 64, "name": "报告.pdf", "media_type": "application/pdf", "size": 9}
+    body = {"evidence": ["整改报告"], "files": [described]}
+    missing = _command(api, case_id, "complete", body, HEAD)
+    assert missing.status_code == 422, missing.text
+    assert [problem["loc"] for problem in missing.json()["detail"]] == [["body", "files", "0"]]
+    uploaded = api.post("/files", params={"name": "报告.pdf"}, content=pdf, headers=HEAD)
+    assert uploaded.status_code == 201, uploaded.text
+    wrong_size = {**uploaded.json(), "size": uploaded.json()["size"] + 1}
+    misdescribed = _command(api, case_id, "complete", {**body, "files": [wrong_size]}, HEAD)
+    assert misdescribed.status_code == 422, misdescribed.text
+    completed = _command(api, case_id, "complete", {**body, "files": [uploaded.json()]}, HEAD)
+    assert completed.status_code == 200, completed.text
+    history = api.get(f"/cases/{case_id}/events", headers=HEAD).json()
+    assert history[-1]["event"]["payload"]["files"] == [uploaded.json()]
