@@ -53,6 +53,9 @@ COMMAND_ROUTES: dict[type[ev.Payload], str] = {
     ev.RectificationVerified: "POST /rectifications/{id}/verification (role supervisor)",
     ev.RectificationRejected: "POST /rectifications/{id}/rejection (role supervisor)",
     ev.RectificationReopened: "POST /rectifications/{id}/reopening (role supervisor or legal)",
+    ev.RectificationDeadlineExtended: "POST /rectifications/{id}/deadline-extension (role leader)",
+    ev.ResponsiblePersonChanged: "POST /rectifications/{id}/reassignment",
+    ev.SupervisionClosed: "POST /cases/{id}/commands/close_supervision (role supervisor)",
 }
 """Where each staff decision (Origin.command) is made instead of POST /events."""
 
@@ -142,7 +145,7 @@ async def post_event(
         raise HTTPException(
             403,
             f"{event.event_type} is a staff decision inside the bureau: it is made through "
-            f"{COMMAND_ROUTES.get(type(event.payload), 'its command endpoint')}, not posted raw",
+            f"{COMMAND_ROUTES.get(type(event.payload), 'POST /cases/{id}/commands/{name} (see GET /commands)')}, not posted raw",
         )
     try:
         await refuse_unuploaded(services, principal, event.payload)
