@@ -44,7 +44,7 @@ class ApiMetrics:
         return cls(
             Counter(
                 "casestream_api_events_posted_total",
-                "Events accepted by POST /events",
+                "Events accepted by POST /events and the command routes",
                 ["event_type"],
                 registry=registry,
             ),

@@ -288,6 +288,8 @@ async def carry_out(
         raise conflict(
             f"{exc}; read the case and decide again", max(current.projected, current.reserved)
         ) from exc
+    for event in events:  # accepted: committed with the reservation, sent now or by the relay
+        services.metrics.events_posted.labels(event.event_type).inc()
     delivered = await _send(services, events)
     carried = Carried(target.case_id, reservation.next_version(events), events, delivered)
     if carried.token is not None and after is not None:
