@@ -65,7 +65,7 @@ class Context:
 
     actor: str  # the authenticated caller
     role: Role
-    now: datetime  # aware
+    now: datetime  # aware, in the bureau's time zone: `now.date()` is the bureau's day
     case_id: str | None = None  # the case commanded (a registration: the id it is given)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -26,6 +27,9 @@ HEAD = auth_headers("department_head", DEPARTMENT)
 LEGAL = auth_headers("legal")
 SUPERVISOR = auth_headers("supervisor")
 LEADER = auth_headers("leader")
+# the bureau's time zone, chosen so that its calendar day is not UTC's whenever the test runs: a
+# day the staff name (a hearing held today) is the bureau's day, never the server clock's UTC one
+ZONE = "Etc/GMT-14" if datetime.now(UTC).hour >= 12 else "Etc/GMT+12"
 PDF = b"%PDF-1.7\n" + "答复书及证据".encode() * 200 + b"\n%%EOF\n"
 
 
@@ -43,6 +47,7 @@ def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         CASESTREAM_COMMAND_WAIT_SECONDS="30",
         CASESTREAM_CONSISTENCY_WAIT_SECONDS="30",
         CASESTREAM_EVIDENCE_DIR=str(tmp_path / "evidence"),
+        CASESTREAM_TIMEZONE=ZONE,
         **auth_env(),
     )
     with running_system(env, tmp_path) as client:
@@ -50,7 +55,8 @@ def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def _today(days: int = 0) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+    """The bureau's calendar day, `days` from today."""
+    return (datetime.now(ZoneInfo(ZONE)) + timedelta(days=days)).date().isoformat()
 
 
 def _register(
@@ -250,7 +256,7 @@ def lawsuit(api: httpx.Client) -> Lawsuit:
     )
     _give(api, case_id, "record_copy_served", LEGAL)
     _give(api, case_id, "submit_defence", HANDLER, summary="答辩状")
-    _give(api, case_id, "schedule_hearing", LEGAL, hearing_date=_today(7), head_expected=True)
+    _give(api, case_id, "schedule_hearing", LEGAL, hearing_date=_today(), head_expected=True)
     scheduled = _clocks(api, case_id)
     _give(
         api,
