@@ -271,7 +271,30 @@ def test_a_command_the_case_s_state_does_not_allow_answers_409_with_reason_and_v
     assert refused.status_code == 409, refused.text
     detail = refused.json()["detail"]
     assert detail["reason"] and detail["current_version"] == version
+    stale = _give(api, case_id, name, {**body, "expected_version": version + 1}, headers)
+    assert stale.status_code == 409, stale.text
+    assert stale.json()["detail"]["current_version"] == version
     assert api.get(f"/cases/{case_id}", headers=LEGAL).json()["version"] == version
+
+
+def test_a_nested_field_at_fault_is_named_by_its_path(
+    api: httpx.Client, cases: dict[str, str]
+) -> None:
+    appeared = [{"name": "王局长"}, {"name": "长" * 201}]
+    hearing = {"held_on": "2026-01-05", "appeared": appeared, "head_appeared": True}
+    refused = _give(api, cases["litigation"], "record_hearing", hearing, LEGAL)
+    assert refused.status_code == 422, refused.text
+    assert _locs(refused) == [["body", "appeared", "1", "name"]]
+    _, headers, fields = REGISTRATIONS["reconsideration"]
+    body = {
+        "case_kind": "reconsideration",
+        "command": "register",
+        "case_id": f"MX-NEW-{uuid.uuid4().hex[:8]}",
+        "fields": {**fields, "applicant": {"name": "王五", "phone": "not a phone"}},
+    }
+    invalid = api.post("/cases", json=body, headers=headers)
+    assert invalid.status_code == 422, invalid.text
+    assert _locs(invalid) == [["body", "fields", "applicant", "phone"]]
 
 
 # --- registrations ------------------------------------------------------------------------------
@@ -313,6 +336,11 @@ def test_a_registration_answers_403_422_and_409_as_documented(
     if kind != "rectification":  # a rectification opened without an id gets a new one
         again = register(fields, allowed, cases[kind])
         assert again.status_code == 409 and "already registered" in again.json()["detail"]["reason"]
+        # an id another kind's case holds is taken as well: not "no such case"
+        other_kind = next(other for other in sorted(cases) if other != kind)
+        taken = register(fields, allowed, cases[other_kind])
+        assert taken.status_code == 409, taken.text
+        assert "already registered" in taken.json()["detail"]["reason"]
 
 
 # --- the commands no flow gives, applied --------------------------------------------------------
