@@ -285,6 +285,10 @@ def test_a_nested_field_at_fault_is_named_by_its_path(
     refused = _give(api, cases["litigation"], "record_hearing", hearing, LEGAL)
     assert refused.status_code == 422, refused.text
     assert _locs(refused) == [["body", "appeared", "1", "name"]]
+    unnamed = {"held_on": "2026-01-05", "head_appeared": True}  # the head, among nobody
+    inconsistent = _give(api, cases["litigation"], "record_hearing", unnamed, LEGAL)
+    assert inconsistent.status_code == 422, inconsistent.text
+    assert _locs(inconsistent) == [["body", "head_appeared"]]
     _, headers, fields = REGISTRATIONS["reconsideration"]
     body = {
         "case_kind": "reconsideration",
