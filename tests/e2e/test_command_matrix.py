@@ -391,6 +391,25 @@ def test_a_tip_off_suspended_resumed_and_extended(api: httpx.Client) -> None:
     assert events[-1]["event"]["payload"]["approved_by"] == "test-leader"
 
 
+def test_an_anonymous_tip_off_registered_by_command_shows_its_informant_to_no_role(
+    api: httpx.Client,
+) -> None:
+    secret = {"name": "周秘密", "phone": "13566667777"}
+    fields = {**REGISTRATIONS["enterprise_tip"][2], "informant": secret, "anonymous": True}
+    case_id = f"MX-ANON-{uuid.uuid4().hex[:8]}"
+    body = {"case_kind": "enterprise_tip", "command": "register", "case_id": case_id}
+    registered = api.post("/cases", json={**body, "fields": fields}, headers=HANDLER)
+    assert registered.status_code == 201, registered.text
+    for role in ROLES:
+        headers = _headers(role)
+        case = api.get(f"/cases/{case_id}", headers=headers)
+        history = api.get(f"/cases/{case_id}/events", headers=headers)
+        assert case.status_code == history.status_code == 200, role
+        assert case.json()["state"]["informant"] is None, role
+        assert history.json()[0]["event"]["payload"]["informant"] is None, role
+        assert "周" not in case.text + history.text and "1356" not in case.text + history.text
+
+
 def test_a_reconsideration_heard_given_an_opinion_and_withdrawn(api: httpx.Client) -> None:
     case_id = _register(api, "reconsideration")
     _applied(api, case_id, "record_acceptance", LEGAL)
