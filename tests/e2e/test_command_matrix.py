@@ -358,6 +358,11 @@ def _applied(
     return int(answer.json()["version"])
 
 
+def _handling_due(api: httpx.Client, case_id: str) -> str:
+    clocks = api.get(f"/cases/{case_id}/clocks", headers=LEGAL).json()
+    return str(next(c["due_at"] for c in clocks if c["rule"] == "complaint.handling"))
+
+
 def test_a_complaint_rejected_reopened_suspended_extended_and_transferred(
     api: httpx.Client,
 ) -> None:
@@ -367,13 +372,21 @@ def test_a_complaint_rejected_reopened_suspended_extended_and_transferred(
     _applied(api, case_id, "suspend", HEAD, reason="等待鉴定")
     assert api.get(f"/cases/{case_id}", headers=HEAD).json()["paused"] is True
     _applied(api, case_id, "resume", HEAD)
-    _applied(api, case_id, "extend_deadline", HEAD, new_length=30, reason="情况复杂")
+    _applied(api, case_id, "extend_deadline", HEAD, new_length=60, reason="情况复杂")
     version = _applied(api, case_id, "transfer", LEGAL, to_department=OTHER, reason="管辖")
     case = api.get(f"/cases/{case_id}", headers=LEGAL).json()
     assert (case["status"], case["department"], case["paused"]) == ("assigned", OTHER, False)
     assert case["version"] == version == 7
     # the department it left no longer sees it
     assert api.get(f"/cases/{case_id}", headers=HEAD).status_code == 404
+
+
+def test_a_complaint_s_extension_moves_its_handling_deadline(api: httpx.Client) -> None:
+    case_id = _register(api, "complaint")
+    _applied(api, case_id, "accept", HANDLER)
+    before = _handling_due(api, case_id)
+    _applied(api, case_id, "extend_deadline", LEADER, new_length=60, rule="complaint.handling")
+    assert _handling_due(api, case_id) > before
 
 
 def test_a_tip_off_suspended_resumed_and_extended(api: httpx.Client) -> None:
