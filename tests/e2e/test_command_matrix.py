@@ -277,6 +277,29 @@ def test_a_command_the_case_s_state_does_not_allow_answers_409_with_reason_and_v
     assert api.get(f"/cases/{case_id}", headers=LEGAL).json()["version"] == version
 
 
+@pytest.mark.parametrize(
+    ("kind", "name", "headers", "body", "field"),
+    [
+        ("litigation", "schedule_hearing", LEGAL, {"hearing_date": "2999-01-01"}, "hearing_date"),
+        ("litigation", "record_hearing", LEGAL, {"held_on": "1901-01-01"}, "held_on"),
+        ("rectification", "extend_deadline", LEADER, {"deadline": "2999-01-01"}, "deadline"),
+    ],
+)
+def test_an_implausible_date_is_refused_with_422_naming_it_and_nothing_is_written(
+    api: httpx.Client,
+    cases: dict[str, str],
+    kind: str,
+    name: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    refused = _give(api, cases[kind], name, body, headers)
+    assert refused.status_code == 422, refused.text
+    assert _locs(refused) == [["body", field]]
+    assert len(api.get(f"/cases/{cases[kind]}/events", headers=LEGAL).json()) == 1
+
+
 def test_a_nested_field_at_fault_is_named_by_its_path(
     api: httpx.Client, cases: dict[str, str]
 ) -> None:
