@@ -400,8 +400,10 @@ def test_a_complaint_rejected_reopened_suspended_extended_and_transferred(
     case = api.get(f"/cases/{case_id}", headers=LEGAL).json()
     assert (case["status"], case["department"], case["paused"]) == ("assigned", OTHER, False)
     assert case["version"] == version == 7
-    # the department it left no longer sees it
+    # the department it left no longer sees it; the one it went to carries it on
     assert api.get(f"/cases/{case_id}", headers=HEAD).status_code == 404
+    assert _give(api, case_id, "reply", {"reply": "已答复"}, HANDLER).status_code == 404
+    _applied(api, case_id, "reply", auth_headers("handler", OTHER), reply="已答复")
 
 
 def test_a_complaint_s_extension_moves_its_handling_deadline(api: httpx.Client) -> None:
