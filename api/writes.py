@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pydantic
 from fastapi import HTTPException
@@ -270,7 +271,9 @@ async def carry_out(
             version,
         )
     now = datetime.now(UTC)
-    context = Context(principal.subject, principal.role, now, target.case_id)
+    # decided on the bureau's clock: a day the staff name (a hearing held today) is its day
+    local_now = now.astimezone(ZoneInfo(services.settings.timezone))
+    context = Context(principal.subject, principal.role, local_now, target.case_id)
     payloads = _decided(state, command, context, target)
     events = _events(services, principal, command, version, payloads, now, target)
     after = state

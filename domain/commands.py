@@ -65,7 +65,7 @@ class Context:
 
     actor: str  # the authenticated caller
     role: Role
-    now: datetime  # aware
+    now: datetime  # aware, in the bureau's time zone: `now.date()` is the bureau's day
     case_id: str | None = None  # the case commanded (a registration: the id it is given)
 
 
@@ -117,11 +117,13 @@ def decide(state: CaseState | None, command: Command, context: Context) -> Decis
 
     Raises RoleRefused for a role the command does not allow and LookupError for a command
     that is not declared or not of the case's kind (the edges answer 403 and 404); refuses a
-    registration of a case that exists and any other command on a case that does not."""
+    registration under an id a case of any kind holds, and any other command on a case that
+    does not exist."""
     handler = COMMANDS.get((command.case_kind, command.name))
     if handler is None or not isinstance(command, handler.model):
         raise LookupError(f"no command {command.name!r} of {command.case_kind} is declared")
-    if state is not None and state.case_kind is not command.case_kind:
+    # a registration under an id any case holds is refused below, whatever that case's kind
+    if state is not None and state.case_kind is not command.case_kind and not command.opens_case:
         raise LookupError(
             f"{command.name} is a {command.case_kind} command, not a {state.case_kind} one"
         )
@@ -129,7 +131,10 @@ def decide(state: CaseState | None, command: Command, context: Context) -> Decis
         roles = ", ".join(sorted(command.roles))
         raise RoleRefused(f"{command.name} may be given by {roles}, not {context.role}")
     if command.opens_case and state is not None:
-        return Refusal(f"case {state.case_id} is already registered (version {state.version})")
+        return Refusal(
+            f"case {state.case_id} is already registered as a {state.case_kind} "
+            f"(version {state.version})"
+        )
     if not command.opens_case and state is None:
         return Refusal("no such case is registered")
     return handler.decide(state, command, context)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from . import catalog as ev
 from .commands import Command, Context, Decision, Refusal, Role, command
@@ -167,11 +167,14 @@ class RecordCourtHearing(_LitigationCommand):
     head_appeared: bool = False  # 负责人出庭应诉
     notes: LongText = ""
 
-    @model_validator(mode="after")
-    def _head_among_those_named(self) -> RecordCourtHearing:
-        if self.head_appeared and not self.appeared:
+    # a field's validator, not the model's: the 422 names `head_appeared` (declared after
+    # `appeared`, so it sees the names already validated)
+    @field_validator("head_appeared")
+    @classmethod
+    def _head_among_those_named(cls, head_appeared: bool, info: ValidationInfo) -> bool:
+        if head_appeared and not info.data.get("appeared", True):
             raise ValueError("the agency head appeared: name who appeared for the bureau")
-        return self
+        return head_appeared
 
 
 @command(RecordCourtHearing)

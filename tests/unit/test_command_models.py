@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from casestream.api import schemas
 from casestream.domain import catalog
 from casestream.domain import rectification_commands as commands
+from casestream.domain.command_catalogue import COMMANDS
 
 PAIRS = [
     (commands.OpenRectification, catalog.RectificationOpened),
@@ -51,3 +52,12 @@ def test_each_command_field_has_the_bounds_of_its_event_field(
             command_bounds.pop("items"), event_bounds.pop("items")
         # $defs references differ in name only when the enum is the same class
         assert command_bounds == event_bounds, (field, command_bounds, event_bounds)
+
+
+def test_no_command_body_is_refused_as_a_whole_so_each_422_names_a_field() -> None:
+    whole = [
+        f"{kind}.{name}"
+        for (kind, name), handler in sorted(COMMANDS.items())
+        if handler.model.__pydantic_decorators__.model_validators
+    ]
+    assert whole == [], "check across fields in a field validator of the field at fault"

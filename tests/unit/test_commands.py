@@ -19,6 +19,7 @@ from casestream.domain.commands import (
     command,
     decide,
 )
+from casestream.domain.complaint_commands import RegisterComplaint
 from casestream.domain.complaints import ComplaintState
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -70,3 +71,13 @@ def test_a_command_of_another_kind_is_not_found_and_a_name_is_declared_once() ->
         decide(other, _Note(text="x"), Context("li", Role.handler, NOW))
     with pytest.raises(ValueError, match="declared twice"):
         command(_Note)(lambda state, note, context: ())
+
+
+def test_a_registration_under_an_id_a_case_of_another_kind_holds_is_refused_as_taken() -> None:
+    lawsuit = _state(CaseKind.litigation)
+    register = RegisterComplaint(channel="window", subject="窗口拖延")
+    assert decide(lawsuit, register, Context("li", Role.handler, NOW)) == Refusal(
+        "case C-1 is already registered as a litigation (version 3)"
+    )
+    with pytest.raises(RoleRefused):  # the role is judged first, as for any command
+        decide(lawsuit, register, Context("li", Role.leader, NOW))

@@ -202,8 +202,9 @@ def test_a_hearing_date_already_past_is_refused_and_a_hearing_not_yet_held_too()
 
 
 def test_the_head_appeared_only_with_those_who_appeared_named() -> None:
-    with pytest.raises(ValidationError, match="name who appeared"):
+    with pytest.raises(ValidationError, match="name who appeared") as refused:
         lc.RecordCourtHearing(held_on=date(2026, 4, 1), head_appeared=True)
+    assert [error["loc"] for error in refused.value.errors()] == [("head_appeared",)]
 
 
 def test_a_second_instance_judgment_needs_an_appeal_and_an_appeal_a_second_instance() -> None:
