@@ -138,7 +138,7 @@ class BusinessGauges:
                 "督察: complaints under supervision now after a poor 回访 follow-up (their "
                 "SupervisionRequested alert still open: neither closed by a supervisor nor "
                 "cleared by a reopening), by the department of the complaint when it was "
-                "flagged; 0 for a department with supervisions but none open",
+                "flagged; 0 for a department with complaints but none under supervision",
                 ("department",),
             ),
             supervisions_flagged=GaugeSpec(
@@ -147,7 +147,8 @@ class BusinessGauges:
                 "read models began (one per SupervisionRequested alert: a complaint flagged "
                 "again after its supervision ended counts again), by the department of the "
                 "complaint when it was flagged. It only rises: the supervisions flagged in a "
-                "period are its increase over the period (delta(...[range]))",
+                "period are its increase over the period (delta(...[range])); 0 for a "
+                "department with complaints but no supervision",
                 ("department",),
             ),
         )

@@ -53,8 +53,8 @@ class ReadModelCollector:
     "no data" for a true 0: the case families are 0 for every (kind, department, …) that has
     cases, due-soon for every (rule, department) with open clocks, the rectification families
     for every status and department that has rectifications, the decisions for every outcome
-    of a (kind, department) with decisions, the supervisions under way for every department
-    that has had a supervision.
+    of a (kind, department) with decisions, both supervision families for every department
+    with complaints (so the flagged count rises from 0 where a first supervision begins).
 
     Cost of a refresh: nine queries, each returning at most one row per label set. One scan
     of `cases` feeds the open and received-today families; the clock families read `clocks`
@@ -154,8 +154,13 @@ class ReadModelCollector:
             for kind, department, _ in decided
             for outcome in OUTCOME_CLASSES[CaseKind(kind)]
         }
-        under_supervision: Counter[Labels] = Counter()
-        flagged: Counter[Labels] = Counter()
+        # 0 for every department with complaints, so that the first supervision of one is a
+        # rise of its series (delta over a period counts it), not a series appearing at 1
+        with_complaints = {
+            (department,): 0 for kind, department, _ in opened if kind == CaseKind.complaint.value
+        }
+        under_supervision: Counter[Labels] = Counter(with_complaints)
+        flagged: Counter[Labels] = Counter(with_complaints)
         for (department, status), count in supervisions.items():
             under_supervision[(department,)] += count if status == AlertStatus.open.value else 0
             flagged[(department,)] += count
