@@ -1,6 +1,8 @@
-"""Alerts on deadline clocks: the list (GET /alerts) and the live stream (GET /alerts/stream, SSE).
+"""Alerts on deadline clocks and on complaints under 督察 supervision: the list (GET /alerts) and
+the live stream (GET /alerts/stream, SSE).
 
-A department-bound caller gets only the alerts of their department's cases, in both.
+A department-bound caller gets only the alerts of their department's cases, in both; the
+supervisors, like every all-department role, get every department's.
 """
 
 from __future__ import annotations

@@ -736,6 +736,21 @@ class Escalated(_AlertPayload):
     level: Annotated[int, Field(ge=1, le=3)]
 
 
+class SupervisionRequested(_AlertPayload):
+    """督察 requested: a complaint went under supervision after a poor 回访; the supervision
+    office (notify=supervisor) is to look into it.
+
+    Derived by casestream when a SupervisionFlagged puts the complaint under supervision
+    (domain/supervision_flags.py). No deadline runs: `clock_id` names the supervision
+    (`<case>/complaint.supervision/<flagged at>`), `due_at` and `scheduled_at` are the instant
+    it was flagged. An AlertCleared on the same clock_id follows when the supervision is closed
+    or the complaint reopened."""
+
+    case_kinds = _COMPLAINT
+
+    level: Annotated[int, Field(ge=1, le=3)] = 3  # the bureau's supervision office
+
+
 class AlertCleared(_AlertPayload):
     reason: str = Field(default="", max_length=2000)
 
@@ -797,6 +812,7 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         DeadlineApproaching,
         DeadlineBreached,
         Escalated,
+        SupervisionRequested,
         AlertCleared,
     )
 }

@@ -32,6 +32,7 @@ class ComplaintState(CaseState):
     satisfaction: int | None = None
     reopen_count: int = 0
     supervision: bool = False  # 督察: flagged after a poor 回访, until closed or reopened
+    supervised_since: datetime | None = None  # when the supervision now open was flagged
 
 
 _OPEN = (ComplaintStatus.accepted, ComplaintStatus.assigned, ComplaintStatus.replied)
@@ -69,12 +70,16 @@ def _apply(state: ComplaintState, payload: ev.Payload, at: datetime) -> Mapping[
                 "outcome": None,
                 "satisfaction": None,
                 "supervision": False,
+                "supervised_since": None,
             }
         case ev.SupervisionFlagged():
-            # a flag relayed after the complaint was reopened is stale: the status guards it
-            return {"supervision": state.status == ComplaintStatus.followed_up}
+            # a flag relayed after the complaint was reopened is stale: the status guards it;
+            # a second flag of the same supervision keeps the instant of the first
+            flagged = state.status == ComplaintStatus.followed_up
+            since = state.supervised_since if state.supervision else at
+            return {"supervision": flagged, "supervised_since": since if flagged else None}
         case ev.SupervisionClosed():
-            return {"supervision": False}
+            return {"supervision": False, "supervised_since": None}
         case ev.CaseSuspended():
             return {"paused": True}
         case ev.CaseResumed():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .catalog import (
+    AlertCleared,
     CaseKind,
     JudgmentIssued,
     JudgmentOutcome,
@@ -18,10 +19,15 @@ from .catalog import (
     RectificationOpened,
     ReviewTaskOpened,
     SupervisionFlagged,
+    SupervisionRequested,
 )
 from .envelope import Event, new_event
 from .lifecycle import CaseState
-from .supervision_flags import DEFAULT_SATISFACTION_THRESHOLD, supervision_flags
+from .supervision_flags import (
+    DEFAULT_SATISFACTION_THRESHOLD,
+    supervision_alerts,
+    supervision_flags,
+)
 
 CORRECTIONS = frozenset(
     {
@@ -125,9 +131,11 @@ Derived = (
     | Event[RectificationOpened]
     | Event[RectificationCancelled]
     | Event[SupervisionFlagged]
+    | Event[SupervisionRequested]
+    | Event[AlertCleared]
 )
-"""An event a fact owes: a 复盘 review, a 整改 rectification or its cancellation, or a 督察
-supervision flag."""
+"""An event a fact owes: a 复盘 review, a 整改 rectification or its cancellation, a 督察
+supervision flag, or the alert of a supervision begun or ended (published on alerts.events)."""
 
 
 def consequences(
@@ -140,11 +148,15 @@ def consequences(
       rectification: the loss no longer stands; its review stays, as a lesson;
     - a loss upheld on appeal changes nothing: the rectification already runs;
     - a 行政复议意见书 opens one rectification (no review: the body has named the fix);
-    - a poor 回访 flags the complaint for 督察 supervision (domain/supervision_flags.py).
+    - a poor 回访 flags the complaint for 督察 supervision, and a supervision begun or ended
+      raises or clears the supervisors' alert (domain/supervision_flags.py).
     """
-    flags = supervision_flags(event, after, settings.supervision_satisfaction_threshold)
-    if flags:
-        return list(flags)
+    supervision: list[Derived] = [
+        *supervision_flags(event, after, settings.supervision_satisfaction_threshold),
+        *supervision_alerts(event, before, after),
+    ]
+    if supervision:
+        return supervision
     payload = event.payload
     department = after.department or settings.fallback_department
     person = after.handler or f"{department}负责人"

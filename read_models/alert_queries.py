@@ -1,4 +1,5 @@
-"""Queries over the alerts raised on deadline clocks (预警 warnings, 超期 breaches, 升级 escalations)."""
+"""Queries over the alerts raised on deadline clocks (预警 warnings, 超期 breaches, 升级 escalations)
+and on complaints put under 督察 supervision."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from .schema import alerts
 
 ALERT_EVENT_TYPES: tuple[str, ...] = tuple(
     payload.__name__
-    for payload in (ev.DeadlineApproaching, ev.DeadlineBreached, ev.Escalated, ev.AlertCleared)
+    for payload in (
+        ev.DeadlineApproaching,
+        ev.DeadlineBreached,
+        ev.Escalated,
+        ev.SupervisionRequested,
+        ev.AlertCleared,
+    )
 )
 """The event types on alerts.events (and in the `alerts` table)."""
 

@@ -1,5 +1,5 @@
 """The business gauge families of the leadership dashboard (今日新增, 超期未办, 即将到期, 纠错率,
-败诉率, 整改): their names, labels and help texts (business_metrics.py fills them)."""
+败诉率, 整改, 督察): their names, labels and help texts (business_metrics.py fills them)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ UP = GaugeSpec(
     "casestream_read_model_metrics_up",
     "1 when the last refresh of the read-model business gauges succeeded; 0 when it failed "
     "(database unreachable or a query error): the casestream_cases_*, casestream_clocks_*, "
-    "casestream_rectifications*, casestream_disputes_decided and "
+    "casestream_rectifications*, casestream_disputes_decided, casestream_*supervision* and "
     "casestream_followup_satisfaction families then repeat the last good refresh, or are "
     "empty if there has been none",
     (),
@@ -65,6 +65,8 @@ class BusinessGauges:
     rectifications: GaugeSpec
     rectifications_overdue: GaugeSpec
     disputes_decided: GaugeSpec
+    under_supervision: GaugeSpec
+    supervisions_flagged: GaugeSpec
 
     @classmethod
     def of(cls, timezone: str, due_soon: timedelta) -> BusinessGauges:
@@ -130,6 +132,24 @@ class BusinessGauges:
                 + "), other. 复议纠错率 = correction / all of the kind, 诉讼败诉率 = loss / all "
                 "of the kind: the definitions of GET /stats, over every case, not one period",
                 ("case_kind", "department", "outcome"),
+            ),
+            under_supervision=GaugeSpec(
+                "casestream_complaints_under_supervision",
+                "督察: complaints under supervision now after a poor 回访 follow-up (their "
+                "SupervisionRequested alert still open: neither closed by a supervisor nor "
+                "cleared by a reopening), by the department of the complaint when it was "
+                "flagged; 0 for a department with complaints but none under supervision",
+                ("department",),
+            ),
+            supervisions_flagged=GaugeSpec(
+                "casestream_supervisions_flagged",
+                "督察: supervisions begun after a poor 回访 follow-up, open or ended, since the "
+                "read models began (one per SupervisionRequested alert: a complaint flagged "
+                "again after its supervision ended counts again), by the department of the "
+                "complaint when it was flagged. It only rises: the supervisions flagged in a "
+                "period are its increase over the period (delta(...[range])); 0 for a "
+                "department with complaints but no supervision",
+                ("department",),
             ),
         )
 

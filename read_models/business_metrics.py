@@ -1,8 +1,9 @@
-"""Business gauges for the leadership dashboard (今日新增, 超期未办, 即将到期, 纠错率, 败诉率, 整改),
-computed from the read models by a Prometheus collector.
+"""Business gauges for the leadership dashboard (今日新增, 超期未办, 即将到期, 纠错率, 败诉率, 整改,
+督察), computed from the read models by a Prometheus collector.
 
 Every figure is a count of what the read models hold at the last refresh, by current
-department (through DepartmentLabels). A refresh runs eight GROUP BY queries
+department (through DepartmentLabels; a supervision by its department when flagged). A refresh
+runs nine GROUP BY queries
 (business_queries.py), at most once per `cache_seconds`; a scrape in between gets the cached
 families (business_gauges.py names them).
 """
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from prometheus_client.core import HistogramMetricFamily, Metric
 
 from casestream.domain.catalog import CaseKind
+from casestream.domain.clocks import AlertStatus
 from casestream.domain.outcomes import OUTCOME_CLASSES
 from casestream.domain.rectifications import RECTIFICATION
 from casestream.domain.rules import RuleBook
@@ -51,12 +53,14 @@ class ReadModelCollector:
     "no data" for a true 0: the case families are 0 for every (kind, department, …) that has
     cases, due-soon for every (rule, department) with open clocks, the rectification families
     for every status and department that has rectifications, the decisions for every outcome
-    of a (kind, department) with decisions.
+    of a (kind, department) with decisions, both supervision families for every department
+    with complaints (so the flagged count rises from 0 where a first supervision begins).
 
-    Cost of a refresh: eight queries, each returning at most one row per label set. One scan
+    Cost of a refresh: nine queries, each returning at most one row per label set. One scan
     of `cases` feeds the open and received-today families; the clock families read `clocks`
     through ix_clocks_status_due; the others read `cases` of one or two kinds through
-    ix_cases_kind_status, satisfaction and decided disputes by their own columns (no JSON).
+    ix_cases_kind_status, satisfaction and decided disputes by their own columns (no JSON);
+    the supervisions read the `alerts` table (their SupervisionRequested rows).
     `bench/figures.py`, PostgreSQL, 1M cases and 1.85M clocks: about 1.8 s per refresh, every
     API process on its own (hence the cache). The queries are not one snapshot: a batch
     projected between two of them can show in one family before another.
@@ -134,6 +138,7 @@ class ReadModelCollector:
             )
             decided = self._sum(conn.execute(queries.disputes_decided()), department_at=1)
             scores = list(conn.execute(queries.satisfaction_scores()))
+            supervisions = self._sum(conn.execute(queries.supervisions()), department_at=0)
         opened, today = self._case_counts(by_case)
         with_open_cases = {(kind, department): 0 for kind, department, _ in opened}
         with_open_clocks = {(rule, department): 0 for rule, department, _ in open_clocks}
@@ -149,6 +154,16 @@ class ReadModelCollector:
             for kind, department, _ in decided
             for outcome in OUTCOME_CLASSES[CaseKind(kind)]
         }
+        # 0 for every department with complaints, so that the first supervision of one is a
+        # rise of its series (delta over a period counts it), not a series appearing at 1
+        with_complaints = {
+            (department,): 0 for kind, department, _ in opened if kind == CaseKind.complaint.value
+        }
+        under_supervision: Counter[Labels] = Counter(with_complaints)
+        flagged: Counter[Labels] = Counter(with_complaints)
+        for (department, status), count in supervisions.items():
+            under_supervision[(department,)] += count if status == AlertStatus.open.value else 0
+            flagged[(department,)] += count
         return [
             gauges.cases_open.family(opened),
             gauges.cases_overdue.family(with_open_cases | overdue_cases),
@@ -158,6 +173,8 @@ class ReadModelCollector:
             gauges.rectifications.family(every_status | rectifications),
             gauges.rectifications_overdue.family(with_rectifications | overdue_rectifications),
             gauges.disputes_decided.family(every_outcome | decided),
+            gauges.under_supervision.family(under_supervision),
+            gauges.supervisions_flagged.family(flagged),
             _satisfaction_family(scores),
         ]
 

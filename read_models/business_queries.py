@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from casestream.domain.cases import CLOSED_STATUSES, WITHDRAWN_STATUSES
-from casestream.domain.catalog import CaseKind
+from casestream.domain.catalog import CaseKind, SupervisionRequested
 from casestream.domain.clocks import ClockStatus
 from casestream.domain.rules import RuleBook
 
 from .clock_queries import due_between, overdue_now
 from .rectification_queries import rectifications_with_overdue
-from .schema import cases, clocks
+from .schema import alerts, cases, clocks
 
 # the statuses of a clock neither stopped nor cancelled
 OPEN_CLOCK_STATUSES = (ClockStatus.running, ClockStatus.paused, ClockStatus.breached)
@@ -134,4 +134,14 @@ def satisfaction_scores() -> sa.Select[Any]:
         sa.select(cases.c.satisfaction.label("score"), sa.func.count().label("total"))
         .where(cases.c.case_kind == CaseKind.complaint.value, cases.c.satisfaction.is_not(None))
         .group_by(cases.c.satisfaction)
+    )
+
+
+def supervisions() -> sa.Select[Any]:
+    """督察 supervisions (their SupervisionRequested alerts) by department and status: open
+    (under supervision now) or cleared (closed, or the complaint reopened)."""
+    return (
+        sa.select(alerts.c.department, alerts.c.status, sa.func.count())
+        .where(alerts.c.event_type == SupervisionRequested.__name__)
+        .group_by(alerts.c.department, alerts.c.status)
     )

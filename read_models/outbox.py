@@ -1,17 +1,20 @@
 """Reading and marking the transactional outbox (see `schema.outbox`): the events derived by the
-projector and those of the commands the API carries out, published by the worker's relay."""
+projector and those of the commands the API carries out, published by the worker's relay (a
+derived alert, such as a supervision's, goes to alerts.events, every other event to its case
+kind's topic)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from casestream.domain.catalog import CaseKind
+from casestream.domain.catalog import PAYLOAD_TYPES, CaseKind
 from casestream.domain.envelope import Event
 
-from .schema import case_events, outbox
+from .schema import alerts, case_events, outbox
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class PendingEvent:
     case_id: str  # the Kafka key
     case_kind: CaseKind  # its topic
     body: str  # the event as JSON
+    alert: bool = False  # an alert: published on alerts.events, not on its case kind's topic
 
 
 def outbox_row(event: Event[Any]) -> dict[str, Any]:
@@ -41,17 +45,19 @@ class Outbox:
         self._engine = engine
 
     def unpublished(self, limit: int = 500) -> list[PendingEvent]:
-        """Events not yet on Kafka, oldest first. One already projected was published (by a
-        worker or an API stopped before it could mark it): marked, not sent."""
+        """Events not yet on Kafka, oldest first. One already projected (into the history, or
+        an alert into `alerts`) was published (by a worker or an API stopped before it could
+        mark it): marked, not sent."""
         with self._engine.begin() as conn:
-            conn.execute(
-                outbox.update()
-                .where(
-                    outbox.c.published.is_(False),
-                    outbox.c.event_id.in_(sa.select(case_events.c.event_id)),
+            for projected in (
+                sa.select(case_events.c.event_id),
+                sa.select(alerts.c.alert_id),
+            ):
+                conn.execute(
+                    outbox.update()
+                    .where(outbox.c.published.is_(False), outbox.c.event_id.in_(projected))
+                    .values(published=True)
                 )
-                .values(published=True)
-            )
             rows = conn.execute(
                 sa.select(outbox.c.event_id, outbox.c.case_id, outbox.c.case_kind, outbox.c.body)
                 .where(outbox.c.published.is_(False))
@@ -59,7 +65,13 @@ class Outbox:
                 .limit(limit)
             )
             return [
-                PendingEvent(row.event_id, row.case_id, CaseKind(row.case_kind), row.body)
+                PendingEvent(
+                    row.event_id,
+                    row.case_id,
+                    CaseKind(row.case_kind),
+                    row.body,
+                    _is_alert(row.body),
+                )
                 for row in rows
             ]
 
@@ -69,3 +81,9 @@ class Outbox:
                 conn.execute(
                     outbox.update().where(outbox.c.event_id.in_(event_ids)).values(published=True)
                 )
+
+
+def _is_alert(body: str) -> bool:
+    """Whether an outbox row holds an alert (a derived payload type, recorded in `alerts`)."""
+    payload_type = PAYLOAD_TYPES.get(str(json.loads(body).get("event_type")))
+    return payload_type is not None and bool(payload_type.derived)

@@ -72,7 +72,12 @@ def add_leased_timers(
         worker_id,
         lease_ttl,
         _projected(
-            bootstrap, writer, tuple(topics.names.for_kind(kind) for kind in sorted(DERIVED_KINDS))
+            bootstrap,
+            writer,
+            (
+                *(topics.names.for_kind(kind) for kind in sorted(DERIVED_KINDS)),
+                topics.names.alerts,  # derived alerts (a supervision's) go there
+            ),
         ),
         health.lease_held,
     )
@@ -119,7 +124,7 @@ def add_leased_timers(
         if not rows:
             return
         deliveries = [
-            await topics.cases[row.case_kind].send(
+            await (topics.alerts if row.alert else topics.cases[row.case_kind]).send(
                 key=row.case_id.encode(), value=row.body.encode()
             )
             for row in rows
@@ -130,7 +135,8 @@ def add_leased_timers(
     @app.timer(interval=settings.outbox_interval_seconds)
     async def publish_outbox() -> None:
         """Publish derived events (review, rectification, supervision flag) committed with
-        their cause, each to its case kind's topic."""
+        their cause, each to its case kind's topic, and derived alerts (a supervision's) to
+        alerts.events."""
         await relaying.run(relay_once)
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust types *args receivers

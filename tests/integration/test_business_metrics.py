@@ -262,14 +262,19 @@ class Projector:
         self._writer.apply_batch(batch)
 
     def relay(self) -> None:
-        with self._engine.begin() as conn:
-            rows = conn.execute(
-                sa.select(outbox.c.event_id, outbox.c.body)
-                .where(outbox.c.published.is_(False))
-                .order_by(outbox.c.occurred_at, outbox.c.event_id)
-            ).all()
-            conn.execute(outbox.update().values(published=True))
-        self.project([parse_event(json.loads(row.body)) for row in rows])
+        """Publish and project what the outbox holds, until what it derives is projected too
+        (a supervision flag, then the alert it raises)."""
+        while True:
+            with self._engine.begin() as conn:
+                rows = conn.execute(
+                    sa.select(outbox.c.event_id, outbox.c.body)
+                    .where(outbox.c.published.is_(False))
+                    .order_by(outbox.c.occurred_at, outbox.c.event_id)
+                ).all()
+                conn.execute(outbox.update().values(published=True))
+            if not rows:
+                return
+            self.project([parse_event(json.loads(row.body)) for row in rows])
 
 
 @pytest.fixture
@@ -524,6 +529,32 @@ def test_follow_up_satisfaction_is_a_histogram_of_scores(
     assert value(registry, "casestream_followup_satisfaction_sum") == 11
 
 
+def test_complaints_under_supervision_and_supervisions_flagged_by_department(
+    engine: sa.Engine, projector: Projector
+) -> None:
+    registry = registry_of(collector_on(engine))
+    # 0 for every department with complaints, so that a first supervision is a rise
+    nothing = {by(department=name): 0 for name in (PUBLIC_ORDER, TRAFFIC, "other", "none")}
+    # C5 (户政科, "other") was visited with 2: flagged, under supervision now
+    flagged_c5 = nothing | {by(department="other"): 1}
+    assert samples(registry, "casestream_complaints_under_supervision") == flagged_c5
+    assert samples(registry, "casestream_supervisions_flagged") == flagged_c5
+    scope = StatsScope(
+        start=local("2026-01-01T00:00"), end=local("2026-05-01T00:00"), department=None, now=NOW
+    )
+    figures = StatsQueries(engine, POLICY.rulebook).figures(scope)
+    assert (figures.supervision.flagged, figures.supervision.open) == (1, 1)  # as GET /stats
+
+    closed = {"supervisor": "du.cha", "conclusion": "已约谈承办人"}
+    projector.project(
+        [event("SupervisionClosed", "C5", "complaint", closed, at=local("2026-04-01T09:00"))]
+    )
+    projector.relay()  # the alert's clearing
+    later = registry_of(collector_on(engine))
+    assert samples(later, "casestream_complaints_under_supervision") == nothing
+    assert samples(later, "casestream_supervisions_flagged") == flagged_c5
+
+
 def test_without_configured_departments_the_names_seen_are_kept(
     engine: sa.Engine, projector: Projector
 ) -> None:
@@ -560,6 +591,8 @@ def test_families_carry_the_documented_labels_and_registering_runs_no_query(
         "casestream_rectifications": "gauge",
         "casestream_rectifications_overdue": "gauge",
         "casestream_disputes_decided": "gauge",
+        "casestream_complaints_under_supervision": "gauge",
+        "casestream_supervisions_flagged": "gauge",
         "casestream_followup_satisfaction": "histogram",
         "casestream_read_model_metrics_up": "gauge",
     }
@@ -574,7 +607,8 @@ def test_a_scrape_within_cache_seconds_gets_the_last_refresh(
     today = {"case_kind": "complaint", "department": PUBLIC_ORDER, "enterprise": "false"}
     assert registry.get_sample_value("casestream_cases_received_today", today) == 1
     refresh = statements.count
-    assert refresh == 8  # one query per family; the four case families share one
+    assert refresh == 9  # one query per family; the four case families share one, the two
+    # supervision families another
     projector.project(complaint("C10", "2026-04-15T09:40", department=PUBLIC_ORDER))
     ticks[0] = 114.9
     before = statements.count
@@ -609,7 +643,7 @@ def test_concurrent_scrapes_share_one_refresh(engine: sa.Engine, projector: Proj
     for thread in threads:
         thread.join()
     assert seen == [2] * 6  # C1, C9
-    assert statements.count == 8
+    assert statements.count == 9
 
 
 def test_a_failing_database_serves_the_last_good_values_and_reports_down(
@@ -628,7 +662,7 @@ def test_a_failing_database_serves_the_last_good_values_and_reports_down(
     assert "not refreshed" in caplog.text
     assert registry.get_sample_value("casestream_read_model_metrics_up") == 0
     assert registry.get_sample_value("casestream_cases_open", open_complaints) == 2
-    assert len(families) == 10
+    assert len(families) == 12
     with engine.begin() as conn:
         conn.execute(sa.text("ALTER TABLE clocks_away RENAME TO clocks"))
     ticks[0] = 70.0  # a failed refresh is not retried before cache_seconds either

@@ -155,3 +155,24 @@ def test_provisioning_points_grafana_at_the_dashboards_and_the_datasource_they_u
     [provider] = providers["providers"]
     assert provider["type"] == "file"
     assert provider["options"]["path"] == "${CASESTREAM_DASHBOARDS_DIR}"
+
+
+def test_the_leadership_dashboard_shows_supervision_open_and_flagged_in_the_period() -> None:
+    dashboard = load(GRAFANA / "dashboards" / "leadership.json")
+    titles = [panel["title"] for panel in panels(dashboard)]
+    assert "督察" in titles  # its row
+    exprs = {
+        panel["title"]: target["expr"]
+        for panel in panels(dashboard)
+        for target in panel.get("targets", [])
+    }
+    under = "casestream_complaints_under_supervision"
+    flagged = "casestream_supervisions_flagged"
+    assert exprs["督察中"] == f"sum (max without (instance) ({under}))"
+    assert exprs["督察中（按部门）"] == f"sum by (department) (max without (instance) ({under}))"
+    # a count since the read models began: the period's figure is its rise over the range
+    assert exprs["期间督察"] == f"sum (max without (instance) (delta({flagged}[$__range])))"
+    assert exprs["期间督察（按部门）"] == (
+        f"sum by (department) (max without (instance) (delta({flagged}[$__range])))"
+    )
+    assert {under, flagged} <= catalog_metrics() and {under, flagged} <= set(registered_metrics())

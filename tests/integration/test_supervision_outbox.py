@@ -42,17 +42,20 @@ class Worker:
         self.writer = ProjectionWriter(self.engine, POLICY)
         self.offset = 0
 
-    def project(self, events: list[Event[Any]]) -> None:
+    def project(self, events: list[Event[Any]], topic: str = "complaints.events") -> None:
         batch = []
         for item in events:
-            batch.append(ConsumedEvent("complaints.events", 0, self.offset, item))
+            batch.append(ConsumedEvent(topic, 0, self.offset, item))
             self.offset += 1
         self.writer.apply_batch(batch)
 
     def relay(self) -> None:
+        """Send what the outbox holds (an alert to alerts.events), as the worker's relay does."""
         outbox = Outbox(self.engine)
         pending = outbox.unpublished()
-        self.project([parse_event(json.loads(row.body)) for row in pending])
+        for row in pending:
+            topic = "alerts.events" if row.alert else "complaints.events"
+            self.project([parse_event(json.loads(row.body))], topic)
         outbox.mark_published([row.event_id for row in pending])
 
     def outbox(self) -> list[tuple[str, str, str, str]]:

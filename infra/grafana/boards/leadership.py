@@ -9,6 +9,7 @@ from .panels import (
     DUE_SOON_COLOURS,
     HIGH_IS_GOOD,
     LOW_IS_GOOD,
+    OK_THEN_AMBER,
     base,
     correction_rate,
     department_bars,
@@ -17,6 +18,7 @@ from .panels import (
     query,
     rectification_rate_bars,
     rectification_rate_figure,
+    risen_in_period,
     series,
     share,
     thresholds,
@@ -29,16 +31,19 @@ DEFINITIONS = """\
 **即将到期** 为 3 日内到期、仍在计时的期限；**复议纠错率** = 纠错决定 / 已作出复议决定，
 **诉讼败诉率** = 败诉判决 / 已判决诉讼（读模型中全部已决案件，与 `GET /stats` 同一定义）；
 **整改完成率** = 已完成或已验收的整改 / 未撤销的整改。部门为案件当前承办部门
-（`CASESTREAM_METRICS_DEPARTMENTS` 之外的部门计入 other，未分派计入 none）。
+（`CASESTREAM_METRICS_DEPARTMENTS` 之外的部门计入 other，未分派计入 none）；
+**督察中** 为回访不满意（满意度不高于阈值）后仍在督察、未经督察办结或重办的投诉，
+**期间督察** 为所选时间范围内新开启的督察（部门为标记督察时投诉的承办部门）。
 趋势图来自 worker 计数器（投影时计数，多个 worker 相加）。
 """
 
 
 def leadership() -> dashboard.Dashboard:
-    """领导看板 leadership: today's cases, overdue and due soon, the rule-of-law rates, by department."""
+    """领导看板 leadership: today's cases, overdue and due soon, the rule-of-law rates, 督察
+    supervision after a poor 回访, by department."""
     return (
         base("casestream-leadership", "casestream — 领导看板", ["leadership"], "now-30d")
-        .with_panel(text.Panel().title("说明").content(DEFINITIONS).height(5).span(24))
+        .with_panel(text.Panel().title("说明").content(DEFINITIONS).height(6).span(24))
         .with_row(dashboard.Row("今日"))
         .with_panel(
             figure(
@@ -169,6 +174,41 @@ def leadership() -> dashboard.Dashboard:
             )
         )
         .with_panel(rectification_rate_bars())
+        .with_row(dashboard.Row("督察"))
+        .with_panel(
+            figure(
+                "督察中",
+                "回访不满意后仍在督察的投诉：督察员尚未办结（close_supervision），投诉也未重办。",
+                total("casestream_complaints_under_supervision"),
+                colours=OK_THEN_AMBER,
+                width=4,
+            )
+        )
+        .with_panel(
+            figure(
+                "期间督察",
+                "所选时间范围内因回访不满意新开启的督察（同一投诉督察办结后再次标记的另计）。",
+                risen_in_period("casestream_supervisions_flagged"),
+                colours=thresholds((None, "blue")),
+                width=4,
+            )
+        )
+        .with_panel(
+            department_bars(
+                "督察中（按部门）",
+                "仍在督察的投诉，按标记督察时的承办部门。",
+                total("casestream_complaints_under_supervision", by="department"),
+                colours=OK_THEN_AMBER,
+            )
+        )
+        .with_panel(
+            department_bars(
+                "期间督察（按部门）",
+                "所选时间范围内新开启的督察，按标记督察时的承办部门。",
+                risen_in_period("casestream_supervisions_flagged", by="department"),
+                colours=thresholds((None, "blue")),
+            )
+        )
         .with_row(dashboard.Row("趋势"))
         .with_panel(
             series(

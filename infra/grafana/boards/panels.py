@@ -151,6 +151,14 @@ def total(metric: str, selector: str = "", by: str = "") -> str:
     return f"sum{grouping} ({shared(metric, selector)})"
 
 
+def risen_in_period(metric: str, by: str = "") -> str:
+    """How much a read-model gauge that only rises (a count since the read models began) rose
+    over the dashboard's time range: each instance's rise, taken once (they report the same
+    figure), then summed."""
+    grouping = f" by ({by})" if by else ""
+    return f"sum{grouping} (max without (instance) (delta({metric}[$__range])))"
+
+
 def share(numerator: str, denominator: str) -> str:
     """numerator / denominator, no value (not 0 %, not infinity) while the denominator is 0."""
     return f"({numerator}) / (({denominator}) > 0)"
