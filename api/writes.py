@@ -245,6 +245,22 @@ def _require_kafka(services: Services, events: tuple[Event[Any], ...]) -> None:
         )
 
 
+def _known_rule(services: Services, command: Command, target: CommandTarget) -> None:
+    """422 naming `rule` when a command names a deadline rule its case kind does not have (an
+    extension of a misspelt rule would otherwise move no clock and still answer 200)."""
+    named = getattr(command, "rule", None)
+    if not isinstance(named, str):
+        return
+    rules = services.rulebook.rules
+    if named in rules and command.case_kind in rules[named].case_kinds:
+        return
+    kind = command.case_kind
+    known = ", ".join(sorted(rule_id for rule_id, rule in rules.items() if kind in rule.case_kinds))
+    at = f"{target.fields_at}." if target.fields_at else ""
+    problem = f"no deadline rule of a {kind} has this id; known: {known}"
+    raise unprocessable("body", [(f"{at}rule", problem)])
+
+
 async def carry_out(
     services: Services, principal: Principal, target: CommandTarget, command: Command
 ) -> Carried:
@@ -270,6 +286,7 @@ async def carry_out(
             f"the case is at version {version}, not {target.expected_version}: read it again",
             version,
         )
+    _known_rule(services, command, target)
     now = datetime.now(UTC)
     # decided on the bureau's clock: a day the staff name (a hearing held today) is its day
     local_now = now.astimezone(ZoneInfo(services.settings.timezone))

@@ -98,3 +98,28 @@ def test_without_kafka_a_command_answers_503_and_reserves_nothing(engine: sa.Eng
     assert answer.status_code == 503, answer.text
     assert "CASESTREAM_KAFKA_BOOTSTRAP" in answer.json()["detail"]["reason"]
     assert (_rows(engine, command_reservations), _rows(engine, outbox)) == (0, 0)
+
+
+def test_an_extension_of_a_rule_the_case_kind_does_not_have_is_422_naming_rule(
+    engine: sa.Engine,
+) -> None:
+    """A misspelt rule would move no clock; it is refused before anything is decided."""
+    complaint = raw(
+        "ComplaintReceived",
+        "C-R1",
+        "complaint",
+        {"channel": "window", "subject": "窗口投诉", "department": DEPARTMENT},
+        at=datetime.now(UTC),
+    )
+    writer = ProjectionWriter(engine, ClockPolicy(load_rulebook(), load_calendar()))
+    writer.apply_batch([ConsumedEvent("routes", 0, 1, parse_event(complaint))])
+    with _client(engine, None) as client:
+        for rule in ("complaint.handlng", "rectification.completion"):
+            answer = client.post(
+                "/cases/C-R1/commands/extend_deadline",
+                json={"new_length": 90, "rule": rule},
+            )
+            assert answer.status_code == 422, answer.text
+            (problem,) = answer.json()["detail"]
+            assert problem["loc"] == ["body", "rule"] and "complaint.handling" in problem["msg"]
+    assert (_rows(engine, command_reservations), _rows(engine, outbox)) == (0, 0)
