@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 DEPARTMENTS = ("治安大队", "交警大队", "出入境管理大队", "户政科", "城关派出所", "东城派出所")
+NO_ANSWER = -1  # the status of a request still unanswered when its phase's wait ended
 RETRIES = 3  # a 409 "retry" (an earlier command not yet projected) is retried this often
 
 
@@ -128,7 +129,7 @@ def rectification(case_id: str, department: str, rng: random.Random) -> Case:
 class Answer:
     step: str  # the command's name ("complaint.register", "accept", …)
     opens: bool
-    status: int  # 0: no answer (a transport error or the client's timeout)
+    status: int  # 0: a transport error or the client's timeout; NO_ANSWER: none by the end
     latency: float  # seconds from the request's due instant to its answer
     send_lag: float  # seconds from the due instant to the send (the generator's own delay)
 
@@ -142,7 +143,6 @@ class Phase:
     answers: list[Answer] = field(default_factory=list)
     cases_opened: int = 0
     cases_finished: int = 0
-    unanswered: int = 0
 
 
 class CaseSource:
@@ -190,6 +190,11 @@ async def drive(
             status = response.status_code
         except httpx.HTTPError:
             status = 0
+        except asyncio.CancelledError:  # still unanswered when the phase's wait ended
+            if record:
+                lost = Answer(step.name, step.opens, NO_ANSWER, loop.time() - due, sent - due)
+                phase.answers.append(lost)
+            raise
         answered = loop.time()
         if record:
             phase.answers.append(Answer(step.name, step.opens, status, answered - due, sent - due))
@@ -223,6 +228,6 @@ async def drive(
         task.add_done_callback(pending.discard)
     if pending:
         _done, late = await asyncio.wait(set(pending), timeout=drain_timeout)
-        phase.unanswered = len(late)
         for task in late:
             task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)

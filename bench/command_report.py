@@ -6,7 +6,7 @@ import argparse
 import os
 from collections.abc import Sequence
 
-from command_load import Answer, Phase
+from command_load import NO_ANSWER, Answer, Phase
 from rich.table import Table
 from timer_report import console, percentile
 
@@ -39,21 +39,22 @@ def _ms(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds * 1000:,.1f}"
 
 
-def _row(table: Table, rate: str, what: str, answers: Sequence[Answer], seconds: float) -> None:
+def _row(table: Table, rate: str, what: str, answers: Sequence[Answer]) -> None:
     ok = [answer.latency for answer in answers if answer.status in (200, 201)]
     counts = {
         "ok": len(ok),
         "202": sum(answer.status == 202 for answer in answers),
         "409": sum(answer.status == 409 for answer in answers),
     }
-    other = len(answers) - sum(counts.values())
+    unanswered = sum(answer.status == NO_ANSWER for answer in answers)
+    other = len(answers) - sum(counts.values()) - unanswered
     p99 = percentile(ok, 99)
     verdict = "—" if p99 is None else ("[green]met" if p99 <= TARGET_P99 else "[red]missed")
     lag = max((answer.send_lag for answer in answers), default=None)
     table.add_row(
         rate,
         what,
-        f"{len(answers) / seconds:,.1f}",
+        f"{len(answers):,}",
         _ms(percentile(ok, 50)),
         _ms(percentile(ok, 90)),
         _ms(p99),
@@ -62,6 +63,7 @@ def _row(table: Table, rate: str, what: str, answers: Sequence[Answer], seconds:
         str(counts["202"]),
         str(counts["409"]),
         str(other),
+        str(unanswered),
         _ms(lag),
         verdict,
     )
@@ -75,25 +77,25 @@ def print_phases(phases: Sequence[Phase]) -> None:
         ),
         title_justify="left",
     )
-    for column in ("rate/s", "requests", "sent/s", "p50", "p90", "p99", "max"):
+    for column in ("rate/s", "requests", "sent", "p50", "p90", "p99", "max"):
         table.add_column(column, justify="right" if column != "requests" else "left")
-    for column in ("200/201", "202", "409", "other", "max send lag", "p99 target"):
+    for column in ("200/201", "202", "409", "other", "no answer", "max send lag", "p99 target"):
         table.add_column(column, justify="right")
     for phase in phases:
         rate = f"{phase.rate:g}"
-        _row(table, rate, "all", phase.answers, phase.seconds)
+        _row(table, rate, "all", phase.answers)
         commands = [answer for answer in phase.answers if not answer.opens]
-        _row(table, "", "commands on a case", commands, phase.seconds)
+        _row(table, "", "commands on a case", commands)
         opening = [answer for answer in phase.answers if answer.opens]
-        _row(table, "", "registrations (201)", opening, phase.seconds)
+        _row(table, "", "registrations (201)", opening)
     console.print(table)
+    console.print(
+        "p50 … max are of the 200/201 answers; 'no answer': none yet when the wait after the "
+        "last request ended (the percentiles are then lower bounds); 'max send lag': how late "
+        "the load generator itself sent a request after its due instant"
+    )
     for phase in phases:
-        unanswered = (
-            f"; {phase.unanswered} requests still unanswered when the wait ended (not counted)"
-            if phase.unanswered
-            else ""
-        )
         console.print(
             f"{phase.rate:g}/s: {phase.cases_opened} cases registered, "
-            f"{phase.cases_finished} carried through their whole script{unanswered}"
+            f"{phase.cases_finished} carried through their whole script"
         )
