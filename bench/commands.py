@@ -44,7 +44,7 @@ import sqlite3
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -187,6 +187,16 @@ def _ready(api: Service, worker: Service, port: int) -> bool:
         return False
 
 
+async def bounded(phase: Coroutine[Any, Any, None], seconds: float) -> None:
+    """Run one phase, never much longer than its schedule and the wait for its last answers
+    (a generator starved of CPU would otherwise keep the run going)."""
+    limit = seconds + 2 * (COMMAND_WAIT + 10) + 30
+    try:
+        await asyncio.wait_for(phase, limit)
+    except TimeoutError:
+        console.print(f"[yellow]phase stopped after {limit:.0f} s; its answers so far are kept")
+
+
 async def measure(
     args: argparse.Namespace, base_url: str, heads: dict[str, dict[str, str]], run_id: str
 ) -> list[Phase]:
@@ -200,29 +210,35 @@ async def measure(
             if args.warmup > 0:
                 warm = Phase(rate, args.warmup)
                 with console.status(f"{rate:g} commands/s: warming up {args.warmup:g} s …"):
-                    await drive(
-                        client,
-                        heads.__getitem__,
-                        source,
-                        rng,
-                        warm,
-                        active=args.active,
-                        drain_timeout=COMMAND_WAIT + 10,
-                        record=False,
+                    await bounded(
+                        drive(
+                            client,
+                            heads.__getitem__,
+                            source,
+                            rng,
+                            warm,
+                            active=args.active,
+                            drain_timeout=COMMAND_WAIT + 10,
+                            record=False,
+                        ),
+                        args.warmup,
                     )
             phase = Phase(rate, args.duration)
             total = max(1, round(rate * args.duration))
             with progress_bar() as progress:
                 task = progress.add_task(f"{rate:g} commands/s: answers", total=total)
-                await drive(
-                    client,
-                    heads.__getitem__,
-                    source,
-                    rng,
-                    phase,
-                    active=args.active,
-                    drain_timeout=COMMAND_WAIT + 10,
-                    on_answer=functools.partial(progress.advance, task),
+                await bounded(
+                    drive(
+                        client,
+                        heads.__getitem__,
+                        source,
+                        rng,
+                        phase,
+                        active=args.active,
+                        drain_timeout=COMMAND_WAIT + 10,
+                        on_answer=functools.partial(progress.advance, task),
+                    ),
+                    args.duration,
                 )
             phases.append(phase)
             print_phases(phases)
