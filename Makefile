@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-faults lint venv kafka bench clean
+.PHONY: run test test-faults lint venv kafka bench bench-commands clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test-faults: venv kafka
 
 bench: venv kafka
 	$(BIN)/python bench/projection.py
+
+## bench-commands: a command's POST to its 200 answer (p50/p99) at 20 and 100 commands/s
+bench-commands: venv kafka
+	$(BIN)/python bench/commands.py
 
 clean:
 	rm -rf var/test-*
