@@ -44,6 +44,10 @@ class ConsistencyToken:
         return found
 
 
+POLL_CEILING = 0.05
+"""The longest pause between two looks at the read models while a write waits for them."""
+
+
 async def wait_until(condition: Callable[[], bool], timeout_seconds: float) -> bool:
     """Poll `condition` (a read-model query, run off the event loop) until true or time is up."""
     deadline = time.monotonic() + timeout_seconds
@@ -54,7 +58,9 @@ async def wait_until(condition: Callable[[], bool], timeout_seconds: float) -> b
         if time.monotonic() >= deadline:
             return False
         await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 0.25)
+        # at most POLL_CEILING late: the projector writes a batch every 0.2 s or sooner, and an
+        # answer waiting for it should follow the batch, not the next doubling of the delay
+        delay = min(delay * 2, POLL_CEILING)
 
 
 async def wait_for_token(
