@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from casestream.domain.lifecycle import CaseState
 from casestream.read_models.queries import CaseQueries
+
+log = logging.getLogger(__name__)
 
 
 class BadToken(ValueError):
@@ -69,6 +72,64 @@ async def wait_for_token(
     return await wait_until(
         lambda: queries.offset_visible(token.topic, token.partition, token.offset), timeout_seconds
     )
+
+
+class ProjectedVersions:
+    """Waits of this API process for cases to reach a version in the read models, answered by
+    one look for all of them at a time (`look(case_ids) -> {case_id: version}`), every
+    `interval` seconds while any wait is open: at 100 commands a second the database is asked
+    once per interval, not once per waiting request and interval."""
+
+    def __init__(
+        self,
+        look: Callable[[Collection[str]], Mapping[str, int]],
+        interval: float = 0.01,
+    ) -> None:
+        self._look = look
+        self._interval = interval
+        self._waiting: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def reached(self, case_id: str, version: int, timeout_seconds: float) -> bool:
+        """Whether `case_id` is at `version` or later in the read models within the time."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (tests): the old one's waits are gone
+            self._loop, self._task, self._waiting = loop, None, {}
+        arrived: asyncio.Future[None] = loop.create_future()
+        entry = (version, arrived)
+        self._waiting.setdefault(case_id, []).append(entry)
+        if self._task is None:
+            self._task = loop.create_task(self._watch())
+        try:
+            await asyncio.wait_for(arrived, max(0.0, timeout_seconds))
+        except TimeoutError:
+            return False
+        finally:
+            waits = self._waiting.get(case_id, [])
+            if entry in waits:
+                waits.remove(entry)
+            if not waits:
+                self._waiting.pop(case_id, None)
+        return True
+
+    async def _watch(self) -> None:
+        try:
+            while self._waiting:
+                try:
+                    found = await asyncio.to_thread(self._look, list(self._waiting))
+                except Exception:  # the database away: the waits run out into 202s
+                    log.warning("could not read the projected versions", exc_info=True)
+                    found = {}
+                for case_id, waits in self._waiting.items():
+                    have = found.get(case_id, 0)
+                    for version, arrived in waits:
+                        if have >= version and not arrived.done():
+                            arrived.set_result(None)
+                await asyncio.sleep(self._interval)
+        finally:
+            if self._task is asyncio.current_task():
+                self._task = None
 
 
 class RecentWrites:

@@ -18,12 +18,13 @@ from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
 from casestream.read_models.alert_queries import AlertQueries
 from casestream.read_models.clock_queries import ClockQueries
+from casestream.read_models.command_reservations import CommandReservations
 from casestream.read_models.queries import CaseQueries
 from casestream.read_models.webhook_deliveries import DeliveryStore
 from casestream.settings import Settings
 
 from .alert_feed import AlertFeed
-from .consistency import RecentWrites
+from .consistency import ProjectedVersions, RecentWrites
 from .http_metrics import ApiRegistry
 
 
@@ -89,7 +90,13 @@ class Services:
     alert_feed: AlertFeed | None = None  # live alerts; None without CASESTREAM_KAFKA_BOOTSTRAP
     heartbeat_seconds: float = 15.0  # SSE comment frame while no alert comes
     recent_writes: RecentWrites = field(default_factory=RecentWrites)
+    projected: ProjectedVersions = field(init=False)  # commands wait on it for the read models
     scrape_token: str | None = None  # Prometheus's bearer token for GET /metrics
+
+    def __post_init__(self) -> None:
+        self.projected = ProjectedVersions(
+            CommandReservations(self.queries.engine).projected_versions
+        )
 
     @property
     def producer(self) -> EventProducer:

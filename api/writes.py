@@ -31,7 +31,7 @@ from casestream.read_models.command_reservations import (
 from casestream.read_models.outbox import Outbox
 
 from .auth import Principal, not_found, visible_department
-from .consistency import ConsistencyToken, wait_until
+from .consistency import ConsistencyToken
 from .deps import Services
 from .evidence import uploaded_files
 from .problems import unprocessable
@@ -143,9 +143,8 @@ async def _settled(
     standing = await run_in_threadpool(_standing, services, reservations, case_id)
     if standing.reserved <= standing.projected:
         return standing
-    reached = await wait_until(
-        lambda: reservations.projected_version(case_id) >= standing.reserved,
-        services.settings.command_wait_seconds,
+    reached = await services.projected.reached(
+        case_id, standing.reserved, services.settings.command_wait_seconds
     )
     if not reached:
         raise HTTPException(
@@ -320,21 +319,23 @@ async def carry_out(
 async def _send(services: Services, events: tuple[Event[Any], ...]) -> tuple[Delivered, ...] | None:
     """Send the reserved events and mark their outbox rows; None when Kafka did not confirm
     them (the rows stay for the worker's relay: nothing is lost, nothing doubled)."""
+    outbox = Outbox(services.queries.engine)
+
+    def send_and_mark() -> tuple[Delivered, ...]:  # one trip off the event loop, not two
+        delivered = tuple(services.producer.send_many(events))
+        outbox.mark_published([str(event.event_id) for event in events])
+        return delivered
+
     try:
-        delivered = await run_in_threadpool(services.producer.send_many, events)
+        return await run_in_threadpool(send_and_mark)
     except SendFailed:
         return None
-    outbox = Outbox(services.queries.engine)
-    await run_in_threadpool(outbox.mark_published, [str(event.event_id) for event in events])
-    return tuple(delivered)
 
 
 async def applied_within(services: Services, carried: Carried) -> bool:
     """Whether the read models hold the command's events within CASESTREAM_COMMAND_WAIT_SECONDS."""
     if carried.delivered is None:
         return False
-    reservations = CommandReservations(services.queries.engine)
-    return await wait_until(
-        lambda: reservations.projected_version(carried.case_id) >= carried.version,
-        services.settings.command_wait_seconds,
+    return await services.projected.reached(
+        carried.case_id, carried.version, services.settings.command_wait_seconds
     )

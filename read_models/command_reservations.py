@@ -5,7 +5,7 @@ writer per case")."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,8 @@ from casestream.domain.envelope import Event
 
 from .outbox import outbox_row
 from .schema import cases, command_reservations, outbox
+
+_LOOKUP_CHUNK = 500  # case ids per statement: well under SQLite's bound parameter limit
 
 # namespace of the event ids of a command's events: (case, version decided on, index) names one
 COMMAND_EVENT_NAMESPACE = uuid.UUID("2d6b0b7e-6f0c-4b8e-9f55-8c1e3a7d4f21")
@@ -82,10 +84,15 @@ class CommandReservations:
             ).scalar()
         return int(found or 0)
 
-    def projected_version(self, case_id: str) -> int:
-        """The case's version in the read models (0: not there yet)."""
+    def projected_versions(self, case_ids: Collection[str]) -> dict[str, int]:
+        """The versions of these cases in the read models (a case not there yet is absent)."""
+        wanted = list(case_ids)
+        found: dict[str, int] = {}
         with self._engine.connect() as conn:
-            found = conn.execute(
-                sa.select(cases.c.version).where(cases.c.case_id == case_id)
-            ).scalar()
-        return int(found or 0)
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[start : start + _LOOKUP_CHUNK]
+                rows = conn.execute(
+                    sa.select(cases.c.case_id, cases.c.version).where(cases.c.case_id.in_(chunk))
+                )
+                found.update((row.case_id, int(row.version)) for row in rows)
+        return found

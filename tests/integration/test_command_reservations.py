@@ -49,7 +49,7 @@ def test_a_version_is_reserved_once_with_its_events_in_the_outbox(database: Data
     reservations.reserve(Reservation("RECT-1", 3, "add_measure", "head-1", NOW), first)
     assert reservations.reserved_version("RECT-1") == 5
     assert reservations.reserved_version("RECT-2") == 0
-    assert reservations.projected_version("RECT-1") == 0  # nothing projected yet
+    assert reservations.projected_versions(["RECT-1"]) == {}  # nothing projected yet
 
     rival = _events("RECT-1", 3, ev.MeasureAdded(measure="另一项"))
     with pytest.raises(VersionTaken, match="version 3 of RECT-1"):
