@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from . import catalog as ev
-from .commands import STAFF, Command, Context, Decision, Refusal, Role, command
+from .commands import STAFF, Command, Context, Decision, Role, allowed, command
 from .complaints import COMPLAINT, ComplaintState
 
 LongText = Annotated[str, Field(max_length=10000)]
@@ -24,15 +24,6 @@ Note = Annotated[str, Field(max_length=2000)]  # may be empty
 
 HEADS = frozenset({Role.department_head, Role.legal})
 """Department heads of the complaint's department and the legal office."""
-
-
-def _checked(
-    state: ComplaintState | None, payload: ev.Payload, *, unless: str | None = None
-) -> Decision:
-    """The payload when the complaint's lifecycle allows it now and no other reason (`unless`)
-    stands against it; the lifecycle's reason is named first."""
-    reason = COMPLAINT.refusal(state, type(payload)) or unless
-    return Refusal(reason) if reason is not None else (payload,)
 
 
 class _ComplaintCommand(Command):
@@ -105,7 +96,7 @@ class AcceptComplaint(_ComplaintCommand):
 
 @command(AcceptComplaint)
 def accept(state: ComplaintState | None, body: AcceptComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintAccepted(department=body.department))
+    return allowed(COMPLAINT.refusal, state, ev.ComplaintAccepted(department=body.department))
 
 
 class RejectComplaint(_ComplaintCommand):
@@ -122,7 +113,7 @@ class RejectComplaint(_ComplaintCommand):
 
 @command(RejectComplaint)
 def reject(state: ComplaintState | None, body: RejectComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintRejected(reason=body.reason))
+    return allowed(COMPLAINT.refusal, state, ev.ComplaintRejected(reason=body.reason))
 
 
 class AssignComplaint(_ComplaintCommand):
@@ -140,7 +131,11 @@ class AssignComplaint(_ComplaintCommand):
 
 @command(AssignComplaint)
 def assign(state: ComplaintState | None, body: AssignComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintAssigned(department=body.department, handler=body.handler))
+    return allowed(
+        COMPLAINT.refusal,
+        state,
+        ev.ComplaintAssigned(department=body.department, handler=body.handler),
+    )
 
 
 class TransferComplaint(_ComplaintCommand):
@@ -158,7 +153,8 @@ class TransferComplaint(_ComplaintCommand):
 @command(TransferComplaint)
 def transfer(state: ComplaintState | None, body: TransferComplaint, context: Context) -> Decision:
     same = state is not None and state.department == body.to_department
-    return _checked(
+    return allowed(
+        COMPLAINT.refusal,
         state,
         ev.ComplaintTransferred(to_department=body.to_department, reason=body.reason),
         unless=f"the complaint is already with {body.to_department}" if same else None,
@@ -181,7 +177,7 @@ class ReplyToComplaint(_ComplaintCommand):
 
 @command(ReplyToComplaint)
 def reply(state: ComplaintState | None, body: ReplyToComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintReplied(reply=body.reply))
+    return allowed(COMPLAINT.refusal, state, ev.ComplaintReplied(reply=body.reply))
 
 
 class ResolveComplaint(_ComplaintCommand):
@@ -198,7 +194,9 @@ class ResolveComplaint(_ComplaintCommand):
 
 @command(ResolveComplaint)
 def resolve(state: ComplaintState | None, body: ResolveComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintResolved(outcome=body.outcome, summary=body.summary))
+    return allowed(
+        COMPLAINT.refusal, state, ev.ComplaintResolved(outcome=body.outcome, summary=body.summary)
+    )
 
 
 class RecordFollowUp(_ComplaintCommand):
@@ -219,8 +217,10 @@ class RecordFollowUp(_ComplaintCommand):
 def record_follow_up(
     state: ComplaintState | None, body: RecordFollowUp, context: Context
 ) -> Decision:
-    return _checked(
-        state, ev.ComplaintFollowUpVisited(satisfaction=body.satisfaction, comment=body.comment)
+    return allowed(
+        COMPLAINT.refusal,
+        state,
+        ev.ComplaintFollowUpVisited(satisfaction=body.satisfaction, comment=body.comment),
     )
 
 
@@ -239,7 +239,7 @@ class ReopenComplaint(_ComplaintCommand):
 
 @command(ReopenComplaint)
 def reopen(state: ComplaintState | None, body: ReopenComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintReopened(reason=body.reason))
+    return allowed(COMPLAINT.refusal, state, ev.ComplaintReopened(reason=body.reason))
 
 
 # --- 延期, 中止 / 恢复 -----------------------------------------------------------------------
@@ -264,7 +264,8 @@ class ExtendDeadline(_ComplaintCommand):
 def extend_deadline(
     state: ComplaintState | None, body: ExtendDeadline, context: Context
 ) -> Decision:
-    return _checked(
+    return allowed(
+        COMPLAINT.refusal,
         state,
         ev.DeadlineExtended(
             approved_by=context.actor,
@@ -290,7 +291,8 @@ class SuspendComplaint(_ComplaintCommand):
 @command(SuspendComplaint)
 def suspend(state: ComplaintState | None, body: SuspendComplaint, context: Context) -> Decision:
     paused = state is not None and state.paused
-    return _checked(
+    return allowed(
+        COMPLAINT.refusal,
         state,
         ev.CaseSuspended(reason=body.reason),
         unless="the complaint is already suspended" if paused else None,
@@ -311,7 +313,8 @@ class ResumeComplaint(_ComplaintCommand):
 @command(ResumeComplaint)
 def resume(state: ComplaintState | None, body: ResumeComplaint, context: Context) -> Decision:
     paused = state is not None and state.paused
-    return _checked(
+    return allowed(
+        COMPLAINT.refusal,
         state,
         ev.CaseResumed(reason=body.reason),
         unless=None if paused else "the complaint is not suspended",
@@ -338,7 +341,8 @@ def close_supervision(
     state: ComplaintState | None, body: CloseSupervision, context: Context
 ) -> Decision:
     supervised = state is not None and state.supervision
-    return _checked(
+    return allowed(
+        COMPLAINT.refusal,
         state,
         ev.SupervisionClosed(supervisor=context.actor, conclusion=body.conclusion),
         unless=None if supervised else "the complaint is not under 督察 supervision",

@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import Field
 
 from . import catalog as ev
-from .commands import STAFF, Command, Context, Decision, Refusal, Role, command
+from .commands import STAFF, Command, Context, Decision, Role, allowed, command
 from .complaint_commands import ExtendDeadline, ResumeComplaint, SuspendComplaint
 from .tips import ENTERPRISE_TIP, TipState
 
@@ -25,13 +25,6 @@ Note = Annotated[str, Field(max_length=2000)]  # may be empty
 
 HEADS = frozenset({Role.department_head, Role.legal})
 """Department heads of the tip-off's department and the legal office."""
-
-
-def _checked(state: TipState | None, payload: ev.Payload, *, unless: str | None = None) -> Decision:
-    """The payload when the tip-off's lifecycle allows it now and no other reason (`unless`)
-    stands against it; the lifecycle's reason is named first."""
-    reason = ENTERPRISE_TIP.refusal(state, type(payload)) or unless
-    return Refusal(reason) if reason is not None else (payload,)
 
 
 class _TipCommand(Command):
@@ -85,7 +78,11 @@ class AssignTip(_TipCommand):
 
 @command(AssignTip)
 def assign(state: TipState | None, body: AssignTip, context: Context) -> Decision:
-    return _checked(state, ev.TipAssigned(department=body.department, handler=body.handler))
+    return allowed(
+        ENTERPRISE_TIP.refusal,
+        state,
+        ev.TipAssigned(department=body.department, handler=body.handler),
+    )
 
 
 class RecordVerification(_TipCommand):
@@ -105,7 +102,9 @@ class RecordVerification(_TipCommand):
 def record_verification(
     state: TipState | None, body: RecordVerification, context: Context
 ) -> Decision:
-    return _checked(state, ev.TipVerified(result=body.result, findings=body.findings))
+    return allowed(
+        ENTERPRISE_TIP.refusal, state, ev.TipVerified(result=body.result, findings=body.findings)
+    )
 
 
 class CloseTip(_TipCommand):
@@ -121,7 +120,7 @@ class CloseTip(_TipCommand):
 
 @command(CloseTip)
 def close(state: TipState | None, body: CloseTip, context: Context) -> Decision:
-    return _checked(state, ev.TipClosed(summary=body.summary))
+    return allowed(ENTERPRISE_TIP.refusal, state, ev.TipClosed(summary=body.summary))
 
 
 class GiveFeedback(_TipCommand):
@@ -139,7 +138,9 @@ class GiveFeedback(_TipCommand):
 
 @command(GiveFeedback)
 def give_feedback(state: TipState | None, body: GiveFeedback, context: Context) -> Decision:
-    return _checked(state, ev.TipFeedbackGiven(method=body.method, summary=body.summary))
+    return allowed(
+        ENTERPRISE_TIP.refusal, state, ev.TipFeedbackGiven(method=body.method, summary=body.summary)
+    )
 
 
 # --- 延期, 中止 / 恢复, shared with complaints ---------------------------------------------------
@@ -154,7 +155,8 @@ class ExtendTipDeadline(ExtendDeadline):
 
 @command(ExtendTipDeadline)
 def extend_deadline(state: TipState | None, body: ExtendTipDeadline, context: Context) -> Decision:
-    return _checked(
+    return allowed(
+        ENTERPRISE_TIP.refusal,
         state,
         ev.DeadlineExtended(
             approved_by=context.actor,
@@ -175,7 +177,8 @@ class SuspendTip(SuspendComplaint):
 @command(SuspendTip)
 def suspend(state: TipState | None, body: SuspendTip, context: Context) -> Decision:
     paused = state is not None and state.paused
-    return _checked(
+    return allowed(
+        ENTERPRISE_TIP.refusal,
         state,
         ev.CaseSuspended(reason=body.reason),
         unless="the tip-off is already suspended" if paused else None,
@@ -192,7 +195,8 @@ class ResumeTip(ResumeComplaint):
 @command(ResumeTip)
 def resume(state: TipState | None, body: ResumeTip, context: Context) -> Decision:
     paused = state is not None and state.paused
-    return _checked(
+    return allowed(
+        ENTERPRISE_TIP.refusal,
         state,
         ev.CaseResumed(reason=body.reason),
         unless=None if paused else "the tip-off is not suspended",
