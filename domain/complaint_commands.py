@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from . import catalog as ev
+from .clock_commands import ClockDecisions, ExtendDeadlineBody, ResumeBody, SuspendBody
 from .commands import STAFF, Command, Context, Decision, Role, allowed, command
 from .complaints import COMPLAINT, ComplaintState
 
@@ -24,6 +25,9 @@ Note = Annotated[str, Field(max_length=2000)]  # may be empty
 
 HEADS = frozenset({Role.department_head, Role.legal})
 """Department heads of the complaint's department and the legal office."""
+
+
+_CLOCKS = ClockDecisions(COMPLAINT.refusal, "complaint")
 
 
 class _ComplaintCommand(Command):
@@ -245,80 +249,44 @@ def reopen(state: ComplaintState | None, body: ReopenComplaint, context: Context
 # --- 延期, 中止 / 恢复 -----------------------------------------------------------------------
 
 
-class ExtendDeadline(_ComplaintCommand):
+class ExtendDeadline(ExtendDeadlineBody):
     """延期: the deadline's new total length in its rule's unit (docs/deadlines.md); the caller
     is recorded as the approver. Roles: department_head, leader: only they approve an
     extension."""
 
-    name = "extend_deadline"
-    roles = frozenset({Role.department_head, Role.leader})
-    label_zh = "延期"
-    label_en = "Extend the deadline"
-
-    new_length: Annotated[int, Field(ge=1, le=3650)]
-    rule: ev.ShortText | None = None  # None: every open clock the extension applies to
-    reason: Note = ""
+    case_kind = ev.CaseKind.complaint
 
 
 @command(ExtendDeadline)
 def extend_deadline(
     state: ComplaintState | None, body: ExtendDeadline, context: Context
 ) -> Decision:
-    return allowed(
-        COMPLAINT.refusal,
-        state,
-        ev.DeadlineExtended(
-            approved_by=context.actor,
-            new_length=body.new_length,
-            rule=body.rule,
-            reason=body.reason,
-        ),
-    )
+    return _CLOCKS.extend(state, body, context)
 
 
-class SuspendComplaint(_ComplaintCommand):
+class SuspendComplaint(SuspendBody):
     """中止: pauses the complaint's clocks. Roles: department_head, legal (stopping a statutory
     clock is not a handler's call)."""
 
-    name = "suspend"
-    roles = HEADS
-    label_zh = "中止"
+    case_kind = ev.CaseKind.complaint
     label_en = "Suspend the complaint"
-
-    reason: ev.NonEmpty
 
 
 @command(SuspendComplaint)
 def suspend(state: ComplaintState | None, body: SuspendComplaint, context: Context) -> Decision:
-    paused = state is not None and state.paused
-    return allowed(
-        COMPLAINT.refusal,
-        state,
-        ev.CaseSuspended(reason=body.reason),
-        unless="the complaint is already suspended" if paused else None,
-    )
+    return _CLOCKS.suspend(state, body)
 
 
-class ResumeComplaint(_ComplaintCommand):
+class ResumeComplaint(ResumeBody):
     """恢复办理: the complaint's clocks run again. Roles: department_head, legal."""
 
-    name = "resume"
-    roles = HEADS
-    label_zh = "恢复办理"
+    case_kind = ev.CaseKind.complaint
     label_en = "Resume the complaint"
-
-    reason: Note = ""
 
 
 @command(ResumeComplaint)
 def resume(state: ComplaintState | None, body: ResumeComplaint, context: Context) -> Decision:
-    paused = state is not None and state.paused
-    return allowed(
-        COMPLAINT.refusal,
-        state,
-        ev.CaseResumed(reason=body.reason),
-        unless=None if paused else "the complaint is not suspended",
-    )
+    return _CLOCKS.resume(state, body)
 
 
 # --- 督察 supervision -------------------------------------------------------------------

@@ -4,9 +4,9 @@ their pure decisions.
 Who may give each is stated on its model: the handlers (承办人) and department heads of the
 tip-off's department and the legal office (法制大队) register, verify and give feedback;
 handing the tip-off out and closing it are for department heads and the legal office. The
-extension (延期), suspension (中止) and resumption shared with complaints take the complaint
-commands' bodies and roles. Which department's cases a caller may touch is the API's check, not
-the decision's.
+extension (延期), suspension (中止) and resumption take the bodies, roles and decisions they
+share with complaints (domain/clock_commands.py). Which department's cases a caller may touch
+is the API's check, not the decision's.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Annotated
 from pydantic import Field
 
 from . import catalog as ev
+from .clock_commands import ClockDecisions, ExtendDeadlineBody, ResumeBody, SuspendBody
 from .commands import STAFF, Command, Context, Decision, Role, allowed, command
-from .complaint_commands import ExtendDeadline, ResumeComplaint, SuspendComplaint
 from .tips import ENTERPRISE_TIP, TipState
 
 LongText = Annotated[str, Field(max_length=10000)]
@@ -25,6 +25,9 @@ Note = Annotated[str, Field(max_length=2000)]  # may be empty
 
 HEADS = frozenset({Role.department_head, Role.legal})
 """Department heads of the tip-off's department and the legal office."""
+
+
+_CLOCKS = ClockDecisions(ENTERPRISE_TIP.refusal, "tip-off")
 
 
 class _TipCommand(Command):
@@ -143,10 +146,10 @@ def give_feedback(state: TipState | None, body: GiveFeedback, context: Context) 
     )
 
 
-# --- 延期, 中止 / 恢复, shared with complaints ---------------------------------------------------
+# --- 延期, 中止 / 恢复, decided as for complaints (clock_commands) ---------------------------------------------------
 
 
-class ExtendTipDeadline(ExtendDeadline):
+class ExtendTipDeadline(ExtendDeadlineBody):
     """延期 of the tip-off's deadline: its new total length in the rule's unit; the caller is
     recorded as the approver. Roles: department_head, leader: only they approve an extension."""
 
@@ -155,19 +158,10 @@ class ExtendTipDeadline(ExtendDeadline):
 
 @command(ExtendTipDeadline)
 def extend_deadline(state: TipState | None, body: ExtendTipDeadline, context: Context) -> Decision:
-    return allowed(
-        ENTERPRISE_TIP.refusal,
-        state,
-        ev.DeadlineExtended(
-            approved_by=context.actor,
-            new_length=body.new_length,
-            rule=body.rule,
-            reason=body.reason,
-        ),
-    )
+    return _CLOCKS.extend(state, body, context)
 
 
-class SuspendTip(SuspendComplaint):
+class SuspendTip(SuspendBody):
     """中止: pauses the tip-off's clocks. Roles: department_head, legal."""
 
     case_kind = ev.CaseKind.enterprise_tip
@@ -176,16 +170,10 @@ class SuspendTip(SuspendComplaint):
 
 @command(SuspendTip)
 def suspend(state: TipState | None, body: SuspendTip, context: Context) -> Decision:
-    paused = state is not None and state.paused
-    return allowed(
-        ENTERPRISE_TIP.refusal,
-        state,
-        ev.CaseSuspended(reason=body.reason),
-        unless="the tip-off is already suspended" if paused else None,
-    )
+    return _CLOCKS.suspend(state, body)
 
 
-class ResumeTip(ResumeComplaint):
+class ResumeTip(ResumeBody):
     """恢复办理: the tip-off's clocks run again. Roles: department_head, legal."""
 
     case_kind = ev.CaseKind.enterprise_tip
@@ -194,10 +182,4 @@ class ResumeTip(ResumeComplaint):
 
 @command(ResumeTip)
 def resume(state: TipState | None, body: ResumeTip, context: Context) -> Decision:
-    paused = state is not None and state.paused
-    return allowed(
-        ENTERPRISE_TIP.refusal,
-        state,
-        ev.CaseResumed(reason=body.reason),
-        unless=None if paused else "the tip-off is not suspended",
-    )
+    return _CLOCKS.resume(state, body)
