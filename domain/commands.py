@@ -108,6 +108,21 @@ def command(
     return register
 
 
+def allowed(
+    refusal: Callable[[OptS, type[Payload]], str | None],
+    state: OptS,
+    *payloads: Payload,
+    unless: str | None = None,
+) -> Decision:
+    """The payloads when the case in `state` allows the first of them now and no other reason
+    (`unless`) stands against it; `refusal` (a lifecycle's `refusal`, or a kind's check built
+    on it) is asked first, so its reason is the one named when both stand."""
+    if not payloads:
+        raise ValueError("a decision allows at least one payload; give the events to append")
+    reason = refusal(state, type(payloads[0])) or unless
+    return Refusal(reason) if reason is not None else payloads
+
+
 class RoleRefused(PermissionError):
     """The caller's role may not give this command (answered as 403)."""
 

@@ -16,7 +16,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from . import catalog as ev
-from .commands import STAFF, Command, Context, Decision, Refusal, Role, command
+from .clock_commands import ClockDecisions, ExtendDeadlineBody, ResumeBody, SuspendBody
+from .commands import STAFF, Command, Context, Decision, Role, allowed, command
 from .complaints import COMPLAINT, ComplaintState
 
 LongText = Annotated[str, Field(max_length=10000)]
@@ -26,13 +27,7 @@ HEADS = frozenset({Role.department_head, Role.legal})
 """Department heads of the complaint's department and the legal office."""
 
 
-def _checked(
-    state: ComplaintState | None, payload: ev.Payload, *, unless: str | None = None
-) -> Decision:
-    """The payload when the complaint's lifecycle allows it now and no other reason (`unless`)
-    stands against it; the lifecycle's reason is named first."""
-    reason = COMPLAINT.refusal(state, type(payload)) or unless
-    return Refusal(reason) if reason is not None else (payload,)
+_CLOCKS = ClockDecisions(COMPLAINT.refusal, "complaint")
 
 
 class _ComplaintCommand(Command):
@@ -105,7 +100,7 @@ class AcceptComplaint(_ComplaintCommand):
 
 @command(AcceptComplaint)
 def accept(state: ComplaintState | None, body: AcceptComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintAccepted(department=body.department))
+    return allowed(COMPLAINT.refusal, state, ev.ComplaintAccepted(department=body.department))
 
 
 class RejectComplaint(_ComplaintCommand):
@@ -122,7 +117,7 @@ class RejectComplaint(_ComplaintCommand):
 
 @command(RejectComplaint)
 def reject(state: ComplaintState | None, body: RejectComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintRejected(reason=body.reason))
+    return allowed(COMPLAINT.refusal, state, ev.ComplaintRejected(reason=body.reason))
 
 
 class AssignComplaint(_ComplaintCommand):
@@ -140,7 +135,11 @@ class AssignComplaint(_ComplaintCommand):
 
 @command(AssignComplaint)
 def assign(state: ComplaintState | None, body: AssignComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintAssigned(department=body.department, handler=body.handler))
+    return allowed(
+        COMPLAINT.refusal,
+        state,
+        ev.ComplaintAssigned(department=body.department, handler=body.handler),
+    )
 
 
 class TransferComplaint(_ComplaintCommand):
@@ -158,7 +157,8 @@ class TransferComplaint(_ComplaintCommand):
 @command(TransferComplaint)
 def transfer(state: ComplaintState | None, body: TransferComplaint, context: Context) -> Decision:
     same = state is not None and state.department == body.to_department
-    return _checked(
+    return allowed(
+        COMPLAINT.refusal,
         state,
         ev.ComplaintTransferred(to_department=body.to_department, reason=body.reason),
         unless=f"the complaint is already with {body.to_department}" if same else None,
@@ -181,7 +181,7 @@ class ReplyToComplaint(_ComplaintCommand):
 
 @command(ReplyToComplaint)
 def reply(state: ComplaintState | None, body: ReplyToComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintReplied(reply=body.reply))
+    return allowed(COMPLAINT.refusal, state, ev.ComplaintReplied(reply=body.reply))
 
 
 class ResolveComplaint(_ComplaintCommand):
@@ -198,7 +198,9 @@ class ResolveComplaint(_ComplaintCommand):
 
 @command(ResolveComplaint)
 def resolve(state: ComplaintState | None, body: ResolveComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintResolved(outcome=body.outcome, summary=body.summary))
+    return allowed(
+        COMPLAINT.refusal, state, ev.ComplaintResolved(outcome=body.outcome, summary=body.summary)
+    )
 
 
 class RecordFollowUp(_ComplaintCommand):
@@ -219,8 +221,10 @@ class RecordFollowUp(_ComplaintCommand):
 def record_follow_up(
     state: ComplaintState | None, body: RecordFollowUp, context: Context
 ) -> Decision:
-    return _checked(
-        state, ev.ComplaintFollowUpVisited(satisfaction=body.satisfaction, comment=body.comment)
+    return allowed(
+        COMPLAINT.refusal,
+        state,
+        ev.ComplaintFollowUpVisited(satisfaction=body.satisfaction, comment=body.comment),
     )
 
 
@@ -239,83 +243,50 @@ class ReopenComplaint(_ComplaintCommand):
 
 @command(ReopenComplaint)
 def reopen(state: ComplaintState | None, body: ReopenComplaint, context: Context) -> Decision:
-    return _checked(state, ev.ComplaintReopened(reason=body.reason))
+    return allowed(COMPLAINT.refusal, state, ev.ComplaintReopened(reason=body.reason))
 
 
 # --- 延期, 中止 / 恢复 -----------------------------------------------------------------------
 
 
-class ExtendDeadline(_ComplaintCommand):
+class ExtendDeadline(ExtendDeadlineBody):
     """延期: the deadline's new total length in its rule's unit (docs/deadlines.md); the caller
     is recorded as the approver. Roles: department_head, leader: only they approve an
     extension."""
 
-    name = "extend_deadline"
-    roles = frozenset({Role.department_head, Role.leader})
-    label_zh = "延期"
-    label_en = "Extend the deadline"
-
-    new_length: Annotated[int, Field(ge=1, le=3650)]
-    rule: ev.ShortText | None = None  # None: every open clock the extension applies to
-    reason: Note = ""
+    case_kind = ev.CaseKind.complaint
 
 
 @command(ExtendDeadline)
 def extend_deadline(
     state: ComplaintState | None, body: ExtendDeadline, context: Context
 ) -> Decision:
-    return _checked(
-        state,
-        ev.DeadlineExtended(
-            approved_by=context.actor,
-            new_length=body.new_length,
-            rule=body.rule,
-            reason=body.reason,
-        ),
-    )
+    return _CLOCKS.extend(state, body, context)
 
 
-class SuspendComplaint(_ComplaintCommand):
+class SuspendComplaint(SuspendBody):
     """中止: pauses the complaint's clocks. Roles: department_head, legal (stopping a statutory
     clock is not a handler's call)."""
 
-    name = "suspend"
-    roles = HEADS
-    label_zh = "中止"
+    case_kind = ev.CaseKind.complaint
     label_en = "Suspend the complaint"
-
-    reason: ev.NonEmpty
 
 
 @command(SuspendComplaint)
 def suspend(state: ComplaintState | None, body: SuspendComplaint, context: Context) -> Decision:
-    paused = state is not None and state.paused
-    return _checked(
-        state,
-        ev.CaseSuspended(reason=body.reason),
-        unless="the complaint is already suspended" if paused else None,
-    )
+    return _CLOCKS.suspend(state, body)
 
 
-class ResumeComplaint(_ComplaintCommand):
+class ResumeComplaint(ResumeBody):
     """恢复办理: the complaint's clocks run again. Roles: department_head, legal."""
 
-    name = "resume"
-    roles = HEADS
-    label_zh = "恢复办理"
+    case_kind = ev.CaseKind.complaint
     label_en = "Resume the complaint"
-
-    reason: Note = ""
 
 
 @command(ResumeComplaint)
 def resume(state: ComplaintState | None, body: ResumeComplaint, context: Context) -> Decision:
-    paused = state is not None and state.paused
-    return _checked(
-        state,
-        ev.CaseResumed(reason=body.reason),
-        unless=None if paused else "the complaint is not suspended",
-    )
+    return _CLOCKS.resume(state, body)
 
 
 # --- 督察 supervision -------------------------------------------------------------------
@@ -338,7 +309,8 @@ def close_supervision(
     state: ComplaintState | None, body: CloseSupervision, context: Context
 ) -> Decision:
     supervised = state is not None and state.supervision
-    return _checked(
+    return allowed(
+        COMPLAINT.refusal,
         state,
         ev.SupervisionClosed(supervisor=context.actor, conclusion=body.conclusion),
         unless=None if supervised else "the complaint is not under 督察 supervision",

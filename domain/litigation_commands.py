@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from . import catalog as ev
-from .commands import Command, Context, Decision, Refusal, Role, command
+from .commands import Command, Context, Decision, Refusal, Role, allowed, command
 from .litigation import LITIGATION, LitigationState, LitigationStatus
 
 LongText = Annotated[str, Field(max_length=10000)]
@@ -28,12 +28,6 @@ DEFENDING = frozenset({Role.legal, Role.handler, Role.department_head})
 """The legal office, and the handlers and head of the department whose act is challenged."""
 IN_COURT = frozenset({Role.legal, Role.leader})
 """The legal office, and the bureau's leaders who appear in court."""
-
-
-def _checked(state: LitigationState | None, *payloads: ev.Payload) -> Decision:
-    """The payloads when the lawsuit's lifecycle allows the first of them now."""
-    reason = LITIGATION.refusal(state, type(payloads[0]))
-    return Refusal(reason) if reason is not None else payloads
 
 
 class _LitigationCommand(Command):
@@ -91,7 +85,7 @@ class RecordCopyServed(_LitigationCommand):
 def record_copy_served(
     state: LitigationState | None, body: RecordCopyServed, context: Context
 ) -> Decision:
-    return _checked(state, ev.ComplaintCopyServed())
+    return allowed(LITIGATION.refusal, state, ev.ComplaintCopyServed())
 
 
 class SubmitDefence(_LitigationCommand):
@@ -113,7 +107,9 @@ class SubmitDefence(_LitigationCommand):
 def submit_defence(
     state: LitigationState | None, body: SubmitDefence, context: Context
 ) -> Decision:
-    return _checked(state, ev.DefenceSubmitted(summary=body.summary, files=body.files))
+    return allowed(
+        LITIGATION.refusal, state, ev.DefenceSubmitted(summary=body.summary, files=body.files)
+    )
 
 
 # --- 开庭 hearings ------------------------------------------------------------------------
@@ -142,7 +138,8 @@ def schedule_hearing(
         return Refusal(
             f"the hearing date {body.hearing_date} has passed; record the hearing as held instead"
         )
-    return _checked(
+    return allowed(
+        LITIGATION.refusal,
         state,
         ev.CourtHearingScheduled(
             hearing_date=body.hearing_date, court=body.court, head_expected=body.head_expected
@@ -183,7 +180,8 @@ def record_hearing(
 ) -> Decision:
     if body.held_on > context.now.date():
         return Refusal(f"a hearing on {body.held_on} has not been held yet; schedule it instead")
-    return _checked(
+    return allowed(
+        LITIGATION.refusal,
         state,
         ev.CourtHearingHeld(
             held_on=body.held_on,
@@ -221,7 +219,8 @@ def record_judgment(
         return Refusal("a second-instance judgment needs an appeal on record")
     if body.instance is ev.Instance.first and appealed:
         return Refusal("the lawsuit is on appeal; record the second-instance judgment")
-    return _checked(
+    return allowed(
+        LITIGATION.refusal,
         state,
         ev.JudgmentIssued(
             instance=body.instance,
@@ -249,7 +248,9 @@ def record_service(
     state: LitigationState | None, body: RecordService, context: Context
 ) -> Decision:
     form = body.form or (state.judgment_form if state is not None else None)
-    return _checked(state, ev.JudgmentServed(form=form or ev.JudgmentForm.judgment))
+    return allowed(
+        LITIGATION.refusal, state, ev.JudgmentServed(form=form or ev.JudgmentForm.judgment)
+    )
 
 
 class FileAppeal(_LitigationCommand):
@@ -267,7 +268,9 @@ class FileAppeal(_LitigationCommand):
 
 @command(FileAppeal)
 def file_appeal(state: LitigationState | None, body: FileAppeal, context: Context) -> Decision:
-    return _checked(state, ev.AppealFiled(appellant=body.appellant, court=body.court))
+    return allowed(
+        LITIGATION.refusal, state, ev.AppealFiled(appellant=body.appellant, court=body.court)
+    )
 
 
 class RecordEffective(_LitigationCommand):
@@ -283,4 +286,4 @@ class RecordEffective(_LitigationCommand):
 def record_effective(
     state: LitigationState | None, body: RecordEffective, context: Context
 ) -> Decision:
-    return _checked(state, ev.JudgmentEffective())
+    return allowed(LITIGATION.refusal, state, ev.JudgmentEffective())

@@ -17,7 +17,7 @@ from typing import Annotated
 from pydantic import Field
 
 from . import catalog as ev
-from .commands import Command, Context, Decision, Refusal, Role, command
+from .commands import Command, Context, Decision, Refusal, Role, allowed, command
 from .reconsiderations import RECONSIDERATION, ReconsiderationState
 
 LongText = Annotated[str, Field(max_length=10000)]
@@ -27,12 +27,6 @@ LEGAL = frozenset({Role.legal})
 """The legal office: it carries reconsiderations and lawsuits."""
 REPLYING = frozenset({Role.legal, Role.handler, Role.department_head})
 """The legal office, and the handlers and head of the department whose act is challenged."""
-
-
-def _checked(state: ReconsiderationState | None, *payloads: ev.Payload) -> Decision:
-    """The payloads when the reconsideration's lifecycle allows the first of them now."""
-    reason = RECONSIDERATION.refusal(state, type(payloads[0]))
-    return Refusal(reason) if reason is not None else payloads
 
 
 class _ReconsiderationCommand(Command):
@@ -90,7 +84,9 @@ class RecordAcceptance(_ReconsiderationCommand):
 def record_acceptance(
     state: ReconsiderationState | None, body: RecordAcceptance, context: Context
 ) -> Decision:
-    return _checked(state, ev.ReconsiderationAccepted(simplified=body.simplified))
+    return allowed(
+        RECONSIDERATION.refusal, state, ev.ReconsiderationAccepted(simplified=body.simplified)
+    )
 
 
 class RecordCopyReceived(_ReconsiderationCommand):
@@ -111,7 +107,9 @@ def record_copy_received(
 ) -> Decision:
     if state is not None and state.application_copy_received:
         return Refusal("the application copy is already recorded as received")
-    return _checked(state, ev.ApplicationCopyReceived(simplified=body.simplified))
+    return allowed(
+        RECONSIDERATION.refusal, state, ev.ApplicationCopyReceived(simplified=body.simplified)
+    )
 
 
 # --- 答复 the reply -----------------------------------------------------------------------
@@ -139,7 +137,8 @@ def submit_reply(
 ) -> Decision:
     if state is not None and state.reply_submitted:
         return Refusal("the reply is already submitted")
-    return _checked(
+    return allowed(
+        RECONSIDERATION.refusal,
         state,
         ev.ReplySubmitted(
             summary=body.summary, evidence_count=body.evidence_count, files=body.files
@@ -168,7 +167,8 @@ class RecordHearing(_ReconsiderationCommand):
 def record_hearing(
     state: ReconsiderationState | None, body: RecordHearing, context: Context
 ) -> Decision:
-    return _checked(
+    return allowed(
+        RECONSIDERATION.refusal,
         state,
         ev.HearingHeld(
             hearing_date=body.hearing_date,
@@ -196,7 +196,8 @@ class RecordDecision(_ReconsiderationCommand):
 def record_decision(
     state: ReconsiderationState | None, body: RecordDecision, context: Context
 ) -> Decision:
-    return _checked(
+    return allowed(
+        RECONSIDERATION.refusal,
         state,
         ev.ReconsiderationDecided(
             decision=body.decision, decision_no=body.decision_no, summary=body.summary
@@ -223,7 +224,8 @@ def record_opinion(
 ) -> Decision:
     if state is not None and state.opinion_no == body.opinion_no:
         return Refusal(f"opinion {body.opinion_no} is already recorded")
-    return _checked(
+    return allowed(
+        RECONSIDERATION.refusal,
         state,
         ev.ReconsiderationOpinionReceived(
             opinion_no=body.opinion_no, requested_action=body.requested_action
@@ -245,4 +247,4 @@ class Withdraw(_ReconsiderationCommand):
 
 @command(Withdraw)
 def withdraw(state: ReconsiderationState | None, body: Withdraw, context: Context) -> Decision:
-    return _checked(state, ev.ReconsiderationWithdrawn(reason=body.reason))
+    return allowed(RECONSIDERATION.refusal, state, ev.ReconsiderationWithdrawn(reason=body.reason))

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from . import catalog as ev
 from .catalog import CaseKind, Evidence, NonEmpty, RootCauses, ShortText
-from .commands import STAFF, Command, Context, Decision, Refusal, Role, command
+from .commands import STAFF, Command, Context, Decision, Refusal, Role, allowed, command
 from .rectifications import RectificationState, command_refusal, manual_review_task
 
 WORKERS = frozenset({*STAFF, Role.supervisor, Role.leader, Role.system})
@@ -154,12 +154,6 @@ class Reassign(_RectificationCommand):
     reason: str = Field(default="", max_length=2000)
 
 
-def _allowed(state: RectificationState, payload: ev.Payload) -> Decision:
-    """The payload, unless the rectification's state refuses its event now."""
-    refusal = command_refusal(state, type(payload))
-    return Refusal(refusal) if refusal else (payload,)
-
-
 def _existing(state: RectificationState | None) -> RectificationState:
     if state is None:  # `commands.decide` refuses a command on a case not registered first
         raise ValueError("a rectification command is decided on an existing rectification")
@@ -171,12 +165,12 @@ def _complete_review(
     state: RectificationState | None, body: CompleteReview, context: Context
 ) -> Decision:
     payload = ev.ReviewCompleted(root_causes=body.root_causes, lessons=body.lessons)
-    return _allowed(_existing(state), payload)
+    return allowed(command_refusal, _existing(state), payload)
 
 
 @command(AddMeasure)
 def _add_measure(state: RectificationState | None, body: AddMeasure, context: Context) -> Decision:
-    return _allowed(_existing(state), ev.MeasureAdded(measure=body.measure))
+    return allowed(command_refusal, _existing(state), ev.MeasureAdded(measure=body.measure))
 
 
 @command(ReportProgress)
@@ -186,7 +180,7 @@ def _report_progress(
     payload = ev.ProgressReported(
         progress=body.progress, percent=body.percent, reported_by=context.actor
     )
-    return _allowed(_existing(state), payload)
+    return allowed(command_refusal, _existing(state), payload)
 
 
 @command(Complete)
@@ -194,24 +188,24 @@ def _complete(state: RectificationState | None, body: Complete, context: Context
     payload = ev.RectificationCompleted(
         evidence=body.evidence, summary=body.summary, files=body.files
     )
-    return _allowed(_existing(state), payload)
+    return allowed(command_refusal, _existing(state), payload)
 
 
 @command(Verify)
 def _verify(state: RectificationState | None, body: Verify, context: Context) -> Decision:
     payload = ev.RectificationVerified(supervisor=context.actor, comment=body.comment)
-    return _allowed(_existing(state), payload)
+    return allowed(command_refusal, _existing(state), payload)
 
 
 @command(Reject)
 def _reject(state: RectificationState | None, body: Reject, context: Context) -> Decision:
     payload = ev.RectificationRejected(supervisor=context.actor, reason=body.reason)
-    return _allowed(_existing(state), payload)
+    return allowed(command_refusal, _existing(state), payload)
 
 
 @command(Reopen)
 def _reopen(state: RectificationState | None, body: Reopen, context: Context) -> Decision:
-    return _allowed(_existing(state), ev.RectificationReopened(reason=body.reason))
+    return allowed(command_refusal, _existing(state), ev.RectificationReopened(reason=body.reason))
 
 
 @command(ExtendDeadline)
@@ -226,7 +220,7 @@ def _extend_deadline(
     payload = ev.RectificationDeadlineExtended(
         deadline=body.deadline, approved_by=context.actor, reason=body.reason
     )
-    return _allowed(current, payload)
+    return allowed(command_refusal, current, payload)
 
 
 @command(Reassign)
@@ -237,4 +231,4 @@ def _reassign(state: RectificationState | None, body: Reassign, context: Context
     payload = ev.ResponsiblePersonChanged(
         responsible_person=body.responsible_person, reason=body.reason
     )
-    return _allowed(current, payload)
+    return allowed(command_refusal, current, payload)

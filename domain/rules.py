@@ -179,6 +179,10 @@ class Rule(BaseModel):
     source: Annotated[str, Field(min_length=1, max_length=500)]  # the legal or policy source
     starts_on: EventType
     when: When = Field(default_factory=dict)
+    # events that start a new period of the rule, counted from the event with the same length,
+    # when none of its clocks is running in the case and `when` matches (重新办理: a complaint
+    # handled again); the periods before keep their own outcome
+    restarts_on: tuple[EventType, ...] = ()
     stops_on: Annotated[tuple[EventMatch, ...], Field(min_length=1)]
     pauses_on: tuple[EventType, ...] = ()  # 中止
     resumes_on: tuple[EventType, ...] = ()
@@ -224,7 +228,10 @@ class Rule(BaseModel):
         return PAYLOAD_TYPES[self.starts_on].case_kinds
 
     def starts(self, event_type: str, facts: Mapping[str, object]) -> bool:
-        return event_type == self.starts_on and facts_match(self.when, facts)
+        """Whether an event of `event_type` with these facts starts a period of the rule (the
+        clocks skip a rule whose clock is already running in the case)."""
+        starting = event_type == self.starts_on or event_type in self.restarts_on
+        return starting and facts_match(self.when, facts)
 
     def stops(self, event_type: str, facts: Mapping[str, object]) -> bool:
         return any(match.matches(event_type, facts) for match in self.stops_on)
@@ -242,6 +249,7 @@ def _rule_problem(rule: Rule) -> tuple[str, str] | None:
     kinds = PAYLOAD_TYPES[rule.starts_on].case_kinds if rule.starts_on in PAYLOAD_TYPES else None
     for field_name, names in (
         ("starts_on", (rule.starts_on,)),
+        ("restarts_on", rule.restarts_on),
         ("stops_on", tuple(match.event for match in rule.stops_on)),
         ("pauses_on", rule.pauses_on),
         ("resumes_on", rule.resumes_on),

@@ -4,9 +4,9 @@ their pure decisions.
 Who may give each is stated on its model: the handlers (承办人) and department heads of the
 tip-off's department and the legal office (法制大队) register, verify and give feedback;
 handing the tip-off out and closing it are for department heads and the legal office. The
-extension (延期), suspension (中止) and resumption shared with complaints take the complaint
-commands' bodies and roles. Which department's cases a caller may touch is the API's check, not
-the decision's.
+extension (延期), suspension (中止) and resumption take the bodies, roles and decisions they
+share with complaints (domain/clock_commands.py). Which department's cases a caller may touch
+is the API's check, not the decision's.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Annotated
 from pydantic import Field
 
 from . import catalog as ev
-from .commands import STAFF, Command, Context, Decision, Refusal, Role, command
-from .complaint_commands import ExtendDeadline, ResumeComplaint, SuspendComplaint
+from .clock_commands import ClockDecisions, ExtendDeadlineBody, ResumeBody, SuspendBody
+from .commands import STAFF, Command, Context, Decision, Role, allowed, command
 from .tips import ENTERPRISE_TIP, TipState
 
 LongText = Annotated[str, Field(max_length=10000)]
@@ -27,11 +27,7 @@ HEADS = frozenset({Role.department_head, Role.legal})
 """Department heads of the tip-off's department and the legal office."""
 
 
-def _checked(state: TipState | None, payload: ev.Payload, *, unless: str | None = None) -> Decision:
-    """The payload when the tip-off's lifecycle allows it now and no other reason (`unless`)
-    stands against it; the lifecycle's reason is named first."""
-    reason = ENTERPRISE_TIP.refusal(state, type(payload)) or unless
-    return Refusal(reason) if reason is not None else (payload,)
+_CLOCKS = ClockDecisions(ENTERPRISE_TIP.refusal, "tip-off")
 
 
 class _TipCommand(Command):
@@ -85,7 +81,11 @@ class AssignTip(_TipCommand):
 
 @command(AssignTip)
 def assign(state: TipState | None, body: AssignTip, context: Context) -> Decision:
-    return _checked(state, ev.TipAssigned(department=body.department, handler=body.handler))
+    return allowed(
+        ENTERPRISE_TIP.refusal,
+        state,
+        ev.TipAssigned(department=body.department, handler=body.handler),
+    )
 
 
 class RecordVerification(_TipCommand):
@@ -105,7 +105,9 @@ class RecordVerification(_TipCommand):
 def record_verification(
     state: TipState | None, body: RecordVerification, context: Context
 ) -> Decision:
-    return _checked(state, ev.TipVerified(result=body.result, findings=body.findings))
+    return allowed(
+        ENTERPRISE_TIP.refusal, state, ev.TipVerified(result=body.result, findings=body.findings)
+    )
 
 
 class CloseTip(_TipCommand):
@@ -121,7 +123,7 @@ class CloseTip(_TipCommand):
 
 @command(CloseTip)
 def close(state: TipState | None, body: CloseTip, context: Context) -> Decision:
-    return _checked(state, ev.TipClosed(summary=body.summary))
+    return allowed(ENTERPRISE_TIP.refusal, state, ev.TipClosed(summary=body.summary))
 
 
 class GiveFeedback(_TipCommand):
@@ -139,13 +141,15 @@ class GiveFeedback(_TipCommand):
 
 @command(GiveFeedback)
 def give_feedback(state: TipState | None, body: GiveFeedback, context: Context) -> Decision:
-    return _checked(state, ev.TipFeedbackGiven(method=body.method, summary=body.summary))
+    return allowed(
+        ENTERPRISE_TIP.refusal, state, ev.TipFeedbackGiven(method=body.method, summary=body.summary)
+    )
 
 
-# --- 延期, 中止 / 恢复, shared with complaints ---------------------------------------------------
+# --- 延期, 中止 / 恢复, decided as for complaints (clock_commands) ---------------------------------------------------
 
 
-class ExtendTipDeadline(ExtendDeadline):
+class ExtendTipDeadline(ExtendDeadlineBody):
     """延期 of the tip-off's deadline: its new total length in the rule's unit; the caller is
     recorded as the approver. Roles: department_head, leader: only they approve an extension."""
 
@@ -154,18 +158,10 @@ class ExtendTipDeadline(ExtendDeadline):
 
 @command(ExtendTipDeadline)
 def extend_deadline(state: TipState | None, body: ExtendTipDeadline, context: Context) -> Decision:
-    return _checked(
-        state,
-        ev.DeadlineExtended(
-            approved_by=context.actor,
-            new_length=body.new_length,
-            rule=body.rule,
-            reason=body.reason,
-        ),
-    )
+    return _CLOCKS.extend(state, body, context)
 
 
-class SuspendTip(SuspendComplaint):
+class SuspendTip(SuspendBody):
     """中止: pauses the tip-off's clocks. Roles: department_head, legal."""
 
     case_kind = ev.CaseKind.enterprise_tip
@@ -174,15 +170,10 @@ class SuspendTip(SuspendComplaint):
 
 @command(SuspendTip)
 def suspend(state: TipState | None, body: SuspendTip, context: Context) -> Decision:
-    paused = state is not None and state.paused
-    return _checked(
-        state,
-        ev.CaseSuspended(reason=body.reason),
-        unless="the tip-off is already suspended" if paused else None,
-    )
+    return _CLOCKS.suspend(state, body)
 
 
-class ResumeTip(ResumeComplaint):
+class ResumeTip(ResumeBody):
     """恢复办理: the tip-off's clocks run again. Roles: department_head, legal."""
 
     case_kind = ev.CaseKind.enterprise_tip
@@ -191,9 +182,4 @@ class ResumeTip(ResumeComplaint):
 
 @command(ResumeTip)
 def resume(state: TipState | None, body: ResumeTip, context: Context) -> Decision:
-    paused = state is not None and state.paused
-    return _checked(
-        state,
-        ev.CaseResumed(reason=body.reason),
-        unless=None if paused else "the tip-off is not suspended",
-    )
+    return _CLOCKS.resume(state, body)

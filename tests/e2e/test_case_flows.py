@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from casestream.domain.calendar import load_calendar
 from casestream.producers.topics import Topics, create_topics
 from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
@@ -162,6 +163,49 @@ def test_a_window_complaint_is_handled_followed_up_and_its_poor_visit_supervised
         headers=SUPERVISOR,
     )
     assert again.status_code == 409 and "not under" in again.json()["detail"]["reason"]
+
+
+def _handling_clocks(api: httpx.Client, case_id: str) -> list[dict[str, Any]]:
+    listed = api.get(f"/cases/{case_id}/clocks", headers=LEGAL)
+    assert listed.status_code == 200, listed.text
+    handling = [clock for clock in listed.json() if clock["rule"] == "complaint.handling"]
+    return sorted(handling, key=lambda clock: str(clock["clock_id"]))
+
+
+def test_a_reopened_complaint_is_timed_again_from_the_reopening_until_resolved_again(
+    api: httpx.Client,
+) -> None:
+    case_id = _register(
+        api,
+        "complaint",
+        "C-AGAIN",
+        {"channel": "window", "subject": "户籍迁移拖延", "department": DEPARTMENT},
+        HANDLER,
+    )
+    _give(api, case_id, "accept", HANDLER)
+    _give(api, case_id, "resolve", HANDLER, outcome="explained", summary="已解释")
+    (first,) = _handling_clocks(api, case_id)
+    assert first["status"] == "met"
+
+    _give(api, case_id, "reopen", SUPERVISOR, reason="督察要求重新办理")
+    events = api.get(f"/cases/{case_id}/events", headers=LEGAL).json()
+    reopened_at = datetime.fromisoformat(events[-1]["event"]["occurred_at"])
+    assert events[-1]["event_type"] == "ComplaintReopened"
+    first_again, again = _handling_clocks(api, case_id)
+    assert first_again == first  # the first period keeps its outcome
+    assert again["clock_id"] == f"{case_id}/complaint.handling/1"
+    assert again["status"] == "running" and again["stopped_at"] is None
+    assert datetime.fromisoformat(again["started_at"]) == reopened_at
+    # the same 15 working days, counted from the reopening's day in the bureau's zone
+    reopening_day = reopened_at.astimezone(ZoneInfo(ZONE)).date()
+    due = load_calendar().working_day_after(reopening_day, 15)
+    assert again["due_date"] == due.isoformat()
+    assert again["next_alert_at"] is not None  # the scanner watches it like any clock
+
+    _give(api, case_id, "resolve", HANDLER, outcome="substantiated", summary="已纠正")
+    first_again, again = _handling_clocks(api, case_id)
+    assert first_again == first
+    assert again["status"] == "met" and again["stopped_at"] is not None
 
 
 def test_an_enterprise_tip_off_is_verified_closed_and_fed_back(api: httpx.Client) -> None:

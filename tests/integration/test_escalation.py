@@ -140,3 +140,62 @@ def test_back_dated_complaint_breaches_at_once_clears_when_resolved_and_never_tw
     finally:
         worker.stop()
         alerts.close()
+
+
+def test_a_back_dated_reopening_s_new_handling_clock_breaches_escalates_and_clears_when_resolved(
+    kafka_bootstrap: str, topics: Topics, database: Database, tmp_path: Path
+) -> None:
+    accepted_at = datetime.now(UTC) - timedelta(days=80)
+    reopened_at = datetime.now(UTC) - timedelta(days=40)  # past any 15 working days
+    env = service_env(
+        kafka_bootstrap, topics, database.env(), CASESTREAM_SCANNER_INTERVAL_SECONDS="0.2"
+    )
+    alerts = AlertLog(kafka_bootstrap, topics)
+    worker = Process(["worker"], env, tmp_path / "worker.log")
+    try:
+        with EventProducer(kafka_bootstrap, topics) as producer:
+            for item in (
+                raw(
+                    "ComplaintReceived",
+                    "ESC-R",
+                    "complaint",
+                    {"channel": "window", "subject": "重新办理"},
+                    at=accepted_at - timedelta(hours=1),
+                ),
+                raw("ComplaintAccepted", "ESC-R", "complaint", at=accepted_at),
+                raw(
+                    "ComplaintResolved",
+                    "ESC-R",
+                    "complaint",
+                    {"outcome": "explained"},
+                    at=accepted_at + timedelta(days=1),
+                ),
+                raw("ComplaintReopened", "ESC-R", "complaint", {"reason": "复核"}, at=reopened_at),
+            ):
+                producer.send(parse_event(item))
+            again = "ESC-R/complaint.handling/1"
+            wait_for(lambda: ("DeadlineBreached", again) in _of_clocks(alerts), timeout=60)
+            wait_for(lambda: ("Escalated", again) in _of_clocks(alerts), timeout=30)
+            producer.send(
+                parse_event(
+                    raw(
+                        "ComplaintResolved",
+                        "ESC-R",
+                        "complaint",
+                        {"outcome": "substantiated"},
+                        at=datetime.now(UTC),
+                    )
+                )
+            )
+            wait_for(lambda: ("AlertCleared", again) in _of_clocks(alerts), timeout=30)
+    finally:
+        worker.stop()
+        alerts.close()
+
+
+def _of_clocks(alerts: AlertLog) -> list[tuple[object, object]]:
+    """(event type, clock id) of every alert so far."""
+    return [
+        (event["event_type"], event["payload"]["clock_id"])  # type: ignore[index]
+        for event in alerts.read()
+    ]

@@ -497,3 +497,52 @@ def test_supervision_counts_complaints_flagged_after_a_poor_follow_up_and_those_
     engine.dispose()
     for api in client_for(database):
         assert figures(api)["supervision"] == {"flagged": 3, "open": 1}  # S1 still open
+
+
+def test_a_reopened_complaint_is_judged_on_every_handling_period(database: Database) -> None:
+    in_time = {"accepted": "2026-03-02T09:00", "resolved": "2026-03-05T09:00"}
+
+    def reopened(case_id: str, at: str) -> Event[Any]:
+        return event(
+            "ComplaintReopened", case_id, "complaint", {"reason": "重新办理"}, at=local(at)
+        )
+
+    def resolved(case_id: str, at: str) -> Event[Any]:
+        outcome = {"outcome": "substantiated"}
+        return event("ComplaintResolved", case_id, "complaint", outcome, at=local(at))
+
+    project(
+        database,
+        [
+            # R1: both handlings in time
+            *complaint("R1", "2026-03-02T08:00", **in_time),
+            reopened("R1", "2026-03-10T09:00"),
+            resolved("R1", "2026-03-12T09:00"),
+            # R2: the first handling late (due 23 March), the second in time: late it stays
+            *complaint("R2", "2026-03-02T08:00", accepted="2026-03-02T09:00"),
+            resolved("R2", "2026-04-10T09:00"),
+            reopened("R2", "2026-04-13T09:00"),
+            resolved("R2", "2026-04-14T09:00"),
+            # R3: handled again from 10 March, 15 working days to 31 March, still open on 15 April
+            *complaint("R3", "2026-03-02T08:00", **in_time),
+            reopened("R3", "2026-03-10T09:00"),
+        ],
+    )
+    for api in client_for(database):
+        assert figures(api)["complaints"] == {
+            "received": 3,
+            "resolved": 2,
+            "resolved_on_time": 1,  # R1
+            "overdue": 2,  # R2's first handling, R3's second
+            "on_time_rate": pytest.approx(1 / 3),
+        }
+        listed = api.get("/cases/R3/clocks").json()
+        handling = sorted(
+            (clock["clock_id"], clock["due_date"], clock["stopped_at"] is None)
+            for clock in listed
+            if clock["rule"] == "complaint.handling"
+        )
+        assert handling == [
+            ("R3/complaint.handling/0", "2026-03-23", False),
+            ("R3/complaint.handling/1", "2026-03-31", True),
+        ]

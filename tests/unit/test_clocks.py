@@ -249,3 +249,90 @@ def test_a_period_shorter_than_its_warnings_raises_no_warning_before_it_started(
     owed = POLICY.due_alerts(follow_up, follow_up.due_at + timedelta(days=30))
     assert all(alert.scheduled_at >= follow_up.started_at for alert in owed)
     assert owed[0].payload_type is ev.DeadlineApproaching
+
+
+# 重新办理: Monday 2026-11-02, 10:00 Shanghai; no holiday or 调休 day in November 2026, so the
+# 15th working day after it is Monday 23 November and the 5th Monday 9 November.
+REOPENED = datetime.fromisoformat("2026-11-02T10:00:00+08:00")
+
+
+def _complaint_event(kind: str, fields: dict[str, Any], at: datetime) -> Event[Any]:
+    return event(kind, "K-1", "complaint", fields, at=at)
+
+
+def _handling(clocks: tuple[Clock, ...]) -> list[Clock]:
+    return [clock for clock in clocks if clock.rule_id.startswith("complaint.handling")]
+
+
+def test_a_reopened_complaint_is_handled_within_a_new_period_counted_from_the_reopening() -> None:
+    late = _complaint_event(
+        "ComplaintResolved",
+        {"outcome": "explained"},
+        datetime.fromisoformat("2026-10-20T10:00:00+08:00"),
+    )
+    reopened = _complaint_event("ComplaintReopened", {"reason": "督察要求重新办理"}, REOPENED)
+    _, clocks = run([*accepted_complaint(), late, reopened])
+    first, again = _handling(clocks)
+    assert POLICY.status(first) is ClockStatus.breached  # the first period keeps its outcome
+    assert first.stopped_at == late.occurred_at
+    assert (again.clock_id, again.rule_id, again.department) == (
+        "K-1/complaint.handling/1",
+        "complaint.handling",
+        "治安大队",
+    )
+    assert (again.started_at, again.start_event_id) == (REOPENED, str(reopened.event_id))
+    assert again.due_at.isoformat() == "2026-11-23T23:59:59+08:00"
+    assert POLICY.status(again) is ClockStatus.running
+    assert POLICY.next_alert_at(again) is not None  # the scanner times it like any clock
+
+    resolved = _complaint_event(
+        "ComplaintResolved", {"outcome": "explained"}, REOPENED + timedelta(days=7)
+    )
+    _, clocks = run([*accepted_complaint(), late, reopened, resolved])
+    first, again = _handling(clocks)
+    assert POLICY.status(first) is ClockStatus.breached
+    assert again.stopped_at == resolved.occurred_at
+    assert POLICY.status(again) is ClockStatus.met
+
+
+def test_a_reopened_enterprise_complaint_gets_the_enterprise_period_again() -> None:
+    resolved = _complaint_event(
+        "ComplaintResolved", {"outcome": "explained"}, ACCEPTED + timedelta(days=1)
+    )
+    reopened = _complaint_event("ComplaintReopened", {"reason": "企业不满意"}, REOPENED)
+    _, clocks = run([*accepted_complaint(enterprise=True), resolved, reopened])
+    first, again = _handling(clocks)
+    assert POLICY.status(first) is ClockStatus.met
+    assert again.clock_id == "K-1/complaint.handling_enterprise/1"
+    assert again.due_date == date(2026, 11, 9)
+
+
+def test_a_complaint_reopened_after_it_was_rejected_is_timed_from_the_reopening() -> None:
+    received = _complaint_event(
+        "ComplaintReceived", {"channel": "window", "subject": "s"}, ACCEPTED
+    )
+    rejected = _complaint_event("ComplaintRejected", {"reason": "不属于本局"}, ACCEPTED)
+    reopened = _complaint_event("ComplaintReopened", {"reason": "应予受理"}, REOPENED)
+    state, clocks = run([received, rejected, reopened])
+    assert state is not None and state.status == "accepted"
+    (clock,) = _handling(clocks)
+    assert (clock.clock_id, clock.due_date) == ("K-1/complaint.handling/0", date(2026, 11, 23))
+
+
+def test_a_reopening_while_the_handling_clock_runs_starts_no_second_one() -> None:
+    reopened = _complaint_event("ComplaintReopened", {"reason": "重复"}, REOPENED)
+    _, clocks = run([*accepted_complaint(), reopened])
+    (clock,) = _handling(clocks)
+    assert clock.clock_id == "K-1/complaint.handling/0" and clock.open
+
+
+def test_a_petition_reopened_gets_no_complaint_handling_clock() -> None:
+    received = _complaint_event(
+        "ComplaintReceived", {"channel": "petition", "subject": "s"}, ACCEPTED
+    )
+    resolved = _complaint_event(
+        "ComplaintResolved", {"outcome": "explained"}, ACCEPTED + timedelta(days=1)
+    )
+    reopened = _complaint_event("ComplaintReopened", {"reason": "复查"}, REOPENED)
+    _, clocks = run([received, resolved, reopened])
+    assert _handling(clocks) == []

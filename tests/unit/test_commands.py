@@ -8,7 +8,7 @@ from typing import ClassVar
 import pytest
 
 from casestream.domain import commands
-from casestream.domain.catalog import CaseKind
+from casestream.domain.catalog import CaseKind, ComplaintReplied, ComplaintResolved
 from casestream.domain.commands import (
     Command,
     Context,
@@ -16,11 +16,12 @@ from casestream.domain.commands import (
     Refusal,
     Role,
     RoleRefused,
+    allowed,
     command,
     decide,
 )
 from casestream.domain.complaint_commands import RegisterComplaint
-from casestream.domain.complaints import ComplaintState
+from casestream.domain.complaints import COMPLAINT, ComplaintState
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -81,3 +82,29 @@ def test_a_registration_under_an_id_a_case_of_another_kind_holds_is_refused_as_t
     )
     with pytest.raises(RoleRefused):  # the role is judged first, as for any command
         decide(lawsuit, register, Context("li", Role.leader, NOW))
+
+
+def _complaint(status: str) -> ComplaintState:
+    return ComplaintState(case_id="C-1", case_kind=CaseKind.complaint, status=status, version=2)
+
+
+def test_allowed_answers_the_payloads_when_the_lifecycle_allows_the_first_of_them() -> None:
+    reply, resolved = ComplaintReplied(reply="已答复"), ComplaintResolved(outcome="substantiated")
+    assert allowed(COMPLAINT.refusal, _complaint("assigned"), reply, resolved) == (reply, resolved)
+
+
+def test_allowed_names_the_lifecycle_s_reason_before_another_one() -> None:
+    resolved = ComplaintResolved(outcome="substantiated")
+    refused = allowed(COMPLAINT.refusal, _complaint("received"), resolved, unless="another")
+    assert isinstance(refused, Refusal) and "'received'" in refused.reason
+    assert allowed(COMPLAINT.refusal, _complaint("assigned"), resolved, unless="another") == (
+        Refusal("another")
+    )
+    assert allowed(COMPLAINT.refusal, None, resolved) == Refusal(
+        "case does not exist yet; ComplaintResolved needs an opened complaint"
+    )
+
+
+def test_allowed_needs_a_payload() -> None:
+    with pytest.raises(ValueError, match="at least one payload"):
+        allowed(COMPLAINT.refusal, _complaint("assigned"))

@@ -4,7 +4,6 @@ command does not name is refused."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -12,13 +11,19 @@ import pytest
 from pydantic import ValidationError
 
 from casestream.domain import catalog as ev
-from casestream.domain import command_catalogue
 from casestream.domain import litigation_commands as lc
-from casestream.domain.cases import fold
-from casestream.domain.commands import Command, Context, Refusal, Role, RoleRefused, decide
-from casestream.domain.envelope import Event
+from casestream.domain.commands import Context, Refusal, Role, decide
 from casestream.domain.lifecycle import CaseState
 from casestream.domain.litigation import HeldHearing, LitigationState, ScheduledHearing
+from tests.command_cases import (
+    CommandCase,
+    check_allowed,
+    check_every_command_tested,
+    check_refused,
+    check_wrong_role,
+    each_case,
+    folded,
+)
 from tests.events import event
 
 NOW = datetime.fromisoformat("2026-04-01T10:00:00+08:00")
@@ -27,18 +32,11 @@ PLAINTIFF = ev.Person(name="张三")
 FIRST = {"instance": "first", "outcome": "revoked"}
 
 
-def _events(*later: tuple[str, dict[str, Any]]) -> list[Event[Any]]:
-    filed = {"court": "县人民法院", "plaintiff": {"name": "张三"}, "decision_ref": "公(治)决字1号"}
-    events: list[Event[Any]] = [event("LawsuitFiled", "L-1", KIND, filed)]
-    return events + [
-        event(name, "L-1", KIND, payload, day=i + 1) for i, (name, payload) in enumerate(later)
-    ]
+FILING = {"court": "县人民法院", "plaintiff": {"name": "张三"}, "decision_ref": "公(治)决字1号"}
 
 
 def _case(*later: tuple[str, dict[str, Any]]) -> CaseState:
-    state = fold(_events(*later))
-    assert state is not None
-    return state
+    return folded(event("LawsuitFiled", "L-1", KIND, FILING), *later)
 
 
 FILED = _case()
@@ -51,21 +49,8 @@ EFFECTIVE = _case(("JudgmentIssued", FIRST), ("JudgmentEffective", {}))
 APPEARED = [ev.BureauAppearance(name="王副局长", title="副局长"), ev.BureauAppearance(name="李四")]
 
 
-@dataclass(frozen=True)
-class Case:
-    """One command: a state that allows it and the events it gives, a state that does not and
-    a word of the refusal, and a role it does not name."""
-
-    body: Command
-    allowed: CaseState | None
-    expected: tuple[ev.Payload, ...]
-    illegal: CaseState
-    refusal: str
-    wrong_role: Role
-
-
 CASES = [
-    Case(
+    CommandCase(
         lc.RegisterLawsuit(
             court="县人民法院", plaintiff=PLAINTIFF, decision_ref="公(治)决字1号", simplified=True
         ),
@@ -82,7 +67,7 @@ CASES = [
         "already registered",
         Role.handler,
     ),
-    Case(
+    CommandCase(
         lc.RecordCopyServed(),
         FILED,
         (ev.ComplaintCopyServed(),),
@@ -90,7 +75,7 @@ CASES = [
         "allowed when: filed",
         Role.department_head,
     ),
-    Case(
+    CommandCase(
         lc.SubmitDefence(summary="答辩状及证据"),
         SERVED,
         (ev.DefenceSubmitted(summary="答辩状及证据"),),
@@ -98,7 +83,7 @@ CASES = [
         "'judged'",
         Role.leader,
     ),
-    Case(
+    CommandCase(
         lc.ScheduleHearing(hearing_date=date(2026, 4, 20), court="第二法庭", head_expected=True),
         DEFENDED,
         (
@@ -110,7 +95,7 @@ CASES = [
         "'effective'",
         Role.handler,
     ),
-    Case(
+    CommandCase(
         lc.RecordCourtHearing(held_on=date(2026, 4, 1), appeared=APPEARED, head_appeared=True),
         DEFENDED,
         (ev.CourtHearingHeld(held_on=date(2026, 4, 1), appeared=APPEARED, head_appeared=True),),
@@ -118,7 +103,7 @@ CASES = [
         "'judged'",
         Role.department_head,
     ),
-    Case(
+    CommandCase(
         lc.RecordJudgment(instance=ev.Instance.first, outcome=ev.JudgmentOutcome.claim_dismissed),
         DEFENDED,
         (
@@ -130,7 +115,7 @@ CASES = [
         "'effective'",
         Role.handler,
     ),
-    Case(
+    CommandCase(
         lc.RecordService(),
         RULED,
         (ev.JudgmentServed(form=ev.JudgmentForm.ruling),),
@@ -138,7 +123,7 @@ CASES = [
         "allowed when: judged",
         Role.handler,
     ),
-    Case(
+    CommandCase(
         lc.FileAppeal(appellant="plaintiff", court="市中级人民法院"),
         JUDGED,
         (ev.AppealFiled(appellant="plaintiff", court="市中级人民法院"),),
@@ -146,7 +131,7 @@ CASES = [
         "allowed when: judged",
         Role.leader,
     ),
-    Case(
+    CommandCase(
         lc.RecordEffective(),
         JUDGED,
         (ev.JudgmentEffective(),),
@@ -157,33 +142,25 @@ CASES = [
 ]
 
 
-def _id(case: Case) -> str:
-    return case.body.name
-
-
 def test_every_litigation_command_is_declared_in_the_catalogue_and_tested() -> None:
-    declared = {name for kind, name in command_catalogue.COMMANDS if kind is ev.CaseKind.litigation}
-    assert declared == {case.body.name for case in CASES}
+    check_every_command_tested(ev.CaseKind.litigation, CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=_id)
-def test_an_allowed_role_on_a_case_that_allows_it_gets_the_expected_events(case: Case) -> None:
-    for role in sorted(case.body.roles):
-        assert decide(case.allowed, case.body, Context("li", role, NOW)) == case.expected
+@each_case(CASES)
+def test_an_allowed_role_on_a_case_that_allows_it_gets_the_expected_events(
+    case: CommandCase,
+) -> None:
+    check_allowed(case, "li", NOW)
 
 
-@pytest.mark.parametrize("case", CASES, ids=_id)
-def test_a_case_that_does_not_allow_it_is_refused_with_the_reason(case: Case) -> None:
-    role = sorted(case.body.roles)[0]
-    decision = decide(case.illegal, case.body, Context("li", role, NOW))
-    assert isinstance(decision, Refusal) and case.refusal in decision.reason, decision
+@each_case(CASES)
+def test_a_case_that_does_not_allow_it_is_refused_with_the_reason(case: CommandCase) -> None:
+    check_refused(case, "li", NOW)
 
 
-@pytest.mark.parametrize("case", CASES, ids=_id)
-def test_a_role_the_command_does_not_name_is_refused(case: Case) -> None:
-    assert case.wrong_role not in case.body.roles
-    with pytest.raises(RoleRefused):
-        decide(case.allowed, case.body, Context("li", case.wrong_role, NOW))
+@each_case(CASES)
+def test_a_role_the_command_does_not_name_is_refused(case: CommandCase) -> None:
+    check_wrong_role(case, "li", NOW)
 
 
 def test_who_may_give_what() -> None:

@@ -4,19 +4,22 @@ a role the command does not name is refused."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import pytest
-
 from casestream.domain import catalog as ev
-from casestream.domain import command_catalogue
 from casestream.domain import reconsideration_commands as rc
-from casestream.domain.cases import fold
-from casestream.domain.commands import Command, Context, Refusal, Role, RoleRefused, decide
-from casestream.domain.envelope import Event
+from casestream.domain.commands import Context, Refusal, Role, decide
 from casestream.domain.lifecycle import CaseState
+from tests.command_cases import (
+    CommandCase,
+    check_allowed,
+    check_every_command_tested,
+    check_refused,
+    check_wrong_role,
+    each_case,
+    folded,
+)
 from tests.events import event
 
 NOW = datetime.fromisoformat("2026-03-20T10:00:00+08:00")
@@ -24,20 +27,16 @@ KIND = "reconsideration"
 APPLICANT = ev.Person(name="张三", phone="13800000000")
 
 
+APPLICATION = {
+    "applicant": {"name": "张三"},
+    "decision_ref": "公(治)决字〔2026〕1号",
+    "reconsideration_body": "县人民政府",
+    "department": "治安大队",
+}
+
+
 def _case(*later: tuple[str, dict[str, Any]]) -> CaseState:
-    applied = {
-        "applicant": {"name": "张三"},
-        "decision_ref": "公(治)决字〔2026〕1号",
-        "reconsideration_body": "县人民政府",
-        "department": "治安大队",
-    }
-    events: list[Event[Any]] = [event("ReconsiderationApplied", "R-1", KIND, applied)]
-    events += [
-        event(name, "R-1", KIND, payload, day=i + 1) for i, (name, payload) in enumerate(later)
-    ]
-    state = fold(events)
-    assert state is not None
-    return state
+    return folded(event("ReconsiderationApplied", "R-1", KIND, APPLICATION), *later)
 
 
 APPLIED = _case()
@@ -53,21 +52,8 @@ WITH_OPINION = _case(
 )
 
 
-@dataclass(frozen=True)
-class Case:
-    """One command: a state that allows it and the events it gives, a state that does not and
-    a word of the refusal, and a role it does not name."""
-
-    body: Command
-    allowed: CaseState | None
-    expected: tuple[ev.Payload, ...]
-    illegal: CaseState
-    refusal: str
-    wrong_role: Role
-
-
 CASES = [
-    Case(
+    CommandCase(
         rc.RegisterReconsideration(
             applicant=APPLICANT,
             decision_ref="公(治)决字〔2026〕1号",
@@ -89,7 +75,7 @@ CASES = [
         "already registered",
         Role.handler,
     ),
-    Case(
+    CommandCase(
         rc.RecordAcceptance(simplified=True),
         APPLIED,
         (ev.ReconsiderationAccepted(simplified=True),),
@@ -97,7 +83,7 @@ CASES = [
         "allowed when: applied",
         Role.department_head,
     ),
-    Case(
+    CommandCase(
         rc.RecordCopyReceived(),
         ACCEPTED,
         (ev.ApplicationCopyReceived(),),
@@ -105,7 +91,7 @@ CASES = [
         "already recorded as received",
         Role.handler,
     ),
-    Case(
+    CommandCase(
         rc.SubmitReply(summary="答复书及证据", evidence_count=7),
         COPY_RECEIVED,
         (ev.ReplySubmitted(summary="答复书及证据", evidence_count=7),),
@@ -113,7 +99,7 @@ CASES = [
         "already submitted",
         Role.leader,
     ),
-    Case(
+    CommandCase(
         rc.RecordHearing(hearing_date=date(2026, 3, 18), agency_head_appeared=True),
         ACCEPTED,
         (ev.HearingHeld(hearing_date=date(2026, 3, 18), agency_head_appeared=True),),
@@ -121,7 +107,7 @@ CASES = [
         "allowed when: accepted",
         Role.handler,
     ),
-    Case(
+    CommandCase(
         rc.RecordDecision(decision=ev.ReconsiderationDecision.revoked, decision_no="复决字1号"),
         COPY_RECEIVED,
         (
@@ -133,7 +119,7 @@ CASES = [
         "'withdrawn'",
         Role.department_head,
     ),
-    Case(
+    CommandCase(
         rc.RecordOpinion(opinion_no="复意字2号", requested_action="纠正并报告"),
         DECIDED,
         (ev.ReconsiderationOpinionReceived(opinion_no="复意字2号", requested_action="纠正并报告"),),
@@ -141,7 +127,7 @@ CASES = [
         "already recorded",
         Role.supervisor,
     ),
-    Case(
+    CommandCase(
         rc.Withdraw(reason="申请人撤回"),
         ACCEPTED,
         (ev.ReconsiderationWithdrawn(reason="申请人撤回"),),
@@ -152,35 +138,25 @@ CASES = [
 ]
 
 
-def _id(case: Case) -> str:
-    return case.body.name
-
-
 def test_every_reconsideration_command_is_declared_in_the_catalogue_and_tested() -> None:
-    declared = {
-        name for kind, name in command_catalogue.COMMANDS if kind is ev.CaseKind.reconsideration
-    }
-    assert declared == {case.body.name for case in CASES}
+    check_every_command_tested(ev.CaseKind.reconsideration, CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=_id)
-def test_an_allowed_role_on_a_case_that_allows_it_gets_the_expected_events(case: Case) -> None:
-    for role in sorted(case.body.roles):
-        assert decide(case.allowed, case.body, Context("li", role, NOW)) == case.expected
+@each_case(CASES)
+def test_an_allowed_role_on_a_case_that_allows_it_gets_the_expected_events(
+    case: CommandCase,
+) -> None:
+    check_allowed(case, "li", NOW)
 
 
-@pytest.mark.parametrize("case", CASES, ids=_id)
-def test_a_case_that_does_not_allow_it_is_refused_with_the_reason(case: Case) -> None:
-    role = sorted(case.body.roles)[0]
-    decision = decide(case.illegal, case.body, Context("li", role, NOW))
-    assert isinstance(decision, Refusal) and case.refusal in decision.reason, decision
+@each_case(CASES)
+def test_a_case_that_does_not_allow_it_is_refused_with_the_reason(case: CommandCase) -> None:
+    check_refused(case, "li", NOW)
 
 
-@pytest.mark.parametrize("case", CASES, ids=_id)
-def test_a_role_the_command_does_not_name_is_refused(case: Case) -> None:
-    assert case.wrong_role not in case.body.roles
-    with pytest.raises(RoleRefused):
-        decide(case.allowed, case.body, Context("li", case.wrong_role, NOW))
+@each_case(CASES)
+def test_a_role_the_command_does_not_name_is_refused(case: CommandCase) -> None:
+    check_wrong_role(case, "li", NOW)
 
 
 def test_the_department_whose_act_is_challenged_may_submit_the_reply_but_not_decide() -> None:

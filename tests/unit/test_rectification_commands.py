@@ -12,7 +12,6 @@ from casestream.api.rectification_commands import ROUTES
 from casestream.domain import catalog as ev
 from casestream.domain import rectification_commands as rc
 from casestream.domain.cases import evolve
-from casestream.domain.command_catalogue import COMMANDS
 from casestream.domain.commands import Context, Refusal, Role, RoleRefused, decide
 from casestream.domain.envelope import new_event
 from casestream.domain.rectifications import (
@@ -22,6 +21,7 @@ from casestream.domain.rectifications import (
     manual_rectification_id,
     manual_review_task,
 )
+from tests.command_cases import declared_commands
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HEAD = Context("head-1", Role.department_head, NOW, "RECT-1")
@@ -139,7 +139,7 @@ def test_a_reassignment_names_another_person_and_the_state_follows() -> None:
 
 
 def test_every_rectification_command_is_in_the_catalogue_and_makes_command_events() -> None:
-    declared = {name for kind, name in COMMANDS if kind is ev.CaseKind.rectification}
+    declared = set(declared_commands(ev.CaseKind.rectification))
     assert declared == {
         "open",
         "complete_review",

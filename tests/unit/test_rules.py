@@ -70,7 +70,7 @@ def test_each_rule_starts_on_its_event_with_its_length(
 def test_every_event_a_rule_names_is_in_the_catalog() -> None:
     for rule in RULES.rules.values():
         named = [rule.starts_on, *(m.event for m in rule.stops_on)]
-        named += [*rule.pauses_on, *rule.resumes_on, *rule.extended_by]
+        named += [*rule.pauses_on, *rule.resumes_on, *rule.extended_by, *rule.restarts_on]
         assert all(name in ev.PAYLOAD_TYPES for name in named), rule.id
 
 
@@ -322,6 +322,18 @@ def test_replace_takes_the_deployment_entry_as_the_whole_rule(tmp_path: Path) ->
             "never happens",
         ),
         (
+            'id = "complaint.handling"\nrestarts_on = ["RectificationReopened"]',
+            "complaint.handling",
+            "restarts_on",
+            "never happens",
+        ),
+        (
+            'id = "complaint.handling"\nrestarts_on = ["ComplaintRedone"]',
+            "complaint.handling",
+            "restarts_on",
+            "ComplaintRedone",
+        ),
+        (
             'id = "complaint.handling"\nworking_hours = true',
             "complaint.handling",
             "working_hours",
@@ -393,3 +405,20 @@ def test_a_payload_field_left_at_its_default_yields_to_the_case_state() -> None:
 
 def test_rules_can_be_kept_in_sets_and_as_keys() -> None:
     assert len(set(RULES.rules.values())) == 22
+
+
+def test_a_complaint_handling_rule_starts_again_on_a_reopening_of_its_kind_of_complaint() -> None:
+    reopened = ev.ComplaintReopened(reason="重新办理")
+    window = ComplaintState(
+        case_id="C-1", case_kind=ev.CaseKind.complaint, status="accepted", channel="window"
+    )
+    enterprise = window.model_copy(update={"enterprise": True})
+    petition = window.model_copy(update={"channel": "petition"})
+    starting = RULES.starting_on
+    assert [r.id for r in starting("ComplaintReopened", case_facts(reopened, window))] == [
+        "complaint.handling"
+    ]
+    assert [r.id for r in starting("ComplaintReopened", case_facts(reopened, enterprise))] == [
+        "complaint.handling_enterprise"
+    ]
+    assert starting("ComplaintReopened", case_facts(reopened, petition)) == ()

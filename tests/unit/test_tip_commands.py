@@ -4,16 +4,13 @@ command does not name is refused."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
 from casestream.domain import catalog as ev
-from casestream.domain import command_catalogue
-from casestream.domain.commands import Command, Context, Refusal, Role, RoleRefused, decide
+from casestream.domain.commands import Context, Role, decide
 from casestream.domain.tip_commands import (
     AssignTip,
     CloseTip,
@@ -25,6 +22,16 @@ from casestream.domain.tip_commands import (
     SuspendTip,
 )
 from casestream.domain.tips import TipState
+from tests.command_cases import (
+    CommandCase,
+    check_allowed,
+    check_bounds,
+    check_every_command_tested,
+    check_refused,
+    check_wrong_role,
+    declared_commands,
+    each_case,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACTOR = "zhao.liu"
@@ -36,19 +43,8 @@ def tip(status: str, **fields: Any) -> TipState:
     )
 
 
-@dataclass(frozen=True)
-class Step:
-    body: Command
-    role: Role
-    allowed: TipState | None
-    payloads: tuple[ev.Payload, ...]
-    refused: TipState
-    because: str
-    wrong_role: Role
-
-
-STEPS = [
-    Step(
+CASES = [
+    CommandCase(
         RegisterTip(
             enterprise="华星物流有限公司",
             subject="检查中乱罚款",
@@ -56,7 +52,6 @@ STEPS = [
             anonymous=True,
             department="治安大队",
         ),
-        Role.legal,
         None,
         (
             ev.TipReceived(
@@ -70,46 +65,46 @@ STEPS = [
         tip("received"),
         "already registered",
         Role.supervisor,
+        role=Role.legal,
     ),
-    Step(
+    CommandCase(
         AssignTip(department="督察大队", handler="民警205"),
-        Role.department_head,
         tip("received"),
         (ev.TipAssigned(department="督察大队", handler="民警205"),),
         tip("closed"),
         "TipAssigned is not allowed while the enterprise_tip is 'closed'",
         Role.handler,
+        role=Role.department_head,
     ),
-    Step(
+    CommandCase(
         RecordVerification(result=ev.VerificationResult.partly, findings="部分属实"),
-        Role.handler,
         tip("assigned"),
         (ev.TipVerified(result=ev.VerificationResult.partly, findings="部分属实"),),
         tip("verified"),
         "'verified'; allowed when: assigned, received",
         Role.leader,
+        role=Role.handler,
     ),
-    Step(
+    CommandCase(
         CloseTip(summary="已责令退还罚款"),
-        Role.legal,
         tip("verified"),
         (ev.TipClosed(summary="已责令退还罚款"),),
         tip("assigned"),
         "'assigned'; allowed when: verified",
         Role.handler,
+        role=Role.legal,
     ),
-    Step(
+    CommandCase(
         GiveFeedback(method="phone", summary="已电话反馈举报人"),
-        Role.handler,
         tip("closed"),
         (ev.TipFeedbackGiven(method="phone", summary="已电话反馈举报人"),),
         tip("assigned"),
         "'assigned'",
         Role.system,
+        role=Role.handler,
     ),
-    Step(
+    CommandCase(
         ExtendTipDeadline(new_length=20, rule="enterprise_tip.handling", reason="涉及多家企业"),
-        Role.department_head,
         tip("assigned"),
         (
             ev.DeadlineExtended(
@@ -122,59 +117,49 @@ STEPS = [
         tip("closed"),
         "'closed'",
         Role.legal,
+        role=Role.department_head,
     ),
-    Step(
+    CommandCase(
         SuspendTip(reason="等待税务部门核查"),
-        Role.legal,
         tip("assigned"),
         (ev.CaseSuspended(reason="等待税务部门核查"),),
         tip("assigned", paused=True),
         "already suspended",
         Role.handler,
+        role=Role.legal,
     ),
-    Step(
+    CommandCase(
         ResumeTip(reason="核查结果已出"),
-        Role.department_head,
         tip("verified", paused=True),
         (ev.CaseResumed(reason="核查结果已出"),),
         tip("verified"),
         "not suspended",
         Role.handler,
+        role=Role.department_head,
     ),
 ]
 
 
-def _id(step: Step) -> str:
-    return step.body.name
+@each_case(CASES)
+def test_an_allowed_role_on_a_state_that_allows_the_step_gets_its_events(
+    case: CommandCase,
+) -> None:
+    check_allowed(case, ACTOR, NOW)
 
 
-@pytest.mark.parametrize("step", STEPS, ids=_id)
-def test_an_allowed_role_on_a_state_that_allows_the_step_gets_its_events(step: Step) -> None:
-    assert decide(step.allowed, step.body, Context(ACTOR, step.role, NOW)) == step.payloads
+@each_case(CASES)
+def test_a_state_that_does_not_allow_the_step_is_refused_naming_why(case: CommandCase) -> None:
+    check_refused(case, ACTOR, NOW)
 
 
-@pytest.mark.parametrize("step", STEPS, ids=_id)
-def test_a_state_that_does_not_allow_the_step_is_refused_naming_why(step: Step) -> None:
-    decision = decide(step.refused, step.body, Context(ACTOR, step.role, NOW))
-    assert isinstance(decision, Refusal)
-    assert step.because in decision.reason
-
-
-@pytest.mark.parametrize("step", STEPS, ids=_id)
-def test_a_role_the_step_does_not_name_is_refused(step: Step) -> None:
-    assert step.wrong_role not in step.body.roles
-    with pytest.raises(RoleRefused, match=f"not {step.wrong_role.value}"):
-        decide(step.allowed, step.body, Context(ACTOR, step.wrong_role, NOW))
+@each_case(CASES)
+def test_a_role_the_step_does_not_name_is_refused(case: CommandCase) -> None:
+    check_wrong_role(case, ACTOR, NOW)
 
 
 def test_the_catalogue_declares_every_tip_command_with_both_labels() -> None:
-    declared = {
-        name: handler.model
-        for (kind, name), handler in command_catalogue.COMMANDS.items()
-        if kind is ev.CaseKind.enterprise_tip
-    }
-    assert set(declared) == {step.body.name for step in STEPS}
-    for model in declared.values():
+    check_every_command_tested(ev.CaseKind.enterprise_tip, CASES)
+    for model in declared_commands(ev.CaseKind.enterprise_tip).values():
         assert model.label_zh and model.label_en and model.roles
         assert model.__doc__ and "Roles:" in model.__doc__
 
@@ -185,17 +170,6 @@ def test_a_tip_command_on_a_complaint_is_not_found() -> None:
         decide(complaint, CloseTip(), Context(ACTOR, Role.legal, NOW))
 
 
-def _bounds(model: type[BaseModel], field: str) -> dict[str, Any]:
-    found = dict(model.model_json_schema()["properties"][field])
-    for loose in ("title", "default", "description"):
-        found.pop(loose, None)
-    return found
-
-
-@pytest.mark.parametrize("step", STEPS, ids=_id)
-def test_each_command_field_has_the_bounds_of_the_event_field_it_fills(step: Step) -> None:
-    command, event = type(step.body), type(step.payloads[0])
-    shared = set(command.model_fields) & set(event.model_fields)
-    assert shared == set(command.model_fields), "every field fills its event"
-    for field in sorted(shared):
-        assert _bounds(command, field) == _bounds(event, field), field
+@each_case(CASES)
+def test_each_command_field_has_the_bounds_of_the_event_field_it_fills(case: CommandCase) -> None:
+    check_bounds(case, every_field_fills=True)
