@@ -3,7 +3,7 @@
 
 Every command declared in `domain.command_catalogue` is served here; each is decided in the
 domain on the case as the read models hold it and written with one writer per case
-(`writes.carry_out`; README, "Commands and one writer per case").
+(`command_writes.carry_out`; README, "Commands and one writer per case").
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from casestream.domain.envelope import field_errors
 from casestream.domain.rectifications import manual_rectification_id
 
 from .auth import PrincipalDep, not_found
+from .command_writes import Carried, CommandTarget, applied_within, carry_out, read_standing
 from .deps import Services, ServicesDep
 from .problems import unprocessable
 from .responses import KAFKA_UNAVAILABLE, NOT_FOUND, Responses
 from .schemas import CommandApplied, CommandCatalogue, CommandOut, Conflict, NewCase, Refusal
-from .writes import Carried, CommandTarget, applied_within, carry_out
 
 catalogue_router = APIRouter(prefix="/commands", tags=["commands"])
 router = APIRouter(prefix="/cases", tags=["commands"])
@@ -150,11 +150,6 @@ async def register_case(
     return response
 
 
-def _case_kind(services: Services, case_id: str) -> CaseKind | None:
-    found = services.queries.case_state(case_id)
-    return None if found is None else CaseKind(found[0])
-
-
 @router.post(
     "/{case_id}/commands/{name}",
     response_model=CommandApplied,
@@ -176,7 +171,8 @@ async def give_command(
 ) -> JSONResponse:
     """Give the command `name` on the case: 200 once its events are in the read models."""
     what = f"case {case_id[:120]!r}"
-    kind = await run_in_threadpool(_case_kind, services, case_id)
+    standing = await run_in_threadpool(read_standing, services, case_id)
+    kind = standing.kind
     if kind is None:
         raise not_found(what)
     model = _model(kind, name, f"command {name[:64]!r} on a {kind.value}")
@@ -190,4 +186,5 @@ async def give_command(
         raise not_found(f"command {name[:64]!r} on a registered {kind.value}")
     command = _parsed(model, fields)
     target = CommandTarget(case_id, what, expected)
-    return await _answer(services, await carry_out(services, principal, target, command))
+    carried = await carry_out(services, principal, target, command, standing)
+    return await _answer(services, carried)

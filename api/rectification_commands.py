@@ -1,6 +1,6 @@
 """The rectification commands (整改跟踪督办) at their own paths: aliases of
 `POST /cases` and `POST /cases/{id}/commands/{name}` with the same decision and the same one
-writer per case (`writes.carry_out`), answering as these routes always have: 202 with the
+writer per case (`command_writes.carry_out`), answering as these routes always have: 202 with the
 `event_id` and consistency token of the (last) event, 409 with the reason as text.
 
 A command the rectification's current state does not allow (e.g. verifying one that is not
@@ -24,11 +24,11 @@ from casestream.domain.commands import Command
 from casestream.domain.rectifications import manual_rectification_id
 
 from .auth import Principal, require_roles
+from .command_writes import Carried, CommandTarget, carry_out
 from .deps import Services, ServicesDep
 from .evidence import uploaded_files
 from .responses import COMMAND_REFUSED, KAFKA_UNAVAILABLE, NOT_FOUND
 from .schemas import Accepted, Complete
-from .writes import Carried, CommandTarget, carry_out
 
 router = APIRouter(prefix="/rectifications", tags=["rectifications"])
 

@@ -74,15 +74,20 @@ class CommandReservations:
         except sa.exc.IntegrityError as exc:
             raise VersionTaken(reservation.case_id, reservation.version) from exc
 
-    def reserved_version(self, case_id: str) -> int:
-        """The version the case has once every command reserved on it is applied (0: none)."""
+    def standing(self, case_id: str) -> tuple[int, tuple[str, dict[str, Any]] | None]:
+        """(the version the case has once every command reserved on it is applied (0: none),
+        its (kind, stored state) in the read models or None), read in that order on one
+        connection: the reservations are never older than the state."""
         with self._engine.connect() as conn:
-            found = conn.execute(
+            reserved = conn.execute(
                 sa.select(sa.func.max(command_reservations.c.next_version)).where(
                     command_reservations.c.case_id == case_id
                 )
             ).scalar()
-        return int(found or 0)
+            row = conn.execute(
+                sa.select(cases.c.case_kind, cases.c.state).where(cases.c.case_id == case_id)
+            ).first()
+        return int(reserved or 0), None if row is None else (row.case_kind, row.state)
 
     def projected_versions(self, case_ids: Collection[str]) -> dict[str, int]:
         """The versions of these cases in the read models (a case not there yet is absent)."""

@@ -47,8 +47,8 @@ def test_a_version_is_reserved_once_with_its_events_in_the_outbox(database: Data
     reservations = CommandReservations(engine)
     first = _events("RECT-1", 3, ev.MeasureAdded(measure="培训"), ev.ProgressReported(progress="x"))
     reservations.reserve(Reservation("RECT-1", 3, "add_measure", "head-1", NOW), first)
-    assert reservations.reserved_version("RECT-1") == 5
-    assert reservations.reserved_version("RECT-2") == 0
+    assert reservations.standing("RECT-1") == (5, None)  # reserved, not projected yet
+    assert reservations.standing("RECT-2") == (0, None)
     assert reservations.projected_versions(["RECT-1"]) == {}  # nothing projected yet
 
     rival = _events("RECT-1", 3, ev.MeasureAdded(measure="另一项"))
