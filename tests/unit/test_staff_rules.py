@@ -76,3 +76,18 @@ def test_an_unknown_role_lists_the_roles_and_a_department_role_needs_its_departm
 
 def test_the_demo_department_is_one_the_simulated_cases_use() -> None:
     assert DEMO_DEPARTMENT in DEPARTMENTS
+
+
+def test_a_session_signs_in_its_account_with_its_role_and_department_as_the_actor() -> None:
+    from casestream.api.sessions import session_principal
+    from casestream.domain.commands import Role
+    from casestream.read_models.staff_sessions import OpenSession
+
+    session = OpenSession("li.ming", Role.handler, "治安大队", "t", NOW, NOW)
+    principal = session_principal(session)
+    assert (principal.subject, principal.role, principal.department) == (
+        "li.ming",
+        Role.handler,
+        "治安大队",
+    )
+    assert principal.source == "console"
