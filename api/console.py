@@ -26,7 +26,7 @@ from casestream.domain.staff import PASSWORD_MAX
 from casestream.read_models.staff_sessions import OpenSession
 
 from .deps import Services, ServicesDep
-from .sessions import SESSION_COOKIE, SIGNIN_CSRF_COOKIE, SignInDesk, same_token
+from .sessions import SESSION_COOKIE, SIGNIN_CSRF_COOKIE, same_token
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -54,20 +54,15 @@ PAGE_HEADERS = {
 }
 
 
-def _desk(services: Services) -> SignInDesk:
-    return services.signin
-
-
 def _secure(request: Request, services: Services) -> bool:
     return request.url.scheme == "https" or services.settings.cookie_secure
 
 
 def _page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("csrf_token", None)
-    response = templates.TemplateResponse(
+    return templates.TemplateResponse(
         request, template, context, status_code=status_code, headers=PAGE_HEADERS
     )
-    return response
 
 
 def _refused(request: Request, message: str, back: str) -> HTMLResponse:
@@ -105,7 +100,7 @@ async def read_form(request: Request) -> Form | None:
 
 
 async def signed_in(request: Request, services: Services) -> OpenSession | None:
-    return await run_in_threadpool(_desk(services).session, request.cookies.get(SESSION_COOKIE))
+    return await run_in_threadpool(services.signin.session, request.cookies.get(SESSION_COOKIE))
 
 
 async def checked_form(request: Request, services: Services) -> tuple[OpenSession, Form] | Response:
@@ -132,7 +127,7 @@ def _signin_page(
     token = request.cookies.get(SIGNIN_CSRF_COOKIE)
     if not token or len(token) > 100:
         token = secrets.token_urlsafe(32)
-    desk = _desk(services)
+    desk = services.signin
     response = _page(
         request,
         "signin.html",
@@ -164,7 +159,7 @@ async def signin_page(request: Request, services: ServicesDep) -> Response:
 
 @router.post("/signin", response_class=HTMLResponse)
 async def sign_in(request: Request, services: ServicesDep) -> Response:
-    desk = _desk(services)
+    desk = services.signin
     remote = request.client.host if request.client else None
     form = await read_form(request)
     username = "" if form is None else form.get("username").strip()
@@ -182,6 +177,9 @@ async def sign_in(request: Request, services: ServicesDep) -> Response:
         )
     password = form.get("password")[: PASSWORD_MAX + 1]
     done = await run_in_threadpool(desk.sign_in, username, password, remote)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if done is not None and previous:  # a new sign-in replaces the browser's old session
+        await run_in_threadpool(desk.sign_out, previous)
     if done is None:
         return _signin_page(
             request, services, status_code=401, error=REFUSED, username=username[:64]
@@ -205,7 +203,7 @@ async def sign_out(request: Request, services: ServicesDep) -> Response:
     checked = await checked_form(request, services)
     if isinstance(checked, Response):
         return checked
-    await run_in_threadpool(_desk(services).sign_out, request.cookies.get(SESSION_COOKIE))
+    await run_in_threadpool(services.signin.sign_out, request.cookies.get(SESSION_COOKIE))
     response = _redirect(SIGN_IN_PAGE)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request, services)

@@ -346,3 +346,19 @@ def test_the_account_is_the_actor_of_what_it_sends(console: Console) -> None:
     )
     assert answer.status_code == 422
     assert "the actor is the authenticated caller (fa.zhi)" in answer.text
+
+
+def test_signing_in_again_replaces_the_browsers_old_session(console: Console) -> None:
+    sign_in(console.client, "li.ming")
+    old = console.client.cookies[sessions.SESSION_COOKIE]
+    form = {"username": "fa.zhi", "password": PASSWORD}
+    page = console.client.get("/console/signin", follow_redirects=False)
+    assert page.status_code == 303  # signed in already: to the console
+    console.client.cookies.set(sessions.SIGNIN_CSRF_COOKIE, "t" * 43, path="/console/signin")
+    answer = console.client.post(
+        "/console/signin", data={**form, "csrf_token": "t" * 43}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    assert console.client.cookies[sessions.SESSION_COOKIE] != old
+    with console.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(staff_sessions)).scalar() == 1
