@@ -24,6 +24,7 @@ from . import (
     case_commands,
     cases,
     clocks,
+    console,
     events,
     files,
     health,
@@ -40,6 +41,7 @@ from .http_metrics import ApiRegistry, RequestMetrics, RequestTiming
 from .limits import BodyCap, RequestGuard, unreadable_body, validation_error
 from .params import reject_unknown_query
 from .responses import AUTH_RESPONSES
+from .sessions import SignInDesk
 
 
 def create_app(
@@ -103,6 +105,7 @@ def create_app(
         heartbeat_seconds=heartbeat_seconds,
         scrape_token=read_scrape_token(settings),
         sender=parts.producer,
+        signin=SignInDesk.from_settings(engine, settings, now),
     )
 
     @asynccontextmanager
@@ -145,6 +148,7 @@ def create_app(
             responses=AUTH_RESPONSES,
         )
     app.include_router(health.router)  # /healthz, /readyz, /metrics stay open
+    app.include_router(console.router)  # the console's pages check the session themselves
     # /metrics is timed too (route="/metrics"): a slow scrape is worth seeing
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, unreadable_body)
@@ -153,6 +157,8 @@ def create_app(
         RequestGuard,
         authenticator=lambda: services.authenticator,
         max_body_bytes=settings.max_body_bytes,
+        open_paths=(console.router.prefix + "/",),  # signing in has no credential yet
+        signed_in=lambda session_id: services.signin.session(session_id) is not None,
         route_caps={  # evidence files are larger than any JSON body (streamed to disk)
             files.router.prefix: BodyCap(
                 settings.max_file_bytes, "CASESTREAM_MAX_FILE_BYTES", "send a smaller file"

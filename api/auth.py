@@ -17,7 +17,9 @@ bearer token or API key never reaches an endpoint. For a new router:
         case_id: str, principal: Annotated[Principal, Depends(require_roles(Role.supervisor))]
     ) -> ...: ...
 
-- `PrincipalDep`: the caller, a `Principal(subject, role, department)`.
+- `PrincipalDep`: the caller, a `Principal(subject, role, department)`: from a bearer token,
+  an API key, or the web console's session cookie (`sessions.py`; the account's username is
+  the subject; a POST/PUT/PATCH/DELETE so signed in needs the X-CSRF-Token header).
 - `require_roles(*roles)`: a dependency answering 403 to any other role; it returns the
   principal, so it can stand in for `PrincipalDep`.
 - `visible_department(principal)`: the only department whose cases (cases.department), clocks,
@@ -41,6 +43,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from casestream.credentials import (
     DEPARTMENT_ROLES,
@@ -50,7 +53,14 @@ from casestream.credentials import (
 )
 from casestream.domain.commands import Role
 
-from .deps import ServicesDep
+from .deps import Services, ServicesDep
+from .sessions import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    STATE_CHANGING,
+    same_token,
+    session_principal,
+)
 
 __all__ = [
     "DEPARTMENT_ROLES",
@@ -112,9 +122,38 @@ async def current_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    """The caller; 401 when no credential, or an invalid or expired one, is presented."""
+    """The caller; 401 when no credential, or an invalid or expired one, is presented.
+
+    Without Authorization and X-API-Key, the web console's session cookie signs the caller in
+    (the browser's EventSource cannot send headers); a state-changing request so signed in
+    must also carry the session's CSRF token in X-CSRF-Token (403 otherwise)."""
     del bearer  # declared for the OpenAPI security scheme; the header is read below
-    return authenticate(services.authenticator, request.headers.get("Authorization"), api_key)
+    authorization = request.headers.get("Authorization")
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if authorization is None and api_key is None and session_id is not None:
+        return await cookie_principal(services, session_id, request)
+    return authenticate(services.authenticator, authorization, api_key)
+
+
+async def cookie_principal(services: Services, session_id: str, request: Request) -> Principal:
+    """The account of a console session cookie, as a principal of its role and department."""
+    session = await run_in_threadpool(services.signin.session, session_id)
+    if session is None:
+        raise unauthorized(
+            "the console session has ended or is not valid; sign in again at /console/signin, "
+            f"or {SIGN_IN}",
+            invalid=True,
+        )
+    if request.method in STATE_CHANGING and not same_token(
+        request.headers.get(CSRF_HEADER), session.csrf_token
+    ):
+        raise HTTPException(
+            403,
+            f"a request signed in by the console's session cookie must carry the session's CSRF "
+            f"token in the {CSRF_HEADER} header (the console page holds it in "
+            '<meta name="csrf-token">)',
+        )
+    return session_principal(session)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -26,6 +26,7 @@ from casestream.settings import Settings
 from .alert_feed import AlertFeed
 from .consistency import ProjectedVersions, RecentWrites
 from .http_metrics import ApiRegistry
+from .sessions import SignInDesk
 
 
 def utc_now() -> datetime:
@@ -86,6 +87,7 @@ class Services:
     authenticator: Authenticator  # bearer tokens and API keys (api/auth.py)
     rulebook: RuleBook  # the deadline rules in force: the read models ask it by role
     sender: LazyProducer  # POST /events and the commands send through it
+    signin: SignInDesk  # staff accounts and sessions of the web console (cookie sign-in)
     now: Callable[[], datetime] = utc_now  # "now" of the deadline queries
     alert_feed: AlertFeed | None = None  # live alerts; None without CASESTREAM_KAFKA_BOOTSTRAP
     heartbeat_seconds: float = 15.0  # SSE comment frame while no alert comes

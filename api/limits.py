@@ -1,5 +1,5 @@
 """What a request may cost before anything reads it: a request with a body is authenticated
-from its headers first (an anonymous one is refused before a byte of its body is read), and
+from its headers (or the console's session cookie) first (an anonymous one is refused before a byte of its body is read), and
 its body is capped (413; a route that takes files has a cap of its own). Validation errors
 never echo the input back."""
 
@@ -14,12 +14,15 @@ from fastapi import HTTPException, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casestream.credentials import Authenticator
 
 from .auth import authenticate
+from .sessions import SESSION_COOKIE
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOC_PART_CHARACTERS = 100  # a field name in an error is the caller's text: bounded
@@ -49,6 +52,7 @@ class RequestGuard:
         max_body_bytes: int,
         open_paths: Sequence[str] = (),
         route_caps: Mapping[str, BodyCap] | None = None,
+        signed_in: Callable[[str], bool] | None = None,
     ) -> None:
         self.app = app
         self._authenticator = authenticator
@@ -57,6 +61,7 @@ class RequestGuard:
         )
         self._open = tuple(open_paths)
         self._route_caps = dict(route_caps or {})
+        self._signed_in = signed_in  # whether a console session cookie's id is live
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -71,8 +76,9 @@ class RequestGuard:
                     _header(headers, "x-api-key"),
                 )
             except HTTPException as exc:
-                await _answer(send, exc.status_code, exc.detail, exc.headers)
-                return
+                if not await self._cookie_signs_in(scope, headers):
+                    await _answer(send, exc.status_code, exc.detail, exc.headers)
+                    return
         cap = self._route_caps.get(scope["path"], self._cap)
         declared = _header(headers, "content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > cap.max_bytes):
@@ -110,6 +116,14 @@ class RequestGuard:
         except Exception:
             if not answered:
                 raise  # the app's own error; a disconnect we caused is not one
+
+    async def _cookie_signs_in(self, scope: Scope, headers: dict[str, bytes]) -> bool:
+        """Whether a request without credential headers carries a live console session
+        cookie (its CSRF token is checked by `auth.current_principal`)."""
+        if self._signed_in is None or "authorization" in headers or "x-api-key" in headers:
+            return False
+        session_id = HTTPConnection(scope).cookies.get(SESSION_COOKIE)
+        return session_id is not None and await run_in_threadpool(self._signed_in, session_id)
 
 
 def _header(headers: dict[str, bytes], name: str) -> str | None:

@@ -1,7 +1,7 @@
 """The `casestream` command line (typer): run the system, feed it, rebuild it, inspect it.
 
 Each command lives with its concept (`feed_cli`, `serve_cli`, `replay_cli`, `up_cli`, and the
-groups `topics_cli`, `schema_cli`, `token_cli`, `deadline_cli`, `deadletter_cli`); this module
+groups `topics_cli`, `schema_cli`, `token_cli`, `deadline_cli`, `deadletter_cli`, `user_cli`); this module
 only puts them together under one name."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from casestream.serve_cli import api, worker
 from casestream.token_cli import token_app
 from casestream.topics_cli import topics_app
 from casestream.up_cli import up
+from casestream.user_cli import user_app
 
 app = typer.Typer(
     help="casestream: complaints, tip-offs, reconsiderations and lawsuits on Kafka.",
@@ -34,6 +35,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(token_app, name="token")
 app.add_typer(deadline_app, name="deadline")
 app.add_typer(deadletter_app, name="deadletter")
+app.add_typer(user_app, name="user")
 
 
 def main() -> None:

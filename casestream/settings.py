@@ -133,6 +133,25 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(
         default=None, description="API keys of other systems (TOML, SHA-256 hashes only)"
     )
+    session_idle_minutes: float = Field(
+        default=8 * 60,
+        gt=0,
+        description="a console sign-in session ends after this long without a request",
+    )
+    session_absolute_hours: float = Field(
+        default=12, gt=0, description="a console sign-in session ends this long after sign-in"
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="mark the console's cookies Secure even when the API sees plain http (set "
+        "it behind a TLS-terminating proxy); https requests get Secure cookies anyway",
+    )
+    signin_max_failures: int = Field(
+        default=5, ge=1, description="wrong passwords in a row that lock a console account"
+    )
+    signin_lock_minutes: float = Field(
+        default=15, gt=0, description="how long a console account stays locked out"
+    )
     metrics_departments: str | None = Field(
         default=None,
         description="comma-separated department names that are Prometheus label values; any "

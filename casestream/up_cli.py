@@ -9,12 +9,16 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from casestream.settings import Settings
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 err = Console(stderr=True)
 out = Console()
@@ -28,7 +32,11 @@ BROKER_GRACE_SECONDS = 5.0
 
 def up(
     demo: Annotated[
-        bool, typer.Option(help="feed simulated cases so there is live data to see")
+        bool,
+        typer.Option(
+            help="feed simulated cases so there is live data to see, and create one console "
+            "account per role (new random passwords, printed)"
+        ),
     ] = False,
     demo_cases: int = 300,
     demo_rate: float = 50.0,
@@ -81,10 +89,14 @@ def up(
             subprocess.run([*exe, "topics", "create"], env=env, check=True)
             # migrate once here, so worker and API never race to create the schema
             try:
-                bootstrap(settings).close()  # migrated once, before the workers start
+                parts = bootstrap(settings)  # migrated once, before the workers start
             except REFUSED_FILES as exc:
                 err.print(str(exc), style="red", markup=False)
                 raise typer.Exit(2) from exc
+            try:
+                demo_accounts = _demo_accounts(parts.engine) if demo else None
+            finally:
+                parts.close()
             stop.check()
             worker_argv = [*exe, "worker", "--metrics-port", str(settings.worker_web_port)]
             supervisor.start("worker", worker_argv, env, OnExit.restart)
@@ -110,6 +122,9 @@ def up(
                 + ("" if settings.auth_secret else f" (secret in {secret_file(settings)})"),
                 soft_wrap=True,
             )
+            if demo_accounts is not None:
+                out.print(demo_accounts)
+                out.print(f"console    {base}/console/ (sign in with an account above)")
             if demo:
                 feed = [*exe, "simulate", "--cases", str(demo_cases), "--rate", str(demo_rate)]
                 prefix = f"DEMO{int(time.time())}"
@@ -129,6 +144,19 @@ def up(
             if local_kafka:
                 stop_kafka(settings.var_dir / "kafka", BROKER_GRACE_SECONDS)
     raise typer.Exit(code)
+
+
+def _demo_accounts(engine: sa.Engine) -> Table:
+    """One console account per role with a new random password, as a table to print."""
+    from casestream.read_models.staff_accounts import StaffAccounts
+    from casestream.staff import demo_accounts
+
+    table = Table("demo account", "password", "role", "department", title="console accounts")
+    for account in demo_accounts(StaffAccounts(engine), now=datetime.now(UTC)):
+        table.add_row(
+            account.username, account.password, account.role.value, account.department or "—"
+        )
+    return table
 
 
 def _scrape_token_file(settings: Settings) -> Path:

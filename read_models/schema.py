@@ -276,3 +276,44 @@ evidence_uploads = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("uploaded_at", UTCDateTime, nullable=False),
 )
+
+# Staff accounts of the web console (工作人员账号), their sign-in record (登录记录) and their
+# open sessions. Not read models (nothing on Kafka says them; a replay into a fresh database
+# starts without them), like the evidence uploads. A password is kept as its argon2 hash only;
+# a session as the SHA-256 of the random id its cookie holds.
+staff_accounts = sa.Table(
+    "staff_accounts",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("department", sa.String(200)),  # required for handler and department_head
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("failed_attempts", sa.Integer, nullable=False),  # wrong passwords in a row
+    sa.Column("locked_until", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+staff_signins = sa.Table(
+    "staff_signins",
+    metadata,
+    sa.Column("signin_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False),  # as typed (bounded), known or not
+    sa.Column("attempted_at", UTCDateTime, nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),  # domain.staff.SignInOutcome
+    sa.Column("remote_address", sa.String(64)),
+    sa.Index("ix_staff_signins_username", "username", "attempted_at"),
+)
+
+staff_sessions = sa.Table(
+    "staff_sessions",
+    metadata,
+    sa.Column("session_sha256", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),  # useless without the cookie
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),  # the absolute end
+    sa.Index("ix_staff_sessions_username", "username"),
+)

@@ -6,6 +6,7 @@ broker too, within 15 s."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -86,6 +87,8 @@ def test_up_runs_worker_api_demo_feed_and_a_prometheus_that_sees_them(
         log.close()
     output = (tmp_path / "up.log").read_text(errors="replace")
     assert f"Prometheus http://127.0.0.1:{prometheus_port}" in output
+    for account in ("demo-handler", "demo-department-head", "demo-legal", "demo-system"):
+        assert account in output  # the console's demo accounts, with their passwords
     # nothing it started outlives it
     leftovers = subprocess.run(
         ["pgrep", "-f", f"127.0.0.1:{prometheus_port}|--metrics-port {worker_port}"],
@@ -163,6 +166,34 @@ def test_a_token_issued_after_up_is_accepted_by_its_api(up_with_its_own_broker: 
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
+
+
+def test_an_account_added_after_up_signs_in_to_the_console_and_reads_the_api_by_cookie(
+    up_with_its_own_broker: RunningUp,
+) -> None:
+    added = subprocess.run(
+        [sys.executable, "-m", "casestream.cli", "user", "add", "zhi.an", "--role", "handler",
+         "--department", "治安大队", "--password-stdin"],
+        env=up_with_its_own_broker.env,
+        input="a long enough password\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    with httpx.Client(base_url=up_with_its_own_broker.api, timeout=10) as browser:
+        page = browser.get("/console/signin")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None, page.text
+        form = {"username": "zhi.an", "password": "a long enough password"}
+        signed_in = browser.post("/console/signin", data={**form, "csrf_token": token.group(1)})
+        assert signed_in.status_code == 303, signed_in.text
+        console = browser.get("/console/")
+        assert console.status_code == 200 and "zhi.an" in console.text
+        assert browser.get("/cases").status_code == 200
+        with browser.stream("GET", "/alerts/stream") as stream:  # as a browser's EventSource
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
 
 
 def test_sigterm_stops_up_its_worker_api_and_kafka_broker_within_15_s(
