@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import aiohttp
 
 DEPARTMENTS = ("治安大队", "交警大队", "出入境管理大队", "户政科", "城关派出所", "东城派出所")
 NO_ANSWER = -1  # the status of a request still unanswered when its phase's wait ended
@@ -164,7 +164,7 @@ class CaseSource:
 
 
 async def drive(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     headers: Callable[[str], dict[str, str]],
     source: CaseSource,
     rng: random.Random,
@@ -184,11 +184,12 @@ async def drive(
         step = case.steps[case.done]
         sent = loop.time()
         try:
-            response = await client.post(
+            async with client.post(
                 step.path, json=step.body, headers=headers(case.department)
-            )
-            status = response.status_code
-        except httpx.HTTPError:
+            ) as response:
+                status = response.status
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError):
             status = 0
         except asyncio.CancelledError:  # still unanswered when the phase's wait ended
             if record:
