@@ -98,6 +98,7 @@ def create_app(
         deliveries=DeliveryStore(engine),
         authenticator=authenticator,
         rulebook=parts.policy.rulebook,
+        calendar=parts.policy.calendar,
         now=now,
         alert_feed=feed,
         heartbeat_seconds=heartbeat_seconds,
