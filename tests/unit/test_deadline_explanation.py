@@ -248,3 +248,33 @@ def test_the_explanation_due_is_the_clock_due_for_many_random_counts() -> None:
         else:
             assert days.rolled_from == days.last_counted < explained.due_date
             assert POLICY.calendar.is_working_day(explained.due_date)
+
+
+def test_the_summary_tells_pause_and_extension_in_one_line() -> None:
+    # the example of docs/deadlines.md
+    events = [
+        *accepted_complaint(),
+        event(
+            "CaseSuspended",
+            "K-1",
+            "complaint",
+            {"reason": "待鉴定"},
+            day=0,
+            at=ACCEPTED + timedelta(days=1),
+        ),
+        event("CaseResumed", "K-1", "complaint", {}, at=ACCEPTED + timedelta(days=4)),
+        event(
+            "DeadlineExtended",
+            "K-1",
+            "complaint",
+            {"approved_by": "王局长", "new_length": 20},
+            at=ACCEPTED + timedelta(days=5),
+        ),
+    ]
+    _, (clock,) = run(events)
+    explained = explain(clock, events)
+    assert explained.summary_zh == (
+        "自2026-09-14起算15个工作日（跳过周末4天、中秋节假日3天、国庆节假日7天，"
+        "计入调休上班日2天），中止3天，延期5个工作日，2026-10-21届满"
+    )
+    assert explained.due_date == clock.due_date == explained.extensions[0].new_due_date
