@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from casestream.domain.catalog import CaseKind
-from casestream.domain.deadline_explanation import ClockExplanation, explain_clock
+from casestream.domain.deadline_explanation import explain_clock
+from casestream.domain.deadline_explanation_models import ClockExplanation
 from casestream.domain.envelope import Event, UndecodableEvent, parse_event
 from casestream.durations import BadDuration, parse_duration
 from casestream.read_models.clock_queries import ClockFilter, clock_of

@@ -19,7 +19,7 @@ from casestream.domain.catalog import (
     Sha256,
 )
 from casestream.domain.commands import Role
-from casestream.domain.deadline_explanation import ClockExplanation
+from casestream.domain.deadline_explanation_models import ClockExplanation
 from casestream.domain.envelope import CaseId
 from casestream.domain.rectifications import ProgressEntry, VerificationEntry
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from casestream.domain.catalog import CaseKind
 from casestream.domain.clocks import Clock, ClockPolicy
-from casestream.domain.deadline_explanation import ClockExplanation, explain_clock
+from casestream.domain.deadline_explanation import explain_clock
+from casestream.domain.deadline_explanation_models import ClockExplanation
 from casestream.domain.deadlines import SkipReason
 from casestream.domain.envelope import Event
 from casestream.domain.rules import RuleBook, Unit
