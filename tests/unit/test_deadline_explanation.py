@@ -279,3 +279,28 @@ def test_the_summary_tells_pause_and_extension_in_one_line() -> None:
         "计入调休上班日2天），中止3天，延期5个工作日，2026-10-21届满"
     )
     assert explained.due_date == clock.due_date == explained.extensions[0].new_due_date
+
+
+def test_a_new_rectification_deadline_is_told_as_a_fixed_due_date_with_its_approver() -> None:
+    opened = event(
+        "RectificationOpened",
+        "RECT-X1",
+        "rectification",
+        {"department": "治安大队", "responsible_person": "李四", "deadline": "2026-10-09"},
+        at=ACCEPTED,
+    )
+    extended = event(
+        "RectificationDeadlineExtended",
+        "RECT-X1",
+        "rectification",
+        {"deadline": "2026-11-13", "approved_by": "局领导陈"},
+        at=ACCEPTED + timedelta(days=3),
+    )
+    _, (clock,) = run([opened, extended])
+    explained = explain(clock, [opened, extended])
+    assert explained.fixed_due_date and explained.days is None
+    assert not explained.start.counts_from_next_day
+    (extension,) = explained.extensions
+    assert (extension.approved_by, extension.added) == ("局领导陈", None)
+    assert extension.new_due_date == explained.due_date == clock.due_date == date(2026, 11, 13)
+    assert explained.summary_zh == "届满日2026-11-13由事件指定，2026-11-13届满"
