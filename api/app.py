@@ -100,6 +100,7 @@ def create_app(
         deliveries=DeliveryStore(engine),
         authenticator=authenticator,
         rulebook=parts.policy.rulebook,
+        calendar=parts.policy.calendar,
         now=now,
         alert_feed=feed,
         heartbeat_seconds=heartbeat_seconds,

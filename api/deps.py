@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from casestream.bootstrap import LazyProducer
 from casestream.credentials import Authenticator
+from casestream.domain.calendar import WorkingCalendar
 from casestream.domain.rules import RuleBook
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
@@ -86,6 +87,7 @@ class Services:
     deliveries: DeliveryStore
     authenticator: Authenticator  # bearer tokens and API keys (api/auth.py)
     rulebook: RuleBook  # the deadline rules in force: the read models ask it by role
+    calendar: WorkingCalendar  # the working-day calendar the clocks are counted with
     sender: LazyProducer  # POST /events and the commands send through it
     signin: SignInDesk  # staff accounts and sessions of the web console (cookie sign-in)
     now: Callable[[], datetime] = utc_now  # "now" of the deadline queries

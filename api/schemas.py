@@ -19,6 +19,7 @@ from casestream.domain.catalog import (
     Sha256,
 )
 from casestream.domain.commands import Role
+from casestream.domain.deadline_explanation_models import ClockExplanation
 from casestream.domain.envelope import CaseId
 from casestream.domain.rectifications import ProgressEntry, VerificationEntry
 
@@ -163,9 +164,16 @@ class ClockOut(Public):
     next_alert_at: datetime | None
     pauses: list[PauseOut]
     extension: int
+    # only with ?explain=true: absent otherwise, so the default answer keeps its shape
+    explanation: ClockExplanation | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="with explain=true: how the deadline was counted; absent otherwise, and "
+        "for a clock whose rule is no longer in force",
+    )
 
     @classmethod
-    def from_row(cls, row: Any) -> ClockOut:
+    def from_row(cls, row: Any, explanation: ClockExplanation | None = None) -> ClockOut:
         detail = row.detail if isinstance(row.detail, dict) else {}
         pauses = [
             PauseOut(start=pause[0], end=pause[1])
@@ -188,6 +196,7 @@ class ClockOut(Public):
             next_alert_at=row.next_alert_at,
             pauses=pauses,
             extension=int(detail.get("extension") or 0),
+            explanation=explanation,
         )
 
 

@@ -123,7 +123,9 @@ def alert_id(clock: Clock, kind: str, level: int, offset: int) -> str:
     return str(uuid.uuid5(ALERT_ID_NAMESPACE, key))
 
 
-def _deadline(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> Deadline:
+def counted_deadline(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> Deadline:
+    """The clock's deadline counted from its history: closed pauses, the extension (capped as
+    the rule allows) and a fixed due date. The one place a clock is counted."""
     closed = [(start, end) for start, end in clock.pauses if end is not None]
     extension = min(clock.extension, rule.max_extension) if rule.max_extension else clock.extension
     if not rule.extended_by:
@@ -140,7 +142,7 @@ def _deadline(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> D
 
 
 def _recomputed(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> Clock:
-    deadline = _deadline(clock, rule, calendar, tz)
+    deadline = counted_deadline(clock, rule, calendar, tz)
     return clock.model_copy(
         update={
             "due_date": deadline.due_date,
@@ -240,7 +242,8 @@ def next_alert_at(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) 
     return min(pending) if pending else None
 
 
-def _extension_for(rule: Rule, clock: Clock, payload: ev.Payload) -> int | None:
+def extension_after(rule: Rule, clock: Clock, payload: ev.Payload) -> int | None:
+    """The clock's whole extension after `payload` (None: it does not extend this clock)."""
     match payload:
         case ev.DeadlineExtended() if payload.rule in (None, rule.id):
             return max(0, payload.new_length - rule.length)
@@ -253,11 +256,11 @@ def _extended(
     clock: Clock, rule: Rule, payload: ev.Payload, calendar: WorkingCalendar, tz: str
 ) -> Clock:
     """The clock counted again to an approved extension: a new 整改时限 replaces the due date
-    (counted periods are lengthened by `_extension_for`)."""
+    (counted periods are lengthened by `extension_after`)."""
     if isinstance(payload, ev.RectificationDeadlineExtended):
         moved = clock.model_copy(update={"fixed_due_date": payload.deadline})
         return _recomputed(moved, rule, calendar, tz)
-    extension = _extension_for(rule, clock, payload)
+    extension = extension_after(rule, clock, payload)
     if extension is None:
         return clock
     return _recomputed(clock.model_copy(update={"extension": extension}), rule, calendar, tz)

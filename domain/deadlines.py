@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from calendar import monthrange
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -74,6 +74,8 @@ class Deadline:
     provisional: bool  # the count touched a year without an official schedule
     counted_days: tuple[date, ...] = ()  # day, working-day and month rules
     skipped: tuple[SkippedDay, ...] = ()
+    # working-day rules: the counted days that are weekend days worked in lieu (调休, 补班)
+    adjusted_days: tuple[date, ...] = ()
     month_date: date | None = None  # month rules: N months after the start, clamped
     rolled_from: date | None = None  # the rest day the count ended on, before the roll
     fixed: bool = False  # the due date was set on the starting event
@@ -168,8 +170,7 @@ def compute_deadline(
     start_day = started_at.date()
     paused = _paused_days(pauses)
     month_date = rolled_from = None
-    counted: list[date] = []
-    skipped: list[SkippedDay] = []
+    walk = DayWalk()
     if fixed_due_date is not None:
         due_date = fixed_due_date
         due_at = datetime.combine(due_date, END_OF_DAY, tzinfo=zone)
@@ -183,15 +184,14 @@ def compute_deadline(
         if rule.unit is Unit.months:
             month_date = add_months(start_day, rule.length)
             count = (month_date - start_day).days + extension
-        due_date, counted, skipped = _count_days(
-            start_day, count, rule.unit is Unit.working_days, calendar, paused
-        )
+        walk = _count_days(start_day, count, rule.unit is Unit.working_days, calendar, paused)
+        due_date = walk.last
         if rule.unit is not Unit.working_days and not calendar.is_working_day(due_date):
             # 民事诉讼法 Art 85: a period ending on a rest day ends on the next working day
             rolled_from = due_date
             due_date += timedelta(days=1)
             while not calendar.is_working_day(due_date):
-                skipped.append(_rest_day(due_date, calendar))
+                walk.skipped.append(_rest_day(due_date, calendar))
                 due_date += timedelta(days=1)
         due_at = datetime.combine(due_date, END_OF_DAY, tzinfo=zone)
         provisional = _provisional(start_day + timedelta(days=1), due_date, calendar)
@@ -205,12 +205,23 @@ def compute_deadline(
         due_date=due_date,
         due_at=due_at,
         provisional=provisional,
-        counted_days=tuple(counted),
-        skipped=tuple(skipped),
+        counted_days=tuple(walk.counted),
+        skipped=tuple(walk.skipped),
+        adjusted_days=tuple(walk.adjusted),
         month_date=month_date,
         rolled_from=rolled_from,
         fixed=fixed_due_date is not None,
     )
+
+
+@dataclass
+class DayWalk:
+    """The days a count walked after its start: each counted or skipped (with the reason)."""
+
+    last: date = date.min  # the day the walk stopped on
+    counted: list[date] = field(default_factory=list)
+    skipped: list[SkippedDay] = field(default_factory=list)
+    adjusted: list[date] = field(default_factory=list)  # counted 调休 working weekend days
 
 
 def _count_days(
@@ -219,20 +230,22 @@ def _count_days(
     working_only: bool,
     calendar: WorkingCalendar,
     paused: frozenset[date],
-) -> tuple[date, list[date], list[SkippedDay]]:
+) -> DayWalk:
     """Walk the days after the start until `count` of them have counted."""
+    walk = DayWalk(last=start_day)
     day = start_day
-    counted: list[date] = []
-    skipped: list[SkippedDay] = []
-    while len(counted) < count:
+    while len(walk.counted) < count:
         day += timedelta(days=1)
         if day in paused:
-            skipped.append(SkippedDay(day, SkipReason.paused))
+            walk.skipped.append(SkippedDay(day, SkipReason.paused))
         elif working_only and not calendar.is_working_day(day):
-            skipped.append(_rest_day(day, calendar))
+            walk.skipped.append(_rest_day(day, calendar))
         else:
-            counted.append(day)
-    return day, counted, skipped
+            walk.counted.append(day)
+            if working_only and calendar.day_kind(day) is DayKind.adjusted_workday:
+                walk.adjusted.append(day)
+    walk.last = day
+    return walk
 
 
 def _span(unit: Unit, amount: int) -> timedelta:

@@ -5,17 +5,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 
-from casestream.domain.clocks import ClockStatus
+from casestream.domain.catalog import CaseKind
+from casestream.domain.clocks import Clock, ClockStatus
 
 from .overdue import clock_overdue
 from .queries import in_department
-from .schema import cases, clocks
+from .schema import case_events, cases, clocks
 
 
 def overdue_now(now: datetime) -> sa.ColumnElement[bool]:
@@ -119,3 +122,58 @@ class ClockQueries:
                 sa.select(cases.c.case_id).where(cases.c.case_id == case_id)
             ).first()
         return [] if known is not None else None
+
+    def case_history(
+        self, case_ids: Collection[str], event_types: Collection[str]
+    ) -> list[sa.Row[Any]]:
+        """The stored events of these types of these cases, each case's in order (one query):
+        what an explanation of their clocks needs, e.g. the extensions (延期)."""
+        if not case_ids or not event_types:
+            return []
+        with self._engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(case_events.c.case_id, case_events.c.body)
+                    .where(
+                        case_events.c.case_id.in_(sorted(set(case_ids))),
+                        case_events.c.event_type.in_(sorted(set(event_types))),
+                    )
+                    .order_by(case_events.c.case_id, case_events.c.version)
+                )
+            )
+
+
+def _day(value: Any) -> date | None:
+    return None if value is None else date.fromisoformat(str(value))
+
+
+def clock_of(row: Any) -> Clock:
+    """The domain clock a `clocks` row stores (its `detail`); a row whose detail is not a
+    whole clock is rebuilt from its columns, its pauses and its extension."""
+    detail = row.detail if isinstance(row.detail, dict) else {}
+    try:
+        return Clock.model_validate(detail)
+    except ValidationError:
+        pass
+    pauses = tuple(
+        (date.fromisoformat(str(pause[0])), _day(pause[1]))
+        for pause in detail.get("pauses") or ()
+        if isinstance(pause, list | tuple) and len(pause) == 2
+    )
+    return Clock(
+        clock_id=row.clock_id,
+        case_id=row.case_id,
+        case_kind=CaseKind(row.case_kind),
+        rule_id=row.rule_id,
+        start_event_id=str(detail.get("start_event_id") or ""),
+        started_at=row.started_at,
+        pauses=pauses,
+        extension=int(detail.get("extension") or 0),
+        fixed_due_date=_day(detail.get("fixed_due_date")),
+        due_date=row.due_date,
+        due_at=row.due_at,
+        provisional=row.provisional,
+        stopped_at=row.stopped_at,
+        department=row.department,
+        enterprise=row.enterprise,
+    )

@@ -305,3 +305,14 @@ def test_invalid_alert_filters_answer_422_naming_the_field(
 def test_the_stream_answers_503_without_kafka(api: TestClient) -> None:
     response = api.get("/alerts/stream")
     assert response.status_code == 503 and "CASESTREAM_KAFKA_BOOTSTRAP" in response.text
+
+
+def test_explain_counts_a_clock_whose_row_holds_only_pauses_and_extension(api: TestClient) -> None:
+    response = api.get("/cases/P-1/clocks", params={"explain": "true"})
+    assert response.status_code == 200, response.text
+    handling = response.json()[1]["explanation"]
+    assert handling["rule"]["id"] == "petition.handling"
+    assert [pause["resumed_on"] for pause in handling["pauses"]] == ["2026-03-05", None]
+    assert handling["extension"] == 30
+    # the row's due instant was not counted by the rule book: the explanation says so
+    assert handling["matches_clock"] is False and handling["notes"]
