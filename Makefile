@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-faults lint venv kafka bench bench-commands clean
+.PHONY: run test test-faults test-browser lint venv kafka bench bench-commands clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: venv kafka lint
 test-faults: venv kafka
 	$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/faults
 
+## test-browser: the web console in headless Chromium (installed if missing); screenshots
+## in test-artifacts/screenshots/ (part of `make test` too)
+test-browser: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
+
 bench: venv kafka
 	$(BIN)/python bench/projection.py
 
@@ -45,4 +50,4 @@ bench-commands: venv kafka
 	$(BIN)/python bench/commands.py
 
 clean:
-	rm -rf var/test-*
+	rm -rf var/test-* test-artifacts
