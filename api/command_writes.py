@@ -3,12 +3,16 @@
 A command is decided on the case as the read models hold it once every command reserved on it
 earlier is projected; the version decided on is reserved with the events' outbox rows in one
 transaction (another command on the same version fails on the primary key: 409), then the
-events are sent to Kafka and the answer waits for them in the read models. Off the event loop
-this takes two trips: one reading the case, one reserving, sending and marking sent.
+events are handed to Kafka and the answer waits for them in the read models. Off the event
+loop this takes two trips, one reading the case, one reserving and handing the events to the
+producer; no thread waits for Kafka's acknowledgement, and sent outbox rows are marked in
+batches (`consistency.OutboxMarks`).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,14 +30,13 @@ from casestream.domain.envelope import Event, field_errors, new_event
 from casestream.domain.lifecycle import CaseState
 from casestream.policy import date_window
 from casestream.producers.intake import refuse_implausible
-from casestream.producers.kafka_producer import Delivered, SendFailed
+from casestream.producers.kafka_producer import Delivered
 from casestream.read_models.command_reservations import (
     CommandReservations,
     Reservation,
     VersionTaken,
     command_event_id,
 )
-from casestream.read_models.outbox import Outbox
 
 from .auth import Principal, not_found, visible_department
 from .consistency import ConsistencyToken
@@ -229,18 +232,44 @@ def _known_rule(services: Services, command: Command, target: CommandTarget) -> 
 
 
 def _reserve_and_send(
+    services: Services,
+    reservation: Reservation,
+    events: tuple[Event[Any], ...],
+    on_done: Callable[[tuple[Delivered, ...] | None], None],
+) -> None:
+    """Reserve the version with the events' outbox rows (VersionTaken when another command had
+    it first), then hand the events to the producer; `on_done` hears Kafka's answer."""
+    CommandReservations(services.queries.engine).reserve(reservation, events)
+    services.producer.send_nowait(events, on_done)
+
+
+async def _reserved_and_sent(
     services: Services, reservation: Reservation, events: tuple[Event[Any], ...]
 ) -> tuple[Delivered, ...] | None:
-    """Reserve the version with the events' outbox rows (VersionTaken when another command had
-    it first), then send them and mark their rows sent; None when Kafka did not confirm them
-    (the rows stay for the worker's relay: nothing is lost, nothing doubled)."""
-    CommandReservations(services.queries.engine).reserve(reservation, events)
+    """Reserve and send (one trip off the event loop; no thread waits for Kafka): where Kafka
+    stored the events, or None when it did not confirm them (their outbox rows stay for the
+    worker's relay: nothing is lost, nothing doubled). Sent rows are marked in batches."""
+    loop = asyncio.get_running_loop()
+    acked: asyncio.Future[tuple[Delivered, ...] | None] = loop.create_future()
+
+    def answered(delivered: tuple[Delivered, ...] | None) -> None:  # on the producer's thread
+        loop.call_soon_threadsafe(_settle, acked, delivered)
+
+    await run_in_threadpool(_reserve_and_send, services, reservation, events, answered)
     try:
-        delivered = tuple(services.producer.send_many(events))
-    except SendFailed:
+        delivered = await asyncio.wait_for(acked, services.producer.timeout_seconds + 1.0)
+    except TimeoutError:
         return None
-    Outbox(services.queries.engine).mark_published([str(event.event_id) for event in events])
+    if delivered is not None:
+        services.sent_marks.add(str(event.event_id) for event in events)
     return delivered
+
+
+def _settle(
+    acked: asyncio.Future[tuple[Delivered, ...] | None], delivered: tuple[Delivered, ...] | None
+) -> None:
+    if not acked.done():
+        acked.set_result(delivered)
 
 
 async def carry_out(
@@ -288,7 +317,7 @@ async def carry_out(
     _require_kafka(services, events)
     reservation = Reservation(target.case_id, version, command.name, principal.subject, now)
     try:
-        delivered = await run_in_threadpool(_reserve_and_send, services, reservation, events)
+        delivered = await _reserved_and_sent(services, reservation, events)
     except VersionTaken as exc:
         current = await run_in_threadpool(read_standing, services, target.case_id)
         raise conflict(

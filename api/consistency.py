@@ -7,7 +7,7 @@ import base64
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from casestream.domain.lifecycle import CaseState
@@ -127,6 +127,41 @@ class ProjectedVersions:
                         if have >= version and not arrived.done():
                             arrived.set_result(None)
                 await asyncio.sleep(self._interval)
+        finally:
+            if self._task is asyncio.current_task():
+                self._task = None
+
+
+class OutboxMarks:
+    """Outbox rows this API process has sent, marked sent together (`mark(event_ids)`) every
+    `interval` seconds while any are pending: one statement for all the commands of the
+    interval, none on a command's own path. A row not marked (the process stopped, the
+    database away) is sent again by the worker's relay: the projector applies it once."""
+
+    def __init__(self, mark: Callable[[list[str]], None], interval: float = 0.05) -> None:
+        self._mark = mark
+        self._interval = interval
+        self._pending: list[str] = []
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def add(self, event_ids: Iterable[str]) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (tests): the old one's task is gone
+            self._loop, self._task = loop, None
+        self._pending.extend(event_ids)
+        if self._task is None and self._pending:
+            self._task = loop.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                await asyncio.sleep(self._interval)
+                marked, self._pending = self._pending, []
+                try:
+                    await asyncio.to_thread(self._mark, marked)
+                except Exception:  # the relay sends them again: nothing lost, nothing doubled
+                    log.warning("could not mark %d outbox rows sent", len(marked), exc_info=True)
         finally:
             if self._task is asyncio.current_task():
                 self._task = None

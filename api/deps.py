@@ -20,12 +20,13 @@ from casestream.producers.topics import Topics
 from casestream.read_models.alert_queries import AlertQueries
 from casestream.read_models.clock_queries import ClockQueries
 from casestream.read_models.command_reservations import CommandReservations
+from casestream.read_models.outbox import Outbox
 from casestream.read_models.queries import CaseQueries
 from casestream.read_models.webhook_deliveries import DeliveryStore
 from casestream.settings import Settings
 
 from .alert_feed import AlertFeed
-from .consistency import ProjectedVersions, RecentWrites
+from .consistency import OutboxMarks, ProjectedVersions, RecentWrites
 from .http_metrics import ApiRegistry
 from .sessions import SignInDesk
 
@@ -95,12 +96,14 @@ class Services:
     heartbeat_seconds: float = 15.0  # SSE comment frame while no alert comes
     recent_writes: RecentWrites = field(default_factory=RecentWrites)
     projected: ProjectedVersions = field(init=False)  # commands wait on it for the read models
+    sent_marks: OutboxMarks = field(init=False)  # the outbox rows the commands sent
     scrape_token: str | None = None  # Prometheus's bearer token for GET /metrics
 
     def __post_init__(self) -> None:
         self.projected = ProjectedVersions(
             CommandReservations(self.queries.engine).projected_versions
         )
+        self.sent_marks = OutboxMarks(Outbox(self.queries.engine).mark_published)
 
     @property
     def producer(self) -> EventProducer:

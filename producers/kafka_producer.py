@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -78,6 +79,33 @@ class EventProducer:
             request_timeout_ms=max(1000, min(int(timeout_seconds * 1000) - 100, 30_000)),
             bootstrap_timeout_ms=int(timeout_seconds * 1000),
         )
+
+    @property
+    def timeout_seconds(self) -> float:
+        """How long Kafka has to confirm an event before its send counts as failed."""
+        return self._timeout
+
+    def send_nowait(
+        self,
+        events: Sequence[Event[Any]],
+        on_done: Callable[[tuple[Delivered, ...] | None], None],
+    ) -> None:
+        """Hand the events to the producer in order without waiting for Kafka: `on_done` is
+        called once, on the producer's own thread, with where Kafka stored them, or with None
+        when it did not confirm one within the timeout (its outcome is unknown: send it again
+        with the same event_id). No retries here: the caller keeps the events to send again."""
+        if not events:
+            on_done(())
+            return
+        acks = _Acks(events, on_done)
+        for index, event in enumerate(events):
+            try:
+                future = self._send_one(event)
+            except KafkaError as exc:  # no metadata within max_block_ms: broker away
+                acks.failed(index, exc)
+                return
+            future.add_callback(acks.confirmed, index)
+            future.add_errback(acks.failed, index)
 
     def topic_for(self, event: Event[Any]) -> str:
         return self._topics.for_kind(event.case_kind)
@@ -177,3 +205,37 @@ class EventProducer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Acks:
+    """Kafka's answers to one `send_nowait`, reported once all are in (or at the first failure)."""
+
+    def __init__(
+        self,
+        events: Sequence[Event[Any]],
+        on_done: Callable[[tuple[Delivered, ...] | None], None],
+    ) -> None:
+        self._events = list(events)
+        self._delivered: dict[int, Delivered] = {}
+        self._on_done = on_done
+        self._reported = False
+        self._lock = threading.Lock()
+
+    def confirmed(self, index: int, metadata: Any) -> None:
+        event = self._events[index]
+        with self._lock:
+            self._delivered[index] = Delivered(
+                str(event.event_id), metadata.topic, metadata.partition, metadata.offset
+            )
+            done = len(self._delivered) == len(self._events) and not self._reported
+            self._reported = self._reported or done
+        if done:
+            self._on_done(tuple(self._delivered[i] for i in range(len(self._events))))
+
+    def failed(self, index: int, exc: BaseException) -> None:
+        with self._lock:
+            first = not self._reported
+            self._reported = True
+        if first:
+            log.warning("Kafka did not confirm %s: %s", self._events[index].event_id, exc)
+            self._on_done(None)
