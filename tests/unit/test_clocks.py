@@ -372,3 +372,27 @@ def test_a_petition_reopened_gets_no_complaint_handling_clock() -> None:
     reopened = _complaint_event("ComplaintReopened", {"reason": "复查"}, REOPENED)
     _, clocks = run([received, resolved, reopened])
     assert _handling(clocks) == []
+
+
+def _follow_ups(clocks: tuple[Clock, ...]) -> list[Clock]:
+    return [clock for clock in clocks if clock.rule_id == "complaint.follow_up"]
+
+
+def test_a_reopening_cancels_the_follow_up_and_the_next_resolution_starts_a_fresh_one() -> None:
+    resolved = _complaint_event(
+        "ComplaintResolved", {"outcome": "explained"}, ACCEPTED + timedelta(days=1)
+    )
+    reopened = _complaint_event("ComplaintReopened", {"reason": "不满意"}, REOPENED)
+    again = _complaint_event(
+        "ComplaintResolved", {"outcome": "substantiated"}, REOPENED + timedelta(days=2)
+    )
+    _, clocks = run([*accepted_complaint(), resolved, reopened])
+    (owed,) = _follow_ups(clocks)
+    # the 回访 of a resolution no longer standing is not owed: neither met nor breached
+    assert POLICY.status(owed) is ClockStatus.cancelled
+    _, clocks = run([*accepted_complaint(), resolved, reopened, again])
+    first, fresh = _follow_ups(clocks)
+    assert POLICY.status(first) is ClockStatus.cancelled
+    assert fresh.clock_id == "K-1/complaint.follow_up/1"
+    assert fresh.started_at == again.occurred_at and fresh.due_date == date(2026, 11, 9)
+    assert POLICY.status(fresh) is ClockStatus.running
