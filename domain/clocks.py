@@ -36,10 +36,11 @@ from .rules import Rule, RuleBook, case_facts
 
 ALERT_ID_NAMESPACE = uuid.UUID("0b7c3f4e-4a59-4d1e-9a8e-7e3d2f9c1a55")
 
-# Events after which no clock of the case can still run (不予受理, 撤回).
-CANCELLING_EVENTS: frozenset[type[ev.Payload]] = frozenset(
-    {ev.ComplaintRejected, ev.ReconsiderationWithdrawn, ev.RectificationCancelled}
-)
+# Events after which no clock of the case can still run: the case no longer stands (a
+# rectification whose loss was overturned). A case that ends by a decision (不予受理, 撤回) is
+# left to the rule book: each rule says whether the event stops its clock (the decision it
+# times was made: met or breached) or cancels it (no longer owed).
+CANCELLING_EVENTS: frozenset[type[ev.Payload]] = frozenset({ev.RectificationCancelled})
 
 
 class ClockStatus(StrEnum):

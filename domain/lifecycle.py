@@ -3,7 +3,8 @@
 Each case kind declares its statuses in lifecycle order, which events move it from which
 statuses to which, and how an event changes the kind's own fields. Events that arrive in
 an impossible order are still applied as facts, never dropped, but recorded as anomalies
-on the case; a case's status never moves backwards except through an explicit reopening.
+on the case; a case's status never moves backwards except through an explicit reopening, or
+through work resumed from a status the event is allowed from (e.g. a rejected rectification).
 """
 
 from __future__ import annotations
@@ -63,18 +64,28 @@ class Transition:
 
     allowed_from: frozenset[str] | None  # None: any status
     to: str | None = None
-    reopens: bool = False  # may move the status backwards (e.g. ComplaintReopened)
+    reopens: bool = False  # may move the status backwards from any status (ComplaintReopened)
+    # may move the status backwards, but only from a status it is allowed from: work resumed
+    # on a rejected rectification; the same event on a verified one is refused (an anomaly)
+    resumes: bool = False
+
+    def allows(self, status: str) -> bool:
+        return self.allowed_from is None or status in self.allowed_from
 
 
 def step(
-    allowed_from: str | tuple[str, ...] | None, to: str | None = None, *, reopens: bool = False
+    allowed_from: str | tuple[str, ...] | None,
+    to: str | None = None,
+    *,
+    reopens: bool = False,
+    resumes: bool = False,
 ) -> Transition:
     # statuses are StrEnum members in the tables; states hold their plain values
     target = None if to is None else str(to)
     if allowed_from is None:
-        return Transition(None, target, reopens)
+        return Transition(None, target, reopens, resumes)
     names = (allowed_from,) if isinstance(allowed_from, str) else allowed_from
-    return Transition(frozenset(str(name) for name in names), target, reopens)
+    return Transition(frozenset(str(name) for name in names), target, reopens, resumes)
 
 
 @dataclass(frozen=True)
@@ -97,11 +108,7 @@ class Lifecycle(Generic[S]):
         if state is None or state.status == CaseState.UNOPENED:
             return f"case does not exist yet; {event_type} needs an opened {self.kind.value}"
         transition = self.transitions.get(payload_type)
-        if (
-            transition is None
-            or transition.allowed_from is None
-            or state.status in transition.allowed_from
-        ):
+        if transition is None or transition.allowed_from is None or transition.allows(state.status):
             return None
         allowed = ", ".join(sorted(transition.allowed_from))
         return f"{event_type} is not allowed while the {self.kind.value} is {state.status!r}; allowed when: {allowed}"
@@ -142,17 +149,16 @@ class Lifecycle(Generic[S]):
             transition = self.transitions.get(type(payload))
             if transition is not None:
                 allowed = transition.allowed_from
-                if (
-                    allowed is not None
-                    and state.status not in allowed
-                    and state.status != CaseState.UNOPENED
-                ):
-                    expected = ", ".join(sorted(allowed))
+                refused = allowed is not None and not transition.allows(state.status)
+                if refused and state.status != CaseState.UNOPENED:
+                    expected = ", ".join(sorted(allowed or ()))
                     record(
                         f"{event.event_type} in status {state.status!r}; expected one of: {expected}"
                     )
+                # a refused event moves the case only forward, unless it is a reopening
+                moves_back = transition.reopens or (transition.resumes and not refused)
                 if transition.to is not None and (
-                    transition.reopens or self.rank(transition.to) > self.rank(status)
+                    moves_back or self.rank(transition.to) > self.rank(status)
                 ):
                     status = transition.to
         last = state.last_occurred_at

@@ -150,8 +150,9 @@ RECTIFICATION = Lifecycle(
     transitions={
         ev.ReviewCompleted: step(None),
         ev.RectificationOpened: step(RectificationStatus.open),
-        ev.MeasureAdded: step(_WORKING, RectificationStatus.in_progress, reopens=True),
-        ev.ProgressReported: step(_WORKING, RectificationStatus.in_progress, reopens=True),
+        # work resumes on a rejected one; a completed, verified or cancelled one is closed to it
+        ev.MeasureAdded: step(_WORKING, RectificationStatus.in_progress, resumes=True),
+        ev.ProgressReported: step(_WORKING, RectificationStatus.in_progress, resumes=True),
         ev.RectificationCompleted: step(_WORKING, RectificationStatus.completed, reopens=True),
         ev.RectificationVerified: step(RectificationStatus.completed, RectificationStatus.verified),
         ev.RectificationRejected: step(RectificationStatus.completed, RectificationStatus.rejected),

@@ -121,6 +121,11 @@ def test_lost_lawsuit_to_verified_rectification_through_the_api(api: httpx.Clien
     step("rejection", {"reason": "缺少考试成绩"}, supervisor, "rejected")
     step("completion", {"evidence": ["培训签到表.pdf", "考试成绩.xlsx"]}, head, "completed")
     final = step("verification", {"comment": "整改到位"}, supervisor, "verified")
+    # verified is closed: more work on it is refused, and it stays verified
+    for path, body in (("measures", {"measure": "补充培训"}), ("progress", {"progress": "补充"})):
+        late = api.post(f"/rectifications/{rect}/{path}", json=body, headers=head)
+        assert late.status_code == 409 and "'verified'" in late.text, late.text
+    assert (_get(api, f"/rectifications/{rect}", head) or {}).get("status") == "verified"
 
     assert final["review"]["root_causes"] == ["procedure", "facts"]
     assert [v["verified"] for v in final["verifications"]] == [False, True]

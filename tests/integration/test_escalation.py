@@ -9,11 +9,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from kafka import KafkaConsumer
 
 from casestream.domain.envelope import parse_event
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
+from casestream.read_models.database import create_engine
+from casestream.read_models.schema import clocks
 from tests.conftest import Database
 from tests.events import raw
 from tests.processes import Process, replay_into, service_env, table_rows, wait_for
@@ -193,9 +196,66 @@ def test_a_back_dated_reopening_s_new_handling_clock_breaches_escalates_and_clea
         alerts.close()
 
 
+def test_a_reopening_clears_the_follow_up_owed_and_the_next_resolution_owes_a_fresh_one(
+    kafka_bootstrap: str, topics: Topics, database: Database, tmp_path: Path
+) -> None:
+    accepted_at = datetime.now(UTC) - timedelta(days=80)
+    env = service_env(
+        kafka_bootstrap, topics, database.env(), CASESTREAM_SCANNER_INTERVAL_SECONDS="0.2"
+    )
+    alerts = AlertLog(kafka_bootstrap, topics)
+    worker = Process(["worker"], env, tmp_path / "worker.log")
+    case = "ESC-F"
+
+    def resolved(at: datetime) -> dict[str, Any]:
+        return raw("ComplaintResolved", case, "complaint", {"outcome": "explained"}, at=at)
+
+    try:
+        with EventProducer(kafka_bootstrap, topics) as producer:
+            received = {"channel": "window", "subject": "回访"}
+            for item in (
+                raw("ComplaintReceived", case, "complaint", received, at=accepted_at),
+                raw("ComplaintAccepted", case, "complaint", at=accepted_at),
+                resolved(accepted_at + timedelta(days=1)),  # 回访 owed 3 working days later
+            ):
+                producer.send(parse_event(item))
+            first, fresh = f"{case}/complaint.follow_up/0", f"{case}/complaint.follow_up/1"
+            wait_for(lambda: ("DeadlineBreached", first) in _of_clocks(alerts), timeout=60)
+            reopened_at = datetime.now(UTC) - timedelta(days=40)
+            for item in (
+                raw("ComplaintReopened", case, "complaint", {"reason": "不满意"}, at=reopened_at),
+                resolved(reopened_at + timedelta(days=1)),
+            ):
+                producer.send(parse_event(item))
+            # the visit owed on the undone resolution is no longer owed: its alerts are cleared
+            wait_for(lambda: ("AlertCleared", first) in _of_clocks(alerts), timeout=30)
+            # the second resolution owes its own visit, overdue too (back-dated)
+            wait_for(lambda: ("DeadlineBreached", fresh) in _of_clocks(alerts), timeout=30)
+            expected = {first: "cancelled", fresh: "breached"}
+            wait_for(lambda: _follow_ups(database) == expected or None, timeout=30)
+    finally:
+        worker.stop()
+        alerts.close()
+
+
 def _of_clocks(alerts: AlertLog) -> list[tuple[object, object]]:
     """(event type, clock id) of every alert so far."""
     return [
         (event["event_type"], event["payload"]["clock_id"])  # type: ignore[index]
         for event in alerts.read()
     ]
+
+
+def _follow_ups(database: Database) -> dict[str, str]:
+    """The status of each 回访 clock in the read model, by clock id."""
+    engine = create_engine(database.url, database.schema)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(clocks.c.clock_id, clocks.c.status).where(
+                    clocks.c.rule_id == "complaint.follow_up"
+                )
+            )
+            return {row.clock_id: row.status for row in rows}
+    finally:
+        engine.dispose()

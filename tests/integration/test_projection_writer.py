@@ -24,9 +24,9 @@ from casestream.domain.rules import load_rulebook
 from casestream.producers.simulation import simulate
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
-from casestream.read_models.schema import case_events, cases, metadata
+from casestream.read_models.schema import anomalies, case_events, cases, clocks, metadata
 from tests.conftest import Database
-from tests.events import T0, raw
+from tests.events import T0, local, raw, reconsideration
 from tests.events import event as tip_event
 from tests.processes import table_rows
 from tests.strategies import case_events as case_events_of
@@ -394,3 +394,77 @@ def test_an_opinions_report_clock_stops_when_its_rectification_completes_in_eith
         statuses.append((report[names.index("status")], report[names.index("stopped_at")]))
     assert statuses[0] == statuses[1]
     assert statuses[0][0] == "met" and statuses[0][1] != "None"
+
+
+def test_a_late_measure_on_a_verified_rectification_is_an_anomaly_and_it_stays_verified(
+    database: Database,
+) -> None:
+    rect, kind = "RECT-LATE-1", "rectification"
+    opened = {"department": "治安大队", "responsible_person": "张强"}
+    events = [
+        tip_event("RectificationOpened", rect, kind, opened),
+        tip_event("MeasureAdded", rect, kind, {"measure": "组织程序培训"}, day=1),
+        tip_event("RectificationCompleted", rect, kind, {"evidence": ["培训记录"]}, day=2),
+        tip_event("RectificationVerified", rect, kind, {"supervisor": "督察01"}, day=3),
+    ]
+    late = [
+        tip_event("MeasureAdded", rect, kind, {"measure": "补充培训"}, day=4),
+        tip_event("ProgressReported", rect, kind, {"progress": "补充完成"}, day=5),
+    ]
+    writer = _writer(database)
+    consumed = _consumed([*events, *late])
+    writer.apply_batch(consumed[: len(events)])
+    outcome = writer.apply_batch(consumed[len(events) :])  # the state reloaded from the table
+    assert outcome.applied == 2 and outcome.anomalies == 2
+    engine = create_engine(database.url, database.schema)
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(cases.c.status, cases.c.version).where(cases.c.case_id == rect)
+        ).one()
+        found = conn.execute(
+            sa.select(anomalies.c.event_type, anomalies.c.version, anomalies.c.reason)
+            .where(anomalies.c.case_id == rect)
+            .order_by(anomalies.c.version)
+        ).all()
+    engine.dispose()
+    assert (row.status, row.version) == ("verified", 6)
+    assert [(a.event_type, a.version) for a in found] == [
+        ("MeasureAdded", 5),
+        ("ProgressReported", 6),
+    ]
+    assert all("in status 'verified'" in a.reason for a in found)
+
+
+def test_a_rejection_or_withdrawal_stops_the_clock_of_its_decision_and_cancels_a_lapsed_reply(
+    database: Database,
+) -> None:
+    petition = {"channel": "petition", "subject": "信访事项"}
+    events = [
+        tip_event("ComplaintReceived", "P-LATE", "complaint", petition),
+        # 不予受理 on day 20: the 15-day acceptance notice was owed and came late
+        tip_event("ComplaintRejected", "P-LATE", "complaint", {"reason": "重复信访"}, day=20),
+        tip_event("ComplaintReceived", "P-TIME", "complaint", petition),
+        tip_event("ComplaintRejected", "P-TIME", "complaint", {"reason": "重复信访"}, day=3),
+        *reconsideration("R-WD", 31, None)[:3],  # accepted, copy received, no reply yet
+        tip_event(
+            "ReconsiderationWithdrawn",
+            "R-WD",
+            "reconsideration",
+            {"reason": "申请人撤回"},
+            at=local("2026-03-05T09:00"),
+        ),
+    ]
+    _writer(database).apply_batch(_consumed(events))
+    engine = create_engine(database.url, database.schema)
+    with engine.connect() as conn:
+        found = {
+            row.clock_id: row.status
+            for row in conn.execute(sa.select(clocks.c.clock_id, clocks.c.status))
+        }
+    engine.dispose()
+    assert found == {
+        "P-LATE/petition.acceptance_notice/0": "breached",
+        "P-TIME/petition.acceptance_notice/0": "met",
+        "R-WD/reconsideration.decision/0": "met",
+        "R-WD/reconsideration.reply/0": "cancelled",
+    }

@@ -13,7 +13,7 @@ from casestream.domain.envelope import Event
 from casestream.domain.lifecycle import CaseState
 from casestream.domain.rectifications import RectificationState
 from casestream.domain.rules import load_rulebook
-from tests.events import event
+from tests.events import event, local, reconsideration
 
 POLICY = ClockPolicy(load_rulebook(), load_calendar())
 # Monday 2026-09-14, 10:00 Shanghai. Counted by hand from the official 2026 schedule:
@@ -159,7 +159,7 @@ def test_a_rectification_deadline_extension_counts_the_completion_clock_to_the_n
     assert POLICY.due_alerts(clock, ACCEPTED + timedelta(days=40)) == []  # 2026-10-24: none due
 
 
-def test_a_rejected_complaint_cancels_its_clocks() -> None:
+def _petition_rejected_after(days: int) -> Clock:
     received = event(
         "ComplaintReceived",
         "P-1",
@@ -167,21 +167,57 @@ def test_a_rejected_complaint_cancels_its_clocks() -> None:
         {"channel": "petition", "subject": "s"},
         at=ACCEPTED,
     )
-    _, (clock,) = run([received])
-    assert clock.rule_id == "petition.acceptance_notice"
-    _, (rejected,) = run(
-        [
-            received,
-            event(
-                "ComplaintRejected",
-                "P-1",
-                "complaint",
-                {"reason": "重复信访"},
-                at=ACCEPTED + timedelta(days=1),
-            ),
-        ]
+    rejected = event(
+        "ComplaintRejected",
+        "P-1",
+        "complaint",
+        {"reason": "重复信访"},
+        at=ACCEPTED + timedelta(days=days),
     )
-    assert POLICY.status(rejected) in (ClockStatus.met, ClockStatus.cancelled)
+    _, (clock,) = run([received, rejected])
+    assert clock.rule_id == "petition.acceptance_notice"
+    return clock
+
+
+def test_a_petition_rejected_in_time_met_its_acceptance_notice_deadline() -> None:
+    # 不予受理 is the decision the 15-day notice (信访工作条例 Art 23) is owed for
+    clock = _petition_rejected_after(1)
+    assert clock.stopped_at == ACCEPTED + timedelta(days=1) and not clock.cancelled
+    assert POLICY.status(clock) is ClockStatus.met
+
+
+def test_a_petition_rejected_late_breached_its_acceptance_notice_deadline() -> None:
+    clock = _petition_rejected_after(20)
+    assert POLICY.status(clock) is ClockStatus.breached
+
+
+def _withdrawn(events: list[Event[Any]], at: datetime) -> tuple[Clock, ...]:
+    withdrawn = event(
+        "ReconsiderationWithdrawn", "R-W", "reconsideration", {"reason": "申请人撤回"}, at=at
+    )
+    _, clocks = run([*events, withdrawn])
+    return clocks
+
+
+def test_a_withdrawn_reconsideration_ends_its_decision_period_and_owes_no_reply() -> None:
+    applied, accepted, copy, _reply = reconsideration("R-W", 7, None)
+    clocks = _withdrawn([applied, accepted, copy], local("2026-03-05T09:00"))
+    by_rule = {clock.rule_id: clock for clock in clocks}
+    assert set(by_rule) == {"reconsideration.decision", "reconsideration.reply"}
+    # the period the reconsideration body decides in ends with the case: met, as decided
+    assert POLICY.status(by_rule["reconsideration.decision"]) is ClockStatus.met
+    # the 答复 is no longer owed: neither met nor breached
+    assert POLICY.status(by_rule["reconsideration.reply"]) is ClockStatus.cancelled
+
+
+def test_a_reconsideration_withdrawn_after_the_reply_keeps_the_reply_met() -> None:
+    events = reconsideration("R-W", 8, None)
+    clocks = _withdrawn(events, local("2026-03-10T09:00"))
+    statuses = {clock.rule_id: POLICY.status(clock) for clock in clocks}
+    assert statuses == {
+        "reconsideration.decision": ClockStatus.met,
+        "reconsideration.reply": ClockStatus.met,
+    }
 
 
 def test_alerts_owed_come_in_due_order_with_ids_that_never_change() -> None:
@@ -336,3 +372,27 @@ def test_a_petition_reopened_gets_no_complaint_handling_clock() -> None:
     reopened = _complaint_event("ComplaintReopened", {"reason": "复查"}, REOPENED)
     _, clocks = run([received, resolved, reopened])
     assert _handling(clocks) == []
+
+
+def _follow_ups(clocks: tuple[Clock, ...]) -> list[Clock]:
+    return [clock for clock in clocks if clock.rule_id == "complaint.follow_up"]
+
+
+def test_a_reopening_cancels_the_follow_up_and_the_next_resolution_starts_a_fresh_one() -> None:
+    resolved = _complaint_event(
+        "ComplaintResolved", {"outcome": "explained"}, ACCEPTED + timedelta(days=1)
+    )
+    reopened = _complaint_event("ComplaintReopened", {"reason": "不满意"}, REOPENED)
+    again = _complaint_event(
+        "ComplaintResolved", {"outcome": "substantiated"}, REOPENED + timedelta(days=2)
+    )
+    _, clocks = run([*accepted_complaint(), resolved, reopened])
+    (owed,) = _follow_ups(clocks)
+    # the 回访 of a resolution no longer standing is not owed: neither met nor breached
+    assert POLICY.status(owed) is ClockStatus.cancelled
+    _, clocks = run([*accepted_complaint(), resolved, reopened, again])
+    first, fresh = _follow_ups(clocks)
+    assert POLICY.status(first) is ClockStatus.cancelled
+    assert fresh.clock_id == "K-1/complaint.follow_up/1"
+    assert fresh.started_at == again.occurred_at and fresh.due_date == date(2026, 11, 9)
+    assert POLICY.status(fresh) is ClockStatus.running

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from casestream.domain.cases import CaseKindMismatch, evolve, fold
 from casestream.domain.catalog import JudgmentOutcome, ReconsiderationDecision
+from casestream.domain.envelope import Event
 from casestream.domain.outcomes import is_correction, is_loss
 from tests.events import complaint_lifecycle, event
 
@@ -212,3 +215,45 @@ def test_a_verification_recorded_for_an_open_rectification_is_applied_as_a_fact_
     )
     assert state is not None and state.status == "verified"
     assert "RectificationVerified in status 'open'" in state.anomalies[0].reason
+
+
+def _verified_rectification(rect: str) -> list[Event[Any]]:
+    kind = "rectification"
+    opened = {"department": "治安大队", "responsible_person": "张强"}
+    return [
+        event("RectificationOpened", rect, kind, opened),
+        event("MeasureAdded", rect, kind, {"measure": "组织程序培训"}, day=1),
+        event("RectificationCompleted", rect, kind, {"evidence": ["培训记录"]}, day=2),
+        event("RectificationVerified", rect, kind, {"supervisor": "督察01"}, day=3),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "payload"),
+    [
+        ("MeasureAdded", {"measure": "补充培训"}),
+        ("ProgressReported", {"progress": "补充培训完成", "percent": 100}),
+    ],
+)
+def test_work_recorded_on_a_verified_rectification_is_an_anomaly_and_it_stays_verified(
+    event_type: str, payload: dict[str, Any]
+) -> None:
+    late = event(event_type, "RECT-3", "rectification", payload, day=4)
+    state = fold([*_verified_rectification("RECT-3"), late])
+    assert state is not None and state.status == "verified"
+    assert [(a.event_type, a.version) for a in state.anomalies] == [(event_type, 5)]
+    assert f"{event_type} in status 'verified'" in state.anomalies[0].reason
+
+
+def test_work_on_a_rejected_rectification_takes_it_back_to_in_progress() -> None:
+    events = _verified_rectification("RECT-4")[:3]
+    rejected = event(
+        "RectificationRejected",
+        "RECT-4",
+        "rectification",
+        {"supervisor": "督察01", "reason": "证据不足"},
+        day=3,
+    )
+    measure = event("MeasureAdded", "RECT-4", "rectification", {"measure": "补充"}, day=4)
+    state = fold([*events, rejected, measure])
+    assert state is not None and state.status == "in_progress" and state.anomalies == ()

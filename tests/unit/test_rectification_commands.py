@@ -154,3 +154,32 @@ def test_every_rectification_command_is_in_the_catalogue_and_makes_command_event
     }
     assert {route.command.name for route in ROUTES} == declared - {"open"}
     assert len({route.path for route in ROUTES}) == len(ROUTES)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        rc.AddMeasure(measure="补充培训"),
+        rc.ReportProgress(progress="补充培训完成", percent=100),
+        rc.Complete(evidence=["补充记录"]),
+    ],
+    ids=["add_measure", "report_progress", "complete"],
+)
+def test_a_verified_rectification_stays_closed_to_work_even_after_a_late_measure(
+    body: rc.AddMeasure | rc.ReportProgress | rc.Complete,
+) -> None:
+    verified = _state("verified")
+    refused = decide(verified, body, HEAD)
+    assert isinstance(refused, Refusal) and "'verified'" in refused.reason
+    late = new_event(
+        ev.MeasureAdded(measure="迟到的措施"),
+        case_id="RECT-1",
+        case_kind=ev.CaseKind.rectification,
+        occurred_at=NOW,
+        source="api",
+        actor="head-1",
+    )
+    after = evolve(verified, late)  # a fact from the topic, applied with an anomaly
+    assert after.status == "verified"
+    again = decide(after, body, HEAD)
+    assert isinstance(again, Refusal) and "'verified'" in again.reason
