@@ -351,7 +351,8 @@ def test_the_lost_lawsuit_s_rectification_is_reviewed_carried_out_and_verified(
     _give(api, rect, "reassign", HEAD, responsible_person="王五", reason="岗位调整")
     detail = api.get(f"/rectifications/{rect}", headers=HANDLER).json()
     assert (detail["status"], detail["responsible_person"]) == ("in_progress", "王五")
-    assert detail["deadline_at"].startswith(later) and detail["review_status"] == "completed"
+    deadline_day = datetime.fromisoformat(detail["deadline_at"]).astimezone(ZoneInfo(ZONE)).date()
+    assert deadline_day.isoformat() == later and detail["review_status"] == "completed"
     assert detail["measures"] == ["修订告知书模板"]
 
     report = _upload(api, "整改报告.pdf", HANDLER)
