@@ -22,6 +22,7 @@ from casestream.domain.commands import Role
 from casestream.domain.deadline_explanation_models import ClockExplanation
 from casestream.domain.envelope import CaseId
 from casestream.domain.rectifications import ProgressEntry, VerificationEntry
+from casestream.read_models.clock_queries import clock_of
 
 from .state_views import StateView
 
@@ -174,12 +175,8 @@ class ClockOut(Public):
 
     @classmethod
     def from_row(cls, row: Any, explanation: ClockExplanation | None = None) -> ClockOut:
-        detail = row.detail if isinstance(row.detail, dict) else {}
-        pauses = [
-            PauseOut(start=pause[0], end=pause[1])
-            for pause in detail.get("pauses") or ()
-            if isinstance(pause, list | tuple) and len(pause) == 2
-        ]
+        clock = clock_of(row)  # the row's detail read once, as the domain reads it
+        pauses = [PauseOut(start=start, end=end) for start, end in clock.pauses]
         return cls(
             clock_id=row.clock_id,
             case_id=row.case_id,
@@ -195,7 +192,7 @@ class ClockOut(Public):
             enterprise=row.enterprise,
             next_alert_at=row.next_alert_at,
             pauses=pauses,
-            extension=int(detail.get("extension") or 0),
+            extension=clock.extension,
             explanation=explanation,
         )
 

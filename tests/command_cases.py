@@ -68,6 +68,14 @@ def check_wrong_role(case: CommandCase, actor: str, now: datetime) -> None:
         decide(case.allowed, case.body, Context(actor, case.wrong_role, now))
 
 
+def check_decision(case: CommandCase, actor: str, now: datetime) -> None:
+    """The three answers of a command's decision: its events where the state allows it, a
+    refusal naming why where it does not, a refusal of a role it does not name."""
+    check_allowed(case, actor, now)
+    check_refused(case, actor, now)
+    check_wrong_role(case, actor, now)
+
+
 def declared_commands(kind: ev.CaseKind) -> Mapping[str, type[Command]]:
     """The command models the catalogue declares for `kind`, by name."""
     return {

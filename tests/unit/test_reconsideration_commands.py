@@ -13,10 +13,8 @@ from casestream.domain.commands import Context, Refusal, Role, decide
 from casestream.domain.lifecycle import CaseState
 from tests.command_cases import (
     CommandCase,
-    check_allowed,
+    check_decision,
     check_every_command_tested,
-    check_refused,
-    check_wrong_role,
     each_case,
     folded,
 )
@@ -143,20 +141,10 @@ def test_every_reconsideration_command_is_declared_in_the_catalogue_and_tested()
 
 
 @each_case(CASES)
-def test_an_allowed_role_on_a_case_that_allows_it_gets_the_expected_events(
+def test_a_command_gives_its_events_where_allowed_and_is_refused_by_state_and_by_role(
     case: CommandCase,
 ) -> None:
-    check_allowed(case, "li", NOW)
-
-
-@each_case(CASES)
-def test_a_case_that_does_not_allow_it_is_refused_with_the_reason(case: CommandCase) -> None:
-    check_refused(case, "li", NOW)
-
-
-@each_case(CASES)
-def test_a_role_the_command_does_not_name_is_refused(case: CommandCase) -> None:
-    check_wrong_role(case, "li", NOW)
+    check_decision(case, "li", NOW)
 
 
 def test_the_department_whose_act_is_challenged_may_submit_the_reply_but_not_decide() -> None:

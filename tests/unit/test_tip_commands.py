@@ -24,11 +24,9 @@ from casestream.domain.tip_commands import (
 from casestream.domain.tips import TipState
 from tests.command_cases import (
     CommandCase,
-    check_allowed,
     check_bounds,
+    check_decision,
     check_every_command_tested,
-    check_refused,
-    check_wrong_role,
     declared_commands,
     each_case,
 )
@@ -141,20 +139,10 @@ CASES = [
 
 
 @each_case(CASES)
-def test_an_allowed_role_on_a_state_that_allows_the_step_gets_its_events(
+def test_a_command_gives_its_events_where_allowed_and_is_refused_by_state_and_by_role(
     case: CommandCase,
 ) -> None:
-    check_allowed(case, ACTOR, NOW)
-
-
-@each_case(CASES)
-def test_a_state_that_does_not_allow_the_step_is_refused_naming_why(case: CommandCase) -> None:
-    check_refused(case, ACTOR, NOW)
-
-
-@each_case(CASES)
-def test_a_role_the_step_does_not_name_is_refused(case: CommandCase) -> None:
-    check_wrong_role(case, ACTOR, NOW)
+    check_decision(case, ACTOR, NOW)
 
 
 def test_the_catalogue_declares_every_tip_command_with_both_labels() -> None:
