@@ -30,7 +30,7 @@ from casestream.domain.envelope import Event, field_errors, new_event
 from casestream.domain.lifecycle import CaseState
 from casestream.policy import date_window
 from casestream.producers.intake import refuse_implausible
-from casestream.producers.kafka_producer import Delivered
+from casestream.producers.kafka_producer import Delivered, SendFailed
 from casestream.read_models.command_reservations import (
     CommandReservations,
     Reservation,
@@ -236,11 +236,17 @@ def _reserve_and_send(
     reservation: Reservation,
     events: tuple[Event[Any], ...],
     on_done: Callable[[tuple[Delivered, ...] | None], None],
-) -> None:
+) -> bool:
     """Reserve the version with the events' outbox rows (VersionTaken when another command had
-    it first), then hand the events to the producer; `on_done` hears Kafka's answer."""
+    it first), then hand the events to the producer, whose answer `on_done` hears; False when
+    no producer could connect (the events wait in the outbox for the worker's relay)."""
     CommandReservations(services.queries.engine).reserve(reservation, events)
-    services.producer.send_nowait(events, on_done)
+    try:
+        producer = services.producer  # connects on the first send: the broker may be away
+    except SendFailed:
+        return False
+    producer.send_nowait(events, on_done)
+    return True
 
 
 async def _reserved_and_sent(
@@ -255,7 +261,8 @@ async def _reserved_and_sent(
     def answered(delivered: tuple[Delivered, ...] | None) -> None:  # on the producer's thread
         loop.call_soon_threadsafe(_settle, acked, delivered)
 
-    await run_in_threadpool(_reserve_and_send, services, reservation, events, answered)
+    if not await run_in_threadpool(_reserve_and_send, services, reservation, events, answered):
+        return None
     try:
         delivered = await asyncio.wait_for(acked, services.producer.timeout_seconds + 1.0)
     except TimeoutError:

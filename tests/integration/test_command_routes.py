@@ -100,6 +100,24 @@ def test_without_kafka_a_command_answers_503_and_reserves_nothing(engine: sa.Eng
     assert (_rows(engine, command_reservations), _rows(engine, outbox)) == (0, 0)
 
 
+def test_with_the_broker_away_a_command_is_kept_for_the_relay_and_answers_202(
+    engine: sa.Engine,
+) -> None:
+    """Reserved with its events in the outbox before anything is sent: when no broker answers
+    (here: nothing listens on the port), the answer is 202 without a consistency token and the
+    worker's relay publishes the events once the broker is back."""
+    with _client(engine, "127.0.0.1:1") as client:
+        answer = client.post("/cases/RECT-B1/commands/add_measure", json={"measure": "培训"})
+    assert answer.status_code == 202, answer.text
+    body = answer.json()
+    assert body["applied"] is False and body["consistency_token"] is None
+    assert body["event_ids"] == [str(command_event_id("RECT-B1", 1, 0))]
+    with engine.connect() as conn:
+        kept = conn.execute(sa.select(outbox.c.event_id, outbox.c.published)).all()
+    assert [(row.event_id, row.published) for row in kept] == [(body["event_ids"][0], False)]
+    assert _rows(engine, command_reservations) == 1
+
+
 def test_an_extension_of_a_rule_the_case_kind_does_not_have_is_422_naming_rule(
     engine: sa.Engine,
 ) -> None:
