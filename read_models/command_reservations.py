@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,11 @@ from casestream.domain.envelope import Event
 
 from .outbox import outbox_row
 from .schema import cases, command_reservations, outbox
+
+RELAY_GRACE = timedelta(seconds=10)
+"""How long the worker's relay leaves a command's events to the API that sends them: longer
+than the API's producer waits for Kafka (5 s), so only an event the API could not send (it
+stopped, or Kafka did not confirm) is sent by the relay, once."""
 
 _LOOKUP_CHUNK = 500  # case ids per statement: well under SQLite's bound parameter limit
 
@@ -70,7 +75,11 @@ class CommandReservations:
         try:
             with self._engine.begin() as conn:
                 conn.execute(command_reservations.insert(), [row])
-                conn.execute(outbox.insert(), [outbox_row(event) for event in events])
+                publish_after = reservation.reserved_at + RELAY_GRACE
+                conn.execute(
+                    outbox.insert(),
+                    [{**outbox_row(event), "publish_after": publish_after} for event in events],
+                )
         except sa.exc.IntegrityError as exc:
             raise VersionTaken(reservation.case_id, reservation.version) from exc
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,10 +45,12 @@ class Outbox:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def unpublished(self, limit: int = 500) -> list[PendingEvent]:
-        """Events not yet on Kafka, oldest first. One already projected (into the history, or
-        an alert into `alerts`) was published (by a worker or an API stopped before it could
-        mark it): marked, not sent."""
+    def unpublished(self, limit: int = 500, now: datetime | None = None) -> list[PendingEvent]:
+        """Events not yet on Kafka, oldest first, but for a command's events whose API may
+        still be sending them (`publish_after` later than `now`). One already projected (into
+        the history, or an alert into `alerts`) was published (by a worker or an API stopped
+        before it could mark it): marked, not sent."""
+        now = now or datetime.now(UTC)
         with self._engine.begin() as conn:
             for projected in (
                 sa.select(case_events.c.event_id),
@@ -60,7 +63,10 @@ class Outbox:
                 )
             rows = conn.execute(
                 sa.select(outbox.c.event_id, outbox.c.case_id, outbox.c.case_kind, outbox.c.body)
-                .where(outbox.c.published.is_(False))
+                .where(
+                    outbox.c.published.is_(False),
+                    sa.or_(outbox.c.publish_after.is_(None), outbox.c.publish_after <= now),
+                )
                 .order_by(outbox.c.occurred_at, outbox.c.event_id)
                 .limit(limit)
             )

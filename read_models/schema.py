@@ -220,6 +220,9 @@ outbox = sa.Table(
     sa.Column("occurred_at", UTCDateTime, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("published", sa.Boolean, nullable=False),
+    # a command's events are sent by the API itself: the relay leaves them until then (NULL:
+    # at once, as for the events the projector derives)
+    sa.Column("publish_after", UTCDateTime, nullable=True),
     sa.Index("ix_outbox_unpublished", "published", "occurred_at"),
 )
 
