@@ -8,6 +8,7 @@ from datetime import datetime
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from casestream.bootstrap import REQUEST_PATIENCE, Parts, bootstrap
@@ -150,6 +151,9 @@ def create_app(
         )
     app.include_router(health.router)  # /healthz, /readyz, /metrics stay open
     app.include_router(console.router)  # the console's pages check the session themselves
+    app.mount(  # the console's own style sheet and script: public, nothing secret in them
+        console.STATIC_PATH, StaticFiles(directory=console.STATIC_DIR), name="console-static"
+    )
     # /metrics is timed too (route="/metrics"): a slow scrape is worth seeing
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, unreadable_body)
