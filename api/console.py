@@ -21,10 +21,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from casestream.domain.commands import Role
 from casestream.domain.staff import PASSWORD_MAX
 from casestream.read_models.staff_sessions import OpenSession
 
+from .console_labels import ROLES, label
 from .deps import Services, ServicesDep
 from .sessions import SESSION_COOKIE, SIGNIN_CSRF_COOKIE, same_token
 
@@ -38,14 +38,6 @@ HOME_PAGE = "/console/"
 MAX_FORM_BYTES = 4096
 SIGNIN_CSRF_SECONDS = 3600
 REFUSED = "用户名或密码错误，或账号暂时无法登录。"  # one message for every refusal
-ROLE_LABELS = {
-    Role.handler: "承办人",
-    Role.department_head: "部门负责人",
-    Role.legal: "法制员",
-    Role.supervisor: "督察",
-    Role.leader: "局领导",
-    Role.system: "系统",
-}
 PAGE_HEADERS = {
     # no inline code, no external asset: the console's own style sheet and script (served
     # from /console/static) and its own alert stream are all a page may load
@@ -227,7 +219,7 @@ async def home(request: Request, services: ServicesDep) -> Response:
         csrf_token=session.csrf_token,
         username=session.username,
         role=session.role.value,
-        role_label=ROLE_LABELS[session.role],
+        role_label=label(ROLES, session.role),
         department=session.department,
         expires_at=f"{local:%Y-%m-%d %H:%M}",
     )
