@@ -10,13 +10,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from casestream.read_models.queries import BadCursor
+from casestream.read_models.queries import BadCursor, CaseOrder
 
 from .auth import PrincipalDep, not_found, visible_department
 from .consistency import BadToken, ConsistencyToken, wait_for_token, wait_until
 from .deps import Services, ServicesDep
 from .masking import event_shown_to, shown_to
-from .params import CaseFilterDep, CursorQuery
+from .params import CaseFilterDep, CaseSortQuery, CursorQuery
 from .problems import query_problem
 from .responses import NOT_FOUND, NOT_VISIBLE_YET
 from .schemas import (
@@ -82,9 +82,11 @@ def list_cases(
     where: CaseFilterDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: CursorQuery = None,
+    sort: CaseSortQuery = CaseOrder.received,
 ) -> CasePage:
+    """Cases newest received first, or nearest due first (`sort=due`), a page at a time."""
     try:
-        page = services.queries.list_cases(where, limit=limit, cursor=cursor)
+        page = services.queries.list_cases(where, limit=limit, cursor=cursor, sort=sort)
     except BadCursor as exc:
         raise query_problem("cursor", str(exc)) from exc
     return CasePage(

@@ -35,12 +35,13 @@ from casestream.read_models.ledger_layout import (
     LedgerLayout,
 )
 from casestream.read_models.ledger_queries import LedgerQueries
+from casestream.read_models.queries import CaseOrder
 from casestream.read_models.rectification_queries import RectificationFilter
 
 from .auth import PrincipalDep, visible_department
 from .deps import ReadModelEngineDep, Services, ServicesDep
 from .masking import mask_name, mask_phone, sees_personal_data
-from .params import CaseFilterDep, Instant
+from .params import CaseFilterDep, CaseSortQuery, Instant
 from .problems import query_problem
 
 router = APIRouter(tags=["ledgers"])
@@ -94,11 +95,15 @@ def _local_today(services: Services) -> date:
 
 @router.get("/cases.xlsx", response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}})
 def cases_xlsx(
-    services: ServicesDep, engine: ReadModelEngineDep, principal: PrincipalDep, where: CaseFilterDep
+    services: ServicesDep,
+    engine: ReadModelEngineDep,
+    principal: PrincipalDep,
+    where: CaseFilterDep,
+    sort: CaseSortQuery = CaseOrder.received,
 ) -> Response:
-    """案件台账 as an Excel workbook: the cases GET /cases lists, newest first."""
+    """案件台账 as an Excel workbook: the cases GET /cases lists, in its order."""
     mask = not sees_personal_data(principal)
-    rows = _ledger(services, engine).case_rows(where, now=services.now(), mask=mask)
+    rows = _ledger(services, engine).case_rows(where, now=services.now(), mask=mask, sort=sort)
     return xlsx_response(CASE_LEDGER, rows, _local_today(services))
 
 
@@ -106,11 +111,15 @@ def cases_xlsx(
     "/cases.csv", response_class=StreamingResponse, responses={200: {"content": {CSV_TYPE: {}}}}
 )
 def cases_csv(
-    services: ServicesDep, engine: ReadModelEngineDep, principal: PrincipalDep, where: CaseFilterDep
+    services: ServicesDep,
+    engine: ReadModelEngineDep,
+    principal: PrincipalDep,
+    where: CaseFilterDep,
+    sort: CaseSortQuery = CaseOrder.received,
 ) -> Response:
     """案件台账 as CSV (UTF-8 with BOM), streamed."""
     mask = not sees_personal_data(principal)
-    rows = _ledger(services, engine).case_rows(where, now=services.now(), mask=mask)
+    rows = _ledger(services, engine).case_rows(where, now=services.now(), mask=mask, sort=sort)
     return csv_response(CASE_LEDGER, rows, _local_today(services))
 
 

@@ -14,26 +14,12 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from casestream.domain.catalog import CaseKind
-from casestream.domain.clocks import Clock, ClockStatus
+from casestream.domain.clocks import Clock
 
-from .overdue import clock_overdue
+from .overdue import due_between as due_between  # where they lived before: still importable
+from .overdue import overdue_now as overdue_now
 from .queries import in_department
 from .schema import case_events, cases, clocks
-
-
-def overdue_now(now: datetime) -> sa.ColumnElement[bool]:
-    """A clock overdue at `now`: not stopped, and marked breached by the scanner or still
-    running past its due instant (the scanner has not reached it yet). A paused (中止) clock
-    is never overdue: its time stands still."""
-    return sa.and_(
-        clocks.c.stopped_at.is_(None), clock_overdue(clocks.c.status, clocks.c.due_at, now)
-    )
-
-
-def due_between(now: datetime, until: datetime) -> sa.ColumnElement[bool]:
-    """A running clock due between `now` and `until`, both included."""
-    running = clocks.c.status == ClockStatus.running.value
-    return sa.and_(running, clocks.c.due_at >= now, clocks.c.due_at <= until)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from casestream.domain.rules import RuleBook
 from .ledger_layout import Cell
 from .ledger_rows import LedgerRows, PartyMask
 from .overdue import clock_overdue
-from .queries import CaseFilter
+from .queries import CaseFilter, CaseOrder, case_order
 from .rectification_queries import RectificationFilter
 from .schema import case_events, cases, clocks
 
@@ -61,8 +61,15 @@ class LedgerQueries:
         self._rows = LedgerRows(timezone, mask_party)
         self._rulebook = rulebook
 
-    def case_rows(self, where: CaseFilter, *, now: datetime, mask: bool) -> Iterator[list[Cell]]:
-        """Rows of CASE_LEDGER, newest first, for the cases GET /cases would list.
+    def case_rows(
+        self,
+        where: CaseFilter,
+        *,
+        now: datetime,
+        mask: bool,
+        sort: CaseOrder = CaseOrder.received,
+    ) -> Iterator[list[Cell]]:
+        """Rows of CASE_LEDGER for the cases GET /cases would list, in its `sort` order.
 
         With `mask`, the name and phone of the member of the public go through `mask_party`.
         """
@@ -80,7 +87,7 @@ class LedgerQueries:
             .add_columns(closed_at.label("closed_at"))
             .select_from(cases.outerjoin(main, main.c.case_id == cases.c.case_id))
             .where(*where.conditions())
-            .order_by(cases.c.received_at.desc(), cases.c.case_id.desc())
+            .order_by(*case_order(sort))
         )
         for row in self._stream(query):
             yield self._rows.case_row(row, now, mask)

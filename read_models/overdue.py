@@ -1,5 +1,6 @@
 """The overdue rule of domain/overdue.py as SQL expressions, for every query that filters or
-counts overdue clocks and rectifications (GET /cases/overdue, ledgers, figures, gauges)."""
+counts overdue clocks and rectifications (GET /cases/overdue, ledgers, figures, gauges), and
+the clocks due soon (GET /clocks/due)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import sqlalchemy as sa
 
 from casestream.domain.clocks import ClockStatus
 from casestream.domain.rectifications import WORKING_STATUSES
+
+from .schema import clocks
 
 
 def past_due(*, breached: Any, pending: Any, due_at: Any, now: datetime) -> sa.ColumnElement[bool]:
@@ -38,3 +41,18 @@ def rectification_overdue(
         working,
         past_due(breached=completion_breached, pending=sa.true(), due_at=deadline_at, now=now),
     )
+
+
+def overdue_now(now: datetime) -> sa.ColumnElement[bool]:
+    """A clock overdue at `now`: not stopped, and marked breached by the scanner or still
+    running past its due instant (the scanner has not reached it yet). A paused (中止) clock
+    is never overdue: its time stands still."""
+    return sa.and_(
+        clocks.c.stopped_at.is_(None), clock_overdue(clocks.c.status, clocks.c.due_at, now)
+    )
+
+
+def due_between(now: datetime, until: datetime) -> sa.ColumnElement[bool]:
+    """A running clock due between `now` and `until`, both included."""
+    running = clocks.c.status == ClockStatus.running.value
+    return sa.and_(running, clocks.c.due_at >= now, clocks.c.due_at <= until)

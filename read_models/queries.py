@@ -6,11 +6,15 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 
-from .schema import anomalies, case_events, cases, checkpoints, disputes
+from casestream.domain.clocks import ClockStatus
+
+from .overdue import due_between, overdue_now
+from .schema import anomalies, case_events, cases, checkpoints, clocks, disputes
 
 
 class BadCursor(ValueError):
@@ -23,6 +27,32 @@ def in_department(case_id: sa.ColumnElement[str], department: str) -> sa.ColumnE
     return case_id.in_(sa.select(cases.c.case_id).where(cases.c.department == department))
 
 
+class NeedsNow(ValueError):
+    """A filter on clocks (overdue, due within) built without the instant it is judged at."""
+
+
+def has_clock(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """The case has a clock meeting `condition` (a condition on `clocks`)."""
+    return sa.exists().where(clocks.c.case_id == cases.c.case_id, condition)
+
+
+def under_supervision() -> sa.ColumnElement[bool]:
+    """督察: the complaint's supervision flag is open (flagged after a poor 回访, neither closed
+    by a supervisor nor reopened: `ComplaintState.supervision`)."""
+    flag: sa.ColumnElement[bool] = cases.c.state["supervision"].as_boolean()
+    return flag.is_(True)
+
+
+def names_case(text: str) -> sa.ColumnElement[bool]:
+    """The case whose id (案件编号) is `text`, or the cases about the decision whose number
+    (处罚决定书文号) is `text`: both exact, both on an index (the disputes table links every
+    case to each decision it has named)."""
+    return sa.or_(
+        cases.c.case_id == text,
+        cases.c.case_id.in_(sa.select(disputes.c.case_id).where(disputes.c.decision_ref == text)),
+    )
+
+
 @dataclass(frozen=True)
 class CaseFilter:
     case_kind: str | None = None
@@ -32,6 +62,12 @@ class CaseFilter:
     enterprise: bool | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
+    channel: str | None = None  # complaints' 来源渠道 (domain.catalog.Channel)
+    overdue: bool | None = None  # with a clock overdue at `now` (as GET /cases/overdue)
+    due_until: datetime | None = None  # with a running clock due between `now` and this
+    supervised: bool | None = None  # 督察: under supervision now
+    search: str | None = None  # a case id or a decision number (`names_case`)
+    now: datetime | None = None  # the instant `overdue` and `due_until` are judged at
     visible_department: str | None = None  # access scope: only this department's cases
 
     def conditions(self) -> list[sa.ColumnElement[bool]]:
@@ -51,9 +87,26 @@ class CaseFilter:
             found.append(cases.c.received_at >= self.received_from)
         if self.received_to:
             found.append(cases.c.received_at < self.received_to)
+        if self.channel:
+            found.append(cases.c.state["channel"].as_string() == self.channel)
+        if self.overdue is not None:
+            overdue = has_clock(overdue_now(self._now()))
+            found.append(overdue if self.overdue else sa.not_(overdue))
+        if self.due_until is not None:
+            found.append(has_clock(due_between(self._now(), self.due_until)))
+        if self.supervised is not None:
+            supervised = under_supervision()
+            found.append(supervised if self.supervised else sa.not_(supervised))
+        if self.search:
+            found.append(names_case(self.search))
         if self.visible_department is not None:
             found.append(cases.c.department == self.visible_department)
         return found
+
+    def _now(self) -> datetime:
+        if self.now is None:
+            raise NeedsNow("give CaseFilter.now to filter on clocks (overdue, due_until)")
+        return self.now
 
 
 @dataclass(frozen=True)
@@ -99,6 +152,82 @@ class Keyset:
         return Page(rows, encode_cursor(last._mapping[self.instant], last._mapping[self.key]))
 
 
+class CaseOrder(StrEnum):
+    """The orders of GET /cases: newest received first, or nearest due first."""
+
+    received = "received"
+    due = "due"
+
+
+OPEN_CLOCK_STATUSES = (ClockStatus.running.value, ClockStatus.breached.value)
+
+
+def next_due() -> sa.ScalarSelect[Any]:
+    """A case's nearest due instant: of its open clocks (running, or breached and not yet
+    stopped: an overdue clock is the nearest of all), the earliest due; NULL without one."""
+    return (
+        sa.select(sa.func.min(clocks.c.due_at))
+        .where(
+            clocks.c.case_id == cases.c.case_id,
+            clocks.c.stopped_at.is_(None),
+            clocks.c.status.in_(OPEN_CLOCK_STATUSES),
+        )
+        .scalar_subquery()
+    )
+
+
+def case_order(sort: CaseOrder) -> tuple[sa.ColumnElement[Any], ...]:
+    """ORDER BY of a case list: `received` newest first; `due` nearest due first, the cases
+    without an open clock last; the case id breaks ties (so a keyset page is exact)."""
+    if sort is CaseOrder.due:
+        due = next_due()
+        return (due.is_(None), due, cases.c.case_id)
+    return (cases.c.received_at.desc(), cases.c.case_id.desc())
+
+
+_DUE_CURSOR = "due"
+
+
+def encode_due_cursor(due_at: datetime | None, case_id: str) -> str:
+    """A cursor of the `due` order: the (nearest due or none, id) of a page's last row."""
+    raw = json.dumps([_DUE_CURSOR, due_at.isoformat() if due_at else None, case_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def after_due_cursor(cursor: str) -> sa.ColumnElement[bool]:
+    """The cases after the page of the `due` order that `cursor` ended."""
+    due_at, key = _decode_due_cursor(cursor)
+    due = next_due()
+    if due_at is None:
+        return sa.and_(due.is_(None), cases.c.case_id > key)
+    return sa.or_(due > due_at, sa.and_(due == due_at, cases.c.case_id > key), due.is_(None))
+
+
+def _decode_due_cursor(cursor: str) -> tuple[datetime | None, str]:
+    refused = BadCursor("cursor is not one this server issued for sort=due; start again without it")
+    if len(cursor) > 512:
+        raise refused
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded))
+        if not (isinstance(decoded, list) and len(decoded) == 3 and decoded[0] == _DUE_CURSOR):
+            raise refused
+        _, due, key = decoded
+        if not (isinstance(key, str) and 0 < len(key) <= 250):
+            raise refused
+        key.encode()  # a lone surrogate cannot reach the database
+        if due is None:
+            return None, key
+        if not isinstance(due, str):
+            raise refused
+        instant = datetime.fromisoformat(due)
+        if instant.tzinfo is None or not 1900 <= instant.year <= 2999:
+            raise refused
+        return instant.astimezone(UTC), key
+    except (ValueError, TypeError, UnicodeError, RecursionError, OverflowError) as exc:
+        raise refused from exc
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """The (instant, id) an `encode_cursor` cursor holds; BadCursor for anything else."""
     refused = BadCursor("cursor is not one this server issued; start again without it")
@@ -130,11 +259,32 @@ class CaseQueries:
     def engine(self) -> sa.Engine:
         return self._engine
 
-    def list_cases(self, where: CaseFilter, *, limit: int, cursor: str | None) -> Page:
-        """Cases newest first (by received time), keyset-paginated."""
-        keyset = Keyset(cases.c.received_at, cases.c.case_id)
-        query = sa.select(cases).order_by(*keyset.order())
+    def list_cases(
+        self,
+        where: CaseFilter,
+        *,
+        limit: int,
+        cursor: str | None,
+        sort: CaseOrder = CaseOrder.received,
+    ) -> Page:
+        """Cases in the `sort` order (newest received first by default), keyset-paginated;
+        each row also holds `next_due_at` (`next_due`) and `overdue` (a clock overdue at
+        `where.now`; NULL without it)."""
+        overdue = has_clock(overdue_now(where.now)) if where.now else sa.null()
+        query = sa.select(
+            cases, next_due().label("next_due_at"), overdue.label("overdue")
+        ).order_by(*case_order(sort))
         conditions = where.conditions()
+        if sort is CaseOrder.due:
+            if cursor:
+                conditions.append(after_due_cursor(cursor))
+            with self._engine.connect() as conn:
+                rows = list(conn.execute(query.where(*conditions).limit(limit + 1)))
+            if len(rows) <= limit:
+                return Page(rows, None)
+            last = rows[limit - 1]
+            return Page(rows[:limit], encode_due_cursor(last.next_due_at, last.case_id))
+        keyset = Keyset(cases.c.received_at, cases.c.case_id)
         if cursor:
             conditions.append(keyset.after(cursor))
         return keyset.page(self._engine, query.where(*conditions), limit)
