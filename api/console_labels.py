@@ -172,3 +172,9 @@ def label(table: Mapping[str, str], value: str | None) -> str:
 
 def status_label(kind: str, status: str | None) -> str:
     return label(STATUSES.get(kind, {}), status)
+
+
+# --- cases ---
+# the windows the case list offers for 即将到期 (due_within, as GET /clocks/due's `within`)
+DUE_WINDOWS: Mapping[str, str] = {"1d": "1天内", "3d": "3天内", "1w": "7天内", "2w": "14天内"}
+CASE_SORTS: Mapping[str, str] = {"received": "受理时间（新→旧）", "due": "最近时限（近→远）"}
