@@ -154,6 +154,18 @@ class Problem:
     message: str
 
 
+# what a refused field is told, by pydantic's error type (its own message otherwise)
+_MESSAGES = {
+    "date_from_datetime_parsing": "请输入有效日期（年-月-日）",
+    "date_parsing": "请输入有效日期（年-月-日）",
+    "date_type": "请输入有效日期（年-月-日）",
+    "enum": "请从列表中选择",
+    "bool_parsing": "请从列表中选择",
+    "string_too_long": "内容过长",
+    "extra_forbidden": "本页不认识这个查询参数",
+}
+
+
 def read_query(request: Request) -> ListQuery | list[Problem]:
     """The list's query from the URL, or what is wrong with it (each field named)."""
     try:
@@ -162,7 +174,8 @@ def read_query(request: Request) -> ListQuery | list[Problem]:
         problems = []
         for error in exc.errors()[:10]:
             field = str(error["loc"][0])[:100] if error["loc"] else ""
-            problems.append(Problem(field, FIELD_LABELS.get(field, field), error["msg"]))
+            message = _MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
+            problems.append(Problem(field, FIELD_LABELS.get(field, field), message))
         return problems
 
 
@@ -218,7 +231,7 @@ def _status_groups() -> list[tuple[str, str, list[tuple[str, str]]]]:
     return [(kind, KINDS[kind], list(names.items())) for kind, names in STATUSES.items()]
 
 
-def _frame(request: Request, principal: Principal, csrf_token: str) -> dict[str, Any]:
+def _frame(principal: Principal, csrf_token: str) -> dict[str, Any]:
     return {
         "csrf_token": csrf_token,
         "username": principal.subject,
@@ -265,7 +278,7 @@ async def case_list(request: Request, services: ServicesDep) -> Response:
     if session is None:
         return RedirectResponse(SIGN_IN_PAGE, status_code=303)
     principal = session_principal(session)
-    frame = _frame(request, principal, session.csrf_token)
+    frame = _frame(principal, session.csrf_token)
     found = read_query(request)
     if isinstance(found, list):
         return _list_page(request, frame, ListQuery(), None, [], found)
@@ -294,7 +307,7 @@ async def case_list_export(request: Request, services: ServicesDep) -> Response:
     principal = session_principal(session)
     found = read_query(request)  # the list's own query: a bad one shows the list's form
     if isinstance(found, list):
-        frame = _frame(request, principal, session.csrf_token)
+        frame = _frame(principal, session.csrf_token)
         return _list_page(request, frame, ListQuery(), None, [], found)
     zone = ZoneInfo(services.settings.timezone)
     where = found.case_filter(principal, services.now(), zone)
