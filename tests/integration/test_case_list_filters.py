@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from casestream.api.app import create_app
 from casestream.settings import Settings
 from tests.auth import TEST_SECRET, auth_headers
-from tests.case_list_scenario import DECISION, HOME, NOW, OTHER, project
+from tests.case_list_scenario import DECISION, HOME, NOW, OTHER, complaint, project, scenario
 from tests.conftest import Database
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which this project does not use
@@ -151,3 +151,25 @@ def test_the_ledger_lists_the_filtered_cases_in_the_chosen_order(api: TestClient
     sheet = load_workbook(io.BytesIO(overdue.content)).active
     assert sheet is not None
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["K-OVER"]
+
+
+def test_cases_due_at_the_same_instant_page_by_case_id_without_loss_or_repeat(
+    database: Database,
+) -> None:
+    twins = [
+        event
+        for number in range(5)
+        for event in complaint(f"K-TWIN-{number}", "2026-03-27T10:00")  # all due 20 April
+    ]
+    project(database, [*scenario(), *twins])
+    settings = Settings(
+        database_url=database.url,
+        database_schema=database.schema,
+        kafka_bootstrap=None,
+        auth_secret=TEST_SECRET,
+    )
+    with TestClient(create_app(settings, now=lambda: NOW), headers=auth_headers("legal")) as api:
+        whole = listed(api, sort="due")
+        assert whole[3:9] == ["K-SOON", *(f"K-TWIN-{number}" for number in range(5))]
+        for limit in (1, 2, 4):
+            assert every_page(api, sort="due", limit=limit) == whole
