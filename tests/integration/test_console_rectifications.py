@@ -233,3 +233,8 @@ def test_the_api_lists_rectifications_of_several_statuses(console: Console) -> N
         headers=auth_headers("department_head", OWN),
     )
     assert [item["rectification_id"] for item in one.json()["items"]] == ["R-PROG"]
+
+
+def test_a_department_role_is_not_offered_a_department_filter(console: Console) -> None:
+    assert 'name="department"' not in console.as_user("li.ming").get(BOARD).text
+    assert 'name="department"' in console.as_user("du.cha").get(BOARD).text
