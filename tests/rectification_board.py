@@ -23,12 +23,12 @@ REPORT_SHA = "ab" * 32
 RECT = "rectification"
 
 
-def _opened(case_id: str, department: str, person: str, day: float, **more: Any) -> dict[str, Any]:
+def opened(case_id: str, department: str, person: str, day: float, **more: Any) -> dict[str, Any]:
     payload = {"department": department, "responsible_person": person, **more}
     return raw("RectificationOpened", case_id, RECT, payload, at=OPENED, day=day)
 
 
-def _completed(
+def completed(
     case_id: str, day: float, files: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {"evidence": ["培训签到表", "新告知书模板"], "summary": "整改完成"}
@@ -43,8 +43,8 @@ def board_events() -> list[dict[str, Any]]:
     source = {"source_case_id": "L-2026-000007", "source_case_kind": "litigation"}
     return [
         raw("ReviewTaskOpened", "R-OPEN", RECT, {**source, "department": OWN}, at=OPENED),
-        _opened("R-OPEN", OWN, "李队长", 0.01, **source, description="规范处罚告知程序"),
-        _opened("R-PROG", OWN, "王警官", 30),
+        opened("R-OPEN", OWN, "李队长", 0.01, **source, description="规范处罚告知程序"),
+        opened("R-PROG", OWN, "王警官", 30),
         raw("MeasureAdded", "R-PROG", RECT, {"measure": "组织执法程序培训"}, at=OPENED, day=31),
         raw(
             "ProgressReported",
@@ -54,7 +54,7 @@ def board_events() -> list[dict[str, Any]]:
             at=OPENED,
             day=32,
         ),
-        _opened("R-DONE", OWN, "李队长", 2),
+        opened("R-DONE", OWN, "李队长", 2),
         raw("ReviewTaskOpened", "R-DONE", RECT, {**source, "department": OWN}, at=OPENED, day=2.1),
         raw(
             "ReviewCompleted",
@@ -73,7 +73,7 @@ def board_events() -> list[dict[str, Any]]:
             at=OPENED,
             day=5,
         ),
-        _completed("R-DONE", 6),
+        completed("R-DONE", 6),
         raw(
             "RectificationRejected",
             "R-DONE",
@@ -82,7 +82,7 @@ def board_events() -> list[dict[str, Any]]:
             at=OPENED,
             day=7,
         ),
-        _completed(
+        completed(
             "R-DONE",
             8,
             [
@@ -94,8 +94,8 @@ def board_events() -> list[dict[str, Any]]:
                 }
             ],
         ),
-        _opened("R-VER", OWN, "赵警官", 3),
-        _completed("R-VER", 4),
+        opened("R-VER", OWN, "赵警官", 3),
+        completed("R-VER", 4),
         raw(
             "RectificationVerified",
             "R-VER",
@@ -104,8 +104,8 @@ def board_events() -> list[dict[str, Any]]:
             at=OPENED,
             day=5,
         ),
-        _opened("R-REJ", OWN, "钱警官", 33),
-        _completed("R-REJ", 34),
+        opened("R-REJ", OWN, "钱警官", 33),
+        completed("R-REJ", 34),
         raw(
             "RectificationRejected",
             "R-REJ",
@@ -114,13 +114,21 @@ def board_events() -> list[dict[str, Any]]:
             at=OPENED,
             day=35,
         ),
-        _opened("R-JZ", OTHER, "孙警官", 31),
+        opened("R-JZ", OTHER, "孙警官", 31),
         raw("MeasureAdded", "R-JZ", RECT, {"measure": "路面执法规范"}, at=OPENED, day=32),
     ]
 
 
-def seed_board(engine: sa.Engine, extra: list[dict[str, Any]] | None = None) -> None:
-    """Project `board_events()` (and `extra`) into the read models of `engine` (migrated)."""
-    events = [parse_event(body) for body in [*board_events(), *(extra or [])]]
+def project(engine: sa.Engine, bodies: list[dict[str, Any]], first_offset: int = 0) -> None:
+    """Project the raw events `bodies` into the read models of `engine` (migrated), as the
+    worker would have consumed them from offset `first_offset` on."""
+    events = [parse_event(body) for body in bodies]
     writer = ProjectionWriter(engine, ClockPolicy(load_rulebook(), load_calendar()))
-    writer.apply_batch([ConsumedEvent("r", 0, n, event) for n, event in enumerate(events)])
+    writer.apply_batch(
+        [ConsumedEvent("r", 0, first_offset + n, event) for n, event in enumerate(events)]
+    )
+
+
+def seed_board(engine: sa.Engine) -> None:
+    """Project `board_events()` into the read models of `engine` (migrated)."""
+    project(engine, board_events())

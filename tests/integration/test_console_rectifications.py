@@ -5,10 +5,12 @@ rectification and the actions each role may take on it now."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +23,16 @@ from casestream.settings import Settings
 from casestream.staff import add_account
 from tests.auth import TEST_SECRET, auth_headers
 from tests.conftest import Database
-from tests.rectification_board import NOW, OTHER, OWN, REPORT_SHA, seed_board
+from tests.rectification_board import (
+    NOW,
+    OTHER,
+    OWN,
+    REPORT_SHA,
+    completed,
+    opened,
+    project,
+    seed_board,
+)
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which this project does not use
     warnings.simplefilter("ignore")
@@ -55,7 +66,7 @@ class Console:
 
 
 @pytest.fixture
-def console(database: Database) -> Iterator[Console]:
+def console(database: Database, tmp_path: Path) -> Iterator[Console]:
     engine = create_engine(database.url, database.schema)
     migrate(engine)
     accounts = StaffAccounts(engine)
@@ -69,6 +80,7 @@ def console(database: Database) -> Iterator[Console]:
         database_schema=database.schema,
         kafka_bootstrap=None,
         auth_secret=TEST_SECRET,
+        evidence_dir=tmp_path / "evidence",
     )
     with TestClient(create_app(settings, now=lambda: NOW), base_url="https://testserver") as client:
         yield Console(client, engine)
@@ -238,3 +250,39 @@ def test_the_api_lists_rectifications_of_several_statuses(console: Console) -> N
 def test_a_department_role_is_not_offered_a_department_filter(console: Console) -> None:
     assert 'name="department"' not in console.as_user("li.ming").get(BOARD).text
     assert 'name="department"' in console.as_user("du.cha").get(BOARD).text
+
+
+PDF = b"%PDF-1.7\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 40 + b"%%EOF\n"
+
+
+def test_an_evidence_files_link_downloads_it_through_the_files_route(console: Console) -> None:
+    client = console.as_user("li.ming")
+    home = client.get("/console/").text
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', home)
+    assert token is not None
+    uploaded = client.post(
+        "/files",
+        params={"name": "整改报告.pdf"},
+        content=PDF,
+        headers={"X-CSRF-Token": token.group(1)},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    sha = hashlib.sha256(PDF).hexdigest()
+    cited = {
+        "sha256": sha,
+        "name": "整改报告.pdf",
+        "media_type": "application/pdf",
+        "size": len(PDF),
+    }
+    project(
+        console.engine,
+        [opened("R-FILE", OWN, "李队长", 35), completed("R-FILE", 36, [cited])],
+        first_offset=1000,
+    )
+    page = client.get(f"{BOARD}/R-FILE").text
+    link = re.search(rf'<a href="(/files/{sha})" download>整改报告.pdf</a>', page)
+    assert link is not None
+    download = client.get(link.group(1))
+    assert download.status_code == 200 and download.content == PDF
+    stranger = console.as_user("jiao.jing")
+    assert stranger.get(link.group(1)).status_code == 404
