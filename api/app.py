@@ -27,6 +27,7 @@ from . import (
     clocks,
     console,
     console_rectifications,
+    console_stats,
     events,
     files,
     health,
@@ -153,6 +154,7 @@ def create_app(
     app.include_router(health.router)  # /healthz, /readyz, /metrics stay open
     app.include_router(console.router)  # the console's pages check the session themselves
     app.include_router(console_rectifications.router)
+    app.include_router(console_stats.router)
     app.mount(  # the console's own style sheet and script: public, nothing secret in them
         console.STATIC_PATH, StaticFiles(directory=console.STATIC_DIR), name="console-static"
     )
