@@ -8,6 +8,7 @@ reader's own department for a department-bound role.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -68,16 +69,28 @@ class ReceivedIn:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A chart and its visible caption (the chart's own title, for sighted readers)."""
+
+    caption: str
+    svg: Markup
+
+
+def _figure(chart: Chart, draw: Callable[[Chart], Markup]) -> Figure:
+    return Figure(chart.title, draw(chart))
+
+
+@dataclass(frozen=True)
 class StatsView:
     period: Period
     department: str | None
     as_of: str
     rates: tuple[Rate, ...]
     by_department: tuple[DepartmentRates, ...]
-    rate_charts: tuple[Markup, ...]
+    rate_charts: tuple[Figure, ...]
     received: tuple[ReceivedIn, ...]
     grain: Grain
-    received_chart: Markup
+    received_chart: Figure
 
 
 def _received(buckets: Buckets, counts: list[int]) -> tuple[ReceivedIn, ...]:
@@ -88,23 +101,22 @@ def _received(buckets: Buckets, counts: list[int]) -> tuple[ReceivedIn, ...]:
     )
 
 
-def _rate_chart(index: int, rows: tuple[DepartmentRates, ...], period_text: str) -> Markup:
+def _rate_chart(index: int, rows: tuple[DepartmentRates, ...], period_text: str) -> Figure:
     sample = rows[0].rates[index] if rows else None
     key = sample.key if sample else f"rate-{index}"
     name = sample.label if sample else ""
     bars = tuple(
         Bar(row.department, row.rates[index].value, row.rates[index].percent) for row in rows
     )
-    return horizontal_bar_chart(
-        Chart(
-            chart_id=f"chart-{key}",
-            title=f"各部门{name}",
-            desc=f"{period_text}各部门的{name}，条长按 0–100% 绘制；"
-            "无分母的部门不画条，标“—”。数值见“各部门法治指标”表。",
-            bars=bars,
-            scale=1.0,
-        )
+    chart = Chart(
+        chart_id=f"chart-{key}",
+        title=f"各部门{name}",
+        desc=f"{period_text}各部门的{name}，条长按 0–100% 绘制；"
+        "无分母的部门不画条，标“—”。数值见“各部门法治指标”表。",
+        bars=bars,
+        scale=1.0,
     )
+    return _figure(chart, horizontal_bar_chart)
 
 
 def _view(services: Services, period: Period, department: str | None) -> StatsView:
@@ -131,15 +143,13 @@ def _view(services: Services, period: Period, department: str | None) -> StatsVi
     received = _received(buckets, breakdown.received(scope, buckets))
     period_text = f"{period.first} 至 {period.last} 收案的案件中，"
     unit = "月" if buckets.grain is Grain.month else "年"
-    received_chart = column_chart(
-        Chart(
-            chart_id="chart-received",
-            title=f"每{unit}收案数",
-            desc=f"{period.first} 至 {period.last} 每{unit}收到的投诉、涉企举报、行政复议和行政诉讼"
-            f"案件数，共 {sum(r.received for r in received)} 件。数值见旁边的表。",
-            bars=tuple(Bar(r.label, r.received, str(r.received)) for r in received),
-            scale=count_scale([r.received for r in received]),
-        )
+    received_chart = Chart(
+        chart_id="chart-received",
+        title=f"每{unit}收案数",
+        desc=f"{period.first} 至 {period.last} 每{unit}收到的投诉、涉企举报、行政复议和行政诉讼"
+        f"案件数，共 {sum(r.received for r in received)} 件。数值见旁边的表。",
+        bars=tuple(Bar(r.label, r.received, str(r.received)) for r in received),
+        scale=count_scale([r.received for r in received]),
     )
     return StatsView(
         period=period,
@@ -150,7 +160,7 @@ def _view(services: Services, period: Period, department: str | None) -> StatsVi
         rate_charts=tuple(_rate_chart(n, by_department, period_text) for n in range(len(rates))),
         received=received,
         grain=buckets.grain,
-        received_chart=received_chart,
+        received_chart=_figure(received_chart, column_chart),
     )
 
 
