@@ -101,17 +101,15 @@ def _received(buckets: Buckets, counts: list[int]) -> tuple[ReceivedIn, ...]:
     )
 
 
-def _rate_chart(index: int, rows: tuple[DepartmentRates, ...], period_text: str) -> Figure:
-    sample = rows[0].rates[index] if rows else None
-    key = sample.key if sample else f"rate-{index}"
-    name = sample.label if sample else ""
+def _rate_chart(rate: Rate, index: int, rows: tuple[DepartmentRates, ...], period: str) -> Figure:
+    """The `index`th rate (`rate` in total) of each department, as a horizontal bar chart."""
     bars = tuple(
         Bar(row.department, row.rates[index].value, row.rates[index].percent) for row in rows
     )
     chart = Chart(
-        chart_id=f"chart-{key}",
-        title=f"各部门{name}",
-        desc=f"{period_text}各部门的{name}，条长按 0–100% 绘制；"
+        chart_id=f"chart-{rate.key}",
+        title=f"各部门{rate.label}",
+        desc=f"{period}各部门的{rate.label}，条长按 0–100% 绘制；"
         "无分母的部门不画条，标“—”。数值见“各部门法治指标”表。",
         bars=bars,
         scale=1.0,
@@ -157,7 +155,9 @@ def _view(services: Services, period: Period, department: str | None) -> StatsVi
         as_of=f"{now.astimezone(zone):%Y-%m-%d %H:%M}",
         rates=rates,
         by_department=by_department,
-        rate_charts=tuple(_rate_chart(n, by_department, period_text) for n in range(len(rates))),
+        rate_charts=tuple(
+            _rate_chart(rate, n, by_department, period_text) for n, rate in enumerate(rates)
+        ),
         received=received,
         grain=buckets.grain,
         received_chart=_figure(received_chart, column_chart),
