@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from casestream.api.console_figures import FieldError, Period, rates_of, read_period
 from casestream.api.console_stats import DASHBOARDS, dashboard_url
@@ -22,6 +23,7 @@ from casestream.read_models.stats import (
     SupervisionFigures,
 )
 from casestream.read_models.stats_breakdown import MAX_MONTHS, Grain, buckets_of
+from casestream.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 4, 15)
@@ -140,3 +142,10 @@ def test_every_linked_dashboard_is_one_grafana_is_provisioned_with() -> None:
         dashboard_url("http://localhost:3000/", DASHBOARDS[0])
         == "http://localhost:3000/d/casestream-leadership"
     )
+
+
+@pytest.mark.parametrize("address", ["javascript:alert(1)", "localhost:3000", "http://a b"])
+def test_the_grafana_address_must_be_an_http_url(address: str) -> None:
+    with pytest.raises(ValidationError, match="grafana_url"):
+        Settings(grafana_url=address)
+    assert Settings().grafana_url == "http://localhost:3000"
