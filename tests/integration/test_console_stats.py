@@ -210,6 +210,8 @@ def test_a_department_bound_reader_sees_their_own_department_only(client: TestCl
     assert "治安大队" not in page.text and table.count('<th scope="row">') == 1
     other = client.get("/console/stats", params=MARCH | {"department": "治安大队"})
     assert other.status_code == 403 and "交警大队" in other.text
+    named = client.get("/console/stats", params=MARCH | {"department": "交警大队"})
+    assert named.status_code == 200 and shown_rates(named.text) == shown_rates(page.text)
     head = page_as(client, "zhi.an", **MARCH)
     assert_same_figures(head.text, api_figures(client, "department_head", "治安大队", **MARCH))
 
