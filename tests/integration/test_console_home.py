@@ -357,3 +357,14 @@ def test_the_static_script_and_style_sheet_are_served(workbench: Workbench) -> N
     assert "EventSource" in script.text
     style = workbench.client.get("/console/static/console.css")
     assert style.status_code == 200 and ".visually-hidden" in style.text
+
+
+def test_a_refused_sign_in_page_shows_no_signed_in_header(workbench: Workbench) -> None:
+    page = workbench.client.get("/console/signin")
+    found = CSRF_FIELD.search(page.text)
+    assert found is not None
+    form = {"username": "li.ming", "password": "not the password", "csrf_token": found.group(1)}
+    refused = workbench.client.post("/console/signin", data=form)
+    assert refused.status_code == 401
+    assert 'value="li.ming"' in refused.text  # the username typed is kept in its field
+    assert "退出登录" not in refused.text and "主导航" not in refused.text
