@@ -15,14 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from casestream.domain.envelope import Event, parse_event
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics, create_topics
 from tests.auth import auth_env, auth_headers
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import ACCOUNTS, HANDLER, Visit, add_account
+from tests.browser.conftest import ACCOUNTS, HANDLER, VIEWPORT, Visit, add_account
 from tests.conftest import Database
 from tests.processes import Process, free_port, service_env, wait_for, wait_until_answers
 
@@ -157,3 +157,55 @@ def test_a_breached_complaint_appears_live_on_the_workbench(
     expect(alerts.locator("li")).to_have_count(2)
     expect(item).not_to_have_class(re.compile(r"\bfresh\b"), timeout=15_000)  # faded
     visit.shot("workbench-two-alerts")
+
+
+def signed_in_page(browser: Browser, base_url: str, **options: Any) -> tuple[BrowserContext, Page]:
+    """A new tab signed in as the handler, on the 工作台, with the page's own CSP (no bypass)."""
+    context = browser.new_context(
+        base_url=base_url,
+        viewport=VIEWPORT,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        **options,
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto("/console/signin")
+    page.get_by_label("用户名").fill(HANDLER.username)
+    page.get_by_label("密码").fill(HANDLER.password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page).to_have_url(re.compile(re.escape(CONSOLE) + "$"))
+    return context, page
+
+
+def test_under_its_own_csp_the_script_runs_and_keeps_the_latest_fifty_alerts(
+    browser: Browser, base_url: str, producer: EventProducer, alert_topics: Topics
+) -> None:
+    context, page = signed_in_page(browser, base_url)
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    try:
+        page.reload()  # with the console listener from the start
+        expect(page.locator("#alerts-status")).to_contain_text("实时提醒已连接")
+        sent = [breach(f"ZA-MANY-{n}", HANDLER.department or "") for n in range(55)]
+        for alert in sent:
+            producer.send_raw(alert_topics.alerts, alert.case_id.encode(), alert.to_json_bytes())
+        items = page.locator("#alerts li")
+        expect(items.first).to_have_attribute("data-alert-id", str(sent[-1].event_id))
+        expect(items).to_have_count(50)  # the oldest five dropped from the bottom
+        expect(items.last).to_have_attribute("data-alert-id", str(sent[5].event_id))
+        assert not [text for text in refused if "Content Security Policy" in text], refused
+    finally:
+        context.close()
+
+
+def test_without_script_the_workbench_still_shows_its_counts_and_latest_alerts(
+    browser: Browser, base_url: str
+) -> None:
+    context, page = signed_in_page(browser, base_url, java_script_enabled=False)
+    try:
+        expect(page.locator("#count-received")).to_contain_text("新收")
+        expect(page.locator("#count-received .card-count")).to_have_text("0")
+        expect(page.locator("#alerts-status")).to_contain_text("启用浏览器脚本后")
+    finally:
+        context.close()
