@@ -10,7 +10,9 @@ alerts from GET /alerts's query, then the live ones of GET /alerts/stream added 
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -23,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from casestream.domain import catalog as ev
 from casestream.domain.rules import RuleBook
+from casestream.domain.supervision_flags import SUPERVISION_RULE
 from casestream.durations import parse_duration
 from casestream.read_models.alert_queries import AlertFilter
 from casestream.read_models.workbench_queries import (
@@ -45,6 +48,8 @@ DUE_WINDOW = "3d"  # 即将到期: as GET /clocks/due?within=3d and /console/cas
 RECENT_ALERTS = 20  # shown on load; the live list keeps at most 50 (console.js)
 CASES_LIST = "/console/cases"
 RECTIFICATIONS_BOARD = "/console/rectifications"
+ALERT_STREAM = "/alerts/stream"  # signed in by the session cookie (auth.current_principal)
+SUPERVISION_TITLE = "投诉回访不满意督察"
 _LATIN = re.compile(r"\s+[A-Za-z(]")
 TONES: dict[str, str] = {  # an alert's look (class) on the page; 超期 is red and says so
     ev.DeadlineApproaching.__name__: "due-soon",
@@ -87,7 +92,9 @@ def zh_title(title: str) -> str:
 
 
 def rule_titles(rulebook: RuleBook) -> dict[str, str]:
-    return {rule_id: zh_title(rule.title) for rule_id, rule in rulebook.rules.items()}
+    """The Chinese title of every rule an alert may name, by rule id (督察 has no clock rule)."""
+    titles = {rule_id: zh_title(rule.title) for rule_id, rule in rulebook.rules.items()}
+    return {SUPERVISION_RULE: SUPERVISION_TITLE, **titles}
 
 
 def _link(path: str, params: list[tuple[str, str]]) -> str:
@@ -142,6 +149,28 @@ def alert_line(row: Any, titles: dict[str, str], zone: ZoneInfo) -> AlertLine:
 
 
 @dataclass(frozen=True)
+class LiveAlertLabels:
+    """What console.js needs to write a live alert as the page writes the others: where the
+    stream is, the deployment's time zone, and the Chinese labels by value."""
+
+    stream: str
+    timezone: str
+    rules: Mapping[str, str]
+    types: Mapping[str, str]
+    tones: Mapping[str, str]
+    levels: Mapping[str, str]
+    kinds: Mapping[str, str]
+
+    def json(self) -> str:
+        """The labels as the page's `data-live` attribute holds them (JSON)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        shown = {
+            name: value if isinstance(value, str) else dict(value) for name, value in fields.items()
+        }
+        return json.dumps(shown, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
 class Workbench:
     cards: list[CountCard]
     alerts: list[AlertLine]
@@ -187,13 +216,13 @@ async def home(request: Request, services: ServicesDep) -> Response:
         scope=department,
         cards=found.cards,
         alerts=found.alerts,
-        live={
-            "stream": "/alerts/stream",
-            "timezone": services.settings.timezone,
-            "rules": rule_titles(services.rulebook),
-            "types": dict(ALERT_TYPES),
-            "tones": TONES,
-            "levels": dict(ALERT_LEVELS),
-            "kinds": dict(KINDS),
-        },
+        live=LiveAlertLabels(
+            stream=ALERT_STREAM,
+            timezone=services.settings.timezone,
+            rules=rule_titles(services.rulebook),
+            types=ALERT_TYPES,
+            tones=TONES,
+            levels=ALERT_LEVELS,
+            kinds=KINDS,
+        ),
     )
