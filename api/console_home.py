@@ -151,9 +151,10 @@ def alert_line(row: Any, titles: dict[str, str], zone: ZoneInfo) -> AlertLine:
 @dataclass(frozen=True)
 class LiveAlertLabels:
     """What console.js needs to write a live alert as the page writes the others: where the
-    stream is, the deployment's time zone, and the Chinese labels by value."""
+    stream is (None: this API has no Kafka, so no live alerts), the deployment's time zone,
+    and the Chinese labels by value."""
 
-    stream: str
+    stream: str | None
     timezone: str
     rules: Mapping[str, str]
     types: Mapping[str, str]
@@ -165,7 +166,8 @@ class LiveAlertLabels:
         """The labels as the page's `data-live` attribute holds them (JSON)."""
         fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
         shown = {
-            name: value if isinstance(value, str) else dict(value) for name, value in fields.items()
+            name: value if value is None or isinstance(value, str) else dict(value)
+            for name, value in fields.items()
         }
         return json.dumps(shown, ensure_ascii=False, sort_keys=True)
 
@@ -217,7 +219,7 @@ async def home(request: Request, services: ServicesDep) -> Response:
         cards=found.cards,
         alerts=found.alerts,
         live=LiveAlertLabels(
-            stream=ALERT_STREAM,
+            stream=ALERT_STREAM if services.alert_feed is not None else None,
             timezone=services.settings.timezone,
             rules=rule_titles(services.rulebook),
             types=ALERT_TYPES,

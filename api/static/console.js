@@ -88,6 +88,10 @@
         status.textContent = text;
       }
     }
+    if (!live.stream) {
+      say("实时提醒未开启（服务未连接消息队列），请刷新页面查看最新提醒。");
+      return;
+    }
     if (typeof EventSource === "undefined") {
       say("此浏览器不支持实时提醒，请刷新页面查看最新提醒。");
       return;
@@ -134,6 +138,11 @@
     };
     window.addEventListener("pagehide", function () {
       source.close();
+    });
+    window.addEventListener("pageshow", function (shown) {
+      if (shown.persisted) {
+        window.location.reload(); // back from the page cache: its stream was closed
+      }
     });
   }
 

@@ -8,6 +8,7 @@ writer; "now" is fixed."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import uuid
 import warnings
@@ -368,3 +369,15 @@ def test_a_refused_sign_in_page_shows_no_signed_in_header(workbench: Workbench) 
     assert refused.status_code == 401
     assert 'value="li.ming"' in refused.text  # the username typed is kept in its field
     assert "退出登录" not in refused.text and "主导航" not in refused.text
+
+
+def test_without_kafka_the_page_tells_the_script_there_is_no_live_stream(
+    workbench: Workbench,
+) -> None:
+    workbench.sign_in("li.ming")
+    text = workbench.client.get("/console/").text
+    found = re.search(r'data-live="([^"]+)"', text)
+    assert found is not None
+    live = json.loads(html.unescape(found.group(1)))
+    assert live["stream"] is None  # this API has no CASESTREAM_KAFKA_BOOTSTRAP
+    assert live["rules"]["complaint.handling"] == "投诉办理" and live["types"]
