@@ -51,7 +51,7 @@ RECTIFICATIONS_BOARD = "/console/rectifications"
 ALERT_STREAM = "/alerts/stream"  # signed in by the session cookie (auth.current_principal)
 SUPERVISION_TITLE = "投诉回访不满意督察"
 _LATIN = re.compile(r"\s+[A-Za-z(]")
-TONES: dict[str, str] = {  # an alert's look (class) on the page; 超期 is red and says so
+TONES: Mapping[str, str] = {  # an alert's look (class) on the page; 超期 is red and says so
     ev.DeadlineApproaching.__name__: "due-soon",
     ev.DeadlineBreached.__name__: "overdue",
     ev.Escalated.__name__: "overdue",
