@@ -26,6 +26,7 @@ from . import (
     cases,
     clocks,
     console,
+    console_home,
     console_rectifications,
     console_stats,
     events,
@@ -155,6 +156,7 @@ def create_app(
     app.include_router(console.router)  # the console's pages check the session themselves
     app.include_router(console_rectifications.router)
     app.include_router(console_stats.router)
+    app.include_router(console_home.router)
     app.mount(  # the console's own style sheet and script: public, nothing secret in them
         console.STATIC_PATH, StaticFiles(directory=console.STATIC_DIR), name="console-static"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from casestream.domain import catalog as ev
 from casestream.domain.catalog import (
     CaseKind,
     Channel,
@@ -172,3 +173,20 @@ def label(table: Mapping[str, str], value: str | None) -> str:
 
 def status_label(kind: str, status: str | None) -> str:
     return label(STATUSES.get(kind, {}), status)
+
+
+# --- home ---
+# the alerts of the 工作台's 实时提醒, by their event type (the catalog's payload classes)
+ALERT_TYPES: Mapping[str, str] = {
+    ev.DeadlineApproaching.__name__: "即将到期预警",
+    ev.DeadlineBreached.__name__: "已超期",
+    ev.Escalated.__name__: "升级督办",
+    ev.SupervisionRequested.__name__: "督察关注",
+    ev.AlertCleared.__name__: "提醒解除",
+}
+# an alert's level: who is told (1 承办人, 2 部门负责人, 3 局领导)
+ALERT_LEVELS: Mapping[str, str] = {
+    "1": "一级（承办人）",
+    "2": "二级（部门负责人）",
+    "3": "三级（局领导）",
+}
