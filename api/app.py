@@ -26,6 +26,7 @@ from . import (
     cases,
     clocks,
     console,
+    console_case,
     console_rectifications,
     events,
     files,
@@ -152,6 +153,7 @@ def create_app(
         )
     app.include_router(health.router)  # /healthz, /readyz, /metrics stay open
     app.include_router(console.router)  # the console's pages check the session themselves
+    app.include_router(console_case.router)
     app.include_router(console_rectifications.router)
     app.mount(  # the console's own style sheet and script: public, nothing secret in them
         console.STATIC_PATH, StaticFiles(directory=console.STATIC_DIR), name="console-static"
