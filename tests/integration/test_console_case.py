@@ -203,6 +203,7 @@ def test_the_dispute_chain_links_the_other_cases_on_the_same_decision(pages: Pag
     assert REF in chain
     assert 'href="/console/cases/C-DISPUTE"' in chain and 'href="/console/cases/L1"' in chain
     assert "R1（本案）" in chain and 'href="/console/cases/R1"' not in chain
+    assert 'href="/console/cases?q=' in chain  # the list, searched by the 文号
 
 
 def test_another_departments_case_and_an_unknown_one_answer_the_same_404_page(
