@@ -108,6 +108,8 @@ def _scenario() -> list[Event[Any]]:
             {"evidence": ["培训记录"], "files": files},
             at=local("2026-09-27T09:00"),
         ),
+        event("ComplaintReceived", "A1", "complaint", received | {"decision_ref": None}),
+        event("ComplaintFollowUpVisited", "A1", "complaint", {"satisfaction": 4}, day=1),
         event(
             "ComplaintReceived",
             "H1",
@@ -144,6 +146,7 @@ def pages(database: Database) -> Iterator[Pages]:
         ("li.ming", "handler", "治安大队"),
         ("fa.zhi", "legal", None),
         ("du.cha", "supervisor", None),
+        ("ling.dao", "leader", None),
     ]:
         add_account(
             accounts, username, role=role, department=department, password=PASSWORD, now=NOW
@@ -232,6 +235,8 @@ def test_a_handler_sees_the_parties_masked_and_legal_as_recorded(pages: Pages) -
     assert "王小明" not in masked and "13812341234" not in masked  # facts and timeline alike
     shown = pages.as_("fa.zhi").get("/console/cases/C-DISPUTE").text
     assert "王小明" in shown and "13812341234" in shown
+    leader = pages.as_("ling.dao").get("/console/cases/C-DISPUTE").text  # every department
+    assert "王**" in leader and "王小明" not in leader
     tip = pages.as_("fa.zhi").get("/console/cases/T1").text
     assert "匿名举报（不显示举报人）" in tip
 
@@ -257,3 +262,10 @@ def test_the_evidence_files_link_to_their_download(pages: Pages) -> None:
     assert f'href="/files/{DIGEST}"' in files and "整改报告.pdf" in files
     assert "PDF 文档" in files and "2.0 KB" in files
     assert "本案没有证据材料" in client.get("/console/cases/K1").text
+
+
+def test_an_event_out_of_order_is_listed_among_the_anomalies(pages: Pages) -> None:
+    text = pages.as_("li.ming").get("/console/cases/A1").text
+    anomalies = text[text.index('id="anomalies"') :]
+    assert "<td>回访</td>" in anomalies and "expected one of" in anomalies
+    assert "没有异常记录" in pages.client.get("/console/cases/K1").text
