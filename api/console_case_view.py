@@ -13,6 +13,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 from casestream.domain.catalog import PAYLOAD_TYPES, CaseKind, Payload
+from casestream.domain.commands import Role
 from casestream.domain.deadline_explanation import UNIT_ZH
 from casestream.domain.deadline_explanation_models import ClockExplanation
 
@@ -38,6 +39,7 @@ from .console_labels import (
 )
 from .schemas import CaseDetail, ClockOut, EventOut
 
+SYSTEM = "系统（自动）"
 LONG_TEXT = 300  # characters of a free text a timeline line shows
 # payload fields a timeline line leaves out: an alert's own ids and schedule (its rule and
 # due time are shown); every other field has its label in EVENT_FIELDS
@@ -186,6 +188,8 @@ def timeline(
     for item in events:
         body = item.event
         who = str(body.get("actor") or "")
+        if who == Role.system:  # derived by casestream itself (alerts, 督察, cancellations)
+            who = SYSTEM
         if body.get("on_behalf_of"):
             who = f"{who}（代{body['on_behalf_of']}）"
         payload_type = PAYLOAD_TYPES.get(item.event_type)

@@ -53,7 +53,7 @@ def test_every_fixture_event_reads_as_a_chinese_line_with_its_fields() -> None:
     assert len(lines) == len(events)
     for line, item in zip(lines, events, strict=True):
         assert line.what == EVENT_LABELS[PAYLOAD_TYPES[item.event_type]]
-        assert line.who == item.event["actor"]
+        assert line.who == item.event["actor"] != "system"
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", line.when)
         for title, words in line.details:
             assert title in EVENT_FIELDS.values() and words
@@ -65,3 +65,12 @@ def test_every_fixture_event_reads_as_a_chinese_line_with_its_fields() -> None:
 def test_an_event_type_the_catalog_lacks_keeps_its_name() -> None:
     unknown = f"Unknown{uuid.uuid4().hex[:6]}"
     assert event_label(unknown) == unknown
+
+
+def test_an_event_casestream_derived_itself_is_told_as_the_systems() -> None:
+    path = FIXTURES / "SupervisionFlagged" / "v1.json"
+    derived = _stored(path, 1)
+    derived = derived.model_copy(update={"event": {**derived.event, "actor": "system"}})
+    (line,) = timeline([derived], TZ, str)
+    assert (line.who, line.what) == ("系统（自动）", "列入督察")
+    assert ("满意度", "1 分") in line.details and ("督察阈值", "2 分") in line.details
