@@ -26,6 +26,7 @@ from . import (
     cases,
     clocks,
     console,
+    console_case,
     console_home,
     console_rectifications,
     console_stats,
@@ -154,6 +155,7 @@ def create_app(
         )
     app.include_router(health.router)  # /healthz, /readyz, /metrics stay open
     app.include_router(console.router)  # the console's pages check the session themselves
+    app.include_router(console_case.router)
     app.include_router(console_rectifications.router)
     app.include_router(console_stats.router)
     app.include_router(console_home.router)
