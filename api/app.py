@@ -26,7 +26,11 @@ from . import (
     cases,
     clocks,
     console,
+    console_case,
     console_cases,
+    console_home,
+    console_rectifications,
+    console_stats,
     events,
     files,
     health,
@@ -152,6 +156,10 @@ def create_app(
         )
     app.include_router(health.router)  # /healthz, /readyz, /metrics stay open
     app.include_router(console.router)  # the console's pages check the session themselves
+    app.include_router(console_case.router)
+    app.include_router(console_rectifications.router)
+    app.include_router(console_stats.router)
+    app.include_router(console_home.router)
     app.include_router(console_cases.router)  # 案件列表
     app.mount(  # the console's own style sheet and script: public, nothing secret in them
         console.STATIC_PATH, StaticFiles(directory=console.STATIC_DIR), name="console-static"

@@ -1,4 +1,5 @@
-"""The web console's pages (工作台): sign-in, sign-out and, for now, who is signed in.
+"""The web console's sign-in and sign-out, and the helpers its pages share (the 工作台 itself:
+`console_home.py`).
 
 Sessions are server-side (`sessions.py`). Every state-changing form under /console carries a
 CSRF token (synchronizer: the session's own token, in a hidden field); the sign-in form, posted
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -24,7 +24,6 @@ from starlette.concurrency import run_in_threadpool
 from casestream.domain.staff import PASSWORD_MAX
 from casestream.read_models.staff_sessions import OpenSession
 
-from .console_labels import ROLES, label
 from .deps import Services, ServicesDep
 from .sessions import SESSION_COOKIE, SIGNIN_CSRF_COOKIE, same_token
 
@@ -205,21 +204,3 @@ async def sign_out(request: Request, services: ServicesDep) -> Response:
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request, services)
     )
     return response
-
-
-@router.get("/", response_class=HTMLResponse)
-async def home(request: Request, services: ServicesDep) -> Response:
-    session = await signed_in(request, services)
-    if session is None:
-        return _redirect(SIGN_IN_PAGE)
-    local = session.expires_at.astimezone(ZoneInfo(services.settings.timezone))
-    return _page(
-        request,
-        "console.html",
-        csrf_token=session.csrf_token,
-        username=session.username,
-        role=session.role.value,
-        role_label=label(ROLES, session.role),
-        department=session.department,
-        expires_at=f"{local:%Y-%m-%d %H:%M}",
-    )

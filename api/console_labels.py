@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from casestream.domain import catalog as ev
 from casestream.domain.catalog import (
     CaseKind,
     Channel,
@@ -22,6 +23,7 @@ from casestream.domain.catalog import (
 from casestream.domain.clocks import AlertStatus, ClockStatus
 from casestream.domain.commands import Role
 from casestream.domain.complaints import ComplaintStatus
+from casestream.domain.deadlines import SkipReason
 from casestream.domain.litigation import LitigationStatus
 from casestream.domain.reconsiderations import ReconsiderationStatus
 from casestream.domain.rectifications import RectificationStatus, ReviewStatus
@@ -172,6 +174,184 @@ def label(table: Mapping[str, str], value: str | None) -> str:
 
 def status_label(kind: str, status: str | None) -> str:
     return label(STATUSES.get(kind, {}), status)
+
+
+# --- home ---
+# the alerts of the 工作台's 实时提醒, by their event type (the catalog's payload classes)
+ALERT_TYPES: Mapping[str, str] = {
+    ev.DeadlineApproaching.__name__: "即将到期预警",
+    ev.DeadlineBreached.__name__: "已超期",
+    ev.Escalated.__name__: "升级督办",
+    ev.SupervisionRequested.__name__: "督察关注",
+    ev.AlertCleared.__name__: "提醒解除",
+}
+# an alert's level: who is told (1 承办人, 2 部门负责人, 3 局领导)
+ALERT_LEVELS: Mapping[str, str] = {
+    "1": "一级（承办人）",
+    "2": "二级（部门负责人）",
+    "3": "三级（局领导）",
+}
+
+
+# --- detail ---
+
+# each event type by its payload class (never by its spelt name: the catalog's alone)
+EVENT_LABELS: Mapping[type[ev.Payload], str] = {
+    ev.ComplaintReceived: "收到投诉",
+    ev.ComplaintAccepted: "受理",
+    ev.ComplaintRejected: "不予受理",
+    ev.ComplaintAssigned: "交办",
+    ev.ComplaintTransferred: "转办",
+    ev.ComplaintReplied: "答复",
+    ev.ComplaintResolved: "办结",
+    ev.ComplaintFollowUpVisited: "回访",
+    ev.ComplaintReopened: "重新办理",
+    ev.DeadlineExtended: "延期",
+    ev.CaseSuspended: "中止",
+    ev.CaseResumed: "恢复办理",
+    ev.SupervisionFlagged: "列入督察",
+    ev.SupervisionClosed: "督察办结",
+    ev.TipReceived: "收到举报线索",
+    ev.TipAssigned: "交办",
+    ev.TipVerified: "核查结果",
+    ev.TipClosed: "办结",
+    ev.TipFeedbackGiven: "反馈举报人",
+    ev.ReconsiderationApplied: "申请行政复议",
+    ev.ReconsiderationAccepted: "复议受理",
+    ev.ApplicationCopyReceived: "收到申请书副本",
+    ev.ReplySubmitted: "提交答复及证据",
+    ev.HearingHeld: "听证（开庭）",
+    ev.ReconsiderationExtended: "复议延期",
+    ev.ReconsiderationSuspended: "复议中止",
+    ev.ReconsiderationResumed: "复议恢复",
+    ev.ReconsiderationDecided: "复议决定",
+    ev.ReconsiderationWithdrawn: "申请人撤回",
+    ev.ReconsiderationOpinionReceived: "收到行政复议意见书",
+    ev.LawsuitFiled: "行政诉讼立案",
+    ev.ComplaintCopyServed: "起诉状副本送达",
+    ev.DefenceSubmitted: "提交答辩状及证据",
+    ev.CourtHearingScheduled: "开庭通知",
+    ev.CourtHearingHeld: "开庭",
+    ev.JudgmentIssued: "判决（裁定）",
+    ev.JudgmentServed: "判决送达",
+    ev.AppealFiled: "上诉",
+    ev.JudgmentEffective: "判决生效",
+    ev.ReviewTaskOpened: "开启复盘",
+    ev.ReviewCompleted: "完成复盘",
+    ev.RectificationOpened: "开启整改",
+    ev.MeasureAdded: "添加整改措施",
+    ev.ProgressReported: "报告整改进展",
+    ev.RectificationCompleted: "整改完成",
+    ev.RectificationVerified: "核验通过",
+    ev.RectificationRejected: "退回整改",
+    ev.RectificationReopened: "重新开启整改",
+    ev.RectificationDeadlineExtended: "整改延期",
+    ev.ResponsiblePersonChanged: "变更责任人",
+    ev.RectificationCancelled: "撤销整改",
+    ev.DeadlineApproaching: "时限将至提醒",
+    ev.DeadlineBreached: "超期告警",
+    ev.Escalated: "升级告警",
+    ev.SupervisionRequested: "督察提醒",
+    ev.AlertCleared: "告警解除",
+}
+# the payload fields an event's line names, by field name (a field not here is not shown)
+EVENT_FIELDS: Mapping[str, str] = {
+    "channel": "渠道",
+    "subject": "事项",
+    "description": "内容",
+    "complainant": "投诉人",
+    "informant": "举报人",
+    "applicant": "申请人",
+    "plaintiff": "原告",
+    "anonymous": "匿名",
+    "enterprise": "涉企",
+    "enterprise_name": "企业",
+    "department": "部门",
+    "to_department": "转至部门",
+    "handler": "承办人",
+    "decision_ref": "决定书文号",
+    "work_order_no": "工单号",
+    "reason": "原因",
+    "reply": "答复内容",
+    "outcome": "结果",
+    "summary": "摘要",
+    "satisfaction": "满意度",
+    "threshold": "督察阈值",
+    "comment": "意见",
+    "approved_by": "批准人",
+    "new_length": "延期后总时长",
+    "extension_days": "延长天数",
+    "rule": "时限规则",
+    "supervisor": "督察",
+    "conclusion": "结论",
+    "result": "核查结果",
+    "findings": "核查情况",
+    "method": "方式",
+    "reconsideration_body": "复议机关",
+    "matter": "复议事项",
+    "simplified": "简易程序",
+    "files": "证据材料",
+    "evidence_count": "证据数量",
+    "hearing_date": "日期",
+    "agency_head_appeared": "负责人出庭",
+    "notes": "备注",
+    "decision": "复议决定",
+    "decision_no": "决定书编号",
+    "opinion_no": "意见书编号",
+    "requested_action": "要求事项",
+    "court": "法院",
+    "instance": "审级",
+    "court_case_no": "案号",
+    "head_expected": "负责人应出庭",
+    "held_on": "开庭日期",
+    "appeared": "出庭人员",
+    "head_appeared": "负责人出庭",
+    "form": "文书形式",
+    "judgment_no": "文书编号",
+    "appellant": "上诉人",
+    "source_case_id": "来源案件",
+    "source_case_kind": "来源案件类型",
+    "responsible_person": "责任人",
+    "deadline": "整改时限",
+    "root_causes": "问题原因",
+    "lessons": "经验教训",
+    "measure": "整改措施",
+    "progress": "进展",
+    "reported_by": "报告人",
+    "percent": "完成比例",
+    "evidence": "整改证明",
+    "due_at": "到期",
+    "level": "级别",
+    "notify": "通知",
+}
+APPELLANTS: Mapping[str, str] = {"bureau": "本局", "plaintiff": "原告"}
+NOTIFY: Mapping[str, str] = {
+    "handler": "承办人",
+    "department_head": "部门负责人",
+    "bureau_leadership": "局领导",
+    "supervisor": "督察",
+}
+SKIP_REASONS: Mapping[str, str] = {
+    SkipReason.weekend: "周末",
+    SkipReason.holiday: "法定节假日",
+    SkipReason.paused: "中止期间",
+}
+MEDIA_TYPES: Mapping[str, str] = {
+    ev.EvidenceMediaType.pdf: "PDF 文档",
+    ev.EvidenceMediaType.png: "PNG 图片",
+    ev.EvidenceMediaType.jpeg: "JPEG 图片",
+    ev.EvidenceMediaType.gif: "GIF 图片",
+    ev.EvidenceMediaType.webp: "WebP 图片",
+    ev.EvidenceMediaType.docx: "Word 文档",
+    ev.EvidenceMediaType.xlsx: "Excel 表格",
+    ev.EvidenceMediaType.pptx: "PowerPoint 演示文稿",
+    ev.EvidenceMediaType.doc: "Word 文档（旧版）",
+    ev.EvidenceMediaType.xls: "Excel 表格（旧版）",
+    ev.EvidenceMediaType.ppt: "PowerPoint 演示文稿（旧版）",
+    ev.EvidenceMediaType.odt: "ODF 文本文档",
+    ev.EvidenceMediaType.ods: "ODF 电子表格",
+    ev.EvidenceMediaType.odp: "ODF 演示文稿",
+}
 
 
 # --- cases ---

@@ -71,7 +71,7 @@ def rectification_filter(
     opened_to: Instant | None = None,
 ) -> RectificationFilter:
     return RectificationFilter(
-        status=status,
+        statuses=(status,) if status else (),
         department=department,
         responsible_person=responsible_person,
         source_case_kind=source_case_kind.value if source_case_kind else None,

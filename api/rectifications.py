@@ -60,7 +60,10 @@ def list_rectifications(
     engine: ReadModelEngineDep,
     services: ServicesDep,
     principal: PrincipalDep,
-    status: str | None = None,
+    status: Annotated[
+        list[str] | None,
+        Query(description="any of these statuses (repeat the parameter: status=a&status=b)"),
+    ] = None,
     department: str | None = None,
     responsible_person: str | None = None,
     source_case_kind: CaseKind | None = None,
@@ -72,7 +75,7 @@ def list_rectifications(
     cursor: CursorQuery = None,
 ) -> RectificationPage:
     where = RectificationFilter(
-        status=status,
+        statuses=tuple(status or ()),
         department=department,
         responsible_person=responsible_person,
         source_case_kind=source_case_kind.value if source_case_kind else None,

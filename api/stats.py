@@ -5,7 +5,7 @@ The definitions of every figure are in README.md ("Rule-of-law figures").
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -172,12 +172,7 @@ def rule_of_law_stats(
         department = own
     zone = ZoneInfo(services.settings.timezone)
     now = services.now()
-    scope = StatsScope(
-        start=datetime.combine(period_from, time(), zone),
-        end=datetime.combine(period_to + timedelta(days=1), time(), zone),
-        department=department,
-        now=now,
-    )
+    scope = StatsScope.of_days(period_from, period_to, zone, department, now)
     figures = StatsQueries(engine, services.rulebook).figures(scope)
     return RuleOfLawStats(
         period_from=period_from,

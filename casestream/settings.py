@@ -171,6 +171,12 @@ class Settings(BaseSettings):
     metrics_max_departments: int = Field(
         default=100, ge=1, description="distinct department labels when none are configured"
     )
+    grafana_url: str = Field(
+        default="http://localhost:3000",
+        pattern=r"^https?://[^\s]+$",
+        description="the address staff open Grafana at: the console's 统计 page links to the "
+        "dashboards of infra/grafana/ there, by uid",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -78,6 +78,22 @@ class EvidenceFiles:
                     found.setdefault(row.sha256, _described(row))
         return found
 
+    def of_case(self, case_id: str, *, visible_department: str | None = None) -> list[EvidenceFile]:
+        """The files the events of `case_id` cite, by name; empty for a case outside
+        `visible_department` (when given) or citing none."""
+        scope = (
+            []
+            if visible_department is None
+            else [in_department(case_files.c.case_id, visible_department)]
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(case_files)
+                .where(case_files.c.case_id == case_id, *scope)
+                .order_by(case_files.c.name, case_files.c.sha256)
+            )
+            return [_described(row) for row in rows]
+
     def served(
         self, sha256: str, *, visible_department: str | None, caller: str
     ) -> EvidenceFile | None:

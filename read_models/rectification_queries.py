@@ -23,7 +23,7 @@ Sort = Literal["opened_desc", "opened_asc", "deadline_asc"]
 
 @dataclass(frozen=True)
 class RectificationFilter:
-    status: str | None = None
+    statuses: tuple[str, ...] = ()  # any of these (none: every status)
     department: str | None = None
     responsible_person: str | None = None
     source_case_kind: str | None = None
@@ -44,8 +44,8 @@ class RectificationFilter:
         found: list[sa.ColumnElement[bool]] = []
         if self.visible_department is not None:
             found.append(cases.c.department == self.visible_department)
-        if self.status:
-            found.append(cases.c.status == self.status)
+        if self.statuses:
+            found.append(cases.c.status.in_(self.statuses))
         if self.department:
             found.append(cases.c.department == self.department)
         if self.responsible_person:

@@ -11,7 +11,7 @@ the rule book (`RuleRole.main`). The same SQL runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +42,18 @@ class StatsScope:
     end: datetime
     department: str | None
     now: datetime
+
+    @classmethod
+    def of_days(
+        cls, first: date, last: date, zone: tzinfo, department: str | None, now: datetime
+    ) -> StatsScope:
+        """The cases received from local day `first` to `last`, both included."""
+        return cls(
+            start=datetime.combine(first, time(), zone),
+            end=datetime.combine(last + timedelta(days=1), time(), zone),
+            department=department,
+            now=now,
+        )
 
 
 @dataclass(frozen=True)

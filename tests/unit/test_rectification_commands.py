@@ -183,3 +183,45 @@ def test_a_verified_rectification_stays_closed_to_work_even_after_a_late_measure
     assert after.status == "verified"
     again = decide(after, body, HEAD)
     assert isinstance(again, Refusal) and "'verified'" in again.reason
+
+
+def test_open_to_names_every_command_on_an_existing_rectification() -> None:
+    names = {model.name for model in rc._APPENDS}
+    opening = {
+        m.name for m in declared_commands(ev.CaseKind.rectification).values() if m.opens_case
+    }
+    assert names == set(declared_commands(ev.CaseKind.rectification)) - opening
+
+
+@pytest.mark.parametrize(
+    ("status", "review", "role", "expected"),
+    [
+        (
+            "open",
+            "open",
+            Role.department_head,
+            ["complete_review", "add_measure", "report_progress", "complete", "reassign"],
+        ),
+        (
+            "in_progress",
+            None,
+            Role.department_head,
+            ["add_measure", "report_progress", "complete", "reassign"],
+        ),
+        ("in_progress", None, Role.handler, ["add_measure", "report_progress", "complete"]),
+        (
+            "in_progress",
+            None,
+            Role.leader,
+            ["add_measure", "report_progress", "complete", "extend_deadline", "reassign"],
+        ),
+        ("completed", None, Role.supervisor, ["verify", "reject", "reopen"]),
+        ("completed", None, Role.department_head, ["reassign"]),
+        ("verified", None, Role.handler, []),
+        ("rejected", None, Role.handler, ["add_measure", "report_progress", "complete"]),
+    ],
+)
+def test_open_to_lists_what_the_role_may_do_in_the_state_now(
+    status: str, review: str | None, role: Role, expected: list[str]
+) -> None:
+    assert [model.name for model in rc.open_to(_state(status, review), role)] == expected
