@@ -103,7 +103,7 @@ def test_the_page_shows_each_case_with_chinese_labels_local_times_and_overdue_in
     row = row[: row.index("</tr>")]
     for shown in ("投诉", "已受理", HOME, "窗口", "张三", "2026-03-02 10:00", "2026-03-23"):
         assert shown in row, shown
-    assert '<strong class="error overdue">已超期</strong>' in row
+    assert '<strong class="badge overdue">已超期</strong>' in row
     assert "已超期" not in console.page(q="K-SOON").split("<tbody>")[1]
     ent = console.page(q="K-ENT")
     assert "<strong>涉企</strong>" in ent and "来信" in ent
@@ -262,3 +262,23 @@ def test_a_bad_query_shows_the_form_with_the_field_named(
     assert "Input should" not in response.text  # told in Chinese
     if field != "cursor":
         assert console.client.get("/console/cases.xlsx", params=params).status_code == 422
+
+
+CARD = re.compile(
+    r'<a id="count-(\w+)" href="(/console/cases[^"]*)">.*?data-count="(\d+)"', re.DOTALL
+)
+
+
+@pytest.mark.parametrize("username", ["li.ming", "fa.zhi"])
+def test_each_workbench_count_of_cases_is_the_number_of_cases_its_link_lists(
+    console: Console, username: str
+) -> None:
+    console.as_user(username)
+    home = console.client.get("/console/")
+    assert home.status_code == 200
+    cards = CARD.findall(home.text)
+    assert {key for key, _, _ in cards} >= {"overdue", "supervised"}
+    for key, link, count in cards:
+        page = console.client.get(unescape(link))
+        assert page.status_code == 200, (key, link)
+        assert len(ROW_LINK.findall(page.text)) == int(count), (key, link)
