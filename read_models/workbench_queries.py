@@ -4,7 +4,7 @@ Each count means exactly what the list it links to shows, so each is built from 
 own conditions: 新收 from GET /cases's `CaseFilter` (received within the local day), 即将到期
 and 已超期 from the clock queries of GET /clocks/due and GET /cases/overdue (counted by case,
 not by clock), 待整改 and 待核验 from the rectification list's `RectificationFilter`, 督察关注
-from the complaint's own supervision flag (`under_supervision`).
+from GET /cases's `CaseFilter` too (supervised=true: the complaint's own supervision flag).
 """
 
 from __future__ import annotations
@@ -27,13 +27,6 @@ TO_RECTIFY = tuple(sorted(status.value for status in WORKING_STATUSES))
 """待整改: a rectification still to be done (open, in progress, or sent back)."""
 TO_VERIFY = (RectificationStatus.completed.value,)
 """待核验: a rectification completed and awaiting the supervisor's check."""
-
-
-def under_supervision() -> sa.ColumnElement[bool]:
-    """A case under 督察 supervision now: flagged after a poor 回访, neither closed by a
-    supervisor nor reopened (the complaint state's `supervision`)."""
-    flagged: sa.ColumnElement[bool] = cases.c.state["supervision"].as_boolean().is_(True)
-    return flagged
 
 
 @dataclass(frozen=True)
@@ -94,7 +87,7 @@ class WorkbenchQueries:
             self._rectifications(scope, TO_RECTIFY).label("to_rectify"),
             self._rectifications(scope, TO_VERIFY).label("to_verify"),
             _count_cases(
-                [*CaseFilter(visible_department=department).conditions(), under_supervision()]
+                CaseFilter(visible_department=department, supervised=True).conditions()
             ).label("supervised"),
         )
         with self._engine.connect() as conn:
