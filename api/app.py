@@ -30,6 +30,7 @@ from . import (
     console_home,
     console_rectifications,
     console_stats,
+    console_actions,
     events,
     files,
     health,
@@ -159,6 +160,7 @@ def create_app(
     app.include_router(console_rectifications.router)
     app.include_router(console_stats.router)
     app.include_router(console_home.router)
+    app.include_router(console_actions.router)
     app.mount(  # the console's own style sheet and script: public, nothing secret in them
         console.STATIC_PATH, StaticFiles(directory=console.STATIC_DIR), name="console-static"
     )
