@@ -31,6 +31,7 @@ from . import (
     console_rectifications,
     console_stats,
     console_actions,
+    console_posts,
     events,
     files,
     health,
@@ -179,6 +180,14 @@ def create_app(
                 settings.max_file_bytes, "CASESTREAM_MAX_FILE_BYTES", "send a smaller file"
             )
         },
+        prefix_caps=dict.fromkeys(  # the console's command forms carry evidence files too
+            console_posts.COMMAND_FORMS,
+            BodyCap(
+                console_posts.form_cap(settings),
+                "CASESTREAM_MAX_FILE_BYTES + CASESTREAM_MAX_BODY_BYTES",
+                "choose smaller files",
+            ),
+        ),
     )
     app.add_middleware(RequestTiming, metrics=RequestMetrics.on(registry))
     return app

@@ -48,6 +48,8 @@ PASSWORD = "correct horse battery"
 DEPARTMENT = "治安大队"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+BODY_CAP = 64 * 1024  # a JSON body, a form's text
+FILE_CAP = 1024 * 1024  # an evidence file
 ACCOUNTS = [
     ("li.ming", "handler", DEPARTMENT),
     ("wang.head", "department_head", DEPARTMENT),
@@ -166,6 +168,8 @@ def console(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Console]:
         command_wait_seconds=10,
         var_dir=tmp_path / "var",
         evidence_dir=tmp_path / "evidence",
+        max_body_bytes=BODY_CAP,
+        max_file_bytes=FILE_CAP,
     )
     with OutboxProjector(engine) as projector:
         projector.apply(
@@ -251,7 +255,7 @@ def test_a_refusal_by_state_shows_the_form_again_with_the_reason(console: Consol
         "/console/cases/TS-ZA-1/commands/reply", {"csrf_token": token, "reply": "答复内容"}
     )
     assert answer.status_code == 409, answer.text
-    assert "案件当前状态为「新收」，不能执行「答复」" in answer.text
+    assert "案件当前状态为「新收」，不能执行「答复」：仅在「" in answer.text
     assert ">答复内容</textarea>" in answer.text  # what was typed is kept
     assert console.status("TS-ZA-1") == ("received", 1)
 
@@ -420,3 +424,77 @@ def test_registering_for_another_department_or_with_a_bad_id_is_refused(console:
     )
     assert hotline.status_code == 422
     assert 'id="f-channel-error">填写有误' in hotline.text
+
+
+def test_a_file_larger_than_a_json_body_but_within_the_file_cap_is_taken(
+    console: Console,
+) -> None:
+    token = console.sign_in("wang.head")
+    scan = PDF + b"0" * (4 * BODY_CAP)  # a scanned report: larger than any JSON body
+    answer = console.post(
+        "/console/cases/RECT-ZA-1/commands/complete",
+        {"csrf_token": token, "evidence": "扫描件"},
+        files=[("files", ("扫描件.pdf", scan, "application/pdf"))],
+    )
+    assert answer.status_code == 303, answer.text
+    assert console.status("RECT-ZA-1")[0] == "completed"
+
+
+def test_a_file_over_the_file_cap_is_refused_next_to_the_file_input(console: Console) -> None:
+    token = console.sign_in("wang.head")
+    answer = console.post(
+        "/console/cases/RECT-ZA-1/commands/complete",
+        {"csrf_token": token, "evidence": "扫描件"},
+        files=[("files", ("大文件.pdf", PDF + b"0" * FILE_CAP, "application/pdf"))],
+    )
+    assert answer.status_code == 422, answer.text
+    assert "文件「大文件.pdf」超过 1 MB 的上限" in answer.text
+    assert console.status("RECT-ZA-1")[0] == "open"
+
+
+@pytest.fixture
+def offline(tmp_path: Path) -> Iterator[tuple[sa.Engine, Path]]:
+    """A read model with one complaint and a handler, for an API without a broker."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'offline.db'}")
+    migrate(engine)
+    add_account(
+        StaffAccounts(engine),
+        "li.ming",
+        role="handler",
+        department=DEPARTMENT,
+        password=PASSWORD,
+        now=datetime.now(UTC),
+    )
+    OutboxProjector(engine).apply(_complaint("TS-ZA-1", DEPARTMENT))
+    yield engine, tmp_path
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("kafka", "status", "words"),
+    [
+        (None, 503, "消息服务（Kafka）暂时不可用，本次操作未执行"),
+        ("127.0.0.1:1", 202, "操作已提交"),
+    ],
+    ids=["without-kafka", "broker-away"],
+)
+def test_without_kafka_the_form_says_so_and_with_the_broker_away_it_is_kept_for_the_relay(
+    offline: tuple[sa.Engine, Path], kafka: str | None, status: int, words: str
+) -> None:
+    engine, tmp_path = offline
+    settings = Settings(
+        database_url=str(engine.url),
+        kafka_bootstrap=kafka,
+        auth_secret=TEST_SECRET,
+        command_wait_seconds=0.3,
+        var_dir=tmp_path / "var",
+    )
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        console = Console(client, engine, OutboxProjector(engine), tmp_path)
+        token = console.sign_in("li.ming")
+        answer = console.post("/console/cases/TS-ZA-1/commands/accept", {"csrf_token": token})
+    assert answer.status_code == status, answer.text
+    assert words in answer.text
+    with engine.connect() as conn:
+        kept = conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar()
+    assert kept == (0 if kafka is None else 1)
