@@ -58,6 +58,24 @@ ACCOUNTS = [
 ]
 
 
+# a case of each other kind, for their forms
+OTHER_KINDS = [
+    ("TipReceived", "JB-ZA-1", "enterprise_tip", {"enterprise": "某公司", "subject": "无证经营"}),
+    (
+        "ReconsiderationApplied",
+        "FY-ZA-1",
+        "reconsideration",
+        {"applicant": {"name": "赵六"}, "decision_ref": "D-1", "reconsideration_body": "市政府"},
+    ),
+    (
+        "LawsuitFiled",
+        "SS-ZA-1",
+        "litigation",
+        {"court": "县人民法院", "plaintiff": {"name": "王伟"}, "decision_ref": "D-2"},
+    ),
+]
+
+
 class OutboxProjector:
     """Projects every outbox row through the projection writer, as the worker would project
     the events from Kafka (the API waits for its read models before it answers)."""
@@ -182,6 +200,10 @@ def console(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Console]:
                 {"department": DEPARTMENT, "responsible_person": "王五"},
                 at=datetime.now(UTC),
             ),
+            *(
+                raw(event_type, case_id, kind, {**payload, "department": DEPARTMENT})
+                for event_type, case_id, kind, payload in OTHER_KINDS
+            ),
         )
         with TestClient(create_app(settings), base_url="https://testserver") as client:
             yield Console(client, engine, projector, tmp_path / "evidence")
@@ -191,18 +213,20 @@ def console(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Console]:
 def test_every_command_of_the_catalogue_renders_as_a_form(console: Console) -> None:
     console.sign_in("fa.zhi")  # legal: sees every department
     cases = {"complaint": "TS-ZA-1", "rectification": "RECT-ZA-1"}
+    cases |= {kind: case_id for _, case_id, kind, _ in OTHER_KINDS}
+    rendered = 0
     for (kind, name), handler in sorted(COMMANDS.items()):
         model = handler.model
         if model.opens_case:
             continue
-        case_id = cases.get(kind.value)
-        if case_id is None:
-            continue  # a case of each kind below
+        case_id = cases[kind.value]
+        rendered += 1
         page = console.client.get(f"/console/cases/{case_id}/commands/{name}")
         assert page.status_code in (200, 403), (name, page.text)
         assert f"<h1>{model.label_zh}</h1>" in page.text
         for field in model.model_fields:
             assert f'name="{field}' in page.text, (kind, name, field)
+    assert rendered == sum(not h.model.opens_case for h in COMMANDS.values())
 
 
 def test_forms_of_every_kind_map_each_field_to_its_input() -> None:
