@@ -19,7 +19,15 @@ from casestream.read_models.staff_sessions import OpenSession
 from casestream.settings import Settings
 
 from .auth import Principal
-from .console import HOME_PAGE, SIGN_IN_PAGE, _redirect, _refused, checked_form, signed_in
+from .console import (
+    HOME_PAGE,
+    SIGN_IN_PAGE,
+    _page,
+    _redirect,
+    _refused,
+    checked_form,
+    signed_in,
+)
 from .console_forms import FormField, Posted, Widget
 from .deps import Services
 from .evidence import keep_file
@@ -52,17 +60,21 @@ class PostedForm:
             await self.multipart.close()
 
 
-async def _read_multipart(request: Request, services: Services) -> FormData | None:
-    """The multipart form of the request, or None when it is not one, is larger than
-    `form_cap` (declared) or does not parse within the form's caps."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "multipart/form-data":
-        return None
-    declared = request.headers.get("content-length", "")
-    if not declared.isdigit() or int(declared) > form_cap(services.settings):
-        return None
+TOO_LARGE = "提交的表单超过 {limit} MB 的上限，请选择较小的文件后重试。"
+UNREADABLE = (
+    "无法读取提交的表单：文件过多（每项最多 {files} 个）、某项内容过长，或表单已损坏。"
+    "请返回页面后重试。"
+)
+
+
+async def _read_multipart(request: Request) -> FormData | None:
+    """The multipart form of the request, or None when it does not parse within the form's
+    caps (its body is capped by `form_cap`, declared here and as sent in limits.RequestGuard)."""
     try:
         return await request.form(
-            max_files=MAX_CITED_FILES, max_fields=MAX_FIELDS, max_part_size=MAX_PART_BYTES
+            max_files=MAX_CITED_FILES + 1,  # one too many is named next to its input
+            max_fields=MAX_FIELDS,
+            max_part_size=MAX_PART_BYTES,
         )
     except (StarletteHTTPException, ClientDisconnect, ValueError):
         return None
@@ -70,7 +82,8 @@ async def _read_multipart(request: Request, services: Services) -> FormData | No
 
 async def checked_post(request: Request, services: Services) -> PostedForm | Response:
     """The session and form of a command form's post, or the answer to give instead: to the
-    sign-in page without a session, 403 without the session's CSRF token (as `checked_form`)."""
+    sign-in page without a session, 403 without the session's CSRF token (as `checked_form`),
+    400 for a form that does not parse. The body is read only for a live session."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type != "multipart/form-data":
         checked = await checked_form(request, services)
@@ -82,14 +95,18 @@ async def checked_post(request: Request, services: Services) -> PostedForm | Res
     session = await signed_in(request, services)
     if session is None:
         return _redirect(SIGN_IN_PAGE)
-    form_data = await _read_multipart(request, services)
-    token = None
-    if form_data is not None:
-        sent = form_data.get("csrf_token")
-        token = sent if isinstance(sent, str) and sent else None
-    if form_data is None or not same_token(token, session.csrf_token):
-        if form_data is not None:
-            await form_data.close()
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > form_cap(services.settings):
+        limit_mb = form_cap(services.settings) / (1024 * 1024)
+        message = TOO_LARGE.format(limit=f"{limit_mb:.0f}")
+        return _page(request, "refused.html", 413, message=message, back=HOME_PAGE)
+    form_data = await _read_multipart(request)
+    if form_data is None:
+        message = UNREADABLE.format(files=MAX_CITED_FILES)
+        return _page(request, "refused.html", 400, message=message, back=HOME_PAGE)
+    sent = form_data.get("csrf_token")
+    if not same_token(sent if isinstance(sent, str) and sent else None, session.csrf_token):
+        await form_data.close()
         return _refused(request, "表单已失效或缺少安全令牌（CSRF），请返回页面后重试。", HOME_PAGE)
     values: dict[str, list[str]] = {}
     uploads: dict[str, list[UploadFile]] = {}

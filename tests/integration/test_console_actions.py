@@ -522,3 +522,23 @@ def test_without_kafka_the_form_says_so_and_with_the_broker_away_it_is_kept_for_
     with engine.connect() as conn:
         kept = conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar()
     assert kept == (0 if kafka is None else 1)
+
+
+def test_too_many_files_or_a_form_that_does_not_parse_is_said_so(console: Console) -> None:
+    token = console.sign_in("wang.head")
+    many = [("files", (f"报告{n}.pdf", PDF, "application/pdf")) for n in range(21)]
+    answer = console.post(
+        "/console/cases/RECT-ZA-1/commands/complete",
+        {"csrf_token": token, "evidence": "材料"},
+        files=many,
+    )
+    assert answer.status_code == 422, answer.text
+    assert 'id="f-files-error">最多上传 20 个文件。' in answer.text
+    fields: dict[str, str | list[str]] = {"csrf_token": token, "evidence": "材料"}
+    broken = console.post(  # more inputs than any form has
+        "/console/cases/RECT-ZA-1/commands/complete",
+        {**fields, **{f"x{n}": "1" for n in range(250)}},
+    )
+    assert broken.status_code == 400, broken.text
+    assert "无法读取提交的表单" in broken.text
+    assert console.status("RECT-ZA-1")[0] == "open"
