@@ -12,7 +12,7 @@ Forms are posted as multipart (they may carry evidence files) and read by `conso
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,13 +38,14 @@ from .command_writes import (
 )
 from .console import HOME_PAGE, SIGN_IN_PAGE, _page, _redirect, signed_in
 from .console_forms import (
+    Choice,
     FormField,
     Widget,
     command_fields,
     filled,
     with_defaults,
 )
-from .console_labels import KINDS, ROLES, label, status_label
+from .console_labels import KINDS, ROLES, RULE_UNITS, label, status_label
 from .console_outcomes import Outcome, decided, role_refusal, roles_text
 from .console_posts import checked_post
 from .deps import Services, ServicesDep
@@ -108,6 +109,30 @@ def _notice(
 def _missing(request: Request, session: OpenSession, what: str) -> HTMLResponse:
     """The 404 page: a case that does not exist and one of another department look alike."""
     return _notice(request, session, 404, "未找到", f"未找到{what}，或您无权查看。", HOME_PAGE)
+
+
+def _offered(
+    fields: tuple[FormField, ...], services: Services, kind: CaseKind
+) -> tuple[FormField, ...]:
+    """The inputs with the choices the deployment gives: a `rule` names one of the case kind's
+    deadline rules that an extension moves (the API refuses any other with 422)."""
+    rules = [
+        rule
+        for rule in services.rulebook.rules.values()
+        if kind in rule.case_kinds and rule.extended_by
+    ]
+    if not rules:
+        return fields
+    choices = tuple(
+        Choice(rule.id, f"{rule.title}（{rule.length} {label(RULE_UNITS, rule.unit)}）")
+        for rule in rules
+    )
+    return tuple(
+        replace(f, widget=Widget.select, choices=choices)
+        if f.name == "rule" and f.widget is Widget.text
+        else f
+        for f in fields
+    )
 
 
 def _command_on(kind: CaseKind, name: str) -> type[Command] | None:
@@ -213,7 +238,7 @@ async def command_form(
         session,
         model,
         standing,
-        command_fields(model),
+        _offered(command_fields(model), services, model.case_kind),
         status_code=200 if refusal is None else 403,
         message=refusal,
     )
@@ -240,7 +265,8 @@ async def give_command(
             return await _answer_carried(request, services, session, result)
         if result.status_code == 404:
             return _missing(request, session, "该案件或操作")
-        fields = filled(command_fields(model), checked.posted, result.errors)
+        offered = _offered(command_fields(model), services, model.case_kind)
+        fields = filled(offered, checked.posted, result.errors)
         return _command_page(
             request,
             session,

@@ -27,6 +27,7 @@ from casestream.domain.deadlines import SkipReason
 from casestream.domain.litigation import LitigationStatus
 from casestream.domain.reconsiderations import ReconsiderationStatus
 from casestream.domain.rectifications import RectificationStatus, ReviewStatus
+from casestream.domain.rules import Unit
 from casestream.domain.tips import TipStatus
 
 ROLES: Mapping[str, str] = {
@@ -424,6 +425,14 @@ FIELD_LABELS: Mapping[str, str] = {
 KIND_FIELD_LABELS: Mapping[tuple[str, str], str] = {
     (CaseKind.enterprise_tip, "enterprise"): "被举报企业",
     (CaseKind.litigation, "outcome"): "判决结果",
+}
+# a deadline rule's unit, as an extension's form offers the rule (延长后的期限 is in it)
+RULE_UNITS: Mapping[str, str] = {
+    Unit.calendar_days: "自然日",
+    Unit.working_days: "工作日",
+    Unit.months: "个月",
+    Unit.hours: "小时",
+    Unit.minutes: "分钟",
 }
 # the values of a command field typed as a Literal (not an enumeration)
 LITERAL_LABELS: Mapping[str, str] = {"bureau": "本局", "plaintiff": "原告"}

@@ -542,3 +542,26 @@ def test_too_many_files_or_a_form_that_does_not_parse_is_said_so(console: Consol
     assert broken.status_code == 400, broken.text
     assert "无法读取提交的表单" in broken.text
     assert console.status("RECT-ZA-1")[0] == "open"
+
+
+def test_an_extension_offers_the_cases_deadline_rules_and_moves_the_chosen_one(
+    console: Console,
+) -> None:
+    token = console.sign_in("wang.head")
+    form = console.client.get("/console/cases/TS-ZA-1/commands/extend_deadline")
+    assert form.status_code == 200, form.text
+    assert '<select id="f-rule" name="rule"' in form.text
+    offered = re.findall(r'<option value="([a-z_.]+)">([^<]+)</option>', form.text)
+    assert offered and all("工作日" in text or "日" in text for _, text in offered), offered
+    rule = next(rule_id for rule_id, text in offered if "投诉办理" in text)
+    answer = console.post(
+        "/console/cases/TS-ZA-1/commands/extend_deadline",
+        {"csrf_token": token, "rule": rule, "new_length": "30", "reason": "案情复杂"},
+    )
+    assert answer.status_code == 303, answer.text
+    unknown = console.post(
+        "/console/cases/TS-ZA-1/commands/extend_deadline",
+        {"csrf_token": token, "rule": "no.such_rule", "new_length": "30"},
+    )
+    assert unknown.status_code == 422, unknown.text
+    assert 'id="f-rule-error">填写有误：no deadline rule' in unknown.text
