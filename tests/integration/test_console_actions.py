@@ -565,3 +565,21 @@ def test_an_extension_offers_the_cases_deadline_rules_and_moves_the_chosen_one(
     )
     assert unknown.status_code == 422, unknown.text
     assert 'id="f-rule-error">填写有误：no deadline rule' in unknown.text
+
+
+def test_the_legal_office_registers_a_lawsuit_with_its_plaintiff(console: Console) -> None:
+    token = console.sign_in("fa.zhi")
+    fields: dict[str, str | list[str]] = {
+        "csrf_token": token,
+        "case_id": "SS-NEW-1",
+        "court": "县人民法院",
+        "decision_ref": "公(治)决字〔2026〕9号",
+        "department": DEPARTMENT,
+    }
+    missing = console.post("/console/register/litigation", fields)
+    assert missing.status_code == 422, missing.text
+    assert 'id="f-plaintiff-name-error">此项必填。' in missing.text
+    answer = console.post("/console/register/litigation", {**fields, "plaintiff.name": "王伟"})
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == "/console/cases/SS-NEW-1"
+    assert console.status("SS-NEW-1") == ("filed", 1)
