@@ -26,9 +26,11 @@ from . import (
     cases,
     clocks,
     console,
+    console_actions,
     console_case,
     console_cases,
     console_home,
+    console_posts,
     console_rectifications,
     console_stats,
     events,
@@ -160,6 +162,7 @@ def create_app(
     app.include_router(console_rectifications.router)
     app.include_router(console_stats.router)
     app.include_router(console_home.router)
+    app.include_router(console_actions.router)
     app.include_router(console_cases.router)  # 案件列表
     app.mount(  # the console's own style sheet and script: public, nothing secret in them
         console.STATIC_PATH, StaticFiles(directory=console.STATIC_DIR), name="console-static"
@@ -179,6 +182,14 @@ def create_app(
                 settings.max_file_bytes, "CASESTREAM_MAX_FILE_BYTES", "send a smaller file"
             )
         },
+        prefix_caps=dict.fromkeys(  # the console's command forms carry evidence files too
+            console_posts.COMMAND_FORMS,
+            BodyCap(
+                console_posts.form_cap(settings),
+                "CASESTREAM_MAX_FILE_BYTES + CASESTREAM_MAX_BODY_BYTES",
+                "choose smaller files",
+            ),
+        ),
     )
     app.add_middleware(RequestTiming, metrics=RequestMetrics.on(registry))
     return app

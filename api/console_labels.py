@@ -27,6 +27,7 @@ from casestream.domain.deadlines import SkipReason
 from casestream.domain.litigation import LitigationStatus
 from casestream.domain.reconsiderations import ReconsiderationStatus
 from casestream.domain.rectifications import RectificationStatus, ReviewStatus
+from casestream.domain.rules import Unit
 from casestream.domain.tips import TipStatus
 
 ROLES: Mapping[str, str] = {
@@ -352,6 +353,96 @@ MEDIA_TYPES: Mapping[str, str] = {
     ev.EvidenceMediaType.ods: "ODF 电子表格",
     ev.EvidenceMediaType.odp: "ODF 演示文稿",
 }
+
+
+# --- actions ---
+# the inputs of the command forms, by the command field's name (a nested model's fields too)
+FIELD_LABELS: Mapping[str, str] = {
+    "agency_head_appeared": "机关负责人出席",
+    "anonymous": "匿名举报",
+    "appeared": "出庭人员",
+    "appellant": "上诉人",
+    "applicant": "申请人",
+    "channel": "来源渠道",
+    "comment": "意见",
+    "complainant": "投诉人",
+    "conclusion": "督察结论",
+    "court": "法院",
+    "court_case_no": "法院案号",
+    "deadline": "整改期限",
+    "decision": "复议决定",
+    "decision_no": "复议决定书文号",
+    "decision_ref": "处罚决定书文号",
+    "department": "承办部门",
+    "description": "内容",
+    "enterprise": "涉企",
+    "enterprise_name": "企业名称",
+    "evidence": "整改材料",
+    "evidence_count": "证据数量",
+    "files": "证据文件",
+    "findings": "核查情况",
+    "form": "文书形式",
+    "handler": "承办人",
+    "head_appeared": "负责人出庭",
+    "head_expected": "要求负责人出庭",
+    "hearing_date": "开庭日期",
+    "held_on": "开庭日期",
+    "id_number": "身份证号",
+    "informant": "举报人",
+    "instance": "审级",
+    "judgment_no": "判决书文号",
+    "lessons": "经验教训",
+    "matter": "复议事项",
+    "measure": "整改措施",
+    "method": "反馈方式",
+    "name": "姓名",
+    "new_length": "延长后的期限（按规则单位）",
+    "notes": "备注",
+    "opinion_no": "意见书文号",
+    "outcome": "办理结果",
+    "percent": "完成比例（%）",
+    "phone": "电话",
+    "plaintiff": "原告",
+    "progress": "整改进展",
+    "reason": "理由",
+    "reconsideration_body": "复议机关",
+    "reply": "答复内容",
+    "requested_action": "意见书要求",
+    "responsible_person": "整改责任人",
+    "result": "核查结果",
+    "root_causes": "败诉原因",
+    "rule": "期限规则",
+    "satisfaction": "满意度（1–5）",
+    "simplified": "简易程序",
+    "source_case_id": "原案件编号",
+    "subject": "事由",
+    "summary": "情况说明",
+    "title": "职务",
+    "to_department": "转往部门",
+    "with_review": "需先复盘",
+}
+# where one field name means different things in two kinds
+KIND_FIELD_LABELS: Mapping[tuple[str, str], str] = {
+    (CaseKind.enterprise_tip, "enterprise"): "被举报企业",
+    (CaseKind.litigation, "outcome"): "判决结果",
+}
+# a deadline rule's unit, as an extension's form offers the rule (延长后的期限 is in it)
+RULE_UNITS: Mapping[str, str] = {
+    Unit.calendar_days: "自然日",
+    Unit.working_days: "工作日",
+    Unit.months: "个月",
+    Unit.hours: "小时",
+    Unit.minutes: "分钟",
+}
+# the values of a command field typed as a Literal (not an enumeration)
+LITERAL_LABELS: Mapping[str, str] = {"bureau": "本局", "plaintiff": "原告"}
+
+
+def field_label(name: str, case_kind: str = "") -> str:
+    """The Chinese label of a command field: as a form asks for it, else as the timeline names
+    the event field of the same name, else the name itself."""
+    found = KIND_FIELD_LABELS.get((case_kind, name)) or FIELD_LABELS.get(name)
+    return found or EVENT_FIELDS.get(name, name)
 
 
 # --- cases ---

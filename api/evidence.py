@@ -4,7 +4,8 @@ field otherwise), shared by the routes that take files and by POST /events."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 
 from fastapi.concurrency import run_in_threadpool
 
@@ -26,6 +27,27 @@ def evidence_store(settings: Settings) -> FileStore:
 
 def evidence_records(services: Services) -> EvidenceFiles:
     return EvidenceFiles(services.queries.engine)
+
+
+async def keep_file(
+    services: Services, principal: Principal, name: str, chunks: AsyncIterator[bytes]
+) -> EvidenceFile:
+    """Keep one evidence file sent by `principal` under its digest and record the upload (the
+    one way a file comes in, through POST /files or a console form); FileTooLarge past
+    CASESTREAM_MAX_FILE_BYTES, UnsupportedFileType for content of no evidence type."""
+    store = evidence_store(services.settings)
+    with store.receive() as upload:
+        async for chunk in chunks:
+            upload.write(chunk)  # a buffered write to local disk: synced once, in finish
+        stored = await run_in_threadpool(upload.finish)
+    await run_in_threadpool(
+        lambda: evidence_records(services).record_upload(
+            stored, name=name, uploader=principal.subject, at=datetime.now(UTC)
+        )
+    )
+    return EvidenceFile(
+        sha256=stored.sha256, name=name, media_type=stored.media_type, size=stored.size
+    )
 
 
 async def uploaded_files(

@@ -5,7 +5,6 @@ events cite it, or to its uploader while no case cites it yet."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -18,7 +17,7 @@ from casestream.read_models.evidence_store import FileTooLarge, UnsupportedFileT
 
 from .auth import PrincipalDep, not_found, visible_department
 from .deps import ServicesDep
-from .evidence import evidence_records, evidence_store
+from .evidence import evidence_records, evidence_store, keep_file
 from .responses import NOT_FOUND
 from .schemas import Refusal, UploadedFile
 
@@ -71,25 +70,16 @@ async def upload_file(
 ) -> UploadedFile:
     """Keep one evidence file; cite it by the `sha256` answered (the same content sent again
     answers the same digest)."""
-    store = evidence_store(services.settings)
     try:
-        with store.receive() as upload:
-            async for chunk in request.stream():
-                upload.write(chunk)  # a buffered write to local disk: synced once, in finish
-            stored = await run_in_threadpool(upload.finish)
+        kept = await keep_file(services, principal, name, request.stream())
     except FileTooLarge as exc:
         raise HTTPException(413, str(exc)) from exc
     except UnsupportedFileType as exc:
         raise HTTPException(415, str(exc)) from exc
     except ClientDisconnect as exc:
         raise HTTPException(400, "the upload was cut short; nothing was kept") from exc
-    await run_in_threadpool(
-        lambda: evidence_records(services).record_upload(
-            stored, name=name, uploader=principal.subject, at=datetime.now(UTC)
-        )
-    )
     return UploadedFile(
-        sha256=stored.sha256, name=name, media_type=stored.media_type, size=stored.size
+        sha256=kept.sha256, name=kept.name, media_type=kept.media_type, size=kept.size
     )
 
 

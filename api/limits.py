@@ -43,7 +43,7 @@ class BodyCap:
 class RequestGuard:
     """Pure ASGI middleware: authenticate requests that carry a body from their headers, then
     let at most `max_body_bytes` of the body through (413 beyond, however it is sent); a path
-    of `route_caps` (exact) has its own cap instead."""
+    of `route_caps` (exact), or under a prefix of `prefix_caps`, has its own cap instead."""
 
     def __init__(
         self,
@@ -53,6 +53,7 @@ class RequestGuard:
         open_paths: Sequence[str] = (),
         route_caps: Mapping[str, BodyCap] | None = None,
         signed_in: Callable[[str], bool] | None = None,
+        prefix_caps: Mapping[str, BodyCap] | None = None,
     ) -> None:
         self.app = app
         self._authenticator = authenticator
@@ -61,6 +62,7 @@ class RequestGuard:
         )
         self._open = tuple(open_paths)
         self._route_caps = dict(route_caps or {})
+        self._prefix_caps = dict(prefix_caps or {})  # every path under each prefix
         self._signed_in = signed_in  # whether a console session cookie's id is live
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -79,7 +81,10 @@ class RequestGuard:
                 if not await self._cookie_signs_in(scope, headers):
                     await _answer(send, exc.status_code, exc.detail, exc.headers)
                     return
-        cap = self._route_caps.get(scope["path"], self._cap)
+        cap = self._route_caps.get(scope["path"]) or next(
+            (cap for prefix, cap in self._prefix_caps.items() if scope["path"].startswith(prefix)),
+            self._cap,
+        )
         declared = _header(headers, "content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > cap.max_bytes):
             await _answer(send, 413, cap.too_large())
