@@ -45,7 +45,7 @@ from .console_forms import (
     filled,
     with_defaults,
 )
-from .console_labels import KINDS, ROLES, RULE_UNITS, label, status_label
+from .console_labels import KINDS, ROLES, RULE_UNITS, label, rule_title_zh, status_label
 from .console_outcomes import Outcome, decided, role_refusal, roles_text
 from .console_posts import checked_post
 from .deps import Services, ServicesDep
@@ -124,7 +124,9 @@ def _offered(
     if not rules:
         return fields
     choices = tuple(
-        Choice(rule.id, f"{rule.title}（{rule.length} {label(RULE_UNITS, rule.unit)}）")
+        Choice(
+            rule.id, f"{rule_title_zh(rule.title)}（{rule.length} {label(RULE_UNITS, rule.unit)}）"
+        )
         for rule in rules
     )
     return tuple(

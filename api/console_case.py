@@ -27,7 +27,7 @@ from .command_writes import read_standing
 from .console import SIGN_IN_PAGE, _page, _redirect, signed_in
 from .console_case_options import command_options
 from .console_case_view import clock_views, event_label, facts, local_time, timeline
-from .console_labels import KINDS, MEDIA_TYPES, ROLES, label, status_label
+from .console_labels import KINDS, MEDIA_TYPES, ROLES, label, rule_title_zh, status_label
 from .deps import Services, ServicesDep
 from .evidence import evidence_records
 from .schemas import CaseDetail, DisputeOut
@@ -49,7 +49,7 @@ def _frame(session: OpenSession) -> dict[str, Any]:
 
 def _rule_title(services: Services, rule_id: str) -> str:
     rule = services.rulebook.rules.get(rule_id)
-    return rule.title if rule is not None else rule_id
+    return rule_title_zh(rule.title) if rule is not None else rule_id
 
 
 async def _dispute(services: Services, session: OpenSession, ref: str | None) -> DisputeOut | None:

@@ -35,6 +35,7 @@ from .console_labels import (
     SKIP_REASONS,
     VERIFICATION_RESULTS,
     label,
+    rule_title_zh,
     status_label,
 )
 from .schemas import CaseDetail, ClockOut, EventOut
@@ -303,7 +304,9 @@ def clock_views(
     return [
         ClockView(
             clock.clock_id,
-            clock.explanation.rule.title if clock.explanation else rule_title(clock.rule),
+            rule_title_zh(clock.explanation.rule.title)
+            if clock.explanation
+            else rule_title(clock.rule),
             label(CLOCK_STATUSES, clock.status),
             local_time(clock.started_at, timezone),
             clock.due_date,
@@ -319,7 +322,7 @@ def clock_views(
 def explanation_lines(found: ClockExplanation, timezone: str) -> tuple[str, ...]:
     """How a deadline was counted, one sentence a line (domain/deadline_explanation)."""
     rule, unit = found.rule, UNIT_ZH[found.rule.unit]
-    lines = [f"依据：{rule.title}（{rule.source}），期限{rule.length}{unit}"]
+    lines = [f"依据：{rule_title_zh(rule.title)}（{rule.source}），期限{rule.length}{unit}"]
     start = found.start
     lines.append(f"起算：{local_time(start.started_at, timezone)}，{start.note}")
     if start.first_counted_day is not None:

@@ -11,7 +11,6 @@ alerts from GET /alerts's query, then the live ones of GET /alerts/stream added 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -38,7 +37,7 @@ from casestream.read_models.workbench_queries import (
 
 from .auth import visible_department
 from .console import SIGN_IN_PAGE, _page, _redirect, signed_in
-from .console_labels import ALERT_LEVELS, ALERT_TYPES, KINDS, ROLES, label
+from .console_labels import ALERT_LEVELS, ALERT_TYPES, KINDS, ROLES, label, rule_title_zh
 from .deps import Services, ServicesDep
 from .sessions import session_principal
 
@@ -50,7 +49,6 @@ CASES_LIST = "/console/cases"
 RECTIFICATIONS_BOARD = "/console/rectifications"
 ALERT_STREAM = "/alerts/stream"  # signed in by the session cookie (auth.current_principal)
 SUPERVISION_TITLE = "投诉回访不满意督察"
-_LATIN = re.compile(r"\s+[A-Za-z(]")
 TONES: Mapping[str, str] = {  # an alert's look (class) on the page; 超期 is red and says so
     ev.DeadlineApproaching.__name__: "due-soon",
     ev.DeadlineBreached.__name__: "overdue",
@@ -85,15 +83,9 @@ class AlertLine:
     raised_iso: str
 
 
-def zh_title(title: str) -> str:
-    """The Chinese part of a rule's bilingual title ("投诉办理 Handling of a complaint")."""
-    found = _LATIN.search(title)
-    return title[: found.start()].strip() if found else title
-
-
 def rule_titles(rulebook: RuleBook) -> dict[str, str]:
     """The Chinese title of every rule an alert may name, by rule id (督察 has no clock rule)."""
-    titles = {rule_id: zh_title(rule.title) for rule_id, rule in rulebook.rules.items()}
+    titles = {rule_id: rule_title_zh(rule.title) for rule_id, rule in rulebook.rules.items()}
     return {SUPERVISION_RULE: SUPERVISION_TITLE, **titles}
 
 

@@ -5,6 +5,7 @@ falls back to the value itself, so a value added to an enumeration later still s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 
@@ -29,6 +30,9 @@ from casestream.domain.reconsiderations import ReconsiderationStatus
 from casestream.domain.rectifications import RectificationStatus, ReviewStatus
 from casestream.domain.rules import Unit
 from casestream.domain.tips import TipStatus
+from casestream.domain.words import INSTANCES as INSTANCES
+from casestream.domain.words import JUDGMENT_OUTCOMES as JUDGMENT_OUTCOMES
+from casestream.domain.words import RECONSIDERATION_DECISIONS as RECONSIDERATION_DECISIONS
 
 ROLES: Mapping[str, str] = {
     Role.handler: "承办人",
@@ -117,31 +121,6 @@ VERIFICATION_RESULTS: Mapping[str, str] = {
     VerificationResult.unsubstantiated: "不属实",
     VerificationResult.partly: "部分属实",
 }
-RECONSIDERATION_DECISIONS: Mapping[str, str] = {
-    ReconsiderationDecision.maintained: "维持",
-    ReconsiderationDecision.rejected: "驳回",
-    ReconsiderationDecision.revoked: "撤销",
-    ReconsiderationDecision.altered: "变更",
-    ReconsiderationDecision.confirmed_illegal: "确认违法",
-    ReconsiderationDecision.ordered_to_perform: "责令履行",
-    ReconsiderationDecision.mediated: "调解",
-    ReconsiderationDecision.terminated: "终止",
-}
-JUDGMENT_OUTCOMES: Mapping[str, str] = {
-    JudgmentOutcome.claim_dismissed: "驳回诉讼请求",
-    JudgmentOutcome.revoked: "撤销",
-    JudgmentOutcome.confirmed_illegal: "确认违法",
-    JudgmentOutcome.ordered_to_perform: "判决履行",
-    JudgmentOutcome.altered: "变更",
-    JudgmentOutcome.compensation: "赔偿",
-    JudgmentOutcome.mediated: "调解",
-    JudgmentOutcome.withdrawn: "撤诉",
-}
-INSTANCES: Mapping[str, str] = {
-    Instance.first: "一审",
-    Instance.second: "二审",
-    Instance.retrial: "再审",
-}
 JUDGMENT_FORMS: Mapping[str, str] = {JudgmentForm.judgment: "判决", JudgmentForm.ruling: "裁定"}
 ROOT_CAUSES: Mapping[str, str] = {
     RootCause.procedure: "程序违法",
@@ -175,6 +154,15 @@ def label(table: Mapping[str, str], value: str | None) -> str:
 
 def status_label(kind: str, status: str | None) -> str:
     return label(STATUSES.get(kind, {}), status)
+
+
+_LATIN = re.compile(r"\s+[A-Za-z(]")
+
+
+def rule_title_zh(title: str) -> str:
+    """The Chinese part of a rule's bilingual title ("投诉办理 Handling of a complaint")."""
+    found = _LATIN.search(title)
+    return title[: found.start()].strip() if found else title
 
 
 # --- home ---

@@ -28,6 +28,7 @@ from .supervision_flags import (
     supervision_alerts,
     supervision_flags,
 )
+from .words import INSTANCES, JUDGMENT_OUTCOMES, RECONSIDERATION_DECISIONS
 
 CORRECTIONS = frozenset(
     {
@@ -202,7 +203,7 @@ def consequences(
                     source_case_kind=after.case_kind,
                     department=department,
                     responsible_person=person,
-                    description=f"{_describe(payload)}: 整改 of {after.case_id}",
+                    description=f"{_describe(payload)}：案件{after.case_id}整改",
                     decision_ref=after.decision_ref,
                 ),
             ),
@@ -226,9 +227,10 @@ def _stood_against(state: CaseState) -> bool:
 
 def _describe(payload: Payload) -> str:
     if isinstance(payload, ReconsiderationDecided):
-        return f"reconsideration decided {payload.decision.value} (纠错)"
+        return f"行政复议决定{RECONSIDERATION_DECISIONS[payload.decision]}（纠错）"
     if isinstance(payload, JudgmentIssued):
-        return f"{payload.instance.value}-instance judgment {payload.outcome.value}"
+        outcome = JUDGMENT_OUTCOMES[payload.outcome]
+        return f"行政诉讼{INSTANCES[payload.instance]}判决{outcome}（败诉）"
     return type(payload).__name__
 
 

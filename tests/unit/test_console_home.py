@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import re
 
-from casestream.api.console_home import ALERT_STREAM, TONES, LiveAlertLabels, rule_titles, zh_title
+from casestream.api.console_home import ALERT_STREAM, TONES, LiveAlertLabels, rule_titles
 from casestream.api.console_labels import ALERT_LEVELS, ALERT_TYPES, KINDS
+from casestream.api.console_labels import rule_title_zh as zh_title
 from casestream.domain.rules import load_rulebook
 from casestream.domain.supervision_flags import SUPERVISION_RULE
 from casestream.read_models.alert_queries import ALERT_EVENT_TYPES
