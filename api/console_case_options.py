@@ -108,7 +108,7 @@ def command_options(state: CaseState, role: Role, actor: str, now: datetime) -> 
     refused_now = f"案件当前为“{status_label(state.case_kind, state.status)}”，不可办理"
     possible: list[CommandOption] = []
     barred: list[CommandOption] = []
-    for (kind, name), handler in sorted(COMMANDS.items()):
+    for (kind, name), handler in COMMANDS.items():  # declaration order: working order
         model: type[Command] = handler.model
         if kind is not state.case_kind or model.opens_case:
             continue

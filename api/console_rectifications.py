@@ -4,7 +4,7 @@ rectification's own page (GET /console/rectifications/{case_id}).
 Both read what GET /rectifications and GET /rectifications/{id} read (`RectificationQueries`,
 scoped by `visible_department`): a rectification of another department is a 404 page. The
 actions a page offers are the commands the signed-in role may give now
-(`rectification_commands.open_to`), as links to the console's command forms.
+(`console_case_options.command_options`, as on the case page), as links to the console's command forms.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from starlette.concurrency import run_in_threadpool
 
 from casestream.domain.catalog import CitesFiles, EvidenceFile
 from casestream.domain.envelope import parse_event
-from casestream.domain.rectification_commands import open_to
 from casestream.domain.rectifications import (
     ProgressEntry,
     RectificationState,
@@ -39,6 +38,7 @@ from casestream.read_models.staff_sessions import OpenSession
 
 from .auth import visible_department
 from .console import SIGN_IN_PAGE, _page, _redirect, signed_in
+from .console_case_options import command_options
 from .console_labels import KINDS, REVIEW_STATUSES, ROLES, ROOT_CAUSES, label, status_label
 from .deps import Services, ServicesDep
 from .sessions import session_principal
@@ -317,10 +317,14 @@ def _view(
         verifications=state.verifications,
         cancelled_reason=state.cancelled_reason or "",
         actions=tuple(
-            Action(
-                model.name, model.label_zh, f"/console/cases/{row.case_id}/commands/{model.name}"
+            Action(option.name, option.label, option.href)
+            for option in command_options(
+                state,
+                session.role,
+                session.username,
+                services.now().astimezone(ZoneInfo(services.settings.timezone)),
             )
-            for model in open_to(state, session.role)
+            if option.reason is None
         ),
     )
 

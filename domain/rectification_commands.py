@@ -8,7 +8,6 @@ lifecycle (`rectifications.command_refusal`) and answers the payload(s) to appen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import ClassVar
 
@@ -233,28 +232,3 @@ def _reassign(state: RectificationState | None, body: Reassign, context: Context
         responsible_person=body.responsible_person, reason=body.reason
     )
     return allowed(command_refusal, current, payload)
-
-
-# the event each command on an existing rectification appends first (what its lifecycle checks)
-_APPENDS: Mapping[type[Command], type[ev.Payload]] = {
-    CompleteReview: ev.ReviewCompleted,
-    AddMeasure: ev.MeasureAdded,
-    ReportProgress: ev.ProgressReported,
-    Complete: ev.RectificationCompleted,
-    Verify: ev.RectificationVerified,
-    Reject: ev.RectificationRejected,
-    Reopen: ev.RectificationReopened,
-    ExtendDeadline: ev.RectificationDeadlineExtended,
-    Reassign: ev.ResponsiblePersonChanged,
-}
-
-
-def open_to(state: RectificationState, role: Role) -> tuple[type[Command], ...]:
-    """The commands `role` may give on the rectification in `state` now, in working order: its
-    role is among the command's and the lifecycle allows the command's event (a body may still
-    be refused, e.g. a 延期 to a date not after the deadline)."""
-    return tuple(
-        model
-        for model, payload_type in _APPENDS.items()
-        if role in model.roles and command_refusal(state, payload_type) is None
-    )

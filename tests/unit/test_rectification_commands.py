@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from casestream.api.console_case_options import command_options
 from casestream.api.rectification_commands import ROUTES
 from casestream.domain import catalog as ev
 from casestream.domain import rectification_commands as rc
@@ -185,14 +186,6 @@ def test_a_verified_rectification_stays_closed_to_work_even_after_a_late_measure
     assert isinstance(again, Refusal) and "'verified'" in again.reason
 
 
-def test_open_to_names_every_command_on_an_existing_rectification() -> None:
-    names = {model.name for model in rc._APPENDS}
-    opening = {
-        m.name for m in declared_commands(ev.CaseKind.rectification).values() if m.opens_case
-    }
-    assert names == set(declared_commands(ev.CaseKind.rectification)) - opening
-
-
 @pytest.mark.parametrize(
     ("status", "review", "role", "expected"),
     [
@@ -221,7 +214,9 @@ def test_open_to_names_every_command_on_an_existing_rectification() -> None:
         ("rejected", None, Role.handler, ["add_measure", "report_progress", "complete"]),
     ],
 )
-def test_open_to_lists_what_the_role_may_do_in_the_state_now(
+def test_the_console_offers_what_the_role_may_do_on_the_rectification_now(
     status: str, review: str | None, role: Role, expected: list[str]
 ) -> None:
-    assert [model.name for model in rc.open_to(_state(status, review), role)] == expected
+    now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    offered = command_options(_state(status, review), role, "tester", now)
+    assert [option.name for option in offered if option.reason is None] == expected
