@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Query
 from casestream.read_models.queries import BadCursor, CaseOrder
 
 from .auth import PrincipalDep, not_found, visible_department
-from .consistency import BadToken, ConsistencyToken, wait_for_token, wait_until
+from .consistency import BadToken, ConsistencyToken, wait_until
 from .deps import Services, ServicesDep
 from .masking import event_shown_to, shown_to
 from .params import CaseFilterDep, CaseSortQuery, CursorQuery
@@ -57,7 +57,9 @@ async def _await_consistency(
             decoded = ConsistencyToken.decode(token)
         except BadToken as exc:
             raise query_problem("consistency_token", str(exc)) from exc
-        visible = await wait_for_token(services.queries, decoded, timeout)
+        visible = await services.projected_offsets.reached(
+            (decoded.topic, decoded.partition), decoded.offset + 1, timeout
+        )
     elif min_version is not None and case_id is not None:
         visible = await wait_until(
             lambda: (

@@ -9,11 +9,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from casestream.domain.lifecycle import CaseState
-from casestream.read_models.queries import CaseQueries
 
 log = logging.getLogger(__name__)
+K = TypeVar("K")
 
 
 class BadToken(ValueError):
@@ -66,39 +67,32 @@ async def wait_until(condition: Callable[[], bool], timeout_seconds: float) -> b
         delay = min(delay * 2, POLL_CEILING)
 
 
-async def wait_for_token(
-    queries: CaseQueries, token: ConsistencyToken, timeout_seconds: float
-) -> bool:
-    return await wait_until(
-        lambda: queries.offset_visible(token.topic, token.partition, token.offset), timeout_seconds
-    )
-
-
-class ProjectedVersions:
-    """Waits of this API process for cases to reach a version in the read models, answered by
-    one look for all of them at a time (`look(case_ids) -> {case_id: version}`), every
-    `interval` seconds while any wait is open: at 100 commands a second the database is asked
-    once per interval, not once per waiting request and interval."""
+class ProjectedVersions(Generic[K]):
+    """Waits of this API process for keys to reach a version in the read models, answered by
+    one look for all of them at a time (`look(keys) -> {key: version}`), every `interval`
+    seconds while any wait is open: at 100 commands a second the database is asked once per
+    interval, not once per waiting request and interval. Keys are case ids (a case's version)
+    or (topic, partition) (the projector's next offset there)."""
 
     def __init__(
         self,
-        look: Callable[[Collection[str]], Mapping[str, int]],
+        look: Callable[[Collection[K]], Mapping[K, int]],
         interval: float = 0.01,
     ) -> None:
         self._look = look
         self._interval = interval
-        self._waiting: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
+        self._waiting: dict[K, list[tuple[int, asyncio.Future[None]]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def reached(self, case_id: str, version: int, timeout_seconds: float) -> bool:
-        """Whether `case_id` is at `version` or later in the read models within the time."""
+    async def reached(self, key: K, version: int, timeout_seconds: float) -> bool:
+        """Whether `key` is at `version` or later in the read models within the time."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new event loop (tests): the old one's waits are gone
             self._loop, self._task, self._waiting = loop, None, {}
         arrived: asyncio.Future[None] = loop.create_future()
         entry = (version, arrived)
-        self._waiting.setdefault(case_id, []).append(entry)
+        self._waiting.setdefault(key, []).append(entry)
         if self._task is None:
             self._task = loop.create_task(self._watch())
         try:
@@ -106,11 +100,11 @@ class ProjectedVersions:
         except TimeoutError:
             return False
         finally:
-            waits = self._waiting.get(case_id, [])
+            waits = self._waiting.get(key, [])
             if entry in waits:
                 waits.remove(entry)
             if not waits:
-                self._waiting.pop(case_id, None)
+                self._waiting.pop(key, None)
         return True
 
     async def _watch(self) -> None:

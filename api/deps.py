@@ -95,7 +95,8 @@ class Services:
     alert_feed: AlertFeed | None = None  # live alerts; None without CASESTREAM_KAFKA_BOOTSTRAP
     heartbeat_seconds: float = 15.0  # SSE comment frame while no alert comes
     recent_writes: RecentWrites = field(default_factory=RecentWrites)
-    projected: ProjectedVersions = field(init=False)  # commands wait on it for the read models
+    projected: ProjectedVersions[str] = field(init=False)  # commands wait on it for the read models
+    projected_offsets: ProjectedVersions[tuple[str, int]] = field(init=False)  # tokens wait on it
     sent_marks: OutboxMarks = field(init=False)  # the outbox rows the commands sent
     scrape_token: str | None = None  # Prometheus's bearer token for GET /metrics
 
@@ -103,6 +104,7 @@ class Services:
         self.projected = ProjectedVersions(
             CommandReservations(self.queries.engine).projected_versions
         )
+        self.projected_offsets = ProjectedVersions(lambda _: self.queries.stored_offsets())
         self.sent_marks = OutboxMarks(Outbox(self.queries.engine).mark_published)
 
     @property

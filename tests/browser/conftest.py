@@ -14,12 +14,13 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, Response, ViewportSize, expect, sync_playwright
 
 from tests.auth import auth_env
 from tests.conftest import ROOT, Database
@@ -78,18 +79,18 @@ def add_account(env: dict[str, str], staff: Staff) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.fixture(scope="package")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The address of a `casestream api` process (no Kafka) that knows the ACCOUNTS."""
-    tmp = tmp_path_factory.mktemp("browser")
+def sqlite_env(tmp: Path, name: str = "console.db", **settings: str) -> dict[str, str]:
+    """The environment of a `casestream api` on a SQLite file under `tmp` (no Kafka)."""
+    return clean_env(**Database(f"sqlite:///{tmp / name}", None).env(), **auth_env(), **settings)
+
+
+@contextmanager
+def api_process(tmp: Path, env: dict[str, str], accounts: Iterable[Staff]) -> Iterator[str]:
+    """A `casestream api` process with `env` (plus its own port and var folder under `tmp`)
+    that knows `accounts`, added as an operator would: its address, until the block ends."""
     port = free_port()
-    env = clean_env(
-        **Database(f"sqlite:///{tmp / 'console.db'}", None).env(),
-        CASESTREAM_API_PORT=str(port),
-        CASESTREAM_VAR_DIR=str(tmp / "var"),
-        **auth_env(),
-    )
-    for staff in ACCOUNTS:
+    env = {**env, "CASESTREAM_API_PORT": str(port), "CASESTREAM_VAR_DIR": str(tmp / "var")}
+    for staff in accounts:
         add_account(env, staff)
     server = Process(["api"], env, tmp / "api.log")
 
@@ -103,6 +104,24 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="package")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of a `casestream api` process (no Kafka) that knows the ACCOUNTS."""
+    tmp = tmp_path_factory.mktemp("browser")
+    with api_process(tmp, sqlite_env(tmp), ACCOUNTS) as url:
+        yield url
+
+
+def sign_in_as(visit: Visit, staff: Staff, url: str = "") -> None:
+    """Sign in with the form, landing on the 工作台 (`url`: another API than base_url's)."""
+    page = visit.page
+    visit.goto(f"{url}/console/signin", "signin")
+    page.get_by_label("用户名").fill(staff.username)
+    page.get_by_label("密码").fill(staff.password)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/console/$"))
 
 
 @pytest.fixture(scope="package")

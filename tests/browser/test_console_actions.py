@@ -24,7 +24,7 @@ from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics, create_topics
 from tests.auth import auth_env, auth_headers
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import Staff, Visit, add_account
+from tests.browser.conftest import Staff, Visit, add_account, sign_in_as
 from tests.conftest import Database
 from tests.events import raw
 from tests.processes import free_port, running_system, service_env, wait_for
@@ -85,15 +85,6 @@ def base_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
         yield str(api.base_url).rstrip("/")
 
 
-def sign_in(visit: Visit, staff: Staff) -> None:
-    page = visit.page
-    visit.goto("/console/signin", "signin")
-    page.get_by_label("用户名").fill(staff.username)
-    page.get_by_label("密码").fill(staff.password)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/console/$"))
-
-
 def case_status(page: Page, case_id: str) -> str:
     """The case's status as GET /cases/{id} answers it to the browser's own session."""
     answer = page.request.get(f"/cases/{case_id}")
@@ -133,7 +124,7 @@ def test_a_handler_registers_a_window_complaint_and_carries_it_to_resolution(
     visit: Visit,
 ) -> None:
     page = visit.page
-    sign_in(visit, HANDLER)
+    sign_in_as(visit, HANDLER)
     visit.goto("/console/register", "register-choice")
     assert_accessible(page)
     page.get_by_role("link", name="投诉").click()
@@ -167,7 +158,7 @@ def test_a_handler_registers_a_window_complaint_and_carries_it_to_resolution(
 
 def test_a_form_refused_by_the_cases_state_says_why_in_chinese(visit: Visit) -> None:
     page = visit.page
-    sign_in(visit, SUPERVISOR)
+    sign_in_as(visit, SUPERVISOR)
     visit.goto(f"/console/cases/{RECTIFICATION}/commands/verify", "verify-too-early")
     page.get_by_role("button", name=re.compile("^提交")).click()
     expect(page.get_by_role("alert").first).to_contain_text("不能执行「核验通过」")
@@ -181,7 +172,7 @@ def test_a_supervisor_verifies_a_rectification_a_department_head_completed(
     page = visit.page
     report = tmp_path / "整改报告.pdf"
     report.write_bytes(PDF)
-    sign_in(visit, HEAD)
+    sign_in_as(visit, HEAD)
     open_form(visit, RECTIFICATION, "complete", "复盘中")
     page.get_by_label("整改材料").fill("执法人员培训记录\n执法程序制度修订稿")
     page.get_by_label("情况说明").fill("已完成培训并修订制度。")
@@ -195,7 +186,7 @@ def test_a_supervisor_verifies_a_rectification_a_department_head_completed(
     visit.goto("/console/", "home")
     page.get_by_role("button", name="退出登录").click()
     expect(page).to_have_url(re.compile(r"/console/signin$"))
-    sign_in(visit, SUPERVISOR)
+    sign_in_as(visit, SUPERVISOR)
     visit.goto(f"/console/cases/{RECTIFICATION}", "rectification")
     act(visit, "核验通过", "verify", "待核验")
     page.get_by_label("意见").fill("材料齐全，核验通过。")

@@ -17,12 +17,12 @@ from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from tests.auth import auth_env
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import HANDLER, LEGAL, Visit, add_account
+from tests.browser.conftest import HANDLER, LEGAL, Visit, api_process
 from tests.browser.test_console_signin import fill_and_submit, on
 from tests.conftest import Database
 from tests.integration.test_console_case import _scenario
 from tests.integration.test_stats import POLICY
-from tests.processes import Process, clean_env, free_port, wait_until_answers
+from tests.processes import clean_env
 
 
 @pytest.fixture(scope="module")
@@ -35,27 +35,12 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     batch = [ConsumedEvent("cases.events", 0, n, item) for n, item in enumerate(_scenario())]
     ProjectionWriter(engine, POLICY).apply_batch(batch)
     engine.dispose()
-    port = free_port()
     env = clean_env(
         **database.env(),
-        CASESTREAM_API_PORT=str(port),
-        CASESTREAM_VAR_DIR=str(tmp / "var"),
         **auth_env(),
     )
-    for staff in (HANDLER, LEGAL):
-        add_account(env, staff)
-    server = Process(["api"], env, tmp / "api.log")
-
-    def alive() -> None:
-        if server.popen.poll() is not None:
-            raise AssertionError(f"casestream api exited:\n{server.output()}")
-
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answers(url, check=alive)
+    with api_process(tmp, env, (HANDLER, LEGAL)) as url:
         yield url
-    finally:
-        server.stop()
 
 
 def test_a_complaint_page_shows_its_clocks_explained_and_is_accessible(visit: Visit) -> None:

@@ -14,10 +14,16 @@ from playwright.sync_api import expect
 
 from tests.auth import auth_env
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import HANDLER, LEGAL, Staff, Visit, add_account
+from tests.browser.conftest import (
+    HANDLER,
+    LEGAL,
+    Visit,
+    api_process,
+    sign_in_as,
+)
 from tests.case_list_scenario import DECISION, project
 from tests.conftest import Database
-from tests.processes import Process, clean_env, free_port, wait_until_answers
+from tests.processes import clean_env
 
 
 @pytest.fixture(scope="module")
@@ -26,36 +32,12 @@ def cases_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("case-list")
     database = Database(f"sqlite:///{tmp / 'cases.db'}", None)
     project(database)
-    port = free_port()
     env = clean_env(
         **database.env(),
-        CASESTREAM_API_PORT=str(port),
-        CASESTREAM_VAR_DIR=str(tmp / "var"),
         **auth_env(),
     )
-    for staff in (HANDLER, LEGAL):
-        add_account(env, staff)
-    server = Process(["api"], env, tmp / "api.log")
-
-    def alive() -> None:
-        if server.popen.poll() is not None:
-            raise AssertionError(f"casestream api exited:\n{server.output()}")
-
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answers(url, check=alive)
+    with api_process(tmp, env, (HANDLER, LEGAL)) as url:
         yield url
-    finally:
-        server.stop()
-
-
-def sign_in(visit: Visit, url: str, staff: Staff) -> None:
-    page = visit.page
-    visit.goto(f"{url}/console/signin", "signin")
-    page.get_by_label("用户名").fill(staff.username)
-    page.get_by_label("密码").fill(staff.password)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/console/$"))
 
 
 def listed(visit: Visit) -> list[str]:
@@ -66,7 +48,7 @@ def test_a_handler_filters_the_list_to_overdue_complaints_and_sorts_by_due(
     visit: Visit, cases_url: str
 ) -> None:
     page = visit.page
-    sign_in(visit, cases_url, HANDLER)
+    sign_in_as(visit, HANDLER, cases_url)
     visit.goto(f"{cases_url}/console/cases", "list")
     expect(page.get_by_role("heading", level=1)).to_have_text("案件列表")
     assert "J-OVER" not in listed(visit)  # another department's case
@@ -106,7 +88,7 @@ def test_legal_searches_by_decision_number_and_sees_names_unmasked(
     visit: Visit, cases_url: str
 ) -> None:
     page = visit.page
-    sign_in(visit, cases_url, LEGAL)
+    sign_in_as(visit, LEGAL, cases_url)
     visit.goto(f"{cases_url}/console/cases", "list")
     page.get_by_label("案件编号或文号").fill(DECISION)
     page.get_by_role("button", name="筛选").click()

@@ -22,9 +22,15 @@ from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics, create_topics
 from tests.auth import auth_env, auth_headers
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import ACCOUNTS, HANDLER, VIEWPORT, Visit, add_account
+from tests.browser.conftest import (
+    ACCOUNTS,
+    HANDLER,
+    VIEWPORT,
+    Visit,
+    api_process,
+)
 from tests.conftest import Database
-from tests.processes import Process, free_port, service_env, wait_for, wait_until_answers
+from tests.processes import service_env, wait_for
 
 CONSOLE = "/console/"
 
@@ -42,29 +48,14 @@ def base_url(
 ) -> Iterator[str]:
     """A `casestream api` reading alerts.events from the broker, knowing the folder's ACCOUNTS."""
     tmp = tmp_path_factory.mktemp("home")
-    port = free_port()
     env = service_env(
         kafka_bootstrap,
         alert_topics,
         Database(f"sqlite:///{tmp / 'console.db'}", None).env(),
-        CASESTREAM_API_PORT=str(port),
-        CASESTREAM_VAR_DIR=str(tmp / "var"),
         **auth_env(),
     )
-    for staff in ACCOUNTS:
-        add_account(env, staff)
-    server = Process(["api"], env, tmp / "api.log")
-
-    def alive() -> None:
-        if server.popen.poll() is not None:
-            raise AssertionError(f"casestream api exited:\n{server.output()}")
-
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answers(url, check=alive)
+    with api_process(tmp, env, ACCOUNTS) as url:
         yield url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from casestream.read_models.database import create_engine, migrate
-from casestream.read_models.staff_accounts import StaffAccounts
-from casestream.staff import add_account
 from tests.auth import auth_env
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import Staff, Visit
+from tests.browser.conftest import Staff, Visit, api_process, sign_in_as
 from tests.conftest import Database
-from tests.processes import Process, clean_env, free_port, wait_until_answers
+from tests.processes import clean_env
 from tests.rectification_board import OTHER, OWN, seed_board
 
 HEAD = Staff("zhang.head", "department_head", OWN, "head of department password")
@@ -38,45 +35,13 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine = create_engine(database.url, database.schema)
     migrate(engine)
     seed_board(engine)
-    accounts = StaffAccounts(engine)
-    for staff in (HEAD, SUPERVISOR, STRANGER):
-        add_account(
-            accounts,
-            staff.username,
-            role=staff.role,
-            department=staff.department,
-            password=staff.password,
-            now=datetime.now().astimezone(),
-        )
     engine.dispose()
-    port = free_port()
     env = clean_env(
         **database.env(),
-        CASESTREAM_API_PORT=str(port),
-        CASESTREAM_VAR_DIR=str(tmp / "var"),
         **auth_env(),
     )
-    server = Process(["api"], env, tmp / "api.log")
-
-    def alive() -> None:
-        if server.popen.poll() is not None:
-            raise AssertionError(f"casestream api exited:\n{server.output()}")
-
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answers(url, check=alive)
+    with api_process(tmp, env, (HEAD, SUPERVISOR, STRANGER)) as url:
         yield url
-    finally:
-        server.stop()
-
-
-def sign_in(visit: Visit, staff: Staff) -> None:
-    page = visit.page
-    visit.goto("/console/signin", "signin")
-    page.get_by_label("用户名").fill(staff.username)
-    page.get_by_label("密码").fill(staff.password)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/console/$"))
 
 
 def column(page: Page, name: str):  # type: ignore[no-untyped-def]
@@ -85,7 +50,7 @@ def column(page: Page, name: str):  # type: ignore[no-untyped-def]
 
 def test_the_board_shows_each_status_in_its_column_and_marks_overdue(visit: Visit) -> None:
     page = visit.page
-    sign_in(visit, HEAD)
+    sign_in_as(visit, HEAD)
     answer = visit.goto(BOARD, "board")
     assert answer.status == 200
     expect(page.get_by_role("heading", level=1)).to_have_text("整改看板")
@@ -127,7 +92,7 @@ def test_the_board_shows_each_status_in_its_column_and_marks_overdue(visit: Visi
 
 def test_a_supervisor_sees_the_history_and_may_verify_or_send_back(visit: Visit) -> None:
     page = visit.page
-    sign_in(visit, SUPERVISOR)
+    sign_in_as(visit, SUPERVISOR)
     answer = visit.goto(f"{BOARD}/R-DONE", "detail-completed")
     assert answer.status == 200
     expect(page.locator("#rect-root-causes")).to_have_text("程序违法、事实不清、证据不足")
@@ -145,7 +110,7 @@ def test_a_supervisor_sees_the_history_and_may_verify_or_send_back(visit: Visit)
 
 def test_another_departments_rectification_is_a_404_page(visit: Visit) -> None:
     page = visit.page
-    sign_in(visit, STRANGER)
+    sign_in_as(visit, STRANGER)
     answer = visit.goto(f"{BOARD}/R-PROG", "not-found")
     assert answer.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("未找到整改")

@@ -15,10 +15,16 @@ from playwright.sync_api import Page, expect
 
 from tests.auth import auth_env
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import HANDLER, LEGAL, Staff, Visit, add_account
+from tests.browser.conftest import (
+    HANDLER,
+    LEGAL,
+    Visit,
+    api_process,
+    sign_in_as,
+)
 from tests.conftest import Database
 from tests.integration.test_stats import project, scenario
-from tests.processes import Process, clean_env, free_port, wait_until_answers
+from tests.processes import clean_env
 
 MARCH = "/console/stats?from=2026-03-01&to=2026-03-31"
 
@@ -30,36 +36,12 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("stats-browser")
     database = Database(f"sqlite:///{tmp / 'stats.db'}", None)
     project(database, scenario())
-    port = free_port()
     env = clean_env(
         **database.env(),
-        CASESTREAM_API_PORT=str(port),
-        CASESTREAM_VAR_DIR=str(tmp / "var"),
         **auth_env(),
     )
-    for staff in (HANDLER, LEGAL):
-        add_account(env, staff)
-    server = Process(["api"], env, tmp / "api.log")
-
-    def alive() -> None:
-        if server.popen.poll() is not None:
-            raise AssertionError(f"casestream api exited:\n{server.output()}")
-
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answers(url, check=alive)
+    with api_process(tmp, env, (HANDLER, LEGAL)) as url:
         yield url
-    finally:
-        server.stop()
-
-
-def sign_in(visit: Visit, staff: Staff) -> None:
-    visit.goto("/console/signin", "signin")
-    page = visit.page
-    page.get_by_label("用户名").fill(staff.username)
-    page.get_by_label("密码").fill(staff.password)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/console/$"))
 
 
 def rate_cells(page: Page, key: str) -> list[str]:
@@ -69,7 +51,7 @@ def rate_cells(page: Page, key: str) -> list[str]:
 def test_a_legal_officer_sees_the_rates_of_march_with_charts_beside_their_tables(
     visit: Visit,
 ) -> None:
-    sign_in(visit, LEGAL)
+    sign_in_as(visit, LEGAL)
     answer = visit.goto(MARCH, "stats-march")
     assert answer.status == 200
     page = visit.page
@@ -90,7 +72,7 @@ def test_a_legal_officer_sees_the_rates_of_march_with_charts_beside_their_tables
 
 
 def test_a_handler_sees_their_own_departments_figures(visit: Visit) -> None:
-    sign_in(visit, HANDLER)
+    sign_in_as(visit, HANDLER)
     visit.goto(MARCH, "stats-own-department")
     page = visit.page
     expect(page.get_by_text("承办部门：治安大队（本部门）")).to_be_visible()
@@ -100,7 +82,7 @@ def test_a_handler_sees_their_own_departments_figures(visit: Visit) -> None:
 
 
 def test_a_bad_period_shows_the_form_again_with_the_field_named(visit: Visit) -> None:
-    sign_in(visit, LEGAL)
+    sign_in_as(visit, LEGAL)
     answer = visit.goto("/console/stats?from=2026-03-31&to=2026-03-01", "stats-bad-period")
     assert answer.status == 422
     page = visit.page
@@ -111,7 +93,7 @@ def test_a_bad_period_shows_the_form_again_with_the_field_named(visit: Visit) ->
 
 
 def test_the_keyboard_alone_chooses_a_period_and_a_department(visit: Visit) -> None:
-    sign_in(visit, LEGAL)
+    sign_in_as(visit, LEGAL)
     visit.goto("/console/stats", "stats-this-year")
     page = visit.page
     page.get_by_label("开始日期（收案）").fill("2026-03-01")
