@@ -13,15 +13,13 @@ from typing import Any
 
 import pytest
 
-from casestream.api.app import create_app
 from casestream.domain.envelope import Event
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.staff_accounts import StaffAccounts
-from casestream.settings import Settings
 from casestream.staff import add_account
-from tests.auth import TEST_SECRET
 from tests.conftest import Database
+from tests.console_app import console_client
 from tests.events import event, local
 from tests.integration.test_clock_explanations import _complaint
 from tests.integration.test_console_signin import PASSWORD, sign_in
@@ -152,13 +150,7 @@ def pages(database: Database) -> Iterator[Pages]:
             accounts, username, role=role, department=department, password=PASSWORD, now=NOW
         )
     engine.dispose()
-    settings = Settings(
-        database_url=database.url,
-        database_schema=database.schema,
-        kafka_bootstrap=None,
-        auth_secret=TEST_SECRET,
-    )
-    with TestClient(create_app(settings, now=lambda: NOW), base_url="https://testserver") as client:
+    with console_client(database, NOW) as client:
         yield Pages(client)
 
 

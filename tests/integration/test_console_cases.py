@@ -17,14 +17,13 @@ import pytest
 from openpyxl import load_workbook
 
 from casestream.api import console_cases
-from casestream.api.app import create_app
 from casestream.read_models.database import create_engine
 from casestream.read_models.staff_accounts import StaffAccounts
-from casestream.settings import Settings
 from casestream.staff import add_account
-from tests.auth import TEST_SECRET, auth_headers
+from tests.auth import auth_headers
 from tests.case_list_scenario import DECISION, HOME, NOW, OTHER, project
 from tests.conftest import Database
+from tests.console_app import console_client
 from tests.integration.test_console_signin import PASSWORD, sign_in
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which this project does not use
@@ -76,14 +75,7 @@ def console(database: Database) -> Iterator[Console]:
             accounts, username, role=role, department=department, password=PASSWORD, now=NOW
         )
     engine.dispose()
-    settings = Settings(
-        database_url=database.url,
-        database_schema=database.schema,
-        kafka_bootstrap=None,
-        auth_secret=TEST_SECRET,
-    )
-    app = create_app(settings, now=lambda: NOW)
-    with TestClient(app, base_url="https://testserver") as client:
+    with console_client(database, NOW) as client:
         yield Console(client)
 
 

@@ -20,15 +20,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from casestream.api.app import create_app
 from casestream.domain.envelope import Event
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.staff_accounts import StaffAccounts
-from casestream.settings import Settings
 from casestream.staff import add_account
-from tests.auth import TEST_SECRET
 from tests.conftest import Database
+from tests.console_app import console_client
 from tests.events import event, local
 from tests.integration.test_console_signin import CSRF_FIELD, PASSWORD
 from tests.integration.test_stats import POLICY
@@ -252,13 +250,7 @@ def workbench(database: Database) -> Iterator[Workbench]:
     batch += [ConsumedEvent("alerts.events", 0, offset, item) for offset, item in enumerate(alerts)]
     ProjectionWriter(engine, POLICY).apply_batch(batch)
     engine.dispose()
-    settings = Settings(
-        database_url=database.url,
-        database_schema=database.schema,
-        kafka_bootstrap=None,
-        auth_secret=TEST_SECRET,
-    )
-    with TestClient(create_app(settings, now=lambda: NOW), base_url="https://testserver") as client:
+    with console_client(database, NOW) as client:
         yield Workbench(client)
 
 

@@ -16,13 +16,12 @@ import pytest
 import sqlalchemy as sa
 
 from casestream.api import console_rectifications
-from casestream.api.app import create_app
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.staff_accounts import StaffAccounts
-from casestream.settings import Settings
 from casestream.staff import add_account
-from tests.auth import TEST_SECRET, auth_headers
+from tests.auth import auth_headers
 from tests.conftest import Database
+from tests.console_app import console_client
 from tests.rectification_board import (
     NOW,
     OTHER,
@@ -75,14 +74,7 @@ def console(database: Database, tmp_path: Path) -> Iterator[Console]:
             accounts, username, role=role, department=department, password=PASSWORD, now=NOW
         )
     seed_board(engine)
-    settings = Settings(
-        database_url=database.url,
-        database_schema=database.schema,
-        kafka_bootstrap=None,
-        auth_secret=TEST_SECRET,
-        evidence_dir=tmp_path / "evidence",
-    )
-    with TestClient(create_app(settings, now=lambda: NOW), base_url="https://testserver") as client:
+    with console_client(database, NOW, evidence_dir=tmp_path / "evidence") as client:
         yield Console(client, engine)
     engine.dispose()
 

@@ -14,14 +14,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from casestream.api.app import create_app
 from casestream.read_models.database import create_engine
 from casestream.read_models.schema import cases
 from casestream.read_models.staff_accounts import StaffAccounts
-from casestream.settings import Settings
 from casestream.staff import add_account
-from tests.auth import TEST_SECRET, auth_headers
+from tests.auth import auth_headers
 from tests.conftest import Database
+from tests.console_app import console_client
 from tests.integration.test_console_signin import PASSWORD, sign_in
 from tests.integration.test_stats import MARCH, NOW, project, scenario
 
@@ -55,15 +54,7 @@ def client(database: Database) -> Iterator[TestClient]:
             now=NOW,
         )
     engine.dispose()
-    settings = Settings(
-        database_url=database.url,
-        database_schema=database.schema,
-        kafka_bootstrap=None,
-        auth_secret=TEST_SECRET,
-        grafana_url="https://grafana.example.org/",
-    )
-    app = create_app(settings, now=lambda: NOW)
-    with TestClient(app, base_url="https://testserver") as test_client:
+    with console_client(database, NOW, grafana_url="https://grafana.example.org/") as test_client:
         yield test_client
 
 
