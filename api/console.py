@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from casestream.domain.staff import PASSWORD_MAX
 from casestream.read_models.staff_sessions import OpenSession
 
+from .console_labels import ROLES, label
 from .deps import Services, ServicesDep
 from .sessions import SESSION_COOKIE, SIGNIN_CSRF_COOKIE, same_token
 
@@ -58,6 +59,15 @@ def _page(request: Request, template: str, status_code: int = 200, **context: An
     return templates.TemplateResponse(
         request, template, context, status_code=status_code, headers=PAGE_HEADERS
     )
+
+
+def signed_in_frame(session: OpenSession) -> dict[str, Any]:
+    """What base.html shows of the signed-in member of staff (name, role, sign-out token)."""
+    return {
+        "csrf_token": session.csrf_token,
+        "username": session.username,
+        "role_label": label(ROLES, session.role),
+    }
 
 
 def _refused(request: Request, message: str, back: str) -> HTMLResponse:

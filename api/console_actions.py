@@ -14,7 +14,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pydantic
@@ -36,7 +35,7 @@ from .command_writes import (
     applied_within,
     read_standing,
 )
-from .console import HOME_PAGE, SIGN_IN_PAGE, _page, _redirect, signed_in
+from .console import HOME_PAGE, SIGN_IN_PAGE, _page, _redirect, signed_in, signed_in_frame
 from .console_forms import (
     Choice,
     FormField,
@@ -45,7 +44,7 @@ from .console_forms import (
     filled,
     with_defaults,
 )
-from .console_labels import KINDS, ROLES, RULE_UNITS, label, rule_title_zh, status_label
+from .console_labels import KINDS, RULE_UNITS, label, rule_title_zh, status_label
 from .console_outcomes import Outcome, decided, role_refusal, roles_text
 from .console_posts import checked_post
 from .deps import Services, ServicesDep
@@ -83,15 +82,6 @@ def _sections(fields: tuple[FormField, ...]) -> list[Section]:
     return sections
 
 
-def _chrome(session: OpenSession) -> dict[str, Any]:
-    """What base.html shows of the signed-in user."""
-    return {
-        "csrf_token": session.csrf_token,
-        "username": session.username,
-        "role_label": label(ROLES, session.role),
-    }
-
-
 def _notice(
     request: Request, session: OpenSession, status_code: int, title: str, message: str, back: str
 ) -> HTMLResponse:
@@ -102,7 +92,7 @@ def _notice(
         title=title,
         message=message,
         back=back,
-        **_chrome(session),
+        **signed_in_frame(session),
     )
 
 
@@ -203,7 +193,7 @@ def _command_page(
         errors_count=sum(1 for form_field in fields if form_field.error),
         action=f"/console/cases/{state.case_id}/commands/{model.name}",
         case_page=f"/console/cases/{state.case_id}",
-        **_chrome(session),
+        **signed_in_frame(session),
     )
 
 
@@ -342,7 +332,7 @@ def _register_page(
         message=message,
         errors_count=sum(1 for form_field in fields if form_field.error),
         action=f"/console/register/{kind.value}",
-        **_chrome(session),
+        **signed_in_frame(session),
     )
 
 
@@ -380,7 +370,7 @@ async def register_choice(request: Request, services: ServicesDep) -> Response:
         kinds=kinds,
         sections=[],
         message=None,
-        **_chrome(session),
+        **signed_in_frame(session),
     )
 
 

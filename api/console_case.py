@@ -11,7 +11,6 @@ another department answers the same 404 page as an unknown id.
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -24,10 +23,10 @@ from .auth import visible_department
 from .cases import get_case, get_case_events, get_dispute
 from .clocks import case_clocks
 from .command_writes import read_standing
-from .console import SIGN_IN_PAGE, _page, _redirect, signed_in
+from .console import SIGN_IN_PAGE, _page, _redirect, signed_in, signed_in_frame
 from .console_case_options import command_options
 from .console_case_view import clock_views, event_label, facts, local_time, timeline
-from .console_labels import KINDS, MEDIA_TYPES, ROLES, label, rule_title_zh, status_label
+from .console_labels import KINDS, MEDIA_TYPES, label, rule_title_zh, status_label
 from .deps import Services, ServicesDep
 from .evidence import evidence_records
 from .schemas import CaseDetail, DisputeOut
@@ -36,15 +35,6 @@ from .sessions import session_principal
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
 LIST_PAGE = "/console/cases"
-
-
-def _frame(session: OpenSession) -> dict[str, Any]:
-    """What base.html needs of the signed-in member of staff."""
-    return {
-        "csrf_token": session.csrf_token,
-        "username": session.username,
-        "role_label": label(ROLES, session.role),
-    }
 
 
 def _rule_title(services: Services, rule_id: str) -> str:
@@ -89,7 +79,7 @@ async def case_detail(case_id: str, request: Request, services: ServicesDep) -> 
             404,
             case_id=case_id[:120],
             back=LIST_PAGE,
-            **_frame(session),
+            **signed_in_frame(session),
         )
     tz = services.settings.timezone
     clocks = await run_in_threadpool(case_clocks, case_id, services, principal, True)
@@ -143,5 +133,5 @@ async def case_detail(case_id: str, request: Request, services: ServicesDep) -> 
         barred=[option for option in options if option.reason is not None],
         back=LIST_PAGE,
         as_of=local_time(now, tz),
-        **_frame(session),
+        **signed_in_frame(session),
     )

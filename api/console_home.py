@@ -36,8 +36,8 @@ from casestream.read_models.workbench_queries import (
 )
 
 from .auth import visible_department
-from .console import SIGN_IN_PAGE, _page, _redirect, signed_in
-from .console_labels import ALERT_LEVELS, ALERT_TYPES, KINDS, ROLES, label, rule_title_zh
+from .console import SIGN_IN_PAGE, _page, _redirect, signed_in, signed_in_frame
+from .console_labels import ALERT_LEVELS, ALERT_TYPES, KINDS, label, rule_title_zh
 from .deps import Services, ServicesDep
 from .sessions import session_principal
 
@@ -203,9 +203,7 @@ async def home(request: Request, services: ServicesDep) -> Response:
     return _page(
         request,
         "home.html",
-        csrf_token=session.csrf_token,
-        username=session.username,
-        role_label=label(ROLES, session.role),
+        **signed_in_frame(session),
         department=session.department,
         scope=department,
         cards=found.cards,

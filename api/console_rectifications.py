@@ -37,9 +37,9 @@ from casestream.read_models.rectification_queries import (
 from casestream.read_models.staff_sessions import OpenSession
 
 from .auth import visible_department
-from .console import SIGN_IN_PAGE, _page, _redirect, signed_in
+from .console import SIGN_IN_PAGE, _page, _redirect, signed_in, signed_in_frame
 from .console_case_options import command_options
-from .console_labels import KINDS, REVIEW_STATUSES, ROLES, ROOT_CAUSES, label, status_label
+from .console_labels import KINDS, REVIEW_STATUSES, ROOT_CAUSES, label, status_label
 from .deps import Services, ServicesDep
 from .sessions import session_principal
 
@@ -183,14 +183,6 @@ def _columns(services: Services, session: OpenSession, where: BoardFilter) -> li
     return found
 
 
-def _signed_in_context(session: OpenSession) -> dict[str, Any]:
-    return {
-        "csrf_token": session.csrf_token,
-        "username": session.username,
-        "role_label": label(ROLES, session.role),
-    }
-
-
 @router.get("/rectifications", response_class=HTMLResponse)
 async def board(request: Request, services: ServicesDep) -> Response:
     session = await signed_in(request, services)
@@ -208,7 +200,7 @@ async def board(request: Request, services: ServicesDep) -> Response:
         request,
         "rect_board.html",
         400 if error else 200,
-        **_signed_in_context(session),
+        **signed_in_frame(session),
         where=where,
         columns=columns,
         column_limit=COLUMN_LIMIT,
@@ -342,7 +334,7 @@ async def rectification(request: Request, case_id: str, services: ServicesDep) -
     if session is None:
         return _redirect(SIGN_IN_PAGE)
     shown = await run_in_threadpool(_rectification, services, session, case_id[:200])
-    context = _signed_in_context(session)
+    context = signed_in_frame(session)
     if shown is None:  # unknown, or another department's: the same answer
         return _page(request, "rect_missing.html", 404, **context, case_id=case_id[:200])
     return _page(

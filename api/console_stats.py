@@ -23,10 +23,9 @@ from casestream.read_models.stats import StatsQueries, StatsScope
 from casestream.read_models.stats_breakdown import Buckets, Grain, StatsBreakdown, buckets_of
 
 from .auth import visible_department
-from .console import SIGN_IN_PAGE, _page, _redirect, _refused, signed_in
+from .console import SIGN_IN_PAGE, _page, _redirect, _refused, signed_in, signed_in_frame
 from .console_charts import Bar, Chart, column_chart, count_scale, horizontal_bar_chart
 from .console_figures import Period, Rate, rates_of, read_period
-from .console_labels import ROLES, label
 from .deps import Services, ServicesDep
 from .sessions import session_principal
 
@@ -174,9 +173,7 @@ async def stats_page(request: Request, services: ServicesDep) -> Response:
     query = {name: request.query_params.get(name, "") for name in ("from", "to", "department")}
     asked = read_period(query, services.now().astimezone(zone).date())
     page: dict[str, Any] = {
-        "csrf_token": session.csrf_token,
-        "username": session.username,
-        "role_label": label(ROLES, session.role),
+        **signed_in_frame(session),
         "own_department": own,
         "query": query,
         "grafana": [
