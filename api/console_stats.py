@@ -120,17 +120,13 @@ def _view(services: Services, period: Period, department: str | None) -> StatsVi
     """The figures of the period (blocking: run in the threadpool)."""
     settings, engine = services.settings, services.queries.engine
     zone, now = ZoneInfo(settings.timezone), services.now()
-    stats = StatsQueries(engine, services.rulebook)
+    stats = StatsQueries(engine, services.rulebook, settings.timezone)
     breakdown = StatsBreakdown(engine)
-
-    def scope_of(of: str | None) -> StatsScope:
-        return StatsScope.of_days(period.first, period.last, zone, of, now)
-
-    scope = scope_of(department)
+    scope = StatsScope.of_days(period.first, period.last, zone, department, now)
     rates = rates_of(stats.figures(scope))
     by_department = tuple(
-        DepartmentRates(name, rates_of(stats.figures(scope_of(name))))
-        for name in breakdown.departments(scope)
+        DepartmentRates(name, rates_of(figures))
+        for name, figures in stats.by_department(scope).items()
     )
     # no case is received before intake's earliest day nor after its future window
     today = now.astimezone(zone).date()

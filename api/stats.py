@@ -173,7 +173,7 @@ def rule_of_law_stats(
     zone = ZoneInfo(services.settings.timezone)
     now = services.now()
     scope = StatsScope.of_days(period_from, period_to, zone, department, now)
-    figures = StatsQueries(engine, services.rulebook).figures(scope)
+    figures = StatsQueries(engine, services.rulebook, services.settings.timezone).figures(scope)
     return RuleOfLawStats(
         period_from=period_from,
         period_to=period_to,

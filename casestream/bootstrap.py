@@ -19,6 +19,7 @@ from casestream.policy import clock_policy, date_window, outcome_settings
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
 from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.figure_counts import FigureCounter
 from casestream.settings import Settings
 
 REFUSED_FILES: tuple[type[Exception], ...] = (RuleFileError, CalendarFileError)
@@ -105,7 +106,7 @@ def bootstrap(
     """
     policy = clock_policy(settings)  # before the database: a bad rules file fails fast
     engine = create_engine(settings.database_url, settings.database_schema)
-    migrate(engine)
+    migrate(engine, FigureCounter(policy.rulebook, policy.timezone).ensure)
     topics = Topics(settings.topic_prefix)
     return Parts(
         settings=settings,

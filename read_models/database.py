@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -75,9 +75,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def migrate(engine: sa.Engine) -> None:
+def migrate(engine: sa.Engine, then: Callable[[sa.Connection], object] | None = None) -> None:
     """Bring the schema to the newest migration (safe to run from several processes at once:
-    an advisory lock on PostgreSQL, an exclusive lock file beside a SQLite database)."""
+    an advisory lock on PostgreSQL, an exclusive lock file beside a SQLite database), then run
+    `then` in the same transaction, under the same lock (e.g. build what a migration added from
+    the rows already there)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with _sqlite_migration_lock(engine), engine.begin() as conn:
@@ -92,6 +94,8 @@ def migrate(engine: sa.Engine) -> None:
             conn.execute(
                 projection_meta.insert().values(key="projection_id", value=uuid.uuid4().hex[:12])
             )
+        if then is not None:
+            then(conn)
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from casestream.domain.reports import linked_completion
 
 from .clock_writer import ClockWriter
 from .evidence_files import case_file_rows
+from .figure_counts import FigureCounter
 from .outbox import outbox_row
 from .schema import (
     anomalies,
@@ -32,6 +33,7 @@ from .schema import (
     case_files,
     cases,
     checkpoints,
+    clocks,
     disputes,
     outbox,
     projection_meta,
@@ -101,6 +103,7 @@ class ProjectionWriter:
         self._engine = engine
         self._projection = projection
         self._clocks = ClockWriter(clock_policy)
+        self._figures = FigureCounter(clock_policy.rulebook, clock_policy.timezone)
         self._outcomes = outcome_settings or OutcomeSettings(timezone=clock_policy.timezone)
 
     def refresh_provisional_clocks(self) -> int:
@@ -113,7 +116,14 @@ class ProjectionWriter:
             ).scalar()
             if known == years:
                 return 0
+            provisional = conn.execute(
+                sa.select(clocks.c.case_id, clocks.c.case_kind).where(
+                    clocks.c.provisional.is_(True), clocks.c.stopped_at.is_(None)
+                )
+            )
+            counted = {row.case_id: CaseKind(row.case_kind) for row in provisional}
             recounted = self._clocks.refresh_provisional(conn)
+            self._figures.update(conn, counted)
             upsert(conn, projection_meta, [{"key": "calendar_years", "value": years}])
             return recounted
 
@@ -223,6 +233,11 @@ class ProjectionWriter:
             alert_events,
             completed,
         )
+        counted = {case_id: state.case_kind for case_id, state in touched.items()}
+        for alert in alert_events:
+            if alert is not None:
+                counted.setdefault(alert.case_id, alert.case_kind)
+        self._figures.update(conn, counted)
         upsert(conn, checkpoints, self._advanced(batch, stored))
 
     def _checkpoints(

@@ -118,7 +118,7 @@ clocks = sa.Table(
     "clocks",
     metadata,
     sa.Column("clock_id", sa.String(250), primary_key=True),
-    sa.Column("case_id", sa.String(100), nullable=False, index=True),
+    sa.Column("case_id", sa.String(100), nullable=False),
     sa.Column("case_kind", sa.String(32), nullable=False),
     sa.Column("rule_id", sa.String(100), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # running paused met breached cancelled
@@ -134,6 +134,9 @@ clocks = sa.Table(
     sa.Column("linked_case_id", sa.String(150), index=True),  # a case whose completion stops it
     sa.Index("ix_clocks_next_alert_at_clock", "next_alert_at", "clock_id"),  # the scanner's order
     sa.Index("ix_clocks_status_due", "status", "due_at"),
+    # a case's clocks, and "has it a met/breached clock of these rules" (the figures) from the
+    # index alone; without statistics SQLite prefers it to the status index for such lookups
+    sa.Index("ix_clocks_case_rule_status", "case_id", "rule_id", "status"),
 )
 
 alerts = sa.Table(
@@ -320,3 +323,60 @@ staff_sessions = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),  # the absolute end
     sa.Index("ix_staff_sessions_username", "username"),
 )
+
+
+FIGURES = (
+    "received",  # received, filed or opened
+    "closed",  # 办结 / 核查 done / rectification completed
+    "on_time",  # closed with a main clock met and none late
+    "overdue",  # a main clock late
+    "ent_received",  # the same four of the 涉企 complaints
+    "ent_closed",
+    "ent_on_time",
+    "ent_overdue",
+    "visited",  # 回访 done (a score given)
+    "score_sum",
+    "satisfied",
+    "flagged",  # 督察 flagged at least once
+    "supervised",  # under 督察 now
+    "decided",  # reconsideration decided
+    "corrections",  # … with a correcting decision
+    "judged",  # lawsuit judged
+    "losses",
+    "heard",  # lawsuits with a hearing
+    "appeared",  # … with the agency head at one of them
+    "hearings",  # hearings held
+    "head_appeared",  # hearings the agency head appeared at
+    "opened",  # rectification opened (a deadline set, not cancelled)
+    "cancelled",
+)
+"""The per-case figures, the counter tables' columns (figure_columns.py defines them)."""
+
+
+def _figure_columns() -> list[sa.Column[int]]:
+    return [sa.Column(name, sa.BigInteger, nullable=False, server_default="0") for name in FIGURES]
+
+
+case_figures = sa.Table(
+    "case_figures",
+    metadata,
+    sa.Column("case_id", sa.String(100), primary_key=True),
+    sa.Column("department", sa.String(200), nullable=False),  # "" for none
+    sa.Column("case_kind", sa.String(32), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),  # the local day received
+    *_figure_columns(),
+)
+"""What each case adds to the figures now (figure_columns.py), so a change is applied to the
+counters as the difference from what the case added before."""
+
+figure_counts = sa.Table(
+    "figure_counts",
+    metadata,
+    sa.Column("department", sa.String(200), primary_key=True),  # "" for none
+    sa.Column("case_kind", sa.String(32), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    *_figure_columns(),
+    sa.Index("ix_figure_counts_day", "day"),
+)
+"""The figures of the cases received on a local day, per department and kind: a period's
+figures read O(departments × kinds × days) rows, whatever the number of cases."""

@@ -71,3 +71,19 @@ def upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]])
 def insert_missing(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows whose primary key does not exist yet; leave the others alone."""
     _execute_rows(conn, _insert(conn, table).on_conflict_do_nothing(), rows)
+
+
+def increment(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, adding their non-key columns to those of rows whose primary key exists.
+
+    Rows are written in key order, so writers incrementing the same rows at once (several
+    workers) lock them in one order and never deadlock."""
+    if not rows:
+        return
+    keys = [column.name for column in table.primary_key.columns]
+    statement = _insert(conn, table)
+    updates = {
+        name: table.c[name] + statement.excluded[name] for name in rows[0] if name not in keys
+    }
+    ordered = sorted(rows, key=lambda row: tuple(row[key] for key in keys))
+    _execute_rows(conn, statement.on_conflict_do_update(index_elements=keys, set_=updates), ordered)

@@ -1,5 +1,5 @@
-"""Breakdowns of the rule-of-law figures (stats.py) of a period: the departments whose cases
-were received in it, and the cases received (收案) in each local month (or year) of it.
+"""A breakdown of the rule-of-law figures (stats.py) of a period: the cases received (收案) in
+each local month (or year) of it.
 
 "Received" counts the cases GET /stats counts as received or filed: complaints, enterprise
 tip-offs, reconsiderations and lawsuits, not the rectifications those open. The same SQL runs
@@ -73,17 +73,6 @@ def _in_scope(scope: StatsScope) -> list[sa.ColumnElement[bool]]:
 class StatsBreakdown:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
-
-    def departments(self, scope: StatsScope) -> list[str]:
-        """The departments (承办部门) of the cases received in the scope, by name."""
-        query = (
-            sa.select(cases.c.department)
-            .where(*_in_scope(scope), cases.c.department.is_not(None))
-            .distinct()
-            .order_by(cases.c.department)
-        )
-        with self._engine.connect() as conn:
-            return [row.department for row in conn.execute(query)]
 
     def received(self, scope: StatsScope, buckets: Buckets) -> list[int]:
         """The cases received in each bucket (local days in the scope's time zone)."""

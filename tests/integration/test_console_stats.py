@@ -15,14 +15,16 @@ import pytest
 import sqlalchemy as sa
 
 from casestream.read_models.database import create_engine
+from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import cases
 from casestream.read_models.staff_accounts import StaffAccounts
 from casestream.staff import add_account
 from tests.auth import auth_headers
 from tests.conftest import Database
 from tests.console_app import console_client
+from tests.events import event, local
 from tests.integration.test_console_signin import PASSWORD, sign_in
-from tests.integration.test_stats import MARCH, NOW, project, scenario
+from tests.integration.test_stats import MARCH, NOW, POLICY, project, scenario
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which this project does not use
     warnings.simplefilter("ignore")
@@ -267,10 +269,12 @@ def test_department_names_are_escaped_in_tables_and_charts(
     client: TestClient, database: Database
 ) -> None:
     engine = create_engine(database.url, database.schema)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(cases).where(cases.c.case_id == "C5").values(department="<b>交警</b>")
-        )
+    moved = {"to_department": "<b>交警</b>", "reason": "转办"}
+    transfer = event("ComplaintTransferred", "C4", "complaint", moved, at=local("2026-03-31T09:00"))
+    ProjectionWriter(engine, POLICY).apply_batch([ConsumedEvent("cases.events", 0, 999, transfer)])
+    with engine.connect() as conn:
+        department = sa.select(cases.c.department).where(cases.c.case_id == "C4")
+        assert conn.execute(department).scalar() == "<b>交警</b>"
     engine.dispose()
     page = page_as(client, "fa.zhi", **MARCH)
     assert "<b>交警</b>" not in page.text and "&lt;b&gt;交警&lt;/b&gt;" in page.text

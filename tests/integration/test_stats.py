@@ -21,6 +21,7 @@ from casestream.domain.clocks import ClockPolicy
 from casestream.domain.envelope import Event, parse_event
 from casestream.domain.rules import load_rulebook
 from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.figure_counts import FigureCounter
 from casestream.read_models.outbox import Outbox
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import cases
@@ -241,7 +242,7 @@ def scenario() -> list[Event[Any]]:
 
 def project(database: Database, events: list[Event[Any]]) -> None:
     engine = create_engine(database.url, database.schema)
-    migrate(engine)
+    migrate(engine, FigureCounter(POLICY.rulebook, POLICY.timezone).ensure)  # as bootstrap does
     batch = [ConsumedEvent("cases.events", 0, offset, item) for offset, item in enumerate(events)]
     ProjectionWriter(engine, POLICY).apply_batch(batch)
     engine.dispose()

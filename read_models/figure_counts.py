@@ -1,0 +1,284 @@
+"""Per-day counters of the rule-of-law figures, kept in the projector's transaction.
+
+`case_figures` holds what each case adds to the figures now (figure_columns.py, evaluated on
+its rows just written); `figure_counts` their sums per department, kind and local day
+received. When a batch changes a case, the difference between what it adds now and what it
+added before moves the counters: the same event twice changes nothing, and the counters always
+equal a recount of the cases (tests/integration/test_figure_counts.py proves it).
+
+Reading a period sums the counters of its days (O(departments × kinds × days)) and adds what
+the clocks still running past their due instants change (figures "late" at `now`, which no
+counter can hold): those are few while the scanner marks breached clocks.
+
+The day a case was received is the local day in the deployment's time zone; the counters
+remember the zone they were built in (`projection_meta`), and `ensure` rebuilds them when it
+differs (or when a database migrated with cases in it has none yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from casestream.domain.catalog import CaseKind
+from casestream.domain.clocks import ClockStatus
+from casestream.domain.rules import RuleBook
+
+from .figure_columns import CLOCKED_KINDS, TIME_DEPENDENT, KindFigures, kind_figures, per_case
+from .schema import FIGURES, case_figures, cases, clocks, figure_counts, projection_meta
+from .sql import chunks, increment, insert_rows, upsert
+
+ZONE_KEY = "figure_counts_zone"
+REBUILD_PAGE = 5000
+MANY_LATE = 2000  # running clocks past due read by key up to this many, else in one join
+
+Totals = dict[str, int]
+"""A kind's figures summed: figure name → number."""
+
+_Key = tuple[str, str, date]  # department ("" for none), kind, local day received
+
+
+@dataclass(frozen=True)
+class Period:
+    """The cases received from local day `first` to `last` (both included), of one department
+    or all; `now` judges the clocks still running."""
+
+    first: date
+    last: date
+    department: str | None
+    now: datetime
+
+
+class FigureCounter:
+    """Keeps `case_figures` and `figure_counts` equal to what the cases add, judged without
+    `now` (a running clock is never late in them)."""
+
+    def __init__(self, rulebook: RuleBook, timezone: str) -> None:
+        self._timezone = timezone
+        self._zone = ZoneInfo(timezone)
+        self._selects = {
+            kind: _contributions(kind_figures(kind, rulebook, None)) for kind in CaseKind
+        }
+
+    def update(self, conn: sa.Connection, kinds: Mapping[str, CaseKind]) -> int:
+        """Count again the cases `kinds` names (case id → kind), after their rows were written
+        in this transaction; how many cases changed what they add."""
+        by_kind: dict[CaseKind, list[str]] = {}
+        for case_id, kind in kinds.items():
+            by_kind.setdefault(kind, []).append(case_id)
+        now_rows: dict[str, dict[str, Any]] = {}
+        for kind, case_ids in by_kind.items():
+            for part in chunks(sorted(case_ids)):
+                # by id alone: a kind condition could make the planner read the kind's index
+                query = self._selects[kind].where(cases.c.case_id.in_(part))
+                now_rows.update((row.case_id, self._row(row)) for row in conn.execute(query))
+        before = _stored(conn, sorted(now_rows))
+        changed = [row for case_id, row in now_rows.items() if before.get(case_id) != row]
+        deltas: dict[_Key, list[int]] = {}
+        for row in changed:
+            old = before.get(row["case_id"])
+            if old is not None:
+                _add(deltas, old, -1)
+            _add(deltas, row, 1)
+        upsert(conn, case_figures, changed)
+        increment(conn, figure_counts, _count_rows(deltas, skip_zero=True))
+        return len(changed)
+
+    def ensure(self, conn: sa.Connection) -> int:
+        """Build the counters from every case unless they were built in this time zone; how
+        many cases were counted (0 when nothing was to do)."""
+        built = conn.execute(
+            sa.select(projection_meta.c.value).where(projection_meta.c.key == ZONE_KEY)
+        ).scalar()
+        if built == self._timezone:
+            return 0
+        conn.execute(case_figures.delete())
+        conn.execute(figure_counts.delete())
+        totals: dict[_Key, list[int]] = {}
+        counted = 0
+        for kind, select in self._selects.items():
+            after = ""
+            while True:
+                page = conn.execute(
+                    select.where(cases.c.case_kind == kind.value, cases.c.case_id > after)
+                    .order_by(cases.c.case_id)
+                    .limit(REBUILD_PAGE)
+                ).all()
+                if not page:
+                    break
+                rows = [self._row(row) for row in page]
+                insert_rows(conn, case_figures, rows)
+                for row in rows:
+                    _add(totals, row, 1)
+                counted += len(rows)
+                after = page[-1].case_id
+        insert_rows(conn, figure_counts, _count_rows(totals, skip_zero=False))
+        upsert(conn, projection_meta, [{"key": ZONE_KEY, "value": self._timezone}])
+        return counted
+
+    def _row(self, row: sa.Row[Any]) -> dict[str, Any]:
+        values = row._mapping
+        return {
+            "case_id": values["case_id"],
+            "department": values["department"] or "",
+            "case_kind": values["case_kind"],
+            "day": values["received_at"].astimezone(self._zone).date(),
+            **{name: int(values[name]) for name in FIGURES},
+        }
+
+
+class FigureReader:
+    """A period's figures from the counters, with the running clocks past due added."""
+
+    def __init__(self, rulebook: RuleBook, timezone: str) -> None:
+        self._rulebook = rulebook
+        self._timezone = timezone
+        self._zone = ZoneInfo(timezone)
+
+    def ready(self, conn: sa.Connection) -> bool:
+        """The counters were built in this reader's time zone (else recount the cases)."""
+        built = conn.execute(
+            sa.select(projection_meta.c.value).where(projection_meta.c.key == ZONE_KEY)
+        ).scalar()
+        return bool(built == self._timezone)
+
+    def totals(self, conn: sa.Connection, period: Period) -> dict[CaseKind, Totals]:
+        """Each kind's figures of the cases received in `period`."""
+        return self._read(conn, period, by_department=False).get("", {})
+
+    def departments(self, conn: sa.Connection, period: Period) -> dict[str, dict[CaseKind, Totals]]:
+        """Each kind's figures of each department ("" for cases of none) with cases received
+        in `period`, in one read of the counters."""
+        return self._read(conn, period, by_department=True)
+
+    def _read(
+        self, conn: sa.Connection, period: Period, *, by_department: bool
+    ) -> dict[str, dict[CaseKind, Totals]]:
+        found = self._counted(conn, period, by_department=by_department)
+        for kind in CLOCKED_KINDS:
+            for department, late in self._late_now(conn, kind, period, by_department).items():
+                kinds = found.setdefault(department, {})
+                kind_totals = kinds.setdefault(kind, dict.fromkeys(FIGURES, 0))
+                for name, value in late.items():
+                    kind_totals[name] += value
+        return found
+
+    def _counted(
+        self, conn: sa.Connection, period: Period, *, by_department: bool
+    ) -> dict[str, dict[CaseKind, Totals]]:
+        group = [figure_counts.c.case_kind]
+        if by_department:
+            group.insert(0, figure_counts.c.department)
+        query = (
+            sa.select(*group, *(sa.func.sum(figure_counts.c[name]).label(name) for name in FIGURES))
+            .where(figure_counts.c.day >= period.first, figure_counts.c.day <= period.last)
+            .group_by(*group)
+        )
+        if period.department is not None:
+            query = query.where(figure_counts.c.department == period.department)
+        found: dict[str, dict[CaseKind, Totals]] = {}
+        for row in conn.execute(query):
+            values = row._mapping
+            department = values["department"] if by_department else ""
+            found.setdefault(department, {})[CaseKind(values["case_kind"])] = {
+                name: int(values[name] or 0) for name in FIGURES
+            }
+        return found
+
+    def _late_now(
+        self, conn: sa.Connection, kind: CaseKind, period: Period, by_department: bool
+    ) -> dict[str, Totals]:
+        """What the running clocks of `kind` past due at `now` add to the period's figures
+        (per department, or all under "")."""
+        rules = self._rulebook.main_rules(kind)
+        late_clocks = sa.select(clocks.c.case_id).where(
+            clocks.c.status == ClockStatus.running.value,
+            clocks.c.due_at < period.now,
+            clocks.c.rule_id.in_(rules),
+        )
+        # usually few (the scanner marks them breached): found by the (status, due_at) index
+        # and the cases by their keys; many (no scanner for a while): one semi-join
+        case_ids = conn.execute(late_clocks.limit(MANY_LATE + 1)).scalars().all()
+        if not case_ids:
+            return {}
+        late_cases = [late_clocks] if len(case_ids) > MANY_LATE else chunks(sorted(set(case_ids)))
+        now = kind_figures(kind, self._rulebook, period.now).columns
+        never = kind_figures(kind, self._rulebook, None).columns
+        names = [name for name in TIME_DEPENDENT if name in now]
+        department = sa.func.coalesce(cases.c.department, "") if by_department else sa.literal("")
+        start = datetime.combine(period.first, time(), self._zone)
+        end = datetime.combine(period.last + timedelta(days=1), time(), self._zone)
+        conditions = [
+            cases.c.case_kind == kind.value,
+            cases.c.received_at >= start,
+            cases.c.received_at < end,
+        ]
+        if period.department is not None:
+            conditions.append(cases.c.department == period.department)
+        late: dict[str, Totals] = {}
+        for part in late_cases:
+            query = (
+                sa.select(
+                    department.label("department"),
+                    *(sa.func.sum(now[name] - never[name]).label(name) for name in names),
+                )
+                .where(*conditions, cases.c.case_id.in_(part))
+                .group_by(department)
+            )
+            for row in conn.execute(query):
+                totals = late.setdefault(row.department, dict.fromkeys(names, 0))
+                for name in names:
+                    totals[name] += int(row._mapping[name] or 0)
+        return late
+
+
+def _contributions(figures: KindFigures) -> sa.Select[Any]:
+    """The per-case figures of cases of `figures.kind` (the caller selects them: by id, which
+    the primary key finds, or by kind for a rebuild)."""
+    return sa.select(
+        cases.c.case_id,
+        cases.c.department,
+        cases.c.case_kind,
+        cases.c.received_at,
+        *per_case(figures),
+    )
+
+
+def _stored(conn: sa.Connection, case_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    columns = [case_figures.c[name] for name in ("case_id", "department", "case_kind", "day")]
+    for part in chunks(case_ids):
+        query = sa.select(*columns, *(case_figures.c[name] for name in FIGURES)).where(
+            case_figures.c.case_id.in_(part)
+        )
+        for row in conn.execute(query):
+            found[row.case_id] = {
+                **row._mapping,
+                **{name: int(row._mapping[name]) for name in FIGURES},
+            }
+    return found
+
+
+def _add(totals: dict[_Key, list[int]], row: Mapping[str, Any], sign: int) -> None:
+    key = (row["department"], row["case_kind"], row["day"])
+    values = totals.setdefault(key, [0] * len(FIGURES))
+    for index, name in enumerate(FIGURES):
+        values[index] += sign * row[name]
+
+
+def _count_rows(totals: dict[_Key, list[int]], *, skip_zero: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            "department": department,
+            "case_kind": kind,
+            "day": day,
+            **dict(zip(FIGURES, values, strict=True)),
+        }
+        for (department, kind, day), values in totals.items()
+        if not (skip_zero and not any(values))
+    ]

@@ -1,0 +1,206 @@
+"""The per-day figure counters the projector keeps equal a recount of the cases, on SQLite and
+PostgreSQL: after simulated cases of every kind (rectifications, 督察 and hearings included)
+projected in uneven batches, events sent twice, the scanner's breach alerts, and for periods,
+departments and "now"s where running clocks have passed their due instants."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from casestream.domain.envelope import Event
+from casestream.producers.simulation import DEPARTMENTS, simulate
+from casestream.read_models import figure_counts as figure_counts_module
+from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.figure_counts import FigureCounter, FigureReader
+from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
+from casestream.read_models.schema import FIGURES, case_figures, figure_counts, projection_meta
+from casestream.read_models.stats import StatsQueries, StatsScope
+from casestream.stream_processors.scanner import EscalationScanner
+from tests.conftest import Database
+from tests.events import event, local
+from tests.integration.test_stats import POLICY, complaint, scenario
+
+ZONE_NAME = POLICY.timezone
+ZONE = ZoneInfo(ZONE_NAME)
+NOW = datetime.fromisoformat("2026-04-20T10:00:00+08:00")
+
+
+def _events(seed: int) -> list[Event[Any]]:
+    events = [*simulate(random.Random(seed), 160, NOW, prefix="FIG"), *scenario()]
+    return sorted(events, key=lambda item: item.occurred_at)
+
+
+class Projector:
+    """A ProjectionWriter fed in uneven batches, with its offsets."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.writer = ProjectionWriter(engine, POLICY)
+        self.offset = 0
+        self.rng = random.Random(5)
+
+    def feed(self, events: list[Event[Any]], topic: str = "cases.events") -> None:
+        start = 0
+        while start < len(events):
+            size = self.rng.choice((1, 7, 40, 150))
+            batch = [
+                ConsumedEvent(topic, 0, self.offset + n, item)
+                for n, item in enumerate(events[start : start + size])
+            ]
+            self.writer.apply_batch(batch)
+            self.offset += len(batch)
+            start += size
+
+    def scan(self, at: datetime) -> int:
+        """One scanner pass at `at`; its alerts projected."""
+        sent: list[Event[Any]] = []
+
+        async def emit(events: list[Event[Any]]) -> None:
+            sent.extend(events)
+
+        asyncio.run(EscalationScanner(self.engine, POLICY, emit, lambda: at).scan_once())
+        self.feed(sent, topic="alerts.events")
+        return len(sent)
+
+
+@pytest.fixture
+def engine(database: Database) -> Iterator[sa.Engine]:
+    engine = create_engine(database.url, database.schema)
+    migrate(engine, FigureCounter(POLICY.rulebook, ZONE_NAME).ensure)
+    yield engine
+    engine.dispose()
+
+
+def _scopes(now: datetime) -> Iterator[StatsScope]:
+    periods = [
+        (date(2026, 1, 1), date(2026, 12, 31)),
+        (date(2026, 3, 1), date(2026, 3, 31)),
+        (date(2026, 2, 10), date(2026, 4, 2)),
+        (date(2026, 3, 17), date(2026, 3, 17)),
+    ]
+    for first, last in periods:
+        for department in (None, *DEPARTMENTS[:3], "no-such-department"):
+            yield StatsScope.of_days(first, last, ZONE, department, now)
+
+
+def _assert_counters_equal_recount(engine: sa.Engine, now: datetime) -> None:
+    stats = StatsQueries(engine, POLICY.rulebook, ZONE_NAME)
+    for scope in _scopes(now):
+        assert stats.figures(scope) == stats.recount(scope), (scope.days, scope.department)
+    year = StatsScope.of_days(date(2026, 1, 1), date(2026, 12, 31), ZONE, None, now)
+    recounted = {
+        name: stats.recount(StatsScope(year.start, year.end, name, now, year.days))
+        for name in DEPARTMENTS
+    }
+    assert stats.by_department(year) == {
+        name: figures
+        for name, figures in recounted.items()
+        if figures.complaints.received
+        or figures.enterprise_tips.received
+        or figures.reconsiderations.received
+        or figures.lawsuits.filed
+        or figures.rectifications.opened
+        or figures.rectifications.cancelled
+    }
+
+
+def test_counters_equal_a_recount_through_batches_duplicates_and_breaches(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = _events(seed=11)
+    projector = Projector(engine)
+    half = len(events) // 2
+    projector.feed(events[:half])
+    assert projector.scan(NOW - timedelta(days=30)) > 0  # breaches of the first half's clocks
+    projector.feed(events[half - 60 :])  # 60 events sent again: nothing counted twice
+    assert projector.scan(NOW) > 0
+    with engine.connect() as conn:
+        assert FigureReader(POLICY.rulebook, ZONE_NAME).ready(conn)
+        assert conn.execute(sa.select(sa.func.count()).select_from(figure_counts)).scalar()
+    for now in (NOW, NOW + timedelta(days=45)):  # later: running clocks pass their due
+        _assert_counters_equal_recount(engine, now)
+    monkeypatch.setattr(figure_counts_module, "MANY_LATE", 1)  # many past due: one join
+    _assert_counters_equal_recount(engine, NOW + timedelta(days=45))
+    # and a figure checked by hand: every case is received exactly once in the counters
+    with engine.connect() as conn:
+        received = conn.execute(sa.select(sa.func.sum(figure_counts.c.received))).scalar()
+    assert received == len({item.case_id for item in events})
+
+
+def test_counters_built_from_existing_cases_equal_those_kept_by_the_projector(
+    database: Database, make_database: Any
+) -> None:
+    events = _events(seed=12)
+    kept = create_engine(database.url, database.schema)
+    migrate(kept, FigureCounter(POLICY.rulebook, ZONE_NAME).ensure)
+    Projector(kept).feed(events)
+    # a database migrated before the counters existed: cases but no counters, until ensure
+    other = make_database("postgresql" if database.schema else "sqlite")
+    built = create_engine(other.url, other.schema)
+    migrate(built)
+    Projector(built).feed(events)
+    with built.begin() as conn:
+        assert not FigureReader(POLICY.rulebook, ZONE_NAME).ready(conn)
+        assert FigureCounter(POLICY.rulebook, ZONE_NAME).ensure(conn) == len(
+            {item.case_id for item in events}
+        )
+        assert FigureCounter(POLICY.rulebook, ZONE_NAME).ensure(conn) == 0  # built: no rework
+    for table in (case_figures, figure_counts):
+        key = [column for column in table.primary_key.columns]
+        query = sa.select(table).order_by(*key)
+        with kept.connect() as one, built.connect() as two:
+            # a case's key moves as its events arrive (day received, department): the
+            # counters it left stay, at zero
+            assert _nonzero(one.execute(query)) == _nonzero(two.execute(query)), table.name
+    _assert_counters_equal_recount(built, NOW)
+    kept.dispose()
+    built.dispose()
+
+
+def _nonzero(rows: Iterator[sa.Row[Any]]) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in rows if any(row._mapping[name] for name in FIGURES)]
+
+
+def test_counters_built_in_another_time_zone_are_not_read_until_rebuilt(
+    engine: sa.Engine,
+) -> None:
+    Projector(engine).feed(_events(seed=13))
+    with engine.begin() as conn:
+        conn.execute(
+            projection_meta.update()
+            .where(projection_meta.c.key == "figure_counts_zone")
+            .values(value="Asia/Urumqi")
+        )
+        assert not FigureReader(POLICY.rulebook, ZONE_NAME).ready(conn)
+        # rebuilt in the deployment's zone: the cases' local days counted again
+        assert FigureCounter(POLICY.rulebook, ZONE_NAME).ensure(conn) > 0
+        assert FigureReader(POLICY.rulebook, ZONE_NAME).ready(conn)
+    _assert_counters_equal_recount(engine, NOW)
+
+
+def test_a_complaint_transferred_to_another_department_moves_its_counts(
+    engine: sa.Engine,
+) -> None:
+    projector = Projector(engine)
+    projector.feed(complaint("MOVE-1", "2026-03-05T09:00", accepted="2026-03-05T10:00"))
+    stats = StatsQueries(engine, POLICY.rulebook, ZONE_NAME)
+    march = StatsScope.of_days(date(2026, 3, 1), date(2026, 3, 31), ZONE, None, NOW)
+    assert {name: f.complaints.received for name, f in stats.by_department(march).items()} == {
+        "治安大队": 1
+    }
+    moved = {"to_department": "户政大队", "reason": "属户籍业务"}
+    projector.feed(
+        [event("ComplaintTransferred", "MOVE-1", "complaint", moved, at=local("2026-03-06T09:00"))]
+    )
+    assert {name: f.complaints.received for name, f in stats.by_department(march).items()} == {
+        "户政大队": 1
+    }
+    _assert_counters_equal_recount(engine, NOW)
