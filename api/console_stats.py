@@ -121,7 +121,7 @@ def _view(services: Services, period: Period, department: str | None) -> StatsVi
     settings, engine = services.settings, services.queries.engine
     zone, now = ZoneInfo(settings.timezone), services.now()
     stats = StatsQueries(engine, services.rulebook, settings.timezone)
-    breakdown = StatsBreakdown(engine)
+    breakdown = StatsBreakdown(engine, settings.timezone)
     scope = StatsScope.of_days(period.first, period.last, zone, department, now)
     rates = rates_of(stats.figures(scope))
     by_department = tuple(

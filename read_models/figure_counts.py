@@ -142,10 +142,7 @@ class FigureReader:
 
     def ready(self, conn: sa.Connection) -> bool:
         """The counters were built in this reader's time zone (else recount the cases)."""
-        built = conn.execute(
-            sa.select(projection_meta.c.value).where(projection_meta.c.key == ZONE_KEY)
-        ).scalar()
-        return bool(built == self._timezone)
+        return counters_ready(conn, self._timezone)
 
     def totals(self, conn: sa.Connection, period: Period) -> dict[CaseKind, Totals]:
         """Each kind's figures of the cases received in `period`."""
@@ -235,6 +232,33 @@ class FigureReader:
                 for name in names:
                     totals[name] += int(row._mapping[name] or 0)
         return late
+
+
+def counters_ready(conn: sa.Connection, timezone: str) -> bool:
+    """The counters were built in `timezone` (else a reader recounts the cases)."""
+    built = conn.execute(
+        sa.select(projection_meta.c.value).where(projection_meta.c.key == ZONE_KEY)
+    ).scalar()
+    return bool(built == timezone)
+
+
+def received_by_day(
+    conn: sa.Connection, first: date, last: date, department: str | None, kinds: Sequence[CaseKind]
+) -> dict[date, int]:
+    """The cases of `kinds` received on each local day from `first` to `last` (days with
+    none left out), from the counters."""
+    query = (
+        sa.select(figure_counts.c.day, sa.func.sum(figure_counts.c.received).label("received"))
+        .where(
+            figure_counts.c.day >= first,
+            figure_counts.c.day <= last,
+            figure_counts.c.case_kind.in_([kind.value for kind in kinds]),
+        )
+        .group_by(figure_counts.c.day)
+    )
+    if department is not None:
+        query = query.where(figure_counts.c.department == department)
+    return {row.day: int(row.received) for row in conn.execute(query) if row.received}
 
 
 def _contributions(figures: KindFigures) -> sa.Select[Any]:

@@ -9,6 +9,7 @@ the database.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 
 from casestream.domain.catalog import CaseKind
 
+from .figure_counts import counters_ready, received_by_day
 from .schema import cases
 from .stats import StatsScope
 
@@ -71,13 +73,29 @@ def _in_scope(scope: StatsScope) -> list[sa.ColumnElement[bool]]:
 
 
 class StatsBreakdown:
-    def __init__(self, engine: sa.Engine) -> None:
+    """From the per-day counters when `timezone` (the deployment's) is given, they were built in
+    it and the scope is of whole days; else by counting the cases."""
+
+    def __init__(self, engine: sa.Engine, timezone: str | None = None) -> None:
         self._engine = engine
+        self._timezone = timezone
 
     def received(self, scope: StatsScope, buckets: Buckets) -> list[int]:
         """The cases received in each bucket (local days in the scope's time zone)."""
         if not buckets.starts:
             return []
+        with self._engine.connect() as conn:
+            if (
+                self._timezone is not None
+                and scope.days is not None
+                and counters_ready(conn, self._timezone)
+            ):
+                first, last = scope.days
+                days = received_by_day(conn, first, last, scope.department, RECEIVED_KINDS)
+                counts = [0] * len(buckets.starts)
+                for day, received in days.items():
+                    counts[max(0, bisect_right(buckets.starts, day) - 1)] += received
+                return counts
         zone = scope.start.tzinfo
         bounds = [datetime.combine(day, time(), zone) for day in buckets.starts[1:]]
         index: Any = (

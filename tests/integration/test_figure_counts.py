@@ -23,6 +23,7 @@ from casestream.read_models.figure_counts import FigureCounter, FigureReader
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import FIGURES, case_figures, figure_counts, projection_meta
 from casestream.read_models.stats import StatsQueries, StatsScope
+from casestream.read_models.stats_breakdown import StatsBreakdown, buckets_of
 from casestream.stream_processors.scanner import EscalationScanner
 from tests.conftest import Database
 from tests.events import event, local
@@ -93,8 +94,12 @@ def _scopes(now: datetime) -> Iterator[StatsScope]:
 
 def _assert_counters_equal_recount(engine: sa.Engine, now: datetime) -> None:
     stats = StatsQueries(engine, POLICY.rulebook, ZONE_NAME)
+    counted, recounted_received = StatsBreakdown(engine, ZONE_NAME), StatsBreakdown(engine)
     for scope in _scopes(now):
         assert stats.figures(scope) == stats.recount(scope), (scope.days, scope.department)
+        assert scope.days is not None
+        buckets = buckets_of(scope.days[0] + timedelta(days=3), scope.days[1])
+        assert counted.received(scope, buckets) == recounted_received.received(scope, buckets)
     year = StatsScope.of_days(date(2026, 1, 1), date(2026, 12, 31), ZONE, None, now)
     recounted = {
         name: stats.recount(StatsScope(year.start, year.end, name, now, year.days))
