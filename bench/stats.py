@@ -11,8 +11,8 @@ One run:
 3. the counters built from those cases (`FigureCounter.ensure`: what a database migrated with
    cases in it does once at its next start), timed;
 4. the figures of a year, of a month, of one department's year, and every department's year
-   (the console's table), each from the counters and by a recount, --repeat times: p50 and
-   max; the two answers must be equal;
+   (the console's table), each from the counters --repeat times (p50 and max) and by a
+   recount once (every department's only up to 200,000 cases); the answers must be equal;
 5. the schema dropped, and the cluster stopped if this run started it.
 
     .venv/bin/python bench/stats.py [--cases 1000000] [--postgres URL] [--repeat 5]
@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ZONE_NAME = "Asia/Shanghai"
 ZONE = ZoneInfo(ZONE_NAME)
 TARGET_MS = 300.0
+RECOUNT_DEPARTMENTS_UP_TO = 200_000
 console = Console()
 
 
@@ -128,9 +129,27 @@ def main() -> None:
             for column in ("period", "counters p50", "counters max", "recount p50", "equal"):
                 table.add_column(column, justify="right" if column != "period" else "left")
 
-            def measure(name: str, counters: Callable[[], Any], recount: Callable[[], Any]) -> None:
+            def measure(
+                name: str, counters: Callable[[], Any], recount: Callable[[], Any] | None
+            ) -> None:
                 fast, fast_answer = _timed(counters, args.repeat)
-                slow, slow_answer = _timed(recount, max(1, args.repeat // 2))
+                if recount is None:  # too slow to wait for
+                    table.add_row(
+                        name, f"{statistics.median(fast):.1f}", f"{max(fast):.1f}", "—", "—"
+                    )
+                    rows.append(
+                        {
+                            "figure": f"GET /stats {name} ({n_cases:,} cases), max",
+                            "value": round(max(fast), 1),
+                            "unit": "ms",
+                            "baseline": None,
+                            "baseline_value": None,
+                            "target": f"<= {TARGET_MS:.0f} ms",
+                            "met": max(fast) <= TARGET_MS,
+                        }
+                    )
+                    return
+                slow, slow_answer = _timed(recount, 1)
                 p50, worst, base = statistics.median(fast), max(fast), statistics.median(slow)
                 table.add_row(
                     name,
@@ -161,7 +180,10 @@ def main() -> None:
             measure(
                 "a year, every department",
                 lambda: stats.by_department(every),
-                lambda: StatsQueries(engine, rulebook).by_department(every),
+                # a recount per department: half an hour at a million cases
+                (lambda: StatsQueries(engine, rulebook).by_department(every))
+                if n_cases <= RECOUNT_DEPARTMENTS_UP_TO
+                else None,
             )
             console.print(table)
             rows.append(
