@@ -90,13 +90,15 @@ def main() -> None:
                             "- make_interval(days => hashtext(case_id) & 255)"
                         )
                     )
+                    # (due_at holds UTC without a zone: compared with UTC's wall clock)
                     # the scanner's marks: a clock past due is breached once the scanner has
                     # passed (the bench has no scanner; the live system marks them within its
                     # interval, and reading adds only the few it has not reached yet)
                     conn.execute(
                         sa.text(
                             "UPDATE clocks SET status = 'breached' "
-                            "WHERE status = 'running' AND due_at < now() - interval '1 hour'"
+                            "WHERE status = 'running' "
+                            "AND due_at < (now() AT TIME ZONE 'UTC') - interval '1 hour'"
                         )
                     )
                     conn.execute(sa.text("ANALYZE cases"))
