@@ -195,6 +195,25 @@ def _answers(port: int, services: list[Service]) -> bool:
         return False
 
 
+async def settle(client: aiohttp.ClientSession, seconds: float = 120.0) -> None:
+    """Wait (bounded) until the API answers /healthz within 50 ms three times in a row: a
+    phase starts on a server done with the previous one (after an overload, uvicorn still
+    works through requests whose clients have gone)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    quick = 0
+    with console.status("waiting for the API to be idle …"):
+        while quick < 3 and loop.time() < deadline:
+            started = loop.time()
+            try:
+                async with client.get("/healthz") as response:
+                    await response.read()
+                quick = quick + 1 if loop.time() - started < 0.05 else 0
+            except (aiohttp.ClientError, TimeoutError):
+                quick = 0
+            await asyncio.sleep(0.5)
+
+
 async def _phase(
     name: str, rate: float, pick: Pick, args: argparse.Namespace, drain: float
 ) -> list[Shot]:
@@ -222,11 +241,13 @@ async def measure(
     results: dict[str, tuple[float, list[Shot]]] = {}
     async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as client:
         if "reads" in args.phases:
+            await settle(client)
             reads = CaseReads(client, seeded.case_ids, tokens.leader, tokens.head, rng)
             shots = await _phase("GET /cases/{id}", args.get_rate, reads.pick, args, 30)
             results["reads"] = (args.get_rate, shots)
             print_shots(args.get_rate, shots)
         if "lists" in args.phases:
+            await settle(client)
             lists = CaseLists(
                 client,
                 tokens.leader,
@@ -246,6 +267,7 @@ async def measure(
                 f"{lists.ended} walks reached the end of their list"
             )
         if "e2e" in args.phases:
+            await settle(client)
             run_id = uuid.uuid4().hex[:8]
             posted = PostedEvents(client, tokens.system, run_id, rng, seeded.departments)
             shots = await _phase("POST /events → visible", args.event_rate, posted.pick, args, 30)

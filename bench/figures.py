@@ -115,8 +115,9 @@ def main() -> None:
             now = datetime.now(UTC)
             rulebook = load_rulebook()
             queries = {
-                "open cases": business_queries.open_cases(),
-                "received today": business_queries.received_on(now, ZoneInfo("Asia/Shanghai")),
+                "open / received today": business_queries.case_tallies(
+                    now, ZoneInfo("Asia/Shanghai")
+                ),
                 "overdue cases": business_queries.overdue_cases(now),
                 "open clocks": business_queries.open_clocks(now),
                 "due soon": business_queries.clocks_due_soon(now, timedelta(days=3)),

@@ -124,8 +124,7 @@ class ReadModelCollector:
     def _read(self, now: datetime) -> list[Metric]:
         gauges = self._gauges
         with self._engine.connect() as conn:
-            by_case = list(conn.execute(queries.open_cases()))
-            received = list(conn.execute(queries.received_on(now, self._zone)))
+            by_case = list(conn.execute(queries.case_tallies(now, self._zone)))
             overdue_cases = self._sum(conn.execute(queries.overdue_cases(now)), department_at=1)
             open_clocks = self._sum(conn.execute(queries.open_clocks(now)), department_at=1)
             due_soon = self._sum(
@@ -140,7 +139,7 @@ class ReadModelCollector:
             decided = self._sum(conn.execute(queries.disputes_decided()), department_at=1)
             scores = list(conn.execute(queries.satisfaction_scores()))
             supervisions = self._sum(conn.execute(queries.supervisions()), department_at=0)
-        opened, today = self._case_counts(by_case, received)
+        opened, today = self._case_counts(by_case)
         with_open_cases = {(kind, department): 0 for kind, department, _ in opened}
         with_open_clocks = {(rule, department): 0 for rule, department, _ in open_clocks}
         # 0 rather than no series, so that a share (完成率, 纠错率) is 0 % and not "no data"
@@ -179,24 +178,19 @@ class ReadModelCollector:
             _satisfaction_family(scores),
         ]
 
-    def _case_counts(
-        self, by_case: list[sa.Row[Any]], received: list[sa.Row[Any]]
-    ) -> tuple[Counter[Labels], ...]:
-        """open, and received today (0 for every label set that has cases)."""
+    def _case_counts(self, rows: list[sa.Row[Any]]) -> tuple[Counter[Labels], ...]:
+        """open and received today, from the one scan of `cases`."""
         opened: Counter[Labels] = Counter()
-        for row in by_case:
-            opened[self._case_labels(row)] += int(row.open)
-        today: Counter[Labels] = Counter(dict.fromkeys(opened, 0))
-        for row in received:
-            today[self._case_labels(row)] += int(row[-1])
+        today: Counter[Labels] = Counter()
+        for row in rows:
+            labels = (
+                row.case_kind,
+                self._departments(row.department),
+                "true" if row.enterprise else "false",
+            )
+            opened[labels] += int(row.open)
+            today[labels] += int(row.received_today)
         return opened, today
-
-    def _case_labels(self, row: sa.Row[Any]) -> Labels:
-        return (
-            row.case_kind,
-            self._departments(row.department),
-            "true" if row.enterprise else "false",
-        )
 
     def _sum(self, rows: Iterable[sa.Row[Any]], *, department_at: int) -> Counter[Labels]:
         """Counts (the last column) by their other columns, the department mapped to its label;

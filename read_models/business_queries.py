@@ -62,40 +62,43 @@ def _tally(rows: sa.Select[Any], *dimensions: str) -> sa.Select[Any]:
     return sa.select(*keys, sa.func.count().label("total")).group_by(*keys)
 
 
-def open_cases() -> sa.Select[Any]:
-    """Cases by kind, department and enterprise flag: how many there are and how many of them
-    are open. Counted by status first, from ix_cases_kind_status_department alone (an index-only
-    scan, no table row read), then open or not decided on those few groups."""
-    by_status = (
-        sa.select(
-            cases.c.case_kind,
-            cases.c.status,
-            cases.c.department,
-            cases.c.enterprise,
-            sa.func.count().label("total"),
-        )
-        .group_by(cases.c.case_kind, cases.c.status, cases.c.department, cases.c.enterprise)
-        .subquery()
-    )
-    keys = [by_status.c[name] for name in ("case_kind", "department", "enterprise")]
-    still_open = _still_open(by_status.c.case_kind, by_status.c.status)
-    return sa.select(
-        *keys,
-        sa.func.sum(sa.case((still_open, by_status.c.total), else_=0)).label("open"),
-    ).group_by(*keys)
+def case_tallies(now: datetime, zone: ZoneInfo) -> sa.Select[Any]:
+    """Cases by kind, department and enterprise flag: how many are open and how many were
+    received today (local date in `zone`).
 
-
-def received_on(now: datetime, zone: ZoneInfo) -> sa.Select[Any]:
-    """Cases received on the local date of `now` in `zone`, by kind, department and enterprise
-    flag (a range of ix_cases_received: the work is the day's cases)."""
+    Read from indexes alone: the cases counted by status from ix_cases_kind_status_department
+    (an index-only scan; open or not is then decided on those few groups), and today's from a
+    range of ix_cases_received (the work is the day's cases)."""
     day = now.astimezone(zone).date()
     today_starts = datetime.combine(day, datetime.min.time(), zone)
     tomorrow_starts = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
-    return (
-        sa.select(cases.c.case_kind, cases.c.department, cases.c.enterprise, sa.func.count())
-        .where(cases.c.received_at >= today_starts, cases.c.received_at < tomorrow_starts)
-        .group_by(cases.c.case_kind, cases.c.department, cases.c.enterprise)
+    labels = (cases.c.case_kind, cases.c.department, cases.c.enterprise)
+    in_index_order = (cases.c.case_kind, cases.c.status, cases.c.department, cases.c.enterprise)
+    by_status = (
+        sa.select(*in_index_order, sa.func.count().label("total"))
+        .group_by(*in_index_order)
+        .subquery()
     )
+    still_open = _still_open(by_status.c.case_kind, by_status.c.status)
+    opened = sa.select(
+        by_status.c.case_kind,
+        by_status.c.department,
+        by_status.c.enterprise,
+        sa.case((still_open, by_status.c.total), else_=0).label("open"),
+        sa.literal(0).label("received_today"),
+    )
+    received = (
+        sa.select(*labels, sa.literal(0), sa.func.count())
+        .where(cases.c.received_at >= today_starts, cases.c.received_at < tomorrow_starts)
+        .group_by(*labels)
+    )
+    both = sa.union_all(opened, received).subquery()
+    keys = [both.c[name] for name in ("case_kind", "department", "enterprise")]
+    return sa.select(
+        *keys,
+        sa.func.sum(both.c.open).label("open"),
+        sa.func.sum(both.c.received_today).label("received_today"),
+    ).group_by(*keys)
 
 
 def overdue_cases(now: datetime) -> sa.Select[Any]:
