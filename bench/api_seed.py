@@ -32,7 +32,7 @@ SAMPLE = 20_000  # case ids the GET load picks from
 class Seeded:
     cases: int
     clocks: int
-    case_ids: list[tuple[str, str]]  # (case id, department) sampled at random
+    case_ids: list[tuple[str, str | None]]  # (case id, department) sampled at random
     statuses: list[tuple[str, str]]  # (case kind, status) present
     kinds: list[str]
     departments: list[str]

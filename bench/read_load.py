@@ -91,14 +91,15 @@ class CaseReads:
     of the case's own department, half each."""
 
     client: aiohttp.ClientSession
-    case_ids: list[tuple[str, str]]
+    case_ids: list[tuple[str, str | None]]  # (case id, department)
     leader: dict[str, str]
     head: Callable[[str], dict[str, str]]
     rng: random.Random
 
     def pick(self) -> tuple[str, Call]:
         case_id, department = self.rng.choice(self.case_ids)
-        headers = self.leader if self.rng.random() < 0.5 else self.head(department)
+        as_head = department is not None and self.rng.random() < 0.5
+        headers = self.head(department) if as_head else self.leader
 
         async def call() -> int:
             async with self.client.get(f"/cases/{quote(case_id)}", headers=headers) as response:
