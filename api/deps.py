@@ -113,7 +113,9 @@ class Services:
         return self.sender.get()
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """The app's services (async: FastAPI runs a plain `def` dependency in a worker thread,
+    a hop every request would pay for nothing)."""
     services: Services = request.app.state.services
     return services
 
@@ -121,7 +123,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def read_model_engine(services: ServicesDep) -> sa.Engine:
+async def read_model_engine(services: ServicesDep) -> sa.Engine:
     """The read-model engine the app was built with (the reporting routes run their own SQL)."""
     return services.queries.engine
 

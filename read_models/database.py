@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,16 +52,38 @@ def create_engine(url: str, schema: str | None = None) -> sa.Engine:
             with sa.create_engine(url).begin() as conn:
                 conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             connect_args["options"] = f"-csearch_path={schema}"
-        return sa.create_engine(
-            url,
-            connect_args=connect_args,
-            pool_pre_ping=True,
-            pool_size=10,
-            json_serializer=_to_json,
+        engine = sa.create_engine(
+            url, connect_args=connect_args, pool_size=10, json_serializer=_to_json
         )
+        sa.event.listen(engine.pool, "checkin", _note_checkin)
+        sa.event.listen(engine.pool, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+        return engine
     raise DatabaseConfigError(
         f"unsupported database {backend!r}; use sqlite:///path or postgresql+psycopg://user@host/db"
     )
+
+
+PING_AFTER_IDLE_SECONDS = 10.0
+"""A pooled connection idle this long is pinged before use (one round trip), so one the server
+dropped meanwhile (a restart, an idle timeout) is replaced instead of failing a request. One
+in use more recently is not: pinging every checkout (pool_pre_ping) cost every API read an
+extra round trip. A connection that breaks anyway invalidates the whole pool on its error."""
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: sa.Dialect, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    checked_in_at = record.info.get("checked_in_at")
+    if checked_in_at is not None and time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        alive = dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DisconnectionError(str(exc)) from exc
+    if not alive:
+        raise sa.exc.DisconnectionError("the connection did not answer a ping")
 
 
 def _to_json(value: Any) -> str:

@@ -110,6 +110,16 @@ class CaseFilter:
 
 
 @dataclass(frozen=True)
+class Anomaly:
+    """An event that did not fit its case (a gap, a repeat, a transition refused)."""
+
+    event_id: str
+    event_type: str
+    version: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Page:
     rows: list[sa.Row[Any]]
     next_cursor: str | None
@@ -135,11 +145,19 @@ class Keyset:
         return (self.instant, self.key)
 
     def after(self, cursor: str) -> sa.ColumnElement[bool]:
-        """The rows that come after the page `cursor` ended."""
+        """The rows that come after the page `cursor` ended. The bound on `instant` alone is
+        implied by the rest; it lets an index on (…, instant, key) start at the cursor instead
+        of reading every row before it (a page deep in a list costs what the first one does)."""
         instant, key = decode_cursor(cursor)
         if self.descending:
-            return sa.or_(self.instant < instant, sa.and_(self.instant == instant, self.key < key))
-        return sa.or_(self.instant > instant, sa.and_(self.instant == instant, self.key > key))
+            return sa.and_(
+                self.instant <= instant,
+                sa.or_(self.instant < instant, sa.and_(self.instant == instant, self.key < key)),
+            )
+        return sa.and_(
+            self.instant >= instant,
+            sa.or_(self.instant > instant, sa.and_(self.instant == instant, self.key > key)),
+        )
 
     def page(self, engine: sa.Engine, query: sa.Select[Any], limit: int) -> Page:
         """Run `query` (already filtered and ordered) for one page and the cursor of the next."""
@@ -253,6 +271,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 class CaseQueries:
     def __init__(self, engine: sa.Engine, projection: str = "cases") -> None:
         self._engine = engine
+        # reads of one statement each need no transaction: in autocommit, no BEGIN and no
+        # ROLLBACK round trip (PostgreSQL's READ COMMITTED gives each statement its own
+        # snapshot either way)
+        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._projection = projection
 
     @property
@@ -275,43 +297,67 @@ class CaseQueries:
             cases, next_due().label("next_due_at"), overdue.label("overdue")
         ).order_by(*case_order(sort))
         conditions = where.conditions()
+        if sort is CaseOrder.received:
+            keyset = Keyset(cases.c.received_at, cases.c.case_id)
+            if cursor:
+                conditions.append(keyset.after(cursor))
+            # the page's cases first, then their clocks: asked of the whole list, PostgreSQL
+            # reads every overdue clock into a hash to answer `overdue` for 51 rows
+            page = (
+                sa.select(cases.c.case_id)
+                .where(*conditions)
+                .order_by(*case_order(sort))
+                .limit(limit + 1)
+                .correlate(None)  # its own scan of `cases`, not the outer query's row
+            )
+            return keyset.page(self._reader, query.where(cases.c.case_id.in_(page)), limit)
         if sort is CaseOrder.due:
             if cursor:
                 conditions.append(after_due_cursor(cursor))
-            with self._engine.connect() as conn:
+            with self._reader.connect() as conn:
                 rows = list(conn.execute(query.where(*conditions).limit(limit + 1)))
             if len(rows) <= limit:
                 return Page(rows, None)
             last = rows[limit - 1]
             return Page(rows[:limit], encode_due_cursor(last.next_due_at, last.case_id))
-        keyset = Keyset(cases.c.received_at, cases.c.case_id)
-        if cursor:
-            conditions.append(keyset.after(cursor))
-        return keyset.page(self._engine, query.where(*conditions), limit)
+        raise ValueError(f"no order {sort!r}")
 
     def get_case(
         self, case_id: str, *, visible_department: str | None = None
-    ) -> tuple[sa.Row[Any], list[sa.Row[Any]]] | None:
-        """The case and its anomalies; None if unknown or outside `visible_department`."""
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                sa.select(cases).where(
-                    cases.c.case_id == case_id, *_scope(cases.c.case_id, visible_department)
-                )
-            ).first()
-            if row is None:
-                return None
-            found = list(
-                conn.execute(
-                    sa.select(anomalies)
-                    .where(anomalies.c.case_id == case_id)
-                    .order_by(anomalies.c.version, anomalies.c.seq)
-                )
+    ) -> tuple[sa.Row[Any], list[Anomaly]] | None:
+        """The case and its anomalies; None if unknown or outside `visible_department`.
+        One round trip: the case joined to its anomalies (one row each, or one row of NULLs)."""
+        scope = [] if visible_department is None else [cases.c.department == visible_department]
+        query = (
+            sa.select(
+                cases,
+                anomalies.c.event_id.label("anomaly_event_id"),
+                anomalies.c.event_type.label("anomaly_event_type"),
+                anomalies.c.version.label("anomaly_version"),
+                anomalies.c.reason.label("anomaly_reason"),
             )
-        return row, found
+            .outerjoin(anomalies, anomalies.c.case_id == cases.c.case_id)
+            .where(cases.c.case_id == case_id, *scope)
+            .order_by(anomalies.c.version, anomalies.c.seq)
+        )
+        with self._reader.connect() as conn:
+            rows = list(conn.execute(query))
+        if not rows:
+            return None
+        found = [
+            Anomaly(
+                row.anomaly_event_id,
+                row.anomaly_event_type,
+                row.anomaly_version,
+                row.anomaly_reason,
+            )
+            for row in rows
+            if row.anomaly_event_id is not None
+        ]
+        return rows[0], found
 
     def case_version(self, case_id: str, *, visible_department: str | None = None) -> int | None:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             version = conn.execute(
                 sa.select(cases.c.version).where(
                     cases.c.case_id == case_id, *_scope(cases.c.case_id, visible_department)
@@ -323,7 +369,7 @@ class CaseQueries:
         self, case_id: str, *, visible_department: str | None = None
     ) -> list[sa.Row[Any]]:
         """A case's history in order; empty if unknown or outside `visible_department`."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return list(
                 conn.execute(
                     sa.select(case_events)
@@ -340,7 +386,7 @@ class CaseQueries:
     ) -> list[sa.Row[Any]]:
         """The cases about one enforcement decision (of `visible_department` when given),
         in the order they arose."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return list(
                 conn.execute(
                     sa.select(disputes.c.linked_at, cases)
@@ -355,14 +401,14 @@ class CaseQueries:
 
     def stored_event(self, event_id: str) -> sa.Row[Any] | None:
         """The history row of `event_id` (body, case, where it was consumed), if projected."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return conn.execute(
                 sa.select(case_events).where(case_events.c.event_id == event_id)
             ).first()
 
     def case_state(self, case_id: str) -> tuple[str, dict[str, Any]] | None:
         """(case kind, stored state) of a case in any department, for deciding on a write."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(
                 sa.select(cases.c.case_kind, cases.c.state).where(cases.c.case_id == case_id)
             ).first()
@@ -370,7 +416,7 @@ class CaseQueries:
 
     def offset_visible(self, topic: str, partition: int, offset: int) -> bool:
         """Whether the projector has committed the message at this offset (or a later one)."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             next_offset = conn.execute(
                 sa.select(checkpoints.c.next_offset).where(
                     checkpoints.c.projection == self._projection,
@@ -382,7 +428,7 @@ class CaseQueries:
 
     def stored_offsets(self) -> dict[tuple[str, int], int]:
         """The next offset the projector will read, per (topic, partition)."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             rows = conn.execute(
                 sa.select(
                     checkpoints.c.topic, checkpoints.c.partition, checkpoints.c.next_offset
@@ -391,7 +437,7 @@ class CaseQueries:
             return {(row.topic, row.partition): int(row.next_offset) for row in rows}
 
     def ping(self) -> None:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             conn.execute(sa.select(1))
 
 

@@ -55,10 +55,29 @@ cases = sa.Table(
     sa.Column("satisfaction", sa.SmallInteger),  # complaints: the latest follow-up score, 1–5
     sa.Column("outcome", sa.String(16)),  # decided disputes: correction / loss / other
     sa.Column("state", sa.JSON, nullable=False),
-    sa.Index("ix_cases_kind_status", "case_kind", "status"),
     sa.Index("ix_cases_received", "received_at", "case_id"),
-    sa.Index("ix_cases_department", "department"),
-    sa.Index("ix_cases_enterprise_name", "enterprise_name"),
+    # each filter of GET /cases in the list's order: a page (deep or not) is one index range
+    sa.Index("ix_cases_kind_received", "case_kind", "received_at", "case_id"),
+    sa.Index("ix_cases_status_received", "status", "received_at", "case_id"),
+    sa.Index("ix_cases_department_received", "department", "received_at", "case_id"),
+    sa.Index("ix_cases_enterprise_name_received", "enterprise_name", "received_at", "case_id"),
+    # the business gauges read these alone (index-only scans)
+    sa.Index("ix_cases_kind_status_department", "case_kind", "status", "department", "enterprise"),
+    sa.Index(
+        "ix_cases_decided",
+        "case_kind",
+        "department",
+        "outcome",
+        postgresql_where=sa.text("outcome IS NOT NULL"),
+        sqlite_where=sa.text("outcome IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_cases_scored",
+        "case_kind",
+        "satisfaction",
+        postgresql_where=sa.text("satisfaction IS NOT NULL"),
+        sqlite_where=sa.text("satisfaction IS NOT NULL"),
+    ),
 )
 
 case_events = sa.Table(
@@ -137,6 +156,24 @@ clocks = sa.Table(
     # a case's clocks, and "has it a met/breached clock of these rules" (the figures) from the
     # index alone; without statistics SQLite prefers it to the status index for such lookups
     sa.Index("ix_clocks_case_rule_status", "case_id", "rule_id", "status"),
+    # open clocks: a case's (next due, overdue) and the gauges' tallies, from the index alone
+    sa.Index(
+        "ix_clocks_open_case",
+        "case_id",
+        "status",
+        "due_at",
+        postgresql_where=sa.text("stopped_at IS NULL"),
+        sqlite_where=sa.text("stopped_at IS NULL"),
+    ),
+    sa.Index(
+        "ix_clocks_open_rule",
+        "rule_id",
+        "department",
+        "status",
+        "due_at",
+        postgresql_where=sa.text("stopped_at IS NULL"),
+        sqlite_where=sa.text("stopped_at IS NULL"),
+    ),
 )
 
 alerts = sa.Table(
