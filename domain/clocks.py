@@ -239,11 +239,20 @@ def due_alerts(
         return [clearing_alert(clock)] if _owes_clearing(clock) else []
     if clock.paused:
         return []
-    return [
-        alert
-        for alert in schedule(clock, rule, calendar, tz)
-        if alert.scheduled_at <= now and alert.alert_id not in emitted
-    ]
+    # only the alerts whose instant has come are named (an alert id is a uuid5)
+    due = (entry for entry in _scheduled(clock, rule, calendar) if entry.at <= now)
+    named = (
+        DueAlert(
+            alert_id(clock, entry.kind.value, entry.level, entry.offset),
+            _EVENT_OF_KIND[entry.kind],
+            entry.at,
+            entry.level,
+            entry.notify,
+            entry.offset,
+        )
+        for entry in due
+    )
+    return [alert for alert in named if alert.alert_id not in emitted]
 
 
 def next_alert_at(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> datetime | None:
@@ -255,12 +264,11 @@ def next_alert_at(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) 
         return None
     if not emitted:  # every alert is pending: the earliest, without naming them
         return min((entry.at for entry in _scheduled(clock, rule, calendar)), default=None)
-    pending = [
-        alert.scheduled_at
-        for alert in schedule(clock, rule, calendar, tz)
-        if alert.alert_id not in emitted
-    ]
-    return min(pending) if pending else None
+    # in time order: the first alert not emitted is the next (later ones are not named)
+    for entry in _scheduled(clock, rule, calendar):
+        if alert_id(clock, entry.kind.value, entry.level, entry.offset) not in emitted:
+            return entry.at
+    return None
 
 
 def extension_after(rule: Rule, clock: Clock, payload: ev.Payload) -> int | None:
