@@ -50,7 +50,7 @@ bounded (--timeout, --grace, --drain-budget), so a run always ends by itself.
 This file holds the command line and the order of a run; each step lives in its own module
 beside it: timer_config (what is seeded and measured against), timer_services (broker,
 PostgreSQL, processes), timer_seed (step 2), timer_live (steps 4-6), timer_passes (step 7) and
-timer_report (what is printed).
+timer_report (what is printed). bench/timer_drain.py runs steps 2 and 7's drain alone.
 """
 
 from __future__ import annotations
