@@ -53,8 +53,9 @@ class AlertRecorder:
         outcome.rest = [e for e in alert_events if e.payload.clock_id not in stored]
         if not mine:
             return outcome
-        _insert_alerts(conn, [_alert_row(event) for event in mine])
-        outcome.alerts = len(mine)
+        # every alert recorded for these clocks: those stored before this batch (read before
+        # the batch's own go in, so the read never wades through rows this transaction just
+        # wrote and the planner has no statistics for) and the batch's
         emitted: dict[str, set[str]] = {}
         for part in chunks(sorted(stored)):
             raised = conn.execute(
@@ -62,6 +63,10 @@ class AlertRecorder:
             )
             for clock_id, alert_id in raised:
                 emitted.setdefault(clock_id, set()).add(alert_id)
+        for event in mine:
+            emitted.setdefault(event.payload.clock_id, set()).add(str(event.event_id))
+        _insert_alerts(conn, [_alert_row(event) for event in mine])
+        outcome.alerts = len(mine)
         changed: list[Clock] = []
         for clock_id, clock in stored.items():
             merged = outcome.clocks[clock_id] = with_emitted(clock, emitted.get(clock_id, ()))
