@@ -23,17 +23,12 @@ from casestream.domain.envelope import Event
 from casestream.read_models.clock_writer import ClockWriter
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import clocks
-from casestream.stream_processors.scanner import EscalationScanner, ScanResult
+from casestream.stream_processors.scanner import EscalationScanner, ScanResult, due_clocks_page
 
 
 def scanner_statement(now: datetime, limit: int) -> sa.Select[Any]:
-    """The statement of EscalationScanner._due_clocks, verbatim."""
-    return (
-        sa.select(clocks.c.detail)
-        .where(clocks.c.next_alert_at <= now)
-        .order_by(clocks.c.next_alert_at, clocks.c.clock_id)
-        .limit(limit)
-    )
+    """The statement of the scanner's first page (EscalationScanner._due_clocks)."""
+    return due_clocks_page(now, None, limit)
 
 
 @dataclass(frozen=True)

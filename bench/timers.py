@@ -40,7 +40,7 @@ Run (about 4 minutes with the defaults on 2 cores: seeding, two live runs, the d
 
     .venv/bin/python bench/timers.py [--clocks 1000000] [--alerts 300] [--spread 40]
         [--scanner-interval 1 0.25] [--drain-budget 300] [--kafka HOST:PORT] [--postgres URL]
-        [--keep]
+        [--keep] [--json PATH]
 
 Without --kafka / --postgres it starts a local broker (var/bench-kafka) and a local PostgreSQL
 cluster (var/bench-postgres) and stops them at the end (unless they were already running).
@@ -50,7 +50,7 @@ bounded (--timeout, --grace, --drain-budget), so a run always ends by itself.
 This file holds the command line and the order of a run; each step lives in its own module
 beside it: timer_config (what is seeded and measured against), timer_services (broker,
 PostgreSQL, processes), timer_seed (step 2), timer_live (steps 4-6), timer_passes (step 7) and
-timer_report (what is printed).
+timer_report (what is printed). bench/timer_drain.py runs steps 2 and 7's drain alone.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from timer_config import BENCH_RULE, RULES_TOML, SMALL_CLOCKS, TIMEZONE
+from timer_drain import drain_rows, write_json
 from timer_live import AlertListener, LiveRun, live_run
 from timer_passes import Drain, PassCost, drain, measure_refresh, pass_costs
 from timer_report import console, print_drains, print_live, print_pass_costs, print_seeding
@@ -136,6 +137,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds the midnight-cohort drain may run per schema (0: skip it)",
     )
     parser.add_argument("--seed", type=int, default=11, help="seed of the generated clocks")
+    parser.add_argument(
+        "--json", type=Path, metavar="PATH", help="write the figures (the drains) as JSON rows"
+    )
     parser.add_argument(
         "--keep", action="store_true", help="keep the schemas, topics and the process logs"
     )
@@ -298,6 +302,8 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> None:
                 print_pass_costs(costs)
             if drains:
                 print_drains(drains, args.scanner_interval)
+            if args.json:
+                write_json(args.json, drain_rows(drains))
             if args.keep:
                 console.print(
                     f"kept schemas {', '.join(schemas)} and topics with prefix {topics.prefix}"

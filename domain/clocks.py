@@ -9,6 +9,7 @@ alerts are seen does not matter), the rule book, the working-day calendar and th
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from .outcomes import rectification_id
 from .rules import Rule, RuleBook, case_facts
 
 ALERT_ID_NAMESPACE = uuid.UUID("0b7c3f4e-4a59-4d1e-9a8e-7e3d2f9c1a55")
+_NAMESPACE_BYTES = ALERT_ID_NAMESPACE.bytes
 
 # Events after which no clock of the case can still run: the case no longer stands (a
 # rectification whose loss was overturned). A case that ends by a decision (不予受理, 撤回) is
@@ -121,7 +123,17 @@ _EVENT_OF_KIND: dict[AlertKind, AlertType] = {
 def alert_id(clock: Clock, kind: str, level: int, offset: int) -> str:
     """Deterministic: the same clock, rule, level and due instant always give the same id."""
     key = f"{clock.clock_id}|{clock.rule_id}|{kind}|{level}|{offset}|{clock.due_at.isoformat()}"
-    return str(uuid.uuid5(ALERT_ID_NAMESPACE, key))
+    return _uuid5_text(key)
+
+
+def _uuid5_text(name: str) -> str:
+    """`str(uuid.uuid5(ALERT_ID_NAMESPACE, name))` without building a UUID object on the way
+    (a midnight cohort names hundreds of thousands of alerts; the text is the same)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def counted_deadline(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> Deadline:
@@ -169,12 +181,18 @@ def _counted(clock: Clock, rule: Rule) -> Deadline:
     )
 
 
-def schedule(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> list[DueAlert]:
-    """Every alert of the clock's current deadline, in time order."""
-    deadline = _counted(clock, rule)
-    entries: Iterable[ScheduledAlert] = alert_schedule(rule, deadline, calendar)
+def _scheduled(clock: Clock, rule: Rule, calendar: WorkingCalendar) -> list[ScheduledAlert]:
+    """The instants of every alert of the clock's current deadline, in time order."""
+    entries: Iterable[ScheduledAlert] = alert_schedule(rule, _counted(clock, rule), calendar)
     # a warning (or the escalation at the first warning) that would fall before the clock
     # started, on a period shorter than the warning, is left out rather than fired at once
+    return [
+        entry for entry in entries if entry.kind is AlertKind.breach or entry.at >= clock.started_at
+    ]
+
+
+def schedule(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> list[DueAlert]:
+    """Every alert of the clock's current deadline, in time order."""
     return [
         DueAlert(
             alert_id(clock, entry.kind.value, entry.level, entry.offset),
@@ -184,8 +202,7 @@ def schedule(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> li
             entry.notify,
             entry.offset,
         )
-        for entry in entries
-        if entry.kind is AlertKind.breach or entry.at >= clock.started_at
+        for entry in _scheduled(clock, rule, calendar)
     ]
 
 
@@ -206,9 +223,10 @@ def status(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> Cloc
         return ClockStatus.cancelled
     if clock.stopped_at is not None:
         return ClockStatus.breached if clock.stopped_at > clock.due_at else ClockStatus.met
-    breach = breach_instant(_counted(clock, rule))
-    if alert_id(clock, breach.kind.value, breach.level, breach.offset) in clock.emitted:
-        return ClockStatus.breached
+    if clock.emitted:  # breached once its breach alert was emitted (none yet: not breached)
+        breach = breach_instant(_counted(clock, rule))
+        if alert_id(clock, breach.kind.value, breach.level, breach.offset) in clock.emitted:
+            return ClockStatus.breached
     return ClockStatus.paused if clock.paused else ClockStatus.running
 
 
@@ -221,11 +239,20 @@ def due_alerts(
         return [clearing_alert(clock)] if _owes_clearing(clock) else []
     if clock.paused:
         return []
-    return [
-        alert
-        for alert in schedule(clock, rule, calendar, tz)
-        if alert.scheduled_at <= now and alert.alert_id not in emitted
-    ]
+    # only the alerts whose instant has come are named (an alert id is a uuid5)
+    due = (entry for entry in _scheduled(clock, rule, calendar) if entry.at <= now)
+    named = (
+        DueAlert(
+            alert_id(clock, entry.kind.value, entry.level, entry.offset),
+            _EVENT_OF_KIND[entry.kind],
+            entry.at,
+            entry.level,
+            entry.notify,
+            entry.offset,
+        )
+        for entry in due
+    )
+    return [alert for alert in named if alert.alert_id not in emitted]
 
 
 def next_alert_at(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> datetime | None:
@@ -235,12 +262,13 @@ def next_alert_at(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) 
         return clearing_alert(clock).scheduled_at if _owes_clearing(clock) else None
     if clock.paused:
         return None
-    pending = [
-        alert.scheduled_at
-        for alert in schedule(clock, rule, calendar, tz)
-        if alert.alert_id not in emitted
-    ]
-    return min(pending) if pending else None
+    if not emitted:  # every alert is pending: the earliest, without naming them
+        return min((entry.at for entry in _scheduled(clock, rule, calendar)), default=None)
+    # in time order: the first alert not emitted is the next (later ones are not named)
+    for entry in _scheduled(clock, rule, calendar):
+        if alert_id(clock, entry.kind.value, entry.level, entry.offset) not in emitted:
+            return entry.at
+    return None
 
 
 def extension_after(rule: Rule, clock: Clock, payload: ev.Payload) -> int | None:

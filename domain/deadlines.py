@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .calendar import DayKind, WorkingCalendar
@@ -341,10 +342,29 @@ def escalation_instants(
     return tuple(alerts)
 
 
+# (rule, calendar, due day, due instant, zone) → schedule: clocks due together (a midnight
+# cohort of warnings) share one count of working days instead of one count each
+_SCHEDULES: dict[tuple[Any, ...], tuple[ScheduledAlert, ...]] = {}
+_SCHEDULES_KEPT = 8192
+
+
 def alert_schedule(
     rule: Rule, deadline: Deadline, calendar: WorkingCalendar
 ) -> tuple[ScheduledAlert, ...]:
-    """Every warning, the breach and every escalation of `deadline`, in time order."""
+    """Every warning, the breach and every escalation of `deadline`, in time order (a function
+    of the rule, the calendar and the deadline's due day and instant only)."""
+    key = (rule, calendar, deadline.due_date, deadline.due_at, deadline.due_at.tzinfo)
+    found = _SCHEDULES.get(key)
+    if found is None:
+        if len(_SCHEDULES) >= _SCHEDULES_KEPT:
+            _SCHEDULES.clear()
+        found = _SCHEDULES[key] = _alert_schedule(rule, deadline, calendar)
+    return found
+
+
+def _alert_schedule(
+    rule: Rule, deadline: Deadline, calendar: WorkingCalendar
+) -> tuple[ScheduledAlert, ...]:
     alerts = [
         *warning_instants(rule, deadline, calendar),
         breach_instant(deadline),

@@ -20,6 +20,7 @@ from casestream.domain.envelope import Event
 from casestream.domain.lifecycle import CaseState
 from casestream.domain.reports import awaits_link, linked_completion, stopped_reports
 
+from .alert_records import AlertRecorder
 from .schema import alerts, cases, clocks
 from .sql import chunks, insert_missing, upsert
 
@@ -28,6 +29,7 @@ class ClockWriter:
     def __init__(self, policy: ClockPolicy) -> None:
         self._policy = policy
         self._loaded: dict[str, Clock] = {}  # as read in this transaction, to skip unchanged rows
+        self._alerts = AlertRecorder(policy)
 
     def load_for_cases(
         self, conn: sa.Connection, case_ids: set[str]
@@ -62,7 +64,13 @@ class ClockWriter:
     ) -> int:
         """Record alert events, merge them into their clocks, stop clocks linked to cases
         completed (`completed`: case id → completion instant), and upsert every touched clock."""
-        alert_rows = [_alert_row(event) for event in alert_events if event is not None]
+        # alerts on clocks no case event of this batch touches are recorded set-wise first
+        recorded = self._alerts.record(
+            conn,
+            [event for event in alert_events if event is not None],
+            busy={clock.clock_id for items in case_clocks.values() for clock in items},
+        )
+        alert_rows = [_alert_row(event) for event in recorded.rest]
         insert_missing(conn, alerts, alert_rows)
         cleared: dict[str, datetime] = {}  # the first clearing of a clock wins, in every batch
         for row in alert_rows:
@@ -99,7 +107,7 @@ class ClockWriter:
                 clock_rows.append(self._clock_row(merged))
         self._loaded.clear()
         upsert(conn, clocks, clock_rows)
-        return len(alert_rows)
+        return recorded.alerts + len(alert_rows)
 
     def _stop_linked(
         self, conn: sa.Connection, touched: dict[str, Clock], completed: Mapping[str, datetime]
