@@ -168,7 +168,7 @@ def main() -> int:
                     continue
                 name = f"{tp.topic}:{tp.partition}"
                 for record in records:
-                    if record.offset >= end:
+                    if record.offset >= end or done >= args.expected:
                         break
                     projection.process_event(
                         decode(record.value), Tracking(name, record.offset + 1)
