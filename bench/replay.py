@@ -233,6 +233,7 @@ class Replayed:
     seconds: float  # from the process's start to its exit
     steady_seconds: float | None  # from the first checkpoint to the last
     steady_events: int
+    stopped: str = ""  # why it stopped before the end (--timeout, Ctrl-C): a partial figure
 
 
 def _checkpoint_sum(engine: sa.Engine) -> int | None:
@@ -272,6 +273,7 @@ def replay(
     engine = create_engine(url, schema)  # the poller's; replay migrates the schema itself
     first_at: float | None = None
     first_sum = done = 0
+    stopped = ""
     try:
         with log_path.open("wb") as log, progress_bar() as progress:
             task = progress.add_task("casestream replay", total=expected)
@@ -289,10 +291,13 @@ def replay(
                         done = found
                         progress.update(task, completed=done)
                     if now - started > timeout:
-                        raise RuntimeError(f"replay took over {timeout:.0f} s; see {log_path}")
+                        stopped = f"stopped at --timeout {timeout:.0f} s"
+                        break
                     time.sleep(0.2)
-                finished = time.perf_counter()
+            except KeyboardInterrupt:
+                stopped = "stopped by Ctrl-C"
             finally:
+                finished = time.perf_counter()
                 if process.poll() is None:
                     process.terminate()
                     process.wait(timeout=30)
@@ -300,14 +305,16 @@ def replay(
             progress.update(task, completed=done)
     finally:
         engine.dispose()
-    if process.returncode != 0 or done < expected:
+    if stopped:
+        console.print(f"[yellow]{stopped} at {done:,} of {expected:,} events: a partial rate")
+    elif process.returncode != 0 or done < expected:
         tail = log_path.read_text(errors="replace")[-3000:]
         raise RuntimeError(
             f"replay exited with {process.returncode} at {done:,} of {expected:,} events:\n{tail}"
         )
     # the last checkpoint lands just before the process exits: its exit ends the steady span
     steady = None if first_at is None else finished - first_at
-    return Replayed(done, finished - started, steady, done - first_sum)
+    return Replayed(done, finished - started, steady, done - first_sum, stopped)
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -336,7 +343,7 @@ def print_results(produced: Produced, replayed: Replayed, database: str) -> None
         f"{replayed.events:,}",
         f"{replayed.seconds:.1f}",
         f"{replayed.events / replayed.seconds:,.0f}",
-        "process start to exit",
+        replayed.stopped or "process start to exit",
     )
     if replayed.steady_seconds:
         table.add_row(
@@ -395,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         Row("produce (aiokafka record batches), sending only", sending, "events/s"),
     ]
     figure = f"casestream replay (no faust), {label}, {replayed.events:,} events"
+    if replayed.stopped:
+        figure += f" of {produced.events:,} ({replayed.stopped})"
     value = rate or replayed.events / replayed.seconds
     rows.append(Row(figure, value, "events/s", PEER_FIGURE, None, f"≥ {PEER_TARGET:g}×"))
     write_rows(args.json, rows)
