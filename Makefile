@@ -42,8 +42,10 @@ test-faults: venv kafka
 test-browser: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 
+## bench: every benchmark, then one table of each figure beside its baseline in the same run
+## (about an hour; `make bench BENCH_ARGS=--quick` for a few minutes); see bench/README.md
 bench: venv kafka
-	$(BIN)/python bench/projection.py
+	$(BIN)/python bench/suite.py $(BENCH_ARGS)
 
 ## bench-commands: a command's POST to its 200 answer (p50/p99) at 20 and 100 commands/s
 bench-commands: venv kafka

@@ -53,9 +53,10 @@ from typing import Any
 import aiohttp
 import httpx
 import sqlalchemy as sa
-from command_load import DEPARTMENTS, CaseSource, Phase, drive
+from bench_rows import Row, write_rows
+from command_load import DEPARTMENTS, NO_ANSWER, CaseSource, Phase, drive
 from command_report import print_phases, print_settings
-from timer_report import console, progress_bar
+from timer_report import console, percentile, progress_bar
 from timer_services import (
     Service,
     delete_topics,
@@ -108,6 +109,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--timeout", type=float, default=300.0, help="seconds the services may take to start"
     )
     parser.add_argument("--keep", action="store_true", help="keep the schema, topics and logs")
+    parser.add_argument("--json", metavar="PATH", help="write the figures as rows here")
     args = parser.parse_args(argv)
     if any(rate <= 0 for rate in args.rate) or args.duration <= 0 or args.warmup < 0:
         parser.error("--rate and --duration must be positive, --warmup >= 0")
@@ -314,7 +316,22 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work_dir, ignore_errors=True)
     console.rule("results")
     print_phases(phases)
+    write_rows(args.json, command_rows(phases))
     return 0
+
+
+def command_rows(phases: list[Phase]) -> list[Row]:
+    """p99 of POST → 200/201 per rate; not met when a request had no answer by the end."""
+    rows: list[Row] = []
+    for phase in phases:
+        p99 = percentile([a.latency for a in phase.answers if a.status in (200, 201)], 99)
+        if p99 is not None:
+            unanswered = any(answer.status == NO_ANSWER for answer in phase.answers)
+            figure = f"command POST → 200 p99 at {phase.rate:g}/s"
+            rows.append(
+                Row(figure, p99 * 1000, "ms", target="≤ 500", met=False if unanswered else None)
+            )
+    return rows
 
 
 if __name__ == "__main__":

@@ -11,11 +11,19 @@ One run measures, on this machine:
 3. a naive projector: the same decode, then `ProjectionWriter.apply_batch([one event])`, so one
    transaction per event, consumed with kafka-python, on SQLite and PostgreSQL;
 
+4. the peer: pyeventsourcing's projection (bench/peer_eventsourcing.py, in its own virtual
+   environment var/bench-peer-venv made on first use) reading the same topics into a
+   one-row-per-case view with a tracking record per event, one commit per event, on the same
+   PostgreSQL cluster (its own schema);
+
 then prints events/second and the ratios against the targets (projector >= 20x naive per
-database, projector on PostgreSQL >= 50 % of raw consume).
+database, projector on PostgreSQL >= 4x the peer, projector on PostgreSQL >= 50 % of raw
+consume). `--workers 1 2 3` measures the worker with 1, 2 and 3 replicas on PostgreSQL (the
+topics have 3 partitions); `--json PATH` writes the figures as rows for bench/suite.py.
 
     .venv/bin/python bench/projection.py [--events 20000] [--naive-events 2000]
-        [--kafka HOST:PORT] [--postgres URL]
+        [--workers 1 2 3] [--peer-events N] [--backends sqlite postgresql]
+        [--kafka HOST:PORT] [--postgres URL] [--json PATH]
 
 Without --kafka / --postgres it starts a local broker (var/bench-kafka) and a local PostgreSQL
 cluster (var/bench-postgres) and stops them at the end (unless they were already running).
@@ -43,6 +51,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from bench_rows import Row, write_rows
+from peer import PEER_LABEL, run_peer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -69,6 +79,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMEZONE = "Asia/Shanghai"
 NAIVE_TARGET = 20.0  # the projector must be at least this many times the naive loop
 RAW_TARGET = 0.5  # the projector on PostgreSQL must reach this share of the raw consume rate
+PEER_TARGET = 4.0  # the projector on PostgreSQL must be at least this many times the peer
 
 # wide enough for the tables when the output goes to a file or a pipe
 console = Console(width=None if sys.stdout.isatty() else 150)
@@ -185,6 +196,21 @@ def print_results(results: Results, args: argparse.Namespace) -> None:
             f"≥ {NAIVE_TARGET:.0f}×",
             f"{verdict(total, NAIVE_TARGET)} / {verdict(steady, NAIVE_TARGET)}",
         )
+    peer = results.find(PEER_LABEL, "PostgreSQL")
+    for projector in results.rows:
+        if not projector.what.startswith("projector (") or projector.database != "PostgreSQL":
+            continue
+        if peer is None or not peer.steady_rate:
+            break
+        total = projector.rate / peer.steady_rate if projector.rate else None
+        steady = projector.steady_rate / peer.steady_rate if projector.steady_rate else None
+        ratios.add_row(
+            f"{projector.what} / peer, PostgreSQL",
+            "—" if total is None else f"{total:.1f}×",
+            "—" if steady is None else f"{steady:.1f}×",
+            f"≥ {PEER_TARGET:.0f}×",
+            f"{verdict(total, PEER_TARGET)} / {verdict(steady, PEER_TARGET)}",
+        )
     projector = results.find("projector (", "PostgreSQL")
     raw = results.find("raw consume (aiokafka)", "—")
     if projector is not None and raw is not None and raw.rate:
@@ -204,6 +230,48 @@ def print_results(results: Results, args: argparse.Namespace) -> None:
         f"{args.batch_size or 'default (CASESTREAM_PROJECTOR_BATCH_SIZE unset)'}; "
         f"naive: {args.naive_events:,} events; events/s are per second, so they compare."
     )
+
+
+def figure_rows(results: Results) -> list[Row]:
+    """The figures as rows for bench/suite.py: steady rates (start-up excluded) throughout."""
+    rows: list[Row] = []
+
+    def steady(row: Result | None) -> float | None:
+        if row is None:
+            return None
+        return row.steady_rate or row.rate
+
+    raw = results.find("raw consume (aiokafka)", "—")
+    if raw is not None and raw.rate:
+        rows.append(Row("raw consume (aiokafka, no group)", raw.rate, "events/s"))
+    peer = results.find(PEER_LABEL, "PostgreSQL")
+    peer_figure = f"peer: {PEER_LABEL} projection, PostgreSQL"
+    peer_rate = steady(peer)
+    if peer_rate:
+        rows.append(Row(peer_figure, peer_rate, "events/s"))
+    for database in ("PostgreSQL", "SQLite"):
+        naive = results.find("naive (1 commit/event)", database)
+        naive_figure = f"naive loop (1 commit/event), {database}"
+        if naive is not None and naive.rate:
+            rows.append(Row(naive_figure, naive.rate, "events/s"))
+        for row in results.rows:
+            rate = steady(row)
+            if not row.what.startswith("projector (") or row.database != database or not rate:
+                continue
+            replicas = row.what.removeprefix("projector (").rstrip(")").replace("faust ", "")
+            figure = (
+                f"live projection, {replicas.replace('worker', '1 worker', replicas == 'worker')}"
+            )
+            figure += f" (faust), {database}"
+            if database == "PostgreSQL" and peer_rate:
+                rows.append(
+                    Row(figure, rate, "events/s", peer_figure, peer_rate, f"≥ {PEER_TARGET:g}×")
+                )
+            if naive is not None and naive.rate:
+                rows.append(
+                    Row(figure, rate, "events/s", naive_figure, naive.rate, f"≥ {NAIVE_TARGET:g}×")
+                )
+    return rows
 
 
 def progress_bar() -> Progress:
@@ -547,6 +615,40 @@ def run_naive(bootstrap: str, topics: Topics, database: Database, limit: int) ->
     )
 
 
+# --- 4. the peer library: pyeventsourcing, one commit per event -----------------------------
+
+
+def run_peer_projection(
+    bootstrap: str, topics: Topics, postgres_url: str, schema: str, limit: int, work_dir: Path
+) -> Result:
+    label = f"{PEER_LABEL} (1 commit/event)"
+    try:
+        with progress_bar() as progress:
+            task = progress.add_task(f"{PEER_LABEL} → PostgreSQL", total=limit)
+            run = run_peer(
+                bootstrap,
+                topics.case_topics,
+                postgres_url,
+                schema,
+                limit,
+                work_dir / "peer.log",
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        return Result(label, "PostgreSQL", 0, 0.0, note=str(exc).splitlines()[0], ok=False)
+    return Result(
+        label,
+        "PostgreSQL",
+        run.events,
+        run.seconds,
+        steady_events=run.events,
+        steady_seconds=run.steady_seconds,
+        startup_seconds=run.seconds - run.steady_seconds,
+        note="own venv; kafka-python + json decode + view upsert + tracking",
+    )
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -585,8 +687,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=7, help="seed of the simulated cases")
     parser.add_argument(
-        "--workers", type=int, default=1, help="worker processes sharing the partitions (replicas)"
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="worker processes sharing the partitions (replicas); several counts are each "
+        "measured on PostgreSQL (SQLite runs the first)",
     )
+    parser.add_argument(
+        "--peer-events",
+        type=int,
+        default=None,
+        help="events for the peer library's projection (default: --events; 0 skips it)",
+    )
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        choices=["sqlite", "postgresql"],
+        default=["sqlite", "postgresql"],
+        help="read-model databases to measure (the peer runs on PostgreSQL only)",
+    )
+    parser.add_argument("--json", metavar="PATH", help="write the figures as rows here")
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="seconds one worker run may take"
     )
@@ -598,6 +719,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--events and --naive-events must be positive")
     if args.naive_events > args.events:
         parser.error("--naive-events cannot exceed --events (the naive loop reads the same topics)")
+    if args.peer_events is None:
+        args.peer_events = args.events
+    if not 0 <= args.peer_events <= args.events:
+        parser.error("--peer-events must be between 0 and --events")
     return args
 
 
@@ -623,20 +748,30 @@ def main(argv: list[str] | None = None) -> int:
                 results.add(produce(bootstrap, topics, events))
                 del events
                 results.add(raw_consume(bootstrap, topics))
-                for backend in ("sqlite", "postgresql"):
+                for backend in args.backends:
+                    counts = args.workers if backend == "postgresql" else args.workers[:1]
+                    for workers in counts:
+                        results.add(
+                            run_worker(
+                                bootstrap,
+                                topics,
+                                databases.fresh(backend, f"projector{workers}"),
+                                args.events,
+                                work_dir,
+                                args.batch_size,
+                                args.timeout,
+                                workers,
+                            )
+                        )
+                if "postgresql" in args.backends and args.peer_events:
+                    peer_db = databases.fresh("postgresql", "peer")
+                    assert peer_db.schema is not None
                     results.add(
-                        run_worker(
-                            bootstrap,
-                            topics,
-                            databases.fresh(backend, "projector"),
-                            args.events,
-                            work_dir,
-                            args.batch_size,
-                            args.timeout,
-                            args.workers,
+                        run_peer_projection(
+                            bootstrap, topics, pg_url, peer_db.schema, args.peer_events, work_dir
                         )
                     )
-                for backend in ("sqlite", "postgresql"):
+                for backend in args.backends:
                     results.add(
                         run_naive(
                             bootstrap, topics, databases.fresh(backend, "naive"), args.naive_events
@@ -661,6 +796,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(work_dir, ignore_errors=True)
     print_results(results, args)
+    write_rows(args.json, figure_rows(results))
     return 0 if all(row.ok for row in results.rows) else 1
 
 
