@@ -47,6 +47,7 @@ def build_app(
     if refreshed:
         log.warning("recounted %d provisional clocks with the calendar in force", refreshed)
     health = health or WorkerHealthMetrics(parts.registry)
+    switched = switched or threading.Event()
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"[:100]
 
     app = faust_app(parts)
@@ -60,6 +61,7 @@ def build_app(
         Heartbeats(parts.home_engine),  # GET /readyz hears them across switches
         worker_id,
         settings,
+        switched,
     )
     add_leased_timers(app, topics, parts, writer, health, worker_id)
     add_lag_timer(
@@ -73,7 +75,7 @@ def build_app(
     if notifier.webhooks:
         add_notifier(app, topics, notifier, health, settings)
         add_webhook_timer(app, notifier, health, settings.webhook_interval_seconds)
-    add_pointer_watch(app, parts, switched or threading.Event())
+    add_pointer_watch(app, parts, switched)
     return app
 
 

@@ -71,6 +71,7 @@ class Reader:
                 (self.client, f"/cases/{self.case_id}"),
                 (self.client, "/cases?limit=20"),
                 (self.client, "/healthz"),
+                (self.client, "/readyz"),  # a worker restarting on the new read models: ready
                 (self.console, "/console/"),  # signed in: 200, not a redirect to sign in
             ):
                 try:
