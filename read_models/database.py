@@ -19,7 +19,14 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 
 from .read_model_pointer import ReadModelTarget, pointer_meta
-from .schema import READ_MODEL_TABLES, command_reservations, outbox, projection_meta
+from .schema import (
+    READ_MODEL_TABLES,
+    case_figures,
+    command_reservations,
+    figure_counts,
+    outbox,
+    projection_meta,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -159,7 +166,8 @@ def drop_read_models(target: ReadModelTarget, home: ReadModelTarget) -> None:
         engine = target_engine(target)
         try:
             with engine.begin() as conn:
-                for table in (*READ_MODEL_TABLES, outbox, command_reservations):
+                derived = (case_figures, figure_counts, outbox, command_reservations)
+                for table in (*READ_MODEL_TABLES, *derived):
                     conn.execute(table.delete())
         finally:
             engine.dispose()
