@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+import sqlalchemy as sa
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -48,6 +51,7 @@ from .deps import ApiMetrics, Services, utc_now
 from .http_metrics import ApiRegistry, RequestMetrics, RequestTiming
 from .limits import BodyCap, RequestGuard, unreadable_body, validation_error
 from .params import reject_unknown_query
+from .read_model_follower import FollowingCollector, ReadModelFollower
 from .responses import AUTH_RESPONSES
 from .sessions import SignInDesk
 
@@ -79,18 +83,21 @@ def create_app(
     if not isinstance(parts.registry, ApiRegistry):
         raise TypeError("the API's parts need bootstrap(settings, registry=ApiRegistry())")
     settings, registry = parts.settings, parts.registry
-    engine = parts.engine
-    # business figures read from the read models at scrape time (cached between scrapes)
-    registry.register(
-        ReadModelCollector(
-            engine,
+    engine, home_engine = parts.engine, parts.home_engine
+
+    def figures_on(read_models: sa.Engine) -> ReadModelCollector:
+        return ReadModelCollector(
+            read_models,
             rulebook=parts.policy.rulebook,
             now=now,
             timezone=settings.timezone,
             departments=parts.departments,
             cache_seconds=settings.metrics_cache_seconds,
         )
-    )
+
+    # business figures read from the read models at scrape time (cached between scrapes)
+    figures = FollowingCollector(figures_on(engine))
+    registry.register(figures)
     topics = parts.topics
     feed = (
         AlertFeed(settings.kafka_bootstrap, topics.alerts, registry, timezone=settings.timezone)
@@ -105,7 +112,7 @@ def create_app(
         metrics=ApiMetrics.on(registry),
         alerts=AlertQueries(engine),
         clocks=ClockQueries(engine),
-        deliveries=DeliveryStore(engine),
+        deliveries=DeliveryStore(home_engine),  # kept in the home across switches
         authenticator=authenticator,
         rulebook=parts.policy.rulebook,
         calendar=parts.policy.calendar,
@@ -114,18 +121,27 @@ def create_app(
         heartbeat_seconds=heartbeat_seconds,
         scrape_token=read_scrape_token(settings),
         sender=parts.producer,
-        signin=SignInDesk.from_settings(engine, settings, now),
+        signin=SignInDesk.from_settings(home_engine, settings, now),  # no sign-out by a switch
+        home_engine=home_engine,
     )
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
+        follower = ReadModelFollower(
+            served.state, parts.pointer, parts.serving, figures, figures_on
+        )
+        following = asyncio.ensure_future(follower.run(settings.read_model_poll_seconds))
         if feed is not None:
             await feed.start()
         try:
             yield
         finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
             if feed is not None:
                 await feed.stop()
+            follower.close()
             parts.close()
 
     app = FastAPI(

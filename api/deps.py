@@ -91,6 +91,7 @@ class Services:
     calendar: WorkingCalendar  # the working-day calendar the clocks are counted with
     sender: LazyProducer  # POST /events and the commands send through it
     signin: SignInDesk  # staff accounts and sessions of the web console (cookie sign-in)
+    home_engine: sa.Engine  # the home database: heartbeats, deliveries, staff (never switched)
     now: Callable[[], datetime] = utc_now  # "now" of the deadline queries
     alert_feed: AlertFeed | None = None  # live alerts; None without CASESTREAM_KAFKA_BOOTSTRAP
     heartbeat_seconds: float = 15.0  # SSE comment frame while no alert comes

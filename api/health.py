@@ -37,7 +37,7 @@ def _projector(services: Services, lag: int | None) -> tuple[bool, str]:
     """Whether some worker's projector runs (and, with a lag, still commits), and what it says."""
     now = datetime.now(UTC)  # heartbeats are wall-clock, whatever the deadline queries' now
     stale = timedelta(seconds=services.settings.readiness_stale_seconds)
-    heard = Heartbeats(services.queries.engine).fresh(now, stale)
+    heard = Heartbeats(services.home_engine).fresh(now, stale)
     running = [beat for beat in heard if beat.projector == "running"]
     services.metrics.projectors_running.set(len(running))
     if not heard:

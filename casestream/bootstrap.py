@@ -18,8 +18,13 @@ from casestream.metric_labels import DepartmentLabels
 from casestream.policy import clock_policy, date_window, outcome_settings
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
-from casestream.read_models.database import create_engine, migrate
+from casestream.read_models.database import create_engine, migrate, target_engine
 from casestream.read_models.figure_counts import FigureCounter
+from casestream.read_models.read_model_pointer import (
+    ReadModelPointer,
+    ReadModelTarget,
+    same_place,
+)
 from casestream.settings import Settings
 
 REFUSED_FILES: tuple[type[Exception], ...] = (RuleFileError, CalendarFileError)
@@ -85,11 +90,31 @@ class Parts:
     departments: DepartmentLabels  # the department label of every metric of this process
     registry: CollectorRegistry  # the metrics this process serves
     producer: LazyProducer
+    control_engine: sa.Engine | None = None  # the home, when it does not hold the read models
+    target: ReadModelTarget | None = None  # where `engine` points (None: the home)
+
+    @property
+    def home_engine(self) -> sa.Engine:
+        """The home database: the read-model pointer, staff accounts and sessions, webhook
+        deliveries, heartbeats (`read_model_pointer.CONTROL_TABLES`)."""
+        return self.control_engine or self.engine
+
+    @property
+    def pointer(self) -> ReadModelPointer:
+        home = ReadModelTarget(self.settings.database_url, self.settings.database_schema)
+        return ReadModelPointer(self.home_engine, home)
+
+    @property
+    def serving(self) -> ReadModelTarget:
+        """The read models `engine` is on."""
+        return self.target or self.pointer.home
 
     def close(self) -> None:
-        """Close the producer (if it connected) and the engine's connections."""
+        """Close the producer (if it connected) and the engines' connections."""
         self.producer.close()
         self.engine.dispose()
+        if self.control_engine is not None:
+            self.control_engine.dispose()
 
 
 def bootstrap(
@@ -97,18 +122,30 @@ def bootstrap(
     *,
     registry: CollectorRegistry | None = None,
     patience: SendPatience = COMMAND_PATIENCE,
+    follow_pointer: bool = True,
 ) -> Parts:
     """Build the parts of `settings`' deployment: open and migrate the read-model database,
     load the deadline rules and calendar; Kafka is connected on the first send only.
 
     `registry` is the one this process serves its metrics from (default: a fresh one), and
-    `patience` how long its sends wait for the broker.
+    `patience` how long its sends wait for the broker. The read models are those the home's
+    pointer names (`casestream switch`), unless `follow_pointer` is false (a replay builds
+    into the database it is given).
     """
     policy = clock_policy(settings)  # before the database: a bad rules file fails fast
     engine = create_engine(settings.database_url, settings.database_schema)
-    migrate(engine, FigureCounter(policy.rulebook, policy.timezone).ensure)
+    counted = FigureCounter(policy.rulebook, policy.timezone).ensure
+    migrate(engine, counted)
+    home = ReadModelTarget(settings.database_url, settings.database_schema)
+    control: sa.Engine | None = None
+    target = ReadModelPointer(engine, home).active() if follow_pointer else home
+    if not same_place(target, home):  # `casestream switch` pointed elsewhere
+        control, engine = engine, target_engine(target)
+        migrate(engine, counted)
     topics = Topics(settings.topic_prefix)
     return Parts(
+        control_engine=control,
+        target=None if control is None else target,
         settings=settings,
         engine=engine,
         topics=topics,

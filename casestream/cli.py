@@ -1,8 +1,8 @@
 """The `casestream` command line (typer): run the system, feed it, rebuild it, inspect it.
 
-Each command lives with its concept (`feed_cli`, `serve_cli`, `replay_cli`, `up_cli`, and the
-groups `topics_cli`, `schema_cli`, `token_cli`, `deadline_cli`, `deadletter_cli`, `user_cli`); this module
-only puts them together under one name."""
+Each command lives with its concept (`feed_cli`, `serve_cli`, `up_cli`, and the groups
+`replay_cli` (with `switch`), `topics_cli`, `schema_cli`, `token_cli`, `deadline_cli`,
+`deadletter_cli`, `user_cli`); this module only puts them together under one name."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 from casestream.deadletter_cli import deadletter_app
 from casestream.deadline_cli import deadline_app
 from casestream.feed_cli import import_csv, produce, simulate_command
-from casestream.replay_cli import replay_command
+from casestream.replay_cli import replay_app, switch_command
 from casestream.schema_cli import schema_app
 from casestream.serve_cli import api, worker
 from casestream.token_cli import token_app
@@ -28,7 +28,8 @@ app.command("import")(import_csv)
 app.command("simulate")(simulate_command)
 app.command("worker")(worker)
 app.command("api")(api)
-app.command("replay")(replay_command)
+app.add_typer(replay_app, name="replay")
+app.command("switch")(switch_command)
 app.command("up")(up)
 app.add_typer(topics_app, name="topics")
 app.add_typer(schema_app, name="schema")

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
         description="the escalation scanner and the outbox relay run on one worker at a time: "
         "the one holding their lease, renewed while it runs; another takes over after this",
     )
+    read_model_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="how often the API and the worker re-read which read models to serve "
+        "(`casestream switch`): one primary-key lookup in the home database",
+    )
     heartbeat_seconds: float = Field(
         default=2.0, gt=0, description="how often a worker writes its heartbeat (GET /readyz)"
     )

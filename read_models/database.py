@@ -18,7 +18,15 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
-from .schema import projection_meta
+from .read_model_pointer import ReadModelTarget, pointer_meta
+from .schema import (
+    READ_MODEL_TABLES,
+    case_figures,
+    command_reservations,
+    figure_counts,
+    outbox,
+    projection_meta,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -111,6 +119,7 @@ def migrate(engine: sa.Engine, then: Callable[[sa.Connection], object] | None = 
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+        pointer_meta.create_all(conn, checkfirst=True)  # read in the home only
         found = conn.execute(
             sa.select(projection_meta.c.value).where(projection_meta.c.key == "projection_id")
         ).first()
@@ -143,3 +152,37 @@ def projection_id(engine: sa.Engine) -> str:
             sa.select(projection_meta.c.value).where(projection_meta.c.key == "projection_id")
         ).scalar_one()
     return str(value)
+
+
+def target_engine(target: ReadModelTarget) -> sa.Engine:
+    """An engine on the read models of `target` (a PostgreSQL schema is created if missing)."""
+    return create_engine(target.url, target.schema)
+
+
+def drop_read_models(target: ReadModelTarget, home: ReadModelTarget) -> None:
+    """Remove read models no longer served: a schema is dropped, a SQLite file deleted; the
+    home's read-model rows are deleted, its operational tables (staff, deliveries) kept."""
+    if target.url == home.url and (target.schema or "public") == (home.schema or "public"):
+        engine = target_engine(target)
+        try:
+            with engine.begin() as conn:
+                derived = (case_figures, figure_counts, outbox, command_reservations)
+                for table in (*READ_MODEL_TABLES, *derived):
+                    conn.execute(table.delete())
+        finally:
+            engine.dispose()
+        return
+    if target.schema is not None:
+        if not _SCHEMA_NAME.match(target.schema):
+            raise DatabaseConfigError(f"schema {target.schema!r} is not a plain identifier")
+        engine = sa.create_engine(target.url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{target.schema}" CASCADE'))
+        finally:
+            engine.dispose()
+        return
+    database = make_url(target.url).database
+    if database:
+        for suffix in ("", "-wal", "-shm", ".migrate-lock"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -55,9 +56,11 @@ def add_projector(
     heartbeats: Heartbeats,
     worker_id: str,
     settings: Settings,
+    restarting: threading.Event | None = None,
 ) -> Projector:
     """Project the case topics into `writer`'s read models in batches, each committed with
-    the offsets it covers; the projector, whose positions and status the timers read."""
+    the offsets it covers; the projector, whose positions and status the timers read. A
+    worker stopping to start again (`restarting` set) leaves its last heartbeat standing."""
 
     async def send_dead_letter(letter: DeadLetter) -> None:
         message = letter.message
@@ -160,6 +163,8 @@ def add_projector(
     @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def leave(sender: Any, **_: Any) -> None:
         def forget() -> None:
+            if restarting is not None and restarting.is_set():
+                return  # back within seconds: GET /readyz stays ready meanwhile
             if projector.status.state != "crashed":  # a crash stays visible until it expires
                 heartbeats.forget(worker_id)
 
