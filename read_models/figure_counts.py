@@ -200,7 +200,9 @@ class FigureReader:
         )
         # usually few (the scanner marks them breached): found by the (status, due_at) index
         # and the cases by their keys; many (no scanner for a while): one semi-join
-        case_ids = conn.execute(late_clocks.limit(MANY_LATE + 1)).scalars().all()
+        # ordered as the index is: a prepared (generic) plan keeps to the index range too
+        first_late = late_clocks.order_by(clocks.c.status, clocks.c.due_at).limit(MANY_LATE + 1)
+        case_ids = conn.execute(first_late).scalars().all()
         if not case_ids:
             return {}
         late_cases = [late_clocks] if len(case_ids) > MANY_LATE else chunks(sorted(set(case_ids)))
