@@ -118,18 +118,11 @@ class TopicsCreated:
 def create_topics(bootstrap: str, topics: Topics, layout: TopicLayout) -> TopicsCreated:
     """Create every topic that does not exist yet with `layout` (infinite retention,
     `min.insync.replicas` of the layout); existing topics stay as they are, and those with
-    fewer partitions or replicas than `layout` are named in the answer. Refuses a layout with
-    more replicas than the cluster has brokers (TopicLayoutError, naming the setting)."""
+    fewer partitions or replicas than `layout` are named in the answer. Refuses to create a
+    topic with more replicas than the cluster has brokers (TopicLayoutError, naming the
+    setting); when every topic exists there is nothing to refuse."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="casestream-admin")
     try:
-        brokers = len(admin.describe_cluster()["brokers"])
-        if brokers < layout.replication:
-            raise TopicLayoutError(
-                f"the Kafka cluster at {bootstrap} has {brokers} broker(s), fewer than the "
-                f"replication factor {layout.replication} (CASESTREAM_TOPIC_REPLICATION); add "
-                "brokers, or on a single local broker set CASESTREAM_TOPIC_REPLICATION=1 and "
-                "CASESTREAM_TOPIC_MIN_INSYNC=1"
-            )
         existing = set(admin.list_topics())
         wanted = [
             NewTopic(
@@ -146,6 +139,14 @@ def create_topics(bootstrap: str, topics: Topics, layout: TopicLayout) -> Topics
             if name not in existing
         ]
         if wanted:
+            brokers = len(admin.describe_cluster()["brokers"])
+            if brokers < layout.replication:
+                raise TopicLayoutError(
+                    f"the Kafka cluster at {bootstrap} has {brokers} broker(s), fewer than the "
+                    f"replication factor {layout.replication} (CASESTREAM_TOPIC_REPLICATION); "
+                    "add brokers, or on a single broker set CASESTREAM_TOPIC_REPLICATION=1 and "
+                    "CASESTREAM_TOPIC_MIN_INSYNC=1"
+                )
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted)
         kept = [name for name in topics.all if name in existing]

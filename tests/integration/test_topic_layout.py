@@ -68,6 +68,17 @@ def test_existing_topics_with_fewer_partitions_than_configured_are_named(
     assert {(short.partitions, short.replication) for short in done.short} == {(1, 1)}
 
 
+def test_topics_that_exist_are_kept_on_too_few_brokers_and_their_missing_replicas_named(
+    kafka_bootstrap: str,
+) -> None:
+    topics = _fresh()
+    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    done = create_topics(kafka_bootstrap, topics, TopicLayout())  # 3 replicas wanted, 1 broker
+    assert done.created == ()
+    assert {(short.partitions, short.replication) for short in done.short} == {(3, 1)}
+    assert "CASESTREAM_TOPIC_REPLICATION" in done.short[0].describe()
+
+
 def test_the_topics_command_uses_the_settings_and_says_what_it_left_alone(
     kafka_bootstrap: str,
 ) -> None:
