@@ -57,11 +57,12 @@ class TopicLayout:
     share the projection (one partition feeds one worker at a time); its replication factor and
     `min.insync.replicas` bound what losing brokers may cost (with `acks=all`, an event is
     confirmed once `min_insync` replicas hold it, so a confirmed event survives losing
-    `min_insync - 1` brokers, and writes go on while `min_insync` replicas are up)."""
+    `min_insync - 1` brokers, and writes go on while `min_insync` replicas are up). The
+    deployment's layout comes from the settings (CASESTREAM_TOPIC_*)."""
 
-    partitions: int = 3
-    replication: int = 3
-    min_insync: int = 2
+    partitions: int
+    replication: int
+    min_insync: int
 
     def __post_init__(self) -> None:
         if self.partitions < 1 or self.replication < 1 or self.min_insync < 1:

@@ -19,6 +19,7 @@ from casestream.stream_processors.app import faust_app
 from tests.processes import clean_env
 
 ACKS_ALL = -1  # how the Kafka clients spell acks="all" once configured
+PRODUCTION = TopicLayout(partitions=3, replication=3, min_insync=2)
 
 
 def _fresh() -> Topics:
@@ -39,7 +40,7 @@ def _topic_setting(bootstrap: str, topic: str, name: str) -> tuple[str, str]:
 def test_more_replicas_than_brokers_is_refused_naming_the_setting(kafka_bootstrap: str) -> None:
     topics = _fresh()
     with pytest.raises(TopicLayoutError, match=r"1 broker.*CASESTREAM_TOPIC_REPLICATION"):
-        create_topics(kafka_bootstrap, topics, TopicLayout())
+        create_topics(kafka_bootstrap, topics, PRODUCTION)
     assert not set(topics.all) & set(_topic_names(kafka_bootstrap)), "a topic was half-created"
 
 
@@ -73,7 +74,7 @@ def test_topics_that_exist_are_kept_on_too_few_brokers_and_their_missing_replica
 ) -> None:
     topics = _fresh()
     create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
-    done = create_topics(kafka_bootstrap, topics, TopicLayout())  # 3 replicas wanted, 1 broker
+    done = create_topics(kafka_bootstrap, topics, PRODUCTION)  # 3 replicas wanted, 1 broker
     assert done.created == ()
     assert {(short.partitions, short.replication) for short in done.short} == {(3, 1)}
     assert "CASESTREAM_TOPIC_REPLICATION" in done.short[0].describe()

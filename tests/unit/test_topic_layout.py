@@ -20,7 +20,6 @@ def test_the_production_defaults_keep_three_replicas_and_confirm_on_two() -> Non
     settings = Settings()
     assert (settings.topic_replication, settings.topic_min_insync) == (3, 2)
     assert settings.topic_partitions == 3
-    assert TopicLayout() == TopicLayout(partitions=3, replication=3, min_insync=2)
 
 
 def test_the_layout_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,7 +53,7 @@ def test_a_layout_that_could_never_confirm_a_write_is_refused() -> None:
     with pytest.raises(TopicLayoutError, match="CASESTREAM_TOPIC_MIN_INSYNC"):
         TopicLayout(partitions=3, replication=2, min_insync=3)
     with pytest.raises(TopicLayoutError, match="at least 1"):
-        TopicLayout(partitions=0)
+        TopicLayout(partitions=0, replication=1, min_insync=1)
 
 
 def test_the_single_broker_layout_keeps_one_replica_and_the_partitions_asked_for() -> None:
@@ -63,7 +62,9 @@ def test_the_single_broker_layout_keeps_one_replica_and_the_partitions_asked_for
 
 
 def test_a_topic_with_fewer_partitions_says_how_many_workers_can_share_it() -> None:
-    short = TopicShortfall("complaints.events", partitions=3, replication=3, wanted=TopicLayout(12))
+    short = TopicShortfall(
+        "complaints.events", partitions=3, replication=3, wanted=TopicLayout(12, 3, 2)
+    )
     assert short.describe() == (
         "complaints.events has 3 partition(s), fewer than the 12 of CASESTREAM_TOPIC_PARTITIONS: "
         "at most 3 worker replicas share it"
@@ -71,7 +72,9 @@ def test_a_topic_with_fewer_partitions_says_how_many_workers_can_share_it() -> N
 
 
 def test_a_topic_with_fewer_replicas_names_the_replication_setting() -> None:
-    short = TopicShortfall("alerts.events", partitions=3, replication=1, wanted=TopicLayout())
+    short = TopicShortfall(
+        "alerts.events", partitions=3, replication=1, wanted=TopicLayout(3, 3, 2)
+    )
     assert short.describe() == (
         "alerts.events has 1 replica(s), fewer than the 3 of CASESTREAM_TOPIC_REPLICATION"
     )
