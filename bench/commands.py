@@ -70,7 +70,7 @@ from timer_services import (
 
 from casestream.credentials import Principal, issue_token
 from casestream.domain.commands import Role
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 from casestream.read_models.database import create_engine, migrate
 from casestream.settings import Settings
 
@@ -256,7 +256,7 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> list[Phase]:
     topics = Topics(prefix=f"benchcmd{run_id}.")
     secret = secrets.token_urlsafe(48)
     with kafka_broker(args.kafka) as bootstrap, database(args, run_id, work_dir) as (url, schema):
-        create_topics(bootstrap, topics)
+        create_topics(bootstrap, topics, TopicLayout.single_broker())
         try:
             print_settings(args, describe_database(url), bootstrap, COMMAND_WAIT)
             env = service_env(bootstrap, topics, url, schema, CASESTREAM_AUTH_SECRET=secret)

@@ -69,7 +69,7 @@ from casestream.local import kafka_for, postgres_for
 from casestream.policy import clock_policy
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.simulation import simulate
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.settings import Settings
@@ -740,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with kafka_broker(args.kafka) as bootstrap, postgres_server(args.postgres) as pg_url:
             topics = Topics(prefix=f"bench{run_id}.")
-            create_topics(bootstrap, topics)
+            create_topics(bootstrap, topics, TopicLayout.single_broker())
             databases = Databases(work_dir, pg_url, args.keep)
             try:
                 with console.status(f"simulating {args.events:,} events …"):

@@ -95,7 +95,7 @@ from timer_services import (
 
 from casestream.domain.rules import load_rulebook
 from casestream.policy import clock_policy
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 from casestream.read_models.database import create_engine, migrate
 from casestream.settings import Settings
 
@@ -220,7 +220,7 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> None:
     schemas: list[str] = []
     topics = Topics(prefix=f"benchtimers{run_id}.")
     with kafka_broker(args.kafka) as bootstrap, postgres_server(args.postgres) as pg_url:
-        create_topics(bootstrap, topics)
+        create_topics(bootstrap, topics, TopicLayout.single_broker())
         try:
             probe = sa.create_engine(pg_url)
             with probe.connect() as conn:

@@ -1,5 +1,5 @@
-"""Local services for one machine: a single-node Kafka broker, a private PostgreSQL cluster and
-a Prometheus scraping casestream.
+"""Local services for one machine: a single-node Kafka broker (or a cluster of several, to try
+replication), a private PostgreSQL cluster and a Prometheus scraping casestream.
 
 All are started by the scripts in `infra/`, which fetch or install what they need.
 """
@@ -46,6 +46,24 @@ def stop_kafka(data_dir: Path, timeout_seconds: float = 30) -> None:
     """Stop the local broker for `data_dir`: SIGTERM, then SIGKILL if it still runs after
     `timeout_seconds`."""
     _run_quiet(INFRA / "kafka" / "stop.sh", str(data_dir), f"{timeout_seconds:.3f}")
+
+
+def start_kafka_cluster(data_dir: Path, brokers: int = 3) -> str:
+    """Start (or complete: nodes that run are left alone, the others started) a local cluster
+    of `brokers` KRaft nodes in `data_dir`, a controller quorum of three; its bootstrap
+    addresses, comma-separated. Node N lives in `data_dir`/broker-N (see `cluster_node_dir`)."""
+    return _run(INFRA / "kafka" / "start-cluster.sh", str(data_dir), str(brokers))
+
+
+def stop_kafka_cluster(data_dir: Path, timeout_seconds: float = 30) -> None:
+    """Stop every node of the local cluster in `data_dir` (as `stop_kafka` stops one)."""
+    _run_quiet(INFRA / "kafka" / "stop-cluster.sh", str(data_dir), f"{timeout_seconds:.3f}")
+
+
+def cluster_node_dir(data_dir: Path, node: int) -> Path:
+    """Where node `node` (1, 2, …) of the local cluster in `data_dir` keeps its data, its
+    server.properties and its kafka.pid; `stop_kafka` on it stops that node alone."""
+    return data_dir / f"broker-{node}"
 
 
 def start_postgres(data_dir: Path) -> str:

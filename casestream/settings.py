@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,24 @@ class Settings(BaseSettings):
         default="", description="prefix of every topic name, to share a cluster"
     )
     var_dir: Path = Path("var")
+    topic_partitions: int = Field(
+        default=3,
+        ge=1,
+        description="partitions of each topic `casestream topics create` makes: at most this "
+        "many worker replicas share the projection",
+    )
+    topic_replication: int = Field(
+        default=3,
+        ge=1,
+        description="replicas of each topic's partitions (one local broker: 1; `casestream up` "
+        "sets 1 for the broker it starts)",
+    )
+    topic_min_insync: int = Field(
+        default=2,
+        ge=1,
+        description="the topics' min.insync.replicas: producers (acks=all) get an event "
+        "confirmed once this many replicas hold it",
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = Field(
@@ -194,6 +212,16 @@ class Settings(BaseSettings):
                 f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai"
             ) from exc
         return value
+
+    @model_validator(mode="after")
+    def _confirmable_writes(self) -> Settings:
+        if self.topic_min_insync > self.topic_replication:
+            raise ValueError(
+                f"CASESTREAM_TOPIC_MIN_INSYNC ({self.topic_min_insync}) exceeds "
+                f"CASESTREAM_TOPIC_REPLICATION ({self.topic_replication}): no write could be "
+                "confirmed; set it at most the replication factor (2 of 3 in production)"
+            )
+        return self
 
     def require_kafka(self) -> str:
         if not self.kafka_bootstrap:

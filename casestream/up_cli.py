@@ -85,6 +85,8 @@ def up(
                     "starting a local Kafka broker (first run fetches it from Maven Central)…"
                 )
                 env["CASESTREAM_KAFKA_BOOTSTRAP"] = start_kafka(settings.var_dir / "kafka")
+                # one broker holds one replica: the production layout (3, 2) cannot be created
+                env["CASESTREAM_TOPIC_REPLICATION"] = env["CASESTREAM_TOPIC_MIN_INSYNC"] = "1"
             stop.check()
             subprocess.run([*exe, "topics", "create"], env=env, check=True)
             # migrate once here, so worker and API never race to create the schema

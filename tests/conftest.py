@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from casestream.local import start_kafka, start_postgres, stop_kafka, stop_postgres
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,5 +100,5 @@ def make_database(request: pytest.FixtureRequest, tmp_path: Path):  # type: igno
 @pytest.fixture
 def topics(kafka_bootstrap: str) -> Topics:
     created = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, created)
+    create_topics(kafka_bootstrap, created, TopicLayout.single_broker())
     return created

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start a private single-node Apache Kafka broker (KRaft, broker+controller) for DATA_DIR.
+# Start a private single-node Apache Kafka broker (KRaft, broker+controller) for DATA_DIR, or
+# one node of a local cluster (start-cluster.sh sets the CASESTREAM_KAFKA_NODE_* variables).
 #
 # Usage: infra/kafka/start.sh DATA_DIR
 #
@@ -14,6 +15,14 @@
 #   CASESTREAM_KAFKA_DIST           jar dir for fetch.sh        (default <repo>/var/kafka-dist)
 #   CASESTREAM_KAFKA_START_TIMEOUT  seconds to wait for ready   (default 90)
 #   CASESTREAM_KAFKA_HEAP_OPTS      JVM heap options            (default -Xmx512m -Xms256m)
+# Set by start-cluster.sh for one node of a cluster (all unset: a cluster of one):
+#   CASESTREAM_KAFKA_NODE_ID               node.id                      (default 1)
+#   CASESTREAM_KAFKA_NODE_PORTS            "BROKER_PORT CONTROLLER_PORT", CONTROLLER_PORT "-" for
+#                                          a broker-only node (default: kept, or picked here)
+#   CASESTREAM_KAFKA_NODE_VOTERS           controller.quorum.voters     (default: this node)
+#   CASESTREAM_KAFKA_NODE_CLUSTER_ID       cluster id for the first format (default: random)
+#   CASESTREAM_KAFKA_NODE_REPLICATION      replicas of the internal topics and the default
+#                                          replication factor (default 1; min.insync one less)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -67,6 +76,13 @@ DIST_DIR="$(cd "$DIST_DIR" && pwd)"
 command -v java >/dev/null 2>&1 \
     || die "java not found (apt-get install -y default-jre-headless)"
 
+NODE_ID="${CASESTREAM_KAFKA_NODE_ID:-1}"
+NODE_PORTS="${CASESTREAM_KAFKA_NODE_PORTS:-}"
+REPLICATION="${CASESTREAM_KAFKA_NODE_REPLICATION:-1}"
+MIN_INSYNC=$(( REPLICATION > 1 ? REPLICATION - 1 : 1 ))
+[[ "$NODE_ID" =~ ^[0-9]+$ && "$REPLICATION" =~ ^[0-9]+$ ]] \
+    || die "CASESTREAM_KAFKA_NODE_ID and CASESTREAM_KAFKA_NODE_REPLICATION must be numbers"
+
 # --- ports -----------------------------------------------------------------------------------
 # port_free PORT: can we listen on 127.0.0.1:PORT? (SO_REUSEADDR like the JVM, so TIME_WAIT
 # leftovers of a previous run do not count as busy)
@@ -82,32 +98,22 @@ except OSError:
 PY
 }
 
-# Two distinct free ports, picked at random below the kernel's ephemeral range so that
-# outgoing connections cannot grab them between picking and the broker binding them.
+# Two distinct free ports (infra/kafka/free_ports.py says how they are picked).
 pick_ports() {
-    python3 - <<'PY'
-import random, socket
-lo_eph = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-hi = max(lo_eph - 1, 20100)
-socks, ports = [], []
-while len(ports) < 2:
-    p = random.randint(20000, hi)
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        s.close()
-        continue
-    socks.append(s)  # keep bound until both are chosen, so they differ
-    ports.append(p)
-print(*ports)
-PY
+    python3 "$SCRIPT_DIR/free_ports.py" 2
 }
 
 BROKER_PORT=""
 CONTROLLER_PORT=""
-if [[ -f "$PROPS" ]]; then
+if [[ -n "$NODE_PORTS" ]]; then
+    # a node of a cluster: the ports are the cluster's (its voters name them), never moved here
+    read -r BROKER_PORT CONTROLLER_PORT <<<"$NODE_PORTS"
+    [[ "$BROKER_PORT" =~ ^[0-9]+$ && ( "$CONTROLLER_PORT" =~ ^[0-9]+$ || "$CONTROLLER_PORT" == - ) ]] \
+        || die "CASESTREAM_KAFKA_NODE_PORTS must be 'BROKER_PORT CONTROLLER_PORT', not '$NODE_PORTS'"
+    for port in $BROKER_PORT ${CONTROLLER_PORT#-}; do
+        port_free "$port" || die "port $port of node $NODE_ID is taken by another process; stop it, or stop the cluster and delete its cluster.env to pick new ports"
+    done
+elif [[ -f "$PROPS" ]]; then
     BROKER_PORT="$(sed -n 's|^listeners=PLAINTEXT://127\.0\.0\.1:\([0-9]*\),.*|\1|p' "$PROPS")"
     CONTROLLER_PORT="$(sed -n 's|^listeners=.*CONTROLLER://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$PROPS")"
     if [[ -n "$BROKER_PORT" && -n "$CONTROLLER_PORT" ]]; then
@@ -130,23 +136,31 @@ if [[ -z "$BROKER_PORT" ]]; then
 fi
 
 # --- config (always rewritten, so changes to this script apply on restart) -------------------
+if [[ "$CONTROLLER_PORT" == - ]]; then
+    ROLES=broker
+    LISTENERS="PLAINTEXT://127.0.0.1:$BROKER_PORT"
+else
+    ROLES=broker,controller
+    LISTENERS="PLAINTEXT://127.0.0.1:$BROKER_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
+fi
+VOTERS="${CASESTREAM_KAFKA_NODE_VOTERS:-$NODE_ID@127.0.0.1:$CONTROLLER_PORT}"
 cat >"$PROPS" <<EOF
 # Written by infra/kafka/start.sh; rewritten on every start (ports are kept).
-process.roles=broker,controller
-node.id=1
-listeners=PLAINTEXT://127.0.0.1:$BROKER_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+process.roles=$ROLES
+node.id=$NODE_ID
+listeners=$LISTENERS
 advertised.listeners=PLAINTEXT://127.0.0.1:$BROKER_PORT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+controller.quorum.voters=$VOTERS
 log.dirs=$DATA_DIR/logs
 num.partitions=3
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+default.replication.factor=$REPLICATION
+min.insync.replicas=$MIN_INSYNC
+offsets.topic.replication.factor=$REPLICATION
+transaction.state.log.replication.factor=$REPLICATION
+transaction.state.log.min.isr=$MIN_INSYNC
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 # Kafka is the source of truth: never delete data by age or size.
@@ -160,7 +174,7 @@ JAVA_LOG_OPTS=(-Dlog4j2.configurationFile="$LOG4J_CONF" -Dkafka.logs.dir="$DATA_
 if [[ ! -f "$DATA_DIR/logs/meta.properties" ]]; then
     # given as --cluster-id=ID: a random id may begin with "-", which a separate argument
     # would pass off as an option
-    CLUSTER_ID="$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+    CLUSTER_ID="${CASESTREAM_KAFKA_NODE_CLUSTER_ID:-$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')}"
     log "formatting $DATA_DIR/logs (cluster id $CLUSTER_ID)"
     java "${JAVA_LOG_OPTS[@]}" -cp "$DIST_DIR/lib/*" kafka.tools.StorageTool format \
         --ignore-formatted --cluster-id="$CLUSTER_ID" -c "$PROPS" >&2 \
@@ -223,7 +237,7 @@ def recv_exact(sock, n):
 
 
 def metadata_ok():
-    """Send MetadataRequest v4 (all topics) and check the broker lists itself."""
+    """Send MetadataRequest v4 (all topics) and check the brokers listed include this one."""
     client_id = b"casestream-start"
     header = struct.pack(">hhih", 3, 4, 1, len(client_id)) + client_id
     body = struct.pack(">ib", -1, 0)  # topics=null (all), allow_auto_topic_creation=false
@@ -236,11 +250,15 @@ def metadata_ok():
     except OSError:
         return False
     corr, _throttle, n_brokers = struct.unpack_from(">iii", resp, 0)
-    if corr != 1 or n_brokers < 1:
+    if corr != 1:
         return False
-    _node, hlen = struct.unpack_from(">ih", resp, 12)
-    (bport,) = struct.unpack_from(">i", resp, 18 + hlen)
-    return bport == port
+    at, ports = 12, []
+    for _ in range(n_brokers):  # node_id, host, port, rack (nullable)
+        _node, hlen = struct.unpack_from(">ih", resp, at)
+        (bport, rlen) = struct.unpack_from(">ih", resp, at + 6 + hlen)
+        ports.append(bport)
+        at += 6 + hlen + 6 + max(rlen, 0)
+    return port in ports
 
 
 while time.monotonic() < deadline:

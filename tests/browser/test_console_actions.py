@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from casestream.domain.envelope import parse_event
 from casestream.domain.outcomes import rectification_id
 from casestream.producers.kafka_producer import EventProducer
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 from tests.auth import auth_env, auth_headers
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import Staff, Visit, add_account, sign_in_as
@@ -59,7 +59,7 @@ def base_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
     """The address of a whole system (broker, worker, API) whose API knows the staff here."""
     tmp = tmp_path_factory.mktemp("console-actions")
     topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, topics)
+    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
     env = service_env(
         kafka_bootstrap,
         topics,

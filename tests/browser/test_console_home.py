@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from casestream.domain.envelope import Event, parse_event
 from casestream.producers.kafka_producer import EventProducer
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 from tests.auth import auth_env, auth_headers
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import (
@@ -38,7 +38,7 @@ CONSOLE = "/console/"
 @pytest.fixture(scope="module")
 def alert_topics(kafka_bootstrap: str) -> Topics:
     created = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, created)
+    create_topics(kafka_bootstrap, created, TopicLayout.single_broker())
     return created
 
 

@@ -16,7 +16,7 @@ import pytest
 from casestream.domain import catalog as ev
 from casestream.domain.command_catalogue import COMMANDS
 from casestream.domain.envelope import new_event
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 from casestream.read_models.command_reservations import (
     CommandReservations,
     Reservation,
@@ -41,7 +41,7 @@ def api(
     kafka_bootstrap: str, database: Database, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[httpx.Client]:
     topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")  # one system for the module
-    create_topics(kafka_bootstrap, topics)
+    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
     tmp_path = tmp_path_factory.mktemp("commands")
     env = service_env(
         kafka_bootstrap,

@@ -23,7 +23,7 @@ from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import parse_event
 from casestream.local import start_kafka, stop_kafka
 from casestream.producers.kafka_producer import EventProducer
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 from casestream.read_models.database import create_engine
 from tests.auth import auth_env, auth_headers
 from tests.conftest import ROOT, Database
@@ -105,7 +105,7 @@ def test_the_broker_restarted_mid_stream_loses_nothing(
     bootstrap = start_kafka(data_dir)
     try:
         topics = Topics(prefix="br.")
-        create_topics(bootstrap, topics)
+        create_topics(bootstrap, topics, TopicLayout.single_broker())
         events = workload(6000, "BRK")
         api_port = free_port()
         env = service_env(

@@ -30,7 +30,7 @@ from casestream.domain.clocks import ClockPolicy
 from casestream.domain.command_catalogue import COMMANDS
 from casestream.domain.envelope import parse_event
 from casestream.domain.rules import load_rulebook
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import outbox
@@ -177,7 +177,7 @@ def console(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Console]:
             now=datetime.now(UTC),
         )
     topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, topics)
+    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
     settings = Settings(
         database_url=str(engine.url),
         kafka_bootstrap=kafka_bootstrap,
