@@ -39,11 +39,7 @@ import json
 import os
 import random
 import secrets
-import shlex
-import shutil
-import signal
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -57,6 +53,7 @@ import httpx
 import sqlalchemy as sa
 from api_load_report import Figure, figures_of, print_shots
 from api_seed import Seeded, seed
+from bench_runs import INTERRUPTED, run_in_work_dir
 from read_load import CaseLists, CaseReads, Pick, PostedEvents, Shot, Walk, open_loop
 from timer_report import console, progress_bar
 from timer_services import (
@@ -102,10 +99,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.cases < 100 or args.duration <= 0 or args.warmup < 0 or args.api_workers < 1:
         parser.error("--cases >= 100, --duration > 0, --warmup >= 0, --api-workers >= 1")
     return args
-
-
-def _terminate(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 class Tokens:
@@ -332,30 +325,11 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> list[Figure]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    console.print(
-        "command line: " + shlex.join([sys.executable, *sys.argv] if argv is None else argv),
-        markup=False,
+    figures = run_in_work_dir(
+        console, "api", argv, args.keep, lambda run_id, work_dir: run(args, run_id, work_dir)
     )
-    signal.signal(signal.SIGTERM, _terminate)  # clean up the same way as on Ctrl-C
-    run_id = uuid.uuid4().hex[:8]
-    work_dir = Path(tempfile.mkdtemp(prefix=f"casestream-bench-api-{run_id}-"))
-    failed = False
-    try:
-        figures = run(args, run_id, work_dir)
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted; cleaned up[/yellow]")
-        return 130
-    except Exception:
-        failed = True
-        for log in sorted(work_dir.glob("*/*.log")):
-            console.print(f"[bold]{log}[/bold] (tail)")
-            console.print(log.read_text(errors="replace")[-2000:], markup=False)
-        raise
-    finally:
-        if args.keep or failed:
-            console.print(f"logs in {work_dir}")
-        else:
-            shutil.rmtree(work_dir, ignore_errors=True)
+    if figures is None:
+        return INTERRUPTED
     console.rule("figures")
     for figure in figures:
         console.print(figure.line(), markup=False)

@@ -37,13 +37,8 @@ import functools
 import os
 import random
 import secrets
-import shlex
-import shutil
-import signal
 import sqlite3
 import sys
-import tempfile
-import uuid
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -54,6 +49,7 @@ import aiohttp
 import httpx
 import sqlalchemy as sa
 from bench_rows import Row, write_rows
+from bench_runs import INTERRUPTED, run_in_work_dir
 from command_load import DEPARTMENTS, NO_ANSWER, CaseSource, Phase, drive
 from command_report import print_phases, print_settings
 from timer_report import console, percentile, progress_bar
@@ -116,10 +112,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.api_workers < 1 or args.active < 1 or not 0 <= args.complaint_share <= 1:
         parser.error("--api-workers and --active must be >= 1, --complaint-share in 0..1")
     return args
-
-
-def _terminate(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def department_heads(secret: str) -> dict[str, dict[str, str]]:
@@ -290,30 +282,11 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> list[Phase]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    console.print(
-        "command line: " + shlex.join([sys.executable, *sys.argv] if argv is None else argv),
-        markup=False,
+    phases = run_in_work_dir(
+        console, "commands", argv, args.keep, lambda run_id, work_dir: run(args, run_id, work_dir)
     )
-    signal.signal(signal.SIGTERM, _terminate)  # clean up the same way as on Ctrl-C
-    run_id = uuid.uuid4().hex[:8]
-    work_dir = Path(tempfile.mkdtemp(prefix=f"casestream-bench-commands-{run_id}-"))
-    failed = False
-    try:
-        phases = run(args, run_id, work_dir)
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted; cleaned up[/yellow]")
-        return 130
-    except Exception:
-        failed = True
-        for log in sorted(work_dir.glob("*/*.log")):
-            console.print(f"[bold]{log}[/bold] (tail)")
-            console.print(log.read_text(errors="replace")[-2000:], markup=False)
-        raise
-    finally:
-        if args.keep or failed:
-            console.print(f"logs in {work_dir}")
-        else:
-            shutil.rmtree(work_dir, ignore_errors=True)
+    if phases is None:
+        return INTERRUPTED
     console.rule("results")
     print_phases(phases)
     write_rows(args.json, command_rows(phases))

@@ -58,18 +58,14 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import shutil
-import signal
 import sys
-import tempfile
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import sqlalchemy as sa
 from bench_rows import Row, write_rows
+from bench_runs import INTERRUPTED, run_in_work_dir
 from timer_config import BENCH_RULE, RULES_TOML, SMALL_CLOCKS, TIMEZONE
 from timer_live import AlertListener, LiveRun, live_run
 from timer_passes import Drain, PassCost, drain, measure_refresh, pass_costs
@@ -154,10 +150,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if any(value <= 0 for value in args.scanner_interval):
         parser.error("--scanner-interval values must be positive")
     return args
-
-
-def _terminate(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _api_up(api: Service, port: int) -> bool:
@@ -335,27 +327,13 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)  # clean up the same way as on Ctrl-C
-    run_id = uuid.uuid4().hex[:8]
-    work_dir = Path(tempfile.mkdtemp(prefix=f"casestream-bench-timers-{run_id}-"))
-    failed = False
-    try:
+
+    def body(run_id: str, work_dir: Path) -> int:
         run(args, run_id, work_dir)
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted; cleaned up[/yellow]")
-        return 130
-    except Exception:
-        failed = True
-        for log in sorted(work_dir.glob("*/*.log")):
-            console.print(f"[bold]{log}[/bold] (tail)")
-            console.print(log.read_text(errors="replace")[-2000:], markup=False)
-        raise
-    finally:
-        if args.keep or failed:
-            console.print(f"logs in {work_dir}")
-        else:
-            shutil.rmtree(work_dir, ignore_errors=True)
-    return 0
+        return 0
+
+    done = run_in_work_dir(console, "timers", argv, args.keep, body)
+    return INTERRUPTED if done is None else done
 
 
 if __name__ == "__main__":
