@@ -20,7 +20,7 @@ from casestream.domain.envelope import Event
 from casestream.domain.lifecycle import CaseState
 from casestream.domain.reports import awaits_link, linked_completion, stopped_reports
 
-from .alert_records import AlertRecorder
+from .alert_records import AlertRecorder, emitted_alerts
 from .schema import alerts, cases, clocks
 from .sql import chunks, insert_missing, upsert
 
@@ -93,13 +93,7 @@ class ClockWriter:
                 self._loaded[clock.clock_id] = clock
                 touched[clock.clock_id] = clock
         self._stop_linked(conn, touched, completed)
-        emitted: dict[str, set[str]] = {}
-        for part in chunks(sorted(touched)):
-            raised = conn.execute(
-                sa.select(alerts.c.clock_id, alerts.c.alert_id).where(alerts.c.clock_id.in_(part))
-            )
-            for clock_id, alert_id in raised:
-                emitted.setdefault(clock_id, set()).add(alert_id)
+        emitted = emitted_alerts(conn, touched)
         clock_rows: list[dict[str, Any]] = []
         for clock_id, clock in sorted(touched.items()):
             merged = with_emitted(clock, emitted.get(clock_id, ()))
