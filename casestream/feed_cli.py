@@ -41,7 +41,7 @@ def _unconfirmed_sends(how_to_retry: str) -> Iterator[None]:
     try:
         yield
     except SendFailed as exc:
-        err.print(str(exc), style="red", markup=False)
+        err.print(str(exc), style="red", markup=False, soft_wrap=True)
         if exc.event_ids:  # none when no broker answered at all: nothing was sent
             err.print(
                 f"{len(exc.event_ids)} event(s) of unknown outcome, e.g. {exc.event_ids[0]}; "
@@ -95,9 +95,111 @@ def produce(file: Path) -> None:
     _send_file(file, "jsonl")
 
 
-def import_csv(file: Path) -> None:
-    """Validate every row of a CSV file (envelope columns + payload columns) and send the valid ones."""
+def import_csv(
+    file: Path,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            help="read FILE as a work-order export (.xlsx or .csv) through this mapping: "
+            "`12345` (the packaged 12345 export) or a mapping TOML file (docs/import.md)"
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="with --mapping: the CSV's encoding (default: UTF-8, else GB18030)"),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="with --mapping: report what would be sent, send nothing"),
+    ] = False,
+) -> None:
+    """Validate every row of a CSV file (envelope columns + payload columns) and send the valid
+    ones; with --mapping, the rows of a work-order export (工单导出) as the events they stand for."""
+    if mapping is not None:
+        _import_work_orders(file, mapping, encoding=encoding, dry_run=dry_run)
+        return
+    if encoding is not None or dry_run:
+        err.print("--encoding and --dry-run read a work-order export: add --mapping", style="red")
+        raise typer.Exit(2)
     _send_file(file, "csv")
+
+
+def _import_work_orders(
+    file: Path, mapping_spec: str, *, encoding: str | None, dry_run: bool
+) -> None:
+    from casestream.policy import date_window
+    from casestream.producers.work_order_mapping import MappingError, load_mapping
+    from casestream.producers.work_order_tables import TableError, TableLimits, read_export
+    from casestream.producers.work_orders import ImportTally, locate_columns, map_rows
+
+    if not file.exists():
+        err.print(f"[red]no file {file}[/red]")
+        raise typer.Exit(2)
+    settings = Settings()
+    limits = TableLimits()
+    try:
+        mapping = load_mapping(mapping_spec)
+        sheet = read_export(file, encoding=encoding, limits=limits)
+        layout = locate_columns(sheet, mapping)
+    except (MappingError, TableError) as exc:
+        err.print(f"{file}: {exc}", style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    if sheet.encoding is not None:
+        err.print(f"read {file.name} as {sheet.encoding}", markup=False, soft_wrap=True)
+    if layout.unmapped:
+        err.print(
+            f"columns not imported: {', '.join(layout.unmapped)}", markup=False, soft_wrap=True
+        )
+    if layout.missing:
+        err.print(
+            f"columns of the mapping not in the export: {', '.join(layout.missing)}", markup=False
+        )
+    outcomes = map_rows(
+        sheet,
+        layout,
+        mapping,
+        now=datetime.now(UTC),
+        timezone=settings.timezone,
+        window=date_window(settings),
+        max_cell_chars=limits.max_cell_chars,
+    )
+    tally = ImportTally()
+    rows = sum(1 for row in sheet.rows if row.number > layout.header_row)
+    if dry_run:
+        with progress_bar(err, transient=True) as progress:
+            task = progress.add_task(f"reading {file.name}", total=rows)
+            for outcome in outcomes:
+                tally.add(outcome)
+                progress.advance(task)
+    else:
+        again = "re-run the same command: each work order is sent with the same event ids"
+        with (
+            _unconfirmed_sends(again),
+            _producer(settings) as producer,
+            progress_bar(err) as progress,
+        ):
+            task = progress.add_task(f"importing {file.name}", total=rows)
+            batch: list[Any] = []
+            for outcome in outcomes:
+                tally.add(outcome)
+                batch.extend(outcome.events)
+                if len(batch) >= 1000:
+                    producer.send_many(batch)
+                    batch = []
+                progress.advance(task)
+            producer.send_many(batch)
+    for error in tally.errors:
+        print(f"{file}:{error}", file=sys.stderr)
+    sent = sum(tally.events_by_type.values())
+    by_type = ", ".join(f"{name} {count}" for name, count in sorted(tally.events_by_type.items()))
+    verb = "would send" if dry_run else "sent"
+    out.print(
+        f"{verb} {sent} events of {len(tally.cases)} work orders ({by_type or 'none'}); "
+        f"{tally.refused_rows} of {tally.rows} rows not imported",
+        markup=False,
+    )
+    if tally.errors:
+        raise typer.Exit(1)
 
 
 def simulate_command(

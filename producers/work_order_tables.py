@@ -1,0 +1,165 @@
+"""Reading a work-order export (.xlsx, or .csv in UTF-8 or GBK/GB18030) into rows of text cells,
+within bounds: file size, unpacked size, rows, columns, cell length."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+TEXT_SUFFIXES = frozenset({".csv", ".txt"})
+
+
+@dataclass(frozen=True)
+class TableLimits:
+    """What an export may hold; past these the file (or the cell) is refused."""
+
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_unpacked_bytes: int = 200 * 1024 * 1024  # an .xlsx is a zip: bounds what it unpacks to
+    max_rows: int = 50_000
+    max_columns: int = 200
+    max_cell_chars: int = 10_000
+
+
+class TableError(ValueError):
+    """A file that cannot be read as an export at all; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One row of the sheet as text cells; `number` is the row number a spreadsheet shows.
+
+    A cell longer than the limit is kept cut to one character past it, so that it is still
+    recognised as too long without holding all of it."""
+
+    number: int
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """Every non-empty row of an export, and how its text was decoded (None for .xlsx)."""
+
+    rows: tuple[SheetRow, ...]
+    encoding: str | None
+
+
+def read_export(path: Path, *, encoding: str | None, limits: TableLimits) -> Sheet:
+    """The rows of the export at `path`, read by its suffix; TableError naming the fix."""
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise TableError(f"{path.name} is an Excel 97–2003 workbook: save it as .xlsx or .csv")
+    if suffix not in SPREADSHEET_SUFFIXES | TEXT_SUFFIXES:
+        raise TableError(f"{path.name}: expected an .xlsx or .csv export")
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise TableError(
+            f"{path.name} has {size} bytes, more than {limits.max_file_bytes}: split the export"
+        )
+    data = path.read_bytes()
+    if suffix in SPREADSHEET_SUFFIXES:
+        return xlsx_sheet(data, limits=limits)
+    return csv_sheet(data, encoding=encoding, limits=limits)
+
+
+def decode_text(data: bytes, encoding: str | None) -> tuple[str, str]:
+    """(text, the encoding it was read as): `encoding`, else UTF-8 (with or without BOM), else
+    GB18030 (which reads GBK and GB2312), each strictly."""
+    if encoding is not None:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError as exc:
+            raise TableError(f"unknown encoding {encoding!r}; e.g. utf-8, gbk, gb18030") from exc
+        name = "utf-8-sig" if name == "utf-8" else name
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError as exc:
+            raise TableError(
+                f"not valid {encoding} text at byte {exc.start}: give the file's own --encoding"
+            ) from exc
+    for name in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError:
+            continue
+    raise TableError("neither UTF-8 nor GBK/GB18030 text: give its --encoding (e.g. big5)")
+
+
+def csv_sheet(data: bytes, *, encoding: str | None, limits: TableLimits) -> Sheet:
+    """The rows of a CSV export's bytes."""
+    text, used = decode_text(data, encoding)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = _bounded(enumerate(reader, start=1), limits)
+    except csv.Error as exc:
+        raise TableError(f"not a readable CSV file near line {reader.line_num}: {exc}") from exc
+    return Sheet(rows, used)
+
+
+def xlsx_sheet(data: bytes, *, limits: TableLimits) -> Sheet:
+    """The rows of the first worksheet of an .xlsx export's bytes."""
+    from openpyxl import load_workbook  # only this reader needs it
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise TableError("not an .xlsx workbook: save the export as .xlsx or .csv") from exc
+    if unpacked > limits.max_unpacked_bytes:
+        raise TableError(
+            f"the workbook unpacks to {unpacked} bytes, more than {limits.max_unpacked_bytes}: "
+            "split the export"
+        )
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise TableError(f"not a readable .xlsx workbook ({type(exc).__name__})") from exc
+    try:
+        worksheet = workbook.worksheets[0]
+        values = (
+            (number, [_cell_text(value) for value in row])
+            for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1)
+        )
+        return Sheet(_bounded(values, limits), None)
+    finally:
+        workbook.close()
+
+
+def _bounded(
+    numbered: Iterable[tuple[int, list[str]]], limits: TableLimits
+) -> tuple[SheetRow, ...]:
+    rows: list[SheetRow] = []
+    for number, row in numbered:
+        cells = [cell[: limits.max_cell_chars + 1] for cell in row]
+        while cells and not cells[-1].strip():
+            cells.pop()
+        if not cells:
+            continue
+        if len(cells) > limits.max_columns:
+            raise TableError(
+                f"row {number} has more than {limits.max_columns} columns: is this an export?"
+            )
+        if len(rows) > limits.max_rows:  # the header row comes on top of max_rows
+            raise TableError(f"more than {limits.max_rows} rows: split the export")
+        rows.append(SheetRow(number, tuple(cells)))
+    return tuple(rows)
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a CSV export of it would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))  # a number typed into a cell: 13812341234, not 13812341234.0
+    return str(value)
