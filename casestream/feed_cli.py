@@ -41,7 +41,7 @@ def _unconfirmed_sends(how_to_retry: str) -> Iterator[None]:
     try:
         yield
     except SendFailed as exc:
-        err.print(str(exc), style="red", markup=False, soft_wrap=True)
+        err.print(str(exc), style="red", markup=False)
         if exc.event_ids:  # none when no broker answered at all: nothing was sent
             err.print(
                 f"{len(exc.event_ids)} event(s) of unknown outcome, e.g. {exc.event_ids[0]}; "
@@ -144,16 +144,15 @@ def _import_work_orders(
     except (MappingError, TableError) as exc:
         err.print(f"{file}: {exc}", style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
-    if sheet.encoding is not None:
-        err.print(f"read {file.name} as {sheet.encoding}", markup=False, soft_wrap=True)
-    if layout.unmapped:
-        err.print(
-            f"columns not imported: {', '.join(layout.unmapped)}", markup=False, soft_wrap=True
-        )
-    if layout.missing:
-        err.print(
-            f"columns of the mapping not in the export: {', '.join(layout.missing)}", markup=False
-        )
+    notes = [
+        f"read {file.name} as {sheet.encoding}" if sheet.encoding else "",
+        f"columns not imported: {', '.join(layout.unmapped)}" if layout.unmapped else "",
+        f"columns of the mapping not in the export: {', '.join(layout.missing)}"
+        if layout.missing
+        else "",
+    ]
+    for note in filter(None, notes):
+        err.print(note, markup=False, soft_wrap=True)
     outcomes = map_rows(
         sheet,
         layout,

@@ -128,7 +128,7 @@ def _layout(row: SheetRow, found: list[str], mapping: WorkOrderMapping) -> Layou
     read = {index for index in positions.values() if index is not None}
     ignored = {normalize_header(header) for header in mapping.ignore}
     unmapped = tuple(
-        row.cells[index].strip()
+        row.cells[index].strip()[:QUOTED_CHARS]
         for index, header in enumerate(found)
         if header and index not in read and header not in ignored
     )
