@@ -196,6 +196,7 @@ def _import_work_orders(
         f"{verb} {sent} events of {len(tally.cases)} work orders ({by_type or 'none'}); "
         f"{tally.refused_rows} of {tally.rows} rows not imported",
         markup=False,
+        soft_wrap=True,
     )
     if tally.errors:
         raise typer.Exit(1)

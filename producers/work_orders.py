@@ -118,7 +118,7 @@ def _layout(row: SheetRow, found: list[str], mapping: WorkOrderMapping) -> Layou
             headers[name] = column.headers[0]
             lacking.append(name)
         else:
-            headers[name] = row.cells[index].strip()
+            headers[name] = found[index]
     required = [
         name for name in lacking if mapping.columns[name].required or name == mapping.number_column
     ]
@@ -128,7 +128,7 @@ def _layout(row: SheetRow, found: list[str], mapping: WorkOrderMapping) -> Layou
     read = {index for index in positions.values() if index is not None}
     ignored = {normalize_header(header) for header in mapping.ignore}
     unmapped = tuple(
-        row.cells[index].strip()[:QUOTED_CHARS]
+        header[:QUOTED_CHARS]
         for index, header in enumerate(found)
         if header and index not in read and header not in ignored
     )
@@ -220,10 +220,10 @@ def map_row(
         try:
             events.append(_event(rule, values, mapping, case_id, number, now, timezone, window))
         except _FieldProblems as problems:
-            errors += [
-                RowError(row.number, _header_of(field, rule, layout), f"{rule.type}: {message}")
-                for field, message in problems.found
-            ]
+            for field_name, message in problems.found:
+                header = _header_of(field_name, rule, layout, values)
+                if not any(e.column == header and e.reason.endswith(message) for e in errors):
+                    errors.append(RowError(row.number, header, f"{rule.type}: {message}"))
     if errors:
         return RowOutcome(row.number, case_id, (), tuple(errors))
     return RowOutcome(row.number, case_id, tuple(events), ())
@@ -347,11 +347,12 @@ def _payload(rule: EventRule, values: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def _header_of(field: str, rule: EventRule, layout: Layout) -> str:
+def _header_of(field: str, rule: EventRule, layout: Layout, values: dict[str, Any]) -> str:
     """The header of the column a field of an event came from (the longest matching path)."""
     sources = rule.sources()
     if field == "occurred_at":
-        return " / ".join(layout.headers[name] for name in rule.at_columns)
+        used = [name for name in rule.at_columns if name in values][:1] or rule.at_columns
+        return " / ".join(layout.headers[name] for name in used)
     parts = field.removeprefix("payload.").split(".")
     for end in range(len(parts), 0, -1):
         source = sources.get(".".join(parts[:end]))
