@@ -3,6 +3,7 @@ naming row and column; the same export gives the same ids every time."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -323,3 +324,23 @@ def test_the_dry_run_reports_what_would_be_sent_and_sends_nothing(
 def test_encoding_and_dry_run_without_a_mapping_name_the_fix() -> None:
     result = CliRunner().invoke(app, ["import", str(XLSX), "--dry-run"])
     assert result.exit_code == 2 and "add --mapping" in result.stderr
+
+
+def test_every_key_of_a_mapping_is_described_in_import_md() -> None:
+    from casestream.producers.work_order_mapping import (
+        Column,
+        EventRule,
+        FieldSource,
+        Translation,
+        WorkOrderMapping,
+    )
+
+    described = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text("utf-8")
+    keys = {
+        # as `key`, `key = …` or the table `[key]`, `[[key]]`, `[key.NAME]`
+        model.__name__: [
+            name for name in model.model_fields if not re.search(rf"`\[*{name}\b", described)
+        ]
+        for model in (WorkOrderMapping, Column, Translation, EventRule, FieldSource)
+    }
+    assert not any(keys.values()), f"docs/import.md does not describe: {keys}"
