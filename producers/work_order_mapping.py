@@ -64,8 +64,10 @@ class Translation(_Frozen):
     unknown: Literal["error", "keep"] = "error"  # a word not listed: refuse the row, or keep it
     otherwise: Constant | None = None  # the value of any word not listed (instead of `unknown`)
 
-    def words(self) -> dict[str, Constant]:
-        return {word.strip(): value for word, value in self.values.items()}
+    @field_validator("values")
+    @classmethod
+    def _words_as_compared(cls, values: dict[str, Constant]) -> dict[str, Constant]:
+        return {word.strip(): value for word, value in values.items()}
 
 
 class FieldSource(_Frozen):
@@ -97,9 +99,21 @@ class EventRule(_Frozen):
     at: Name | Annotated[list[Name], Field(min_length=1, max_length=10)]
     when: list[Name] = Field(default_factory=list, max_length=10)
     id_columns: list[Name] = Field(default_factory=list, max_length=5)
-    payload: dict[Annotated[str, Field(min_length=1, max_length=100)], Name | FieldSource] = Field(
+    # each payload field (dotted for a nested object) and where it comes from; a bare name
+    # stands for {column = name}
+    payload: dict[Annotated[str, Field(min_length=1, max_length=100)], FieldSource] = Field(
         default_factory=dict, max_length=50
     )
+
+    @field_validator("payload", mode="before")
+    @classmethod
+    def _bare_names_are_columns(cls, payload: object) -> object:
+        if isinstance(payload, dict):
+            return {
+                field: {"column": source} if isinstance(source, str) else source
+                for field, source in payload.items()
+            }
+        return payload
 
     @property
     def record_key(self) -> str:
@@ -108,13 +122,6 @@ class EventRule(_Frozen):
     @property
     def at_columns(self) -> tuple[str, ...]:
         return (self.at,) if isinstance(self.at, str) else tuple(self.at)
-
-    def sources(self) -> dict[str, FieldSource]:
-        """Each payload field (dotted for a nested object) with where it comes from."""
-        return {
-            field: FieldSource(column=source) if isinstance(source, str) else source
-            for field, source in self.payload.items()
-        }
 
 
 class WorkOrderMapping(_Frozen):
@@ -182,7 +189,7 @@ class WorkOrderMapping(_Frozen):
                 if at_column is None or at_column.type != "datetime":
                     problems.append(f"{where}.at: {name!r} is not a datetime column")
             named = [*rule.when, *rule.id_columns]
-            named += [name for source in rule.sources().values() for name in source.columns]
+            named += [name for source in rule.payload.values() for name in source.columns]
             problems += [
                 f"{where}: {name!r} is not a name in [columns]"
                 for name in named

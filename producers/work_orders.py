@@ -241,7 +241,7 @@ def _read_cell(
         return parse_datetime(text, mapping.date_formats, zone)
     if column.translate is not None:
         translation = mapping.translations[column.translate]
-        words = translation.words()
+        words = translation.values
         if text in words:
             return words[text]
         if translation.otherwise is not None:
@@ -322,7 +322,7 @@ def _event(
 def _payload(rule: EventRule, values: dict[str, Any]) -> dict[str, Any]:
     """The payload of `rule` from a row's values; a nested object with nothing filled is left out."""
     payload: dict[str, Any] = {}
-    for dotted, source in rule.sources().items():
+    for dotted, source in rule.payload.items():
         if source.value is not None:
             value: Any = source.value
         else:
@@ -349,7 +349,7 @@ def _payload(rule: EventRule, values: dict[str, Any]) -> dict[str, Any]:
 
 def _header_of(field: str, rule: EventRule, layout: Layout, values: dict[str, Any]) -> str:
     """The header of the column a field of an event came from (the longest matching path)."""
-    sources = rule.sources()
+    sources = rule.payload
     if field == "occurred_at":
         used = [name for name in rule.at_columns if name in values][:1] or rule.at_columns
         return " / ".join(layout.headers[name] for name in used)
