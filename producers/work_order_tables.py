@@ -25,6 +25,7 @@ class TableLimits:
     max_rows: int = 50_000
     max_columns: int = 200
     max_cell_chars: int = 10_000
+    max_blank_rows: int = 10_000  # empty rows read past (a workbook may claim a million)
 
 
 class TableError(ValueError):
@@ -123,9 +124,11 @@ def xlsx_sheet(data: bytes, *, limits: TableLimits) -> Sheet:
         raise TableError(f"not a readable .xlsx workbook ({type(exc).__name__})") from exc
     try:
         worksheet = workbook.worksheets[0]
+        # one column past the limit, so that a wider row is seen without reading all of it
+        cells = worksheet.iter_rows(max_col=limits.max_columns + 1, values_only=True)
         values = (
-            (number, [_cell_text(value) for value in row])
-            for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1)
+            (number, [_cell_text(value) for value in row] if any(row) else [])
+            for number, row in enumerate(cells, start=1)
         )
         return Sheet(_bounded(values, limits), None)
     finally:
@@ -136,7 +139,9 @@ def _bounded(
     numbered: Iterable[tuple[int, list[str]]], limits: TableLimits
 ) -> tuple[SheetRow, ...]:
     rows: list[SheetRow] = []
-    for number, row in numbered:
+    for scanned, (number, row) in enumerate(numbered, start=1):
+        if scanned > limits.max_rows + limits.max_blank_rows:
+            raise TableError(f"more than {limits.max_rows} rows: split the export")
         cells = [cell[: limits.max_cell_chars + 1] for cell in row]
         while cells and not cells[-1].strip():
             cells.pop()

@@ -3,6 +3,7 @@ naming row and column; the same export gives the same ids every time."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -255,6 +256,20 @@ def test_exports_past_the_bounds_are_refused_naming_the_fix() -> None:
         xlsx_sheet(xlsx_bytes(rows[:2]), limits=small)
     with pytest.raises(TableError, match=r"not an \.xlsx workbook"):
         xlsx_sheet(b"PK but not a zip", limits=LIMITS)
+
+
+def test_a_workbook_claiming_a_million_rows_is_refused_after_reading_few() -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["工单编号"])
+    sheet.cell(row=1_000_000, column=1, value="GD1")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(TableError, match="more than 3 rows"):
+        xlsx_sheet(buffer.getvalue(), limits=TableLimits(max_rows=3, max_blank_rows=10))
 
 
 def test_a_cell_is_kept_only_to_just_past_the_limit() -> None:
