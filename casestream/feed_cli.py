@@ -7,7 +7,7 @@ import random
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -164,28 +164,24 @@ def _import_work_orders(
     )
     tally = ImportTally()
     rows = sum(1 for row in sheet.rows if row.number > layout.header_row)
-    if dry_run:
-        with progress_bar(err, transient=True) as progress:
-            task = progress.add_task(f"reading {file.name}", total=rows)
-            for outcome in outcomes:
-                tally.add(outcome)
-                progress.advance(task)
-    else:
-        again = "re-run the same command: each work order is sent with the same event ids"
-        with (
-            _unconfirmed_sends(again),
-            _producer(settings) as producer,
-            progress_bar(err) as progress,
-        ):
-            task = progress.add_task(f"importing {file.name}", total=rows)
-            batch: list[Any] = []
-            for outcome in outcomes:
-                tally.add(outcome)
+    again = "re-run the same command: each work order is sent with the same event ids"
+    with ExitStack() as sending:
+        producer = None
+        if not dry_run:
+            sending.enter_context(_unconfirmed_sends(again))
+            producer = sending.enter_context(_producer(settings))
+        progress = sending.enter_context(progress_bar(err, transient=dry_run))
+        task = progress.add_task(f"{'reading' if dry_run else 'importing'} {file.name}", total=rows)
+        batch: list[Any] = []
+        for outcome in outcomes:
+            tally.add(outcome)
+            if producer is not None:
                 batch.extend(outcome.events)
                 if len(batch) >= 1000:
                     producer.send_many(batch)
                     batch = []
-                progress.advance(task)
+            progress.advance(task)
+        if producer is not None:
             producer.send_many(batch)
     for error in tally.errors:
         print(f"{file}:{error}", file=sys.stderr)
