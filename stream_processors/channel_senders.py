@@ -14,6 +14,7 @@ import json
 import smtplib
 import ssl
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -27,6 +28,7 @@ from .channel_models import DingTalkRobot, EmailChannel, WeComRobot
 from .webhooks import Channel, Webhook, delivery_headers
 
 WECOM_MARKDOWN_BYTES = 4096  # the robot refuses longer markdown content
+WECOM_TEXT_BYTES = 2048  # … and longer text content
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ def message_body(channel: Channel, message: Message) -> str:
     is sent, for e-mail the subject and text."""
     if isinstance(channel, WeComRobot):
         if channel.format == "text":
-            content = {"msgtype": "text", "text": {"content": message.text}}
+            text = _cut(message.text, WECOM_TEXT_BYTES)
+            content = {"msgtype": "text", "text": {"content": text}}
         else:
             markdown = _cut(message.markdown, WECOM_MARKDOWN_BYTES)
             content = {"msgtype": "markdown", "markdown": {"content": markdown}}
@@ -81,12 +84,18 @@ async def attempt(
     event_type: str,
     body: str,
     timeout: float,
+    mail_threads: Executor | None = None,
 ) -> Outcome:
-    """Send one delivery once, within `timeout` seconds."""
+    """Send one delivery once, within `timeout` seconds. E-mail is sent by a blocking client on
+    `mail_threads` (its own pool, so a hanging mail server holds none of the threads the
+    database work runs on; the default pool without one)."""
     try:
         async with asyncio.timeout(timeout):
             if isinstance(channel, EmailChannel):
-                await asyncio.to_thread(_send_mail, channel, delivery_id, body, timeout)
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(
+                    mail_threads, _send_mail, channel, delivery_id, body, timeout
+                )
                 return Outcome()
             if isinstance(channel, Webhook):
                 content = body.encode()

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from casestream.read_models.alert_queries import ALERT_EVENT_TYPES
 from casestream.read_models.webhook_deliveries import DeliveryStore, DueDelivery, NewDelivery
 from casestream.settings import Settings
 
+from .channel_models import EmailChannel
 from .channel_senders import attempt, message_body
 from .webhooks import CLEARED, Channel, Webhook, WebhookConfig, load_webhooks
 
@@ -104,6 +106,7 @@ class WebhookNotifier:
         self._clock = clock
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self._mail_threads: ThreadPoolExecutor | None = None
         self._in_flight: dict[str, int] = dict.fromkeys(self._webhooks, 0)
         self._tasks: set[asyncio.Task[None]] = set()
         self.metrics = NotifierMetrics(registry)
@@ -248,7 +251,13 @@ class WebhookNotifier:
         started = time.monotonic()
         try:
             result = await attempt(
-                client, webhook, delivery.alert_id, delivery.event_type, delivery.body, timeout
+                client,
+                webhook,
+                delivery.alert_id,
+                delivery.event_type,
+                delivery.body,
+                timeout,
+                self._mail_pool(),
             )
         finally:
             self.metrics.attempt_seconds.labels(webhook.id).observe(time.monotonic() - started)
@@ -288,6 +297,16 @@ class WebhookNotifier:
             )
         return self._client
 
+    def _mail_pool(self) -> ThreadPoolExecutor | None:
+        """Threads for the e-mail channels, as many as their attempts in flight can be."""
+        mailboxes = sum(isinstance(channel, EmailChannel) for channel in self.webhooks)
+        if mailboxes and self._mail_threads is None:
+            self._mail_threads = ThreadPoolExecutor(
+                max_workers=mailboxes * self._policy.max_in_flight_per_webhook,
+                thread_name_prefix="smtp",
+            )
+        return self._mail_threads
+
     async def wait_idle(self) -> None:
         """Wait until every attempt started so far has finished and been recorded."""
         while self._tasks:
@@ -303,6 +322,9 @@ class WebhookNotifier:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._mail_threads is not None:
+            self._mail_threads.shutdown(wait=False, cancel_futures=True)
+            self._mail_threads = None
 
 
 def _notice(event: Event[Any]) -> AlertNotice:
