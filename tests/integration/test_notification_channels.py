@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from prometheus_client import CollectorRegistry
 
 from casestream.domain.calendar import package_calendar
@@ -38,11 +38,15 @@ from tests.conftest import Database
 from tests.integration.test_webhook_notifier import T0, Clock, alert
 from tests.integration.webhook_receiver import Receiver, webhook_receiver
 
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Requiring AUTH while not requiring TLS:UserWarning"  # the local server, on purpose
+)
 WORDING = Wording("Asia/Shanghai", {"complaint.handling": "投诉办理"}, "https://cs.example.gov.cn")
 OK = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
 WECOM_KEY = "wecom-key-0123"
 DING_TOKEN = "ding-token-0123"
 DING_SECRET = "SECding-secret-0123"
+SMTP_LOGIN = ("casestream", "smtp-p4ss")
 
 
 class Mailbox:
@@ -64,13 +68,32 @@ class Mailbox:
         ]
 
 
+def authenticate(
+    server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+) -> AuthResult:
+    given = (
+        (auth_data.login.decode(), auth_data.password.decode())
+        if isinstance(auth_data, LoginPassword)
+        else None
+    )
+    return AuthResult(success=given == SMTP_LOGIN)
+
+
 @pytest.fixture(scope="module")
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    """A mail server on this machine that takes mail only from the notifier's account."""
     with socket.socket() as probe:  # a free port for the controller
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticate,
+        auth_required=True,
+        auth_require_tls=False,  # plain SMTP on this machine: the test has no certificate
+    )
     controller.start()
     try:
         yield mailbox, port
@@ -121,6 +144,8 @@ def channels(receiver: Receiver, smtp_port: int, **overrides: dict[str, Any]) ->
             "host": "127.0.0.1",
             "port": smtp_port,
             "security": "plain",
+            "username": SMTP_LOGIN[0],
+            "password": SMTP_LOGIN[1],
             "sender": "casestream@example.gov.cn",
             "to": ["zhian@example.gov.cn", "leader@example.gov.cn"],
             "departments": ["*"],
