@@ -78,7 +78,7 @@ def digest_id(department: str, day: date) -> str:
 def digest_message(digest: DepartmentDigest, day: date, horizon: date, wording: Wording) -> Message:
     """The digest of one department on `day`, items due up to `horizon` included."""
     zone = wording.zone
-    title = f"【每日待办】{digest.department} {local_day(day)}"
+    title = f"【每日待办】{' '.join(digest.department.split())} {local_day(day)}"  # one line
     sections: list[tuple[str, list[tuple[str, str | None]], int, int]] = [
         (
             f"已超期 {digest.overdue_total} 件",

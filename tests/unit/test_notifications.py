@@ -167,6 +167,12 @@ def test_the_digest_lists_overdue_due_soon_and_awaiting_verification_with_counts
         "- 复盘整改 R-1，责任人 张三，完成于 2026-03-19 10:00（周四）",
     ]
     assert not digest.is_empty and DepartmentDigest("x").is_empty
+    broken = digest_message(
+        DepartmentDigest("治安\n大队"), date(2026, 3, 20), date(2026, 3, 25), CST
+    )
+    assert (
+        broken.title == "【每日待办】治安 大队 2026-03-20（周五）"
+    )  # an e-mail subject is one line
 
 
 @pytest.mark.parametrize(
