@@ -23,8 +23,8 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from casestream.domain import catalog as ev
-from casestream.domain.rules import RuleBook
-from casestream.domain.supervision_flags import SUPERVISION_RULE
+from casestream.domain.words import SUPERVISION_TITLE as SUPERVISION_TITLE
+from casestream.domain.words import rule_titles as rule_titles
 from casestream.durations import parse_duration
 from casestream.read_models.alert_queries import AlertFilter
 from casestream.read_models.workbench_queries import (
@@ -37,7 +37,7 @@ from casestream.read_models.workbench_queries import (
 
 from .auth import visible_department
 from .console import SIGN_IN_PAGE, _page, _redirect, signed_in, signed_in_frame
-from .console_labels import ALERT_LEVELS, ALERT_TYPES, KINDS, label, rule_title_zh
+from .console_labels import ALERT_LEVELS, ALERT_TYPES, KINDS, label
 from .deps import Services, ServicesDep
 from .sessions import session_principal
 
@@ -48,7 +48,6 @@ RECENT_ALERTS = 20  # shown on load; the live list keeps at most 50 (console.js)
 CASES_LIST = "/console/cases"
 RECTIFICATIONS_BOARD = "/console/rectifications"
 ALERT_STREAM = "/alerts/stream"  # signed in by the session cookie (auth.current_principal)
-SUPERVISION_TITLE = "投诉回访不满意督察"
 TONES: Mapping[str, str] = {  # an alert's look (class) on the page; 超期 is red and says so
     ev.DeadlineApproaching.__name__: "due-soon",
     ev.DeadlineBreached.__name__: "overdue",
@@ -81,12 +80,6 @@ class AlertLine:
     due: str  # local time of the deployment, "YYYY-MM-DD HH:MM"
     raised: str
     raised_iso: str
-
-
-def rule_titles(rulebook: RuleBook) -> dict[str, str]:
-    """The Chinese title of every rule an alert may name, by rule id (督察 has no clock rule)."""
-    titles = {rule_id: rule_title_zh(rule.title) for rule_id, rule in rulebook.rules.items()}
-    return {SUPERVISION_RULE: SUPERVISION_TITLE, **titles}
 
 
 def _link(path: str, params: list[tuple[str, str]]) -> str:

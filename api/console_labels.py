@@ -5,7 +5,6 @@ falls back to the value itself, so a value added to an enumeration later still s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from enum import StrEnum
 
@@ -30,9 +29,13 @@ from casestream.domain.reconsiderations import ReconsiderationStatus
 from casestream.domain.rectifications import RectificationStatus, ReviewStatus
 from casestream.domain.rules import Unit
 from casestream.domain.tips import TipStatus
+from casestream.domain.words import ALERT_LEVELS as ALERT_LEVELS
+from casestream.domain.words import ALERT_TYPES as ALERT_TYPES
 from casestream.domain.words import INSTANCES as INSTANCES
 from casestream.domain.words import JUDGMENT_OUTCOMES as JUDGMENT_OUTCOMES
+from casestream.domain.words import KINDS as KINDS
 from casestream.domain.words import RECONSIDERATION_DECISIONS as RECONSIDERATION_DECISIONS
+from casestream.domain.words import rule_title_zh as rule_title_zh
 
 ROLES: Mapping[str, str] = {
     Role.handler: "承办人",
@@ -41,13 +44,6 @@ ROLES: Mapping[str, str] = {
     Role.supervisor: "督察",
     Role.leader: "局领导",
     Role.system: "系统",
-}
-KINDS: Mapping[str, str] = {
-    CaseKind.complaint: "投诉",
-    CaseKind.enterprise_tip: "涉企举报",
-    CaseKind.reconsideration: "行政复议",
-    CaseKind.litigation: "行政诉讼",
-    CaseKind.rectification: "复盘整改",
 }
 CHANNELS: Mapping[str, str] = {
     Channel.hotline_12345: "12345热线",
@@ -156,30 +152,8 @@ def status_label(kind: str, status: str | None) -> str:
     return label(STATUSES.get(kind, {}), status)
 
 
-_LATIN = re.compile(r"\s+[A-Za-z(]")
-
-
-def rule_title_zh(title: str) -> str:
-    """The Chinese part of a rule's bilingual title ("投诉办理 Handling of a complaint")."""
-    found = _LATIN.search(title)
-    return title[: found.start()].strip() if found else title
-
-
 # --- home ---
-# the alerts of the 工作台's 实时提醒, by their event type (the catalog's payload classes)
-ALERT_TYPES: Mapping[str, str] = {
-    ev.DeadlineApproaching.__name__: "即将到期预警",
-    ev.DeadlineBreached.__name__: "已超期",
-    ev.Escalated.__name__: "升级督办",
-    ev.SupervisionRequested.__name__: "督察关注",
-    ev.AlertCleared.__name__: "提醒解除",
-}
-# an alert's level: who is told (1 承办人, 2 部门负责人, 3 局领导)
-ALERT_LEVELS: Mapping[str, str] = {
-    "1": "一级（承办人）",
-    "2": "二级（部门负责人）",
-    "3": "三级（局领导）",
-}
+# the alerts of the 工作台's 实时提醒 (ALERT_TYPES) and their levels (ALERT_LEVELS): domain/words.py
 
 
 # --- detail ---

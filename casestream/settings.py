@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     webhooks_file: Path | None = Field(
         default=None, description="outgoing alert webhooks per department (TOML)"
     )
+    public_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s?#]+$",
+        description="the address staff reach the API at (https://casestream.example.gov.cn): "
+        "robot and e-mail notifications link to the console's case page there",
+    )
     rectification_fallback_department: str = Field(
         default="法制大队",
         description="answers for a rectification whose source case names no department",

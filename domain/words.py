@@ -3,9 +3,14 @@ rectification's description) and the console shows: one table per enumeration.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
-from casestream.domain.catalog import Instance, JudgmentOutcome, ReconsiderationDecision
+from casestream.domain import catalog as ev
+from casestream.domain.catalog import CaseKind, Instance, JudgmentOutcome, ReconsiderationDecision
+
+from .rules import RuleBook
+from .supervision_flags import SUPERVISION_RULE
 
 RECONSIDERATION_DECISIONS: Mapping[str, str] = {
     ReconsiderationDecision.maintained: "维持",
@@ -32,3 +37,40 @@ INSTANCES: Mapping[str, str] = {
     Instance.second: "二审",
     Instance.retrial: "再审",
 }
+
+KINDS: Mapping[str, str] = {
+    CaseKind.complaint: "投诉",
+    CaseKind.enterprise_tip: "涉企举报",
+    CaseKind.reconsideration: "行政复议",
+    CaseKind.litigation: "行政诉讼",
+    CaseKind.rectification: "复盘整改",
+}
+# the alerts on alerts.events, by their event type (the catalog's payload classes)
+ALERT_TYPES: Mapping[str, str] = {
+    ev.DeadlineApproaching.__name__: "即将到期预警",
+    ev.DeadlineBreached.__name__: "已超期",
+    ev.Escalated.__name__: "升级督办",
+    ev.SupervisionRequested.__name__: "督察关注",
+    ev.AlertCleared.__name__: "提醒解除",
+}
+# an alert's level: who is told (1 承办人, 2 部门负责人, 3 局领导)
+ALERT_LEVELS: Mapping[str, str] = {
+    "1": "一级（承办人）",
+    "2": "二级（部门负责人）",
+    "3": "三级（局领导）",
+}
+SUPERVISION_TITLE = "投诉回访不满意督察"
+
+_LATIN = re.compile(r"\s+[A-Za-z(]")
+
+
+def rule_title_zh(title: str) -> str:
+    """The Chinese part of a rule's bilingual title ("投诉办理 Handling of a complaint")."""
+    found = _LATIN.search(title)
+    return title[: found.start()].strip() if found else title
+
+
+def rule_titles(rulebook: RuleBook) -> dict[str, str]:
+    """The Chinese title of every rule an alert may name, by rule id (督察 has no clock rule)."""
+    titles = {rule_id: rule_title_zh(rule.title) for rule_id, rule in rulebook.rules.items()}
+    return {SUPERVISION_RULE: SUPERVISION_TITLE, **titles}

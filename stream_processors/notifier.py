@@ -1,9 +1,11 @@
-"""The alert notifier: records who must hear of each alert, then POSTs signed webhooks with retries.
+"""The alert notifier: records who must hear of each alert, then sends it with retries: signed
+webhooks, 企业微信 / 钉钉 group robots and e-mail (channel_senders.py).
 
 `on_alerts` (called by the worker's agent on alerts.events) durably records one pending delivery
-per matching webhook; a redelivered alert changes nothing. `deliver_due` (a timer) starts one task per
-due delivery: a webhook that fails or hangs is retried with exponential backoff and never holds
-up the others. Time is a parameter (`now`) or an injected clock; database work runs off the
+per matching channel, its body rendered once (the event's JSON for a signed webhook, a message
+in Chinese for people); a redelivered alert changes nothing. `deliver_due` (a timer) starts one
+task per due delivery, daily digests (digests.py) included: a channel that fails or hangs is
+retried with exponential backoff and never holds up the others. Time is a parameter (`now`) or an injected clock; database work runs off the
 event loop.
 """
 
@@ -12,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,17 +24,14 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from casestream.domain.envelope import Event
+from casestream.domain.notifications import AlertNotice, Message, Wording, alert_message
 from casestream.read_models.alert_queries import ALERT_EVENT_TYPES
 from casestream.read_models.webhook_deliveries import DeliveryStore, DueDelivery, NewDelivery
 from casestream.settings import Settings
 
-from .webhooks import (
-    CLEARED,
-    Webhook,
-    WebhookConfig,
-    delivery_headers,
-    load_webhooks,
-)
+from .channel_models import EmailChannel
+from .channel_senders import attempt, message_body
+from .webhooks import CLEARED, Channel, Webhook, WebhookConfig, load_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -96,28 +96,52 @@ class WebhookNotifier:
         *,
         clock: Callable[[], datetime] = _utc_now,
         transport: httpx.AsyncBaseTransport | None = None,
+        wording: Wording | None = None,
     ) -> None:
         self._store = store
         self._config = config
+        self._wording = wording or Wording()
         self._webhooks = {webhook.id: webhook for webhook in config.webhooks}
         self._policy = config.delivery
         self._clock = clock
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self._mail_threads: ThreadPoolExecutor | None = None
         self._in_flight: dict[str, int] = dict.fromkeys(self._webhooks, 0)
         self._tasks: set[asyncio.Task[None]] = set()
         self.metrics = NotifierMetrics(registry)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, engine: sa.Engine, registry: CollectorRegistry
+        cls,
+        settings: Settings,
+        engine: sa.Engine,
+        registry: CollectorRegistry,
+        rule_titles: Mapping[str, str] | None = None,
     ) -> WebhookNotifier:
-        """Loads CASESTREAM_WEBHOOKS_FILE; raises WebhookConfigError naming file, webhook, field."""
-        return cls(DeliveryStore(engine), load_webhooks(settings.webhooks_file), registry)
+        """Loads CASESTREAM_WEBHOOKS_FILE; raises WebhookConfigError naming file, webhook, field.
+        `rule_titles` (rule id → Chinese title) word the messages and are the rule ids a
+        channel's `rules` may name."""
+        titles = dict(rule_titles or {})
+        config = load_webhooks(settings.webhooks_file, frozenset(titles) or None)
+        wording = Wording(settings.timezone, titles, settings.public_base_url)
+        return cls(DeliveryStore(engine), config, registry, wording=wording)
 
     @property
-    def webhooks(self) -> tuple[Webhook, ...]:
+    def webhooks(self) -> tuple[Channel, ...]:
         return self._config.webhooks
+
+    @property
+    def config(self) -> WebhookConfig:
+        return self._config
+
+    @property
+    def wording(self) -> Wording:
+        return self._wording
+
+    @property
+    def store(self) -> DeliveryStore:
+        return self._store
 
     # --- recording ------------------------------------------------------------------------
 
@@ -156,10 +180,16 @@ class WebhookNotifier:
                 targets = [
                     webhook
                     for webhook in self.webhooks
-                    if webhook.wants(event.event_type, level, payload.department)
+                    if webhook.wants(event.event_type, level, payload.department, payload.rule)
                 ]
-            body = event.model_dump_json()
+            event_json = event.model_dump_json()
+            message: Message | None = None
             for webhook in targets:
+                if isinstance(webhook, Webhook):
+                    body = event_json
+                else:
+                    message = message or alert_message(_notice(event), self._wording)
+                    body = message_body(webhook, message)
                 alerted.setdefault(payload.clock_id, set()).add(webhook.id)
                 planned[(payload.alert_id, webhook.id)] = NewDelivery(
                     alert_id=payload.alert_id,
@@ -215,26 +245,23 @@ class WebhookNotifier:
         return done
 
     async def _attempt(
-        self, client: httpx.AsyncClient, webhook: Webhook, delivery: DueDelivery, now: datetime
+        self, client: httpx.AsyncClient, webhook: Channel, delivery: DueDelivery, now: datetime
     ) -> None:
-        body = delivery.body.encode()
-        headers = delivery_headers(webhook.secret, delivery.alert_id, delivery.event_type, body)
         timeout = self._policy.timeout_seconds
-        status_code: int | None = None
-        error: str | None = None
         started = time.monotonic()
         try:
-            async with asyncio.timeout(timeout):
-                response = await client.post(webhook.url, content=body, headers=headers)
-            status_code = response.status_code
-            if not response.is_success:
-                error = f"HTTP {status_code}: {response.text[:300]}"
-        except TimeoutError:
-            error = f"no answer within {timeout:g} s"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            result = await attempt(
+                client,
+                webhook,
+                delivery.alert_id,
+                delivery.event_type,
+                delivery.body,
+                timeout,
+                self._mail_pool(),
+            )
         finally:
             self.metrics.attempt_seconds.labels(webhook.id).observe(time.monotonic() - started)
+        status_code, error = result.status_code, result.error
         attempts = delivery.attempts + 1
         if error is None:
             status, next_attempt_at = "delivered", now
@@ -270,6 +297,16 @@ class WebhookNotifier:
             )
         return self._client
 
+    def _mail_pool(self) -> ThreadPoolExecutor | None:
+        """Threads for the e-mail channels, as many as their attempts in flight can be."""
+        mailboxes = sum(isinstance(channel, EmailChannel) for channel in self.webhooks)
+        if mailboxes and self._mail_threads is None:
+            self._mail_threads = ThreadPoolExecutor(
+                max_workers=mailboxes * self._policy.max_in_flight_per_webhook,
+                thread_name_prefix="smtp",
+            )
+        return self._mail_threads
+
     async def wait_idle(self) -> None:
         """Wait until every attempt started so far has finished and been recorded."""
         while self._tasks:
@@ -285,3 +322,21 @@ class WebhookNotifier:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._mail_threads is not None:
+            self._mail_threads.shutdown(wait=False, cancel_futures=True)
+            self._mail_threads = None
+
+
+def _notice(event: Event[Any]) -> AlertNotice:
+    payload = event.payload
+    level = getattr(payload, "level", None)
+    return AlertNotice(
+        event_type=event.event_type,
+        case_id=event.case_id,
+        case_kind=str(event.case_kind),
+        rule_id=payload.rule,
+        due_at=payload.due_at,
+        department=payload.department,
+        level=int(level) if level is not None else None,
+        reason=str(getattr(payload, "reason", "")),
+    )

@@ -1,6 +1,6 @@
 """The worker's timers (faust's `timers`), each at an interval from the settings and backing off
 through an outage: the escalation scanner and the outbox relay (each on the one worker holding
-its lease), the lag measurement, and webhook delivery."""
+its lease), the lag measurement, webhook delivery and the daily digest."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from casestream.read_models.outbox import Outbox
 from casestream.read_models.projection import ProjectionWriter
 from casestream.read_models.workers import Leases
 
+from .digests import DailyDigests
 from .leases import TimerLease
 from .metrics import PipelineMetrics, ScannerMetrics, WorkerHealthMetrics
 from .notifier import WebhookNotifier
@@ -194,3 +195,17 @@ def add_webhook_timer(
         # deliveries are durable rows with leases: a worker stopping mid-attempt leaves them
         # to be retried, so nothing needs closing at shutdown
         await delivering.run(lambda: notifier.deliver_due(datetime.now(UTC)))
+
+
+DIGEST_CHECK_SECONDS = 30.0  # how soon after its local time a day's digest is recorded
+
+
+def add_digest_timer(app: faust.App, digests: DailyDigests, health: WorkerHealthMetrics) -> None:
+    """Record the day's digests once their local time has passed on a working day; the webhook
+    timer sends them. Every worker may run it: a digest's delivery id is the same whoever
+    records it, so it is recorded, and sent, once."""
+    recording = Backoff("digests", health)
+
+    @app.timer(interval=DIGEST_CHECK_SECONDS)
+    async def record_digests() -> None:
+        await recording.run(lambda: digests.record_due(datetime.now(UTC)))

@@ -18,25 +18,78 @@ table with the retry policy::
     departments = ["治安大队"]          # or ["*"] for every department
     levels = [2, 3]                    # optional, default all (1 handler, 2 head, 3 leadership)
     event_types = ["DeadlineBreached", "Escalated", "AlertCleared"]   # optional, default all
+
+Beside signed webhooks, an entry may be a notification channel to people, chosen by `type`
+(default "signed"): a 企业微信 group robot, a 钉钉 group robot or e-mail. Every entry takes the
+same routing fields (`departments`, `levels`, `event_types`, and `rules`, a list of rule ids,
+default all) and may opt in to the daily digest (`digest = true`; not for signed webhooks)::
+
+    [digest]              # optional; these are the defaults
+    at = "08:30"          # local time (CASESTREAM_TIMEZONE), on working days only
+    working_days_ahead = 3
+
+    [[webhook]]
+    id = "zhian-wecom"
+    type = "wecom"                     # POST …/cgi-bin/webhook/send?key=KEY
+    key = "the robot's key"
+    departments = ["治安大队"]
+    format = "markdown"                # or "text"
+    digest = true
+
+    [[webhook]]
+    id = "leaders-dingtalk"
+    type = "dingtalk"                  # POST …/robot/send?access_token=TOKEN
+    access_token = "the robot's token"
+    secret = "SEC…"                    # optional: 加签 (signed) mode
+    departments = ["*"]
+    levels = [3]
+    rules = ["reconsideration.reply", "litigation.defence"]
+
+    [[webhook]]
+    id = "fazhi-mail"
+    type = "email"
+    host = "smtp.example.gov.cn"
+    security = "starttls"              # or "ssl", or "plain" (a local relay)
+    port = 587                         # optional: 587, 465 or 25 by security
+    username = "casestream@example.gov.cn"
+    password_file = "/run/secrets/smtp-password"   # or password_env = "SMTP_PASSWORD"
+    sender = "casestream@example.gov.cn"
+    to = ["fazhi@example.gov.cn"]
+    departments = ["法制大队"]
+    digest = true
+
+Robots and e-mail get a message in Chinese (domain/notifications.py); a robot's answer with a
+non-zero `errcode` is a failed attempt, retried like an HTTP error.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import tomllib
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from casestream.domain import catalog as ev
-from casestream.read_models.alert_queries import ALERT_EVENT_TYPES
+
+from .channel_models import ALL_DEPARTMENTS as ALL_DEPARTMENTS
+from .channel_models import DingTalkRobot, EmailChannel, Route, WeComRobot, http_url
 
 CLEARED = ev.AlertCleared.__name__
-ALL_DEPARTMENTS = "*"
+CHANNEL_TYPES = ("signed", "wecom", "dingtalk", "email")
 
 
 class WebhookConfigError(ValueError):
@@ -60,71 +113,71 @@ class DeliveryPolicy(BaseModel):
         return timedelta(seconds=min(seconds, self.max_retry_seconds))
 
 
-class Webhook(BaseModel):
-    """One receiver of alerts and the alerts it wants."""
+class DigestSchedule(BaseModel):
+    """When the daily digest goes out: local time on working days, and how far it looks."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")]
+    at: time = time(8, 30)
+    working_days_ahead: Annotated[int, Field(ge=1, le=20)] = 3
+
+
+class Webhook(Route):
+    """One receiver of signed alert events (the event's JSON, HMAC-SHA256 in a header)."""
+
+    type: Literal["signed"] = "signed"
     url: str
     secret: Annotated[str, Field(min_length=16)]
-    departments: Annotated[tuple[str, ...], Field(min_length=1)]
-    levels: Annotated[frozenset[Annotated[int, Field(ge=1, le=3)]], Field(min_length=1)] = (
-        frozenset({1, 2, 3})
-    )
-    event_types: Annotated[frozenset[str], Field(min_length=1)] = frozenset(ALERT_EVENT_TYPES)
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("give an http:// or https:// URL with a host")
-        return value
+    _url = field_validator("url")(http_url)
 
-    @field_validator("departments")
+    @field_validator("digest")
     @classmethod
-    def _departments(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not name.strip() for name in value):
-            raise ValueError('department names may not be empty; use ["*"] for every department')
-        return value
-
-    @field_validator("event_types")
-    @classmethod
-    def _alert_types(cls, value: frozenset[str]) -> frozenset[str]:
-        unknown = sorted(value - set(ALERT_EVENT_TYPES))
-        if unknown:
+    def _no_digest(cls, value: bool) -> bool:
+        if value:
             raise ValueError(
-                f"unknown alert event type(s) {', '.join(unknown)}; "
-                f"choose from {', '.join(ALERT_EVENT_TYPES)}"
+                "signed webhooks get alert events only; send digests to a "
+                'type = "wecom", "dingtalk" or "email" channel'
             )
         return value
 
-    def wants_department(self, department: str | None) -> bool:
-        return ALL_DEPARTMENTS in self.departments or department in self.departments
 
-    def wants(self, event_type: str, level: int, department: str | None) -> bool:
-        """Whether a warning, breach or escalation goes to this webhook.
-
-        AlertCleared carries no level: it goes to the webhooks that were sent an alert on the
-        same clock (the notifier decides that from its delivery log), if they want the type.
-        """
-        return (
-            event_type in self.event_types
-            and level in self.levels
-            and self.wants_department(department)
-        )
+Channel = Annotated[Webhook | WeComRobot | DingTalkRobot | EmailChannel, Discriminator("type")]
+"""One [[webhook]] entry: a signed webhook or a channel to people."""
 
 
 class WebhookConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    webhook: tuple[Webhook, ...] = ()
+    webhook: tuple[Channel, ...] = ()
     delivery: DeliveryPolicy = DeliveryPolicy()
+    digest: DigestSchedule = DigestSchedule()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _signed_by_default(cls, raw: Any) -> Any:
+        entries = raw.get("webhook") if isinstance(raw, dict) else None
+        if isinstance(entries, list):
+            raw = {
+                **raw,
+                "webhook": [
+                    {"type": "signed", **entry} if isinstance(entry, dict) else entry
+                    for entry in entries
+                ],
+            }
+        return raw
 
     @property
-    def webhooks(self) -> tuple[Webhook, ...]:
+    def webhooks(self) -> tuple[Webhook | WeComRobot | DingTalkRobot | EmailChannel, ...]:
         return self.webhook
+
+    @property
+    def digest_channels(self) -> tuple[WeComRobot | DingTalkRobot | EmailChannel, ...]:
+        return tuple(
+            channel
+            for channel in self.webhook
+            if channel.digest and not isinstance(channel, Webhook)
+        )
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -142,8 +195,9 @@ def delivery_headers(secret: str, alert_id: str, event_type: str, body: bytes) -
     }
 
 
-def load_webhooks(path: Path | None) -> WebhookConfig:
-    """The webhooks of `path` (CASESTREAM_WEBHOOKS_FILE); none when unset."""
+def load_webhooks(path: Path | None, known_rules: frozenset[str] | None = None) -> WebhookConfig:
+    """The webhooks of `path` (CASESTREAM_WEBHOOKS_FILE); none when unset. `known_rules`, when
+    given, are the rule ids a `rules` filter may name."""
     if path is None:
         return WebhookConfig()
     try:
@@ -156,18 +210,62 @@ def load_webhooks(path: Path | None) -> WebhookConfig:
         raise WebhookConfigError(f"{path}: cannot be read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise WebhookConfigError(f"{path}: not valid TOML: {exc}") from exc
+    _refuse_inline_passwords(path, raw)
     try:
         config = WebhookConfig.model_validate(raw)
     except ValidationError as exc:
         raise WebhookConfigError(_describe(path, raw, exc)) from exc
     seen: set[str] = set()
-    for webhook in config.webhook:
-        if webhook.id in seen:
+    channels: list[Webhook | WeComRobot | DingTalkRobot | EmailChannel] = []
+    for channel in config.webhook:
+        label = f"{path}: webhook {channel.id!r}"
+        if channel.id in seen:
+            raise WebhookConfigError(f"{label}: id: used twice; give each [[webhook]] its own id")
+        seen.add(channel.id)
+        unknown = sorted((channel.rules or frozenset()) - known_rules) if known_rules else []
+        if unknown:
             raise WebhookConfigError(
-                f"{path}: webhook {webhook.id!r}: id: used twice; give each [[webhook]] its own id"
+                f"{label}: rules: unknown rule id(s) {', '.join(unknown)}; "
+                f"choose from {', '.join(sorted(known_rules or ()))}"
             )
-        seen.add(webhook.id)
-    return config
+        if isinstance(channel, EmailChannel):
+            channel = channel.model_copy(update={"password": _password(path, channel)})
+        channels.append(channel)
+    return config.model_copy(update={"webhook": tuple(channels)})
+
+
+def _refuse_inline_passwords(path: Path, raw: dict[str, Any]) -> None:
+    entries = raw.get("webhook")
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, dict) and "password" in entry:
+            name = entry.get("id")
+            label = f"webhook {name!r}" if isinstance(name, str) else f"webhook #{index + 1}"
+            raise WebhookConfigError(
+                f"{path}: {label}: password: not in this file; "
+                "give password_file (a file holding it) or password_env (a variable's name)"
+            )
+
+
+def _password(path: Path, channel: EmailChannel) -> SecretStr | None:
+    """The SMTP password of an e-mail channel, from its file or environment variable."""
+    label = f"{path}: webhook {channel.id!r}"
+    if channel.password_file:
+        try:
+            return SecretStr(Path(channel.password_file).read_text(encoding="utf-8").strip())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WebhookConfigError(
+                f"{label}: password_file: cannot be read ({type(exc).__name__}); "
+                "give a readable file holding the SMTP password"
+            ) from exc
+    if channel.password_env:
+        value = os.environ.get(channel.password_env)
+        if not value:
+            raise WebhookConfigError(
+                f"{label}: password_env: {channel.password_env} is not set; "
+                "set it to the SMTP password or give password_file"
+            )
+        return SecretStr(value)
+    return None
 
 
 _HINTS = {
@@ -175,6 +273,9 @@ _HINTS = {
     "departments": 'give a list of department names, e.g. ["治安大队"], or ["*"] for all',
     "levels": "give a list of levels: 1 handler, 2 department head, 3 bureau leadership",
     "url": 'e.g. url = "https://hooks.example.gov.cn/casestream"',
+    "rules": 'give a list of rule ids, e.g. ["complaint.handling"]',
+    "to": 'give a list of addresses, e.g. ["fazhi@example.gov.cn"]',
+    "type": f"choose one of {', '.join(CHANNEL_TYPES)}",
 }
 
 
@@ -184,6 +285,8 @@ def _describe(path: Path, raw: dict[str, Any], error: ValidationError) -> str:
     lines: list[str] = []
     for detail in error.errors():
         loc = list(detail["loc"])
+        if len(loc) > 2 and loc[0] == "webhook" and loc[2] in CHANNEL_TYPES:
+            del loc[2]  # the channel type pydantic chose by `type`
         where = ".".join(str(part) for part in loc) or "file"
         if len(loc) >= 2 and loc[0] == "webhook" and isinstance(loc[1], int):
             index = loc[1]
@@ -191,11 +294,14 @@ def _describe(path: Path, raw: dict[str, Any], error: ValidationError) -> str:
             name = entry.get("id") if isinstance(entry, dict) else None
             label = f"webhook {name!r}" if isinstance(name, str) else f"webhook #{index + 1}"
             field = str(loc[2]) if len(loc) > 2 else "entry"
+            if detail["type"] == "union_tag_invalid":
+                field = "type"
             where = f"{label}: {field}"
         elif loc and loc[0] == "webhook":
             where = "webhook: give a list of [[webhook]] tables"
         message = detail["msg"].removeprefix("Value error, ")
-        hint = _HINTS.get(str(loc[2])) if len(loc) > 2 and loc[0] == "webhook" else None
+        key = where.rsplit(": ", 1)[-1] if loc and loc[0] == "webhook" else None
+        hint = _HINTS.get(key) if key else None
         if hint and hint not in message and detail["type"] != "value_error":
             message = f"{message}; {hint}"
         lines.append(f"{path}: {where}: {message}")

@@ -18,6 +18,8 @@ import faust
 from prometheus_client import CollectorRegistry, start_http_server
 
 from casestream.bootstrap import Parts, bootstrap
+from casestream.domain.words import rule_titles
+from casestream.read_models.digest_queries import DigestQueries
 from casestream.read_models.projection import ProjectionWriter
 from casestream.read_models.read_model_pointer import same_place
 from casestream.read_models.workers import Heartbeats
@@ -25,10 +27,11 @@ from casestream.settings import Settings
 
 from .agents import add_notifier, add_projector
 from .app import faust_app
+from .digests import DailyDigests
 from .metrics import PipelineMetrics, ProjectorMetrics, WorkerHealthMetrics
 from .notifier import WebhookNotifier
 from .resilience import RepeatedErrorFilter
-from .timers import add_lag_timer, add_leased_timers, add_webhook_timer
+from .timers import add_digest_timer, add_lag_timer, add_leased_timers, add_webhook_timer
 from .topics import declare_topics
 
 log = logging.getLogger(__name__)
@@ -71,10 +74,15 @@ def build_app(
         health,
         settings.worker_metrics_interval_seconds,
     )
-    notifier = WebhookNotifier.from_settings(settings, parts.home_engine, parts.registry)
+    notifier = WebhookNotifier.from_settings(
+        settings, parts.home_engine, parts.registry, rule_titles(parts.policy.rulebook)
+    )
     if notifier.webhooks:
         add_notifier(app, topics, notifier, health, settings)
         add_webhook_timer(app, notifier, health, settings.webhook_interval_seconds)
+    digests = DailyDigests(DigestQueries(parts.engine), notifier, parts.policy.calendar)
+    if digests.enabled:
+        add_digest_timer(app, digests, health)
     add_pointer_watch(app, parts, switched)
     return app
 

@@ -1,4 +1,5 @@
-"""A local HTTP receiver for webhook tests: records each POST and answers as told per path."""
+"""A local HTTP receiver for webhook and robot tests: records each POST and answers as told per
+path (status, delay, and the body: a robot answers JSON with an `errcode`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float  # time.monotonic() on arrival
+    query: str = ""  # the URL's query string (a robot's key, 钉钉's timestamp and sign)
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Receiver:
     port: int = 0
     statuses: dict[str, list[int]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    answers: dict[str, list[bytes]] = field(default_factory=dict)  # bodies in turn, as statuses
     received: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -35,13 +38,18 @@ class Receiver:
         with self._lock:
             return [item for item in self.received if item.path == f"/{name}"]
 
-    def _answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, float]:
+    def _answer(
+        self, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, float, bytes]:
+        path, _, query = target.partition("?")
         name = path.lstrip("/")
         with self._lock:
-            self.received.append(Received(path, headers, body, time.monotonic()))
+            self.received.append(Received(path, headers, body, time.monotonic(), query))
             statuses = self.statuses.get(name, [200])
             status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
-        return status, self.delays.get(name, 0.0)
+            answers = self.answers.get(name, [b"ok"])
+            answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        return status, self.delays.get(name, 0.0), answer
 
 
 @contextmanager
@@ -51,13 +59,13 @@ def webhook_receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            status, delay = receiver._answer(self.path, dict(self.headers.items()), body)
+            status, delay, answer = receiver._answer(self.path, dict(self.headers.items()), body)
             time.sleep(delay)
             try:
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(answer)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the notifier gave up waiting (its timeout): what a hanging webhook does
 
