@@ -169,12 +169,18 @@ def _counted(clock: Clock, rule: Rule) -> Deadline:
     )
 
 
-def schedule(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> list[DueAlert]:
-    """Every alert of the clock's current deadline, in time order."""
-    deadline = _counted(clock, rule)
-    entries: Iterable[ScheduledAlert] = alert_schedule(rule, deadline, calendar)
+def _scheduled(clock: Clock, rule: Rule, calendar: WorkingCalendar) -> list[ScheduledAlert]:
+    """The instants of every alert of the clock's current deadline, in time order."""
+    entries: Iterable[ScheduledAlert] = alert_schedule(rule, _counted(clock, rule), calendar)
     # a warning (or the escalation at the first warning) that would fall before the clock
     # started, on a period shorter than the warning, is left out rather than fired at once
+    return [
+        entry for entry in entries if entry.kind is AlertKind.breach or entry.at >= clock.started_at
+    ]
+
+
+def schedule(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> list[DueAlert]:
+    """Every alert of the clock's current deadline, in time order."""
     return [
         DueAlert(
             alert_id(clock, entry.kind.value, entry.level, entry.offset),
@@ -184,8 +190,7 @@ def schedule(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> li
             entry.notify,
             entry.offset,
         )
-        for entry in entries
-        if entry.kind is AlertKind.breach or entry.at >= clock.started_at
+        for entry in _scheduled(clock, rule, calendar)
     ]
 
 
@@ -206,9 +211,10 @@ def status(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) -> Cloc
         return ClockStatus.cancelled
     if clock.stopped_at is not None:
         return ClockStatus.breached if clock.stopped_at > clock.due_at else ClockStatus.met
-    breach = breach_instant(_counted(clock, rule))
-    if alert_id(clock, breach.kind.value, breach.level, breach.offset) in clock.emitted:
-        return ClockStatus.breached
+    if clock.emitted:  # breached once its breach alert was emitted (none yet: not breached)
+        breach = breach_instant(_counted(clock, rule))
+        if alert_id(clock, breach.kind.value, breach.level, breach.offset) in clock.emitted:
+            return ClockStatus.breached
     return ClockStatus.paused if clock.paused else ClockStatus.running
 
 
@@ -235,6 +241,8 @@ def next_alert_at(clock: Clock, rule: Rule, calendar: WorkingCalendar, tz: str) 
         return clearing_alert(clock).scheduled_at if _owes_clearing(clock) else None
     if clock.paused:
         return None
+    if not emitted:  # every alert is pending: the earliest, without naming them
+        return min((entry.at for entry in _scheduled(clock, rule, calendar)), default=None)
     pending = [
         alert.scheduled_at
         for alert in schedule(clock, rule, calendar, tz)
