@@ -23,6 +23,7 @@ from casestream.domain.lifecycle import CaseState
 from casestream.domain.outcomes import OutcomeSettings, case_outcome_class, consequences
 from casestream.domain.reports import linked_completion
 
+from .case_cache import CaseCache
 from .clock_writer import ClockWriter
 from .evidence_files import case_file_rows
 from .outbox import outbox_row
@@ -38,6 +39,7 @@ from .schema import (
 )
 from .sql import chunks, insert_missing, insert_rows, upsert
 
+REMEMBERED_CASES = 50_000  # cases whose state and clocks a writer keeps between its batches
 COLLISION_SEQ = (
     -1
 )  # anomaly row of an event id reused for another fact (lifecycle ones count up from 0)
@@ -97,11 +99,18 @@ class ProjectionWriter:
         clock_policy: ClockPolicy,
         outcome_settings: OutcomeSettings | None = None,
         projection: str = "cases",
+        remembered_cases: int = REMEMBERED_CASES,
     ) -> None:
         self._engine = engine
         self._projection = projection
         self._clocks = ClockWriter(clock_policy)
         self._outcomes = outcome_settings or OutcomeSettings(timezone=clock_policy.timezone)
+        self._cache = CaseCache(remembered_cases)
+
+    def forget_cases(self) -> None:
+        """Forget the cases remembered from earlier batches (partitions revoked: another worker
+        may write them now); the next batch reads what it needs."""
+        self._cache.forget()
 
     def refresh_provisional_clocks(self) -> int:
         """Recount provisional clocks when the calendar has gained a year since the last start
@@ -113,6 +122,7 @@ class ProjectionWriter:
             ).scalar()
             if known == years:
                 return 0
+            self._cache.forget()
             recounted = self._clocks.refresh_provisional(conn)
             upsert(conn, projection_meta, [{"key": "calendar_years", "value": years}])
             return recounted
@@ -133,16 +143,25 @@ class ProjectionWriter:
         outcome = BatchOutcome()
         if not batch:
             return outcome
-        with self._engine.connect() as conn, conn.begin() as transaction:
-            self._apply(conn, batch, outcome)
-            if not commit:
-                transaction.rollback()
+        try:
+            with self._engine.connect() as conn, conn.begin() as transaction:
+                self._apply(conn, batch, outcome)
+                if not commit:
+                    transaction.rollback()
+        except BaseException:
+            self._cache.forget()  # whatever the batch staged, and whatever the database kept
+            raise
+        if commit:
+            self._cache.committed()
+        else:
+            self._cache.forget()
         return outcome
 
     def _apply(
         self, conn: sa.Connection, batch: Sequence[ConsumedEvent], outcome: BatchOutcome
     ) -> None:
-        stored = self._checkpoints(conn, {(item.topic, item.partition) for item in batch})
+        stored = self._checkpoints(conn)
+        self._cache.begin(stored)
         fresh = [
             item for item in batch if item.offset >= stored.get((item.topic, item.partition), 0)
         ]
@@ -154,10 +173,10 @@ class ProjectionWriter:
         known = self._known_event_ids(
             conn, [str(item.event.event_id) for item in events if item.event]
         )
-        states = self._load_states(conn, {item.event.case_id for item in events if item.event})
-        case_clocks = self._clocks.load_for_cases(
-            conn, set(states) | {i.event.case_id for i in events if i.event}
-        )
+        case_ids = {item.event.case_id for item in events if item.event}
+        states = self._cache.states(case_ids)
+        states.update(self._load_states(conn, case_ids - set(states)))
+        case_clocks = self._clocks.load_for_cases(conn, case_ids, self._cache.clocks(case_ids))
         event_rows: list[dict[str, Any]] = []
         anomaly_rows: list[dict[str, Any]] = []
         dispute_rows: list[dict[str, Any]] = []
@@ -217,22 +236,29 @@ class ProjectionWriter:
         insert_missing(conn, case_files, file_rows)
         completions = {case_id: linked_completion(state) for case_id, state in touched.items()}
         completed = {case_id: at for case_id, at in completions.items() if at is not None}
-        outcome.alerts = self._clocks.write(
+        written = self._clocks.write(
             conn,
             {case_id: case_clocks.get(case_id, ()) for case_id in touched},
             alert_events,
             completed,
         )
-        upsert(conn, checkpoints, self._advanced(batch, stored))
+        outcome.alerts = written.alerts
+        advanced = self._advanced(batch, stored)
+        upsert(conn, checkpoints, advanced)
+        self._cache.stage(
+            states,
+            {case_id: case_clocks.get(case_id, ()) for case_id in states},
+            written.clocks.values(),
+            stored | {(row["topic"], row["partition"]): row["next_offset"] for row in advanced},
+        )
 
-    def _checkpoints(
-        self, conn: sa.Connection, partitions: set[tuple[str, int]]
-    ) -> dict[tuple[str, int], int]:
-        topics = sorted({topic for topic, _ in partitions})
+    def _checkpoints(self, conn: sa.Connection) -> dict[tuple[str, int], int]:
+        """Every checkpoint of the projection (the writer's memory holds only while they are
+        the ones it left)."""
         rows = conn.execute(
             sa.select(
                 checkpoints.c.topic, checkpoints.c.partition, checkpoints.c.next_offset
-            ).where(checkpoints.c.projection == self._projection, checkpoints.c.topic.in_(topics))
+            ).where(checkpoints.c.projection == self._projection)
         )
         return {(row.topic, row.partition): row.next_offset for row in rows}
 
