@@ -22,7 +22,7 @@ from casestream.domain.lifecycle import CaseState
 from casestream.domain.reports import awaits_link, linked_completion, stopped_reports
 
 from .schema import alerts, cases, clocks
-from .sql import chunks, insert_missing, upsert
+from .sql import among, chunks, insert_missing, upsert
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,9 @@ class ClockWriter:
         found: dict[str, list[Clock]] = {}
         for part in chunks(sorted(case_ids - set(known))):
             rows = conn.execute(
-                sa.select(clocks.c.case_id, clocks.c.detail).where(clocks.c.case_id.in_(part))
+                sa.select(clocks.c.case_id, clocks.c.detail).where(
+                    among(conn, clocks.c.case_id, part)
+                )
             )
             for row in rows:
                 clock = Clock.model_validate(row.detail)
@@ -104,7 +106,9 @@ class ClockWriter:
         }
         missing = {alert_row["clock_id"] for alert_row in alert_rows} - set(touched)
         for part in chunks(sorted(missing)):
-            stored = conn.execute(sa.select(clocks.c.detail).where(clocks.c.clock_id.in_(part)))
+            stored = conn.execute(
+                sa.select(clocks.c.detail).where(among(conn, clocks.c.clock_id, part))
+            )
             for detail in stored.scalars():
                 clock = Clock.model_validate(detail)
                 self._loaded[clock.clock_id] = clock
@@ -117,7 +121,9 @@ class ClockWriter:
         unknown = set(touched) - (self._remembered - set(emitted))
         for part in chunks(sorted(unknown)):
             raised = conn.execute(
-                sa.select(alerts.c.clock_id, alerts.c.alert_id).where(alerts.c.clock_id.in_(part))
+                sa.select(alerts.c.clock_id, alerts.c.alert_id).where(
+                    among(conn, alerts.c.clock_id, part)
+                )
             )
             for clock_id, alert_id in raised:
                 emitted.setdefault(clock_id, set()).add(alert_id)
@@ -140,7 +146,7 @@ class ClockWriter:
         rulebook = self._policy.rulebook
         for part in chunks(sorted(completed)):
             query = sa.select(clocks.c.detail).where(
-                clocks.c.linked_case_id.in_(part), clocks.c.stopped_at.is_(None)
+                among(conn, clocks.c.linked_case_id, part), clocks.c.stopped_at.is_(None)
             )
             for row in conn.execute(query):
                 clock = touched.get(row.detail["clock_id"]) or Clock.model_validate(row.detail)
@@ -154,7 +160,7 @@ class ClockWriter:
         done = dict(completed)
         for part in chunks(sorted(links - set(done))):
             query = sa.select(cases.c.case_id, cases.c.case_kind, cases.c.state).where(
-                cases.c.case_id.in_(part)
+                among(conn, cases.c.case_id, part)
             )
             for row in conn.execute(query):
                 completed_at = linked_completion(restore_state(CaseKind(row.case_kind), row.state))

@@ -37,7 +37,7 @@ from .schema import (
     outbox,
     projection_meta,
 )
-from .sql import chunks, insert_missing, insert_rows, upsert
+from .sql import among, chunks, insert_missing, insert_rows, upsert
 
 REMEMBERED_CASES = 50_000  # cases whose state and clocks a writer keeps between its batches
 COLLISION_SEQ = (
@@ -298,7 +298,7 @@ class ProjectionWriter:
         for part in chunks(wanted):
             rows = conn.execute(
                 sa.select(case_events.c.event_id, case_events.c.body).where(
-                    case_events.c.event_id.in_(part)
+                    among(conn, case_events.c.event_id, part)
                 )
             )
             stored.update({row.event_id: row.body for row in rows})
@@ -327,7 +327,9 @@ class ProjectionWriter:
         for part in chunks(sorted(set(event_ids))):
             known.update(
                 conn.execute(
-                    sa.select(case_events.c.event_id).where(case_events.c.event_id.in_(part))
+                    sa.select(case_events.c.event_id).where(
+                        among(conn, case_events.c.event_id, part)
+                    )
                 ).scalars()
             )
         return known
@@ -338,7 +340,7 @@ class ProjectionWriter:
         for part in chunks(sorted(case_ids)):
             rows = conn.execute(
                 sa.select(cases.c.case_id, cases.c.case_kind, cases.c.state).where(
-                    cases.c.case_id.in_(part)
+                    among(conn, cases.c.case_id, part)
                 )
             )
             for row in rows:
@@ -404,7 +406,7 @@ def _case_row(state: CaseState) -> dict[str, Any]:
         "subject": state.subject,
         "paused": state.paused,
         "anomaly_count": len(state.anomalies),
-        "satisfaction": getattr(state, "satisfaction", None),
+        "satisfaction": state.__dict__.get("satisfaction"),  # complaints only (a cheap getattr)
         "outcome": case_outcome_class(state),
         "state": state.model_dump(mode="json"),
     }

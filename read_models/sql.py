@@ -18,6 +18,14 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def among(conn: sa.Connection, column: sa.Column[str], values: Sequence[str]) -> Any:
+    """`column IN (values)`. On PostgreSQL `column = ANY(array)`: one statement text whatever
+    the number of values, so neither SQLAlchemy nor the driver parses a new query each batch."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.literal(list(values), postgresql.ARRAY(sa.String)))
+    return column.in_(values)
+
+
 def _insert(conn: sa.Connection, table: sa.Table) -> Any:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
