@@ -86,7 +86,8 @@ class FigureCounter:
                 _add(deltas, old, -1)
             _add(deltas, row, 1)
         upsert(conn, case_figures, changed)
-        increment(conn, figure_counts, _count_rows(deltas, skip_zero=True))
+        increment(conn, figure_counts, _count_rows(deltas))
+        _drop_empty(conn, [key for key, values in deltas.items() if any(v < 0 for v in values)])
         return len(changed)
 
     def ensure(self, conn: sa.Connection) -> int:
@@ -117,7 +118,7 @@ class FigureCounter:
                     _add(totals, row, 1)
                 counted += len(rows)
                 after = page[-1].case_id
-        insert_rows(conn, figure_counts, _count_rows(totals, skip_zero=False))
+        insert_rows(conn, figure_counts, _count_rows(totals))
         upsert(conn, projection_meta, [{"key": ZONE_KEY, "value": self._timezone}])
         return counted
 
@@ -290,6 +291,15 @@ def _stored(conn: sa.Connection, case_ids: Sequence[str]) -> dict[str, dict[str,
     return found
 
 
+def _drop_empty(conn: sa.Connection, keys: Sequence[_Key]) -> None:
+    """Remove the counters of `keys` that fell to zero (a case moved to another day received or
+    department): the counters hold the same rows whatever batches built them."""
+    key = sa.tuple_(figure_counts.c.department, figure_counts.c.case_kind, figure_counts.c.day)
+    empty = [figure_counts.c[name] == 0 for name in FIGURES]
+    for part in chunks(sorted(keys)):
+        conn.execute(figure_counts.delete().where(key.in_(part), *empty))
+
+
 def _add(totals: dict[_Key, list[int]], row: Mapping[str, Any], sign: int) -> None:
     key = (row["department"], row["case_kind"], row["day"])
     values = totals.setdefault(key, [0] * len(FIGURES))
@@ -297,7 +307,7 @@ def _add(totals: dict[_Key, list[int]], row: Mapping[str, Any], sign: int) -> No
         values[index] += sign * row[name]
 
 
-def _count_rows(totals: dict[_Key, list[int]], *, skip_zero: bool) -> list[dict[str, Any]]:
+def _count_rows(totals: dict[_Key, list[int]]) -> list[dict[str, Any]]:
     return [
         {
             "department": department,
@@ -306,5 +316,5 @@ def _count_rows(totals: dict[_Key, list[int]], *, skip_zero: bool) -> list[dict[
             **dict(zip(FIGURES, values, strict=True)),
         }
         for (department, kind, day), values in totals.items()
-        if not (skip_zero and not any(values))
+        if any(values)
     ]
