@@ -69,7 +69,7 @@ from timer_services import (
 
 from casestream.credentials import Principal, issue_token
 from casestream.domain.commands import Role
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.queries import encode_cursor
 
@@ -284,7 +284,7 @@ def run(args: argparse.Namespace, run_id: str, work_dir: Path) -> list[Figure]:
         services: list[Service] = []
         if "e2e" in args.phases:
             bootstrap = stack.enter_context(kafka_broker(args.kafka))
-            create_topics(bootstrap, topics)
+            create_topics(bootstrap, topics, TopicLayout.single_broker())
             if not args.keep:
                 stack.callback(delete_topics, bootstrap, topics)
             env = service_env(bootstrap, topics, url, schema, CASESTREAM_AUTH_SECRET=secret)

@@ -61,7 +61,7 @@ from rich.text import Text
 
 from casestream.local import kafka_for, postgres_for
 from casestream.producers.simulation import simulate
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 from casestream.read_models.database import create_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         postgres_for(args.postgres, ROOT / "var" / "bench-postgres", console.print) as pg_url,
     ):
         url = pg_url if schema else f"sqlite:///{work_dir / 'replay.db'}"
-        create_topics(bootstrap, topics)
+        create_topics(bootstrap, topics, TopicLayout.single_broker())
         try:
             produced = produce(bootstrap, topics, args.events, args.seed)
             replayed = replay(

@@ -11,7 +11,7 @@ are left to ClockWriter's own path.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +23,7 @@ from casestream.domain.clocks import Clock, ClockPolicy, with_emitted
 from casestream.domain.envelope import Event
 
 from .schema import alerts, clocks
-from .sql import chunks, insert_missing
+from .sql import among, chunks, insert_missing
 
 ALERT_COLUMNS = tuple(column.name for column in alerts.columns)
 
@@ -33,6 +33,20 @@ class RecordedAlerts:
     alerts: int = 0  # alert events recorded here
     clocks: dict[str, Clock] = field(default_factory=dict)  # clocks these alerts reached, as stored
     rest: list[Event[Any]] = field(default_factory=list)  # for ClockWriter's own path
+
+
+def emitted_alerts(conn: sa.Connection, clock_ids: Iterable[str]) -> dict[str, set[str]]:
+    """The ids of the alerts recorded for each of these clocks (clocks with none left out)."""
+    emitted: dict[str, set[str]] = {}
+    for part in chunks(sorted(clock_ids)):
+        raised = conn.execute(
+            sa.select(alerts.c.clock_id, alerts.c.alert_id).where(
+                among(conn, alerts.c.clock_id, part)
+            )
+        )
+        for clock_id, alert_id in raised:
+            emitted.setdefault(clock_id, set()).add(alert_id)
+    return emitted
 
 
 class AlertRecorder:
@@ -56,13 +70,7 @@ class AlertRecorder:
         # every alert recorded for these clocks: those stored before this batch (read before
         # the batch's own go in, so the read never wades through rows this transaction just
         # wrote and the planner has no statistics for) and the batch's
-        emitted: dict[str, set[str]] = {}
-        for part in chunks(sorted(stored)):
-            raised = conn.execute(
-                sa.select(alerts.c.clock_id, alerts.c.alert_id).where(alerts.c.clock_id.in_(part))
-            )
-            for clock_id, alert_id in raised:
-                emitted.setdefault(clock_id, set()).add(alert_id)
+        emitted = emitted_alerts(conn, stored)
         for event in mine:
             emitted.setdefault(event.payload.clock_id, set()).add(str(event.event_id))
         _insert_alerts(conn, [_alert_row(event) for event in mine])

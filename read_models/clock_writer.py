@@ -21,7 +21,7 @@ from casestream.domain.envelope import Event
 from casestream.domain.lifecycle import CaseState
 from casestream.domain.reports import awaits_link, linked_completion, stopped_reports
 
-from .alert_records import AlertRecorder
+from .alert_records import AlertRecorder, emitted_alerts
 from .schema import alerts, cases, clocks
 from .sql import among, chunks, insert_missing, upsert
 
@@ -127,14 +127,8 @@ class ClockWriter:
             emitted.setdefault(row["clock_id"], set()).add(row["alert_id"])
         # a remembered clock already holds every alert recorded before this batch
         unknown = set(touched) - (self._remembered - set(emitted))
-        for part in chunks(sorted(unknown)):
-            raised = conn.execute(
-                sa.select(alerts.c.clock_id, alerts.c.alert_id).where(
-                    among(conn, alerts.c.clock_id, part)
-                )
-            )
-            for clock_id, alert_id in raised:
-                emitted.setdefault(clock_id, set()).add(alert_id)
+        for clock_id, ids in emitted_alerts(conn, unknown).items():
+            emitted.setdefault(clock_id, set()).update(ids)
         clock_rows: list[dict[str, Any]] = []
         final: dict[str, Clock] = {}
         for clock_id, clock in sorted(touched.items()):

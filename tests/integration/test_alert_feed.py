@@ -14,7 +14,7 @@ from casestream.api.alert_feed import AlertFeed, AlertMatch
 from casestream.api.alerts import sse_frames
 from casestream.domain.envelope import Event, parse_event
 from casestream.producers.kafka_producer import EventProducer
-from casestream.producers.topics import Topics, create_topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 
 
 def alert(level: int = 1, department: str = "治安大队") -> Event[Any]:
@@ -112,7 +112,7 @@ async def test_the_api_starts_without_the_topic_and_the_feed_catches_up_when_it_
     await feed.start()
     try:
         assert time.monotonic() - started < 5 and not feed.ready
-        await asyncio.to_thread(create_topics, kafka_bootstrap, topics)
+        await asyncio.to_thread(create_topics, kafka_bootstrap, topics, TopicLayout.single_broker())
         deadline = time.monotonic() + 20
         while not feed.ready and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
