@@ -80,10 +80,11 @@ def outcome_class(payload: Payload) -> str | None:
 def case_outcome_class(state: CaseState) -> str | None:
     """The outcome class of a reconsideration with a decision or a lawsuit with a judgment
     (`correction`, `loss` or `other`, as GET /stats counts them); None otherwise."""
-    decision = getattr(state, "decision", None)
+    fields = type(state).model_fields  # not getattr's default: a missing field raises inside
+    decision = getattr(state, "decision") if "decision" in fields else None  # noqa: B009
     if decision is not None:
         return "correction" if is_correction(decision) else "other"
-    judgment = getattr(state, "judgment_outcome", None)
+    judgment = getattr(state, "judgment_outcome") if "judgment_outcome" in fields else None  # noqa: B009
     if judgment is not None:
         return "loss" if is_loss(judgment) else "other"
     return None

@@ -23,7 +23,7 @@ from casestream.domain.clocks import Clock, ClockPolicy, with_emitted
 from casestream.domain.envelope import Event
 
 from .schema import alerts, clocks
-from .sql import chunks, insert_missing
+from .sql import among, chunks, insert_missing
 
 ALERT_COLUMNS = tuple(column.name for column in alerts.columns)
 
@@ -40,7 +40,9 @@ def emitted_alerts(conn: sa.Connection, clock_ids: Iterable[str]) -> dict[str, s
     emitted: dict[str, set[str]] = {}
     for part in chunks(sorted(clock_ids)):
         raised = conn.execute(
-            sa.select(alerts.c.clock_id, alerts.c.alert_id).where(alerts.c.clock_id.in_(part))
+            sa.select(alerts.c.clock_id, alerts.c.alert_id).where(
+                among(conn, alerts.c.clock_id, part)
+            )
         )
         for clock_id, alert_id in raised:
             emitted.setdefault(clock_id, set()).add(alert_id)

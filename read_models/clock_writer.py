@@ -8,6 +8,7 @@ the case's events or its alerts first.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,30 +23,55 @@ from casestream.domain.reports import awaits_link, linked_completion, stopped_re
 
 from .alert_records import AlertRecorder, emitted_alerts
 from .schema import alerts, cases, clocks
-from .sql import chunks, insert_missing, upsert
+from .sql import among, chunks, insert_missing, upsert
+
+
+@dataclass(frozen=True)
+class ClocksWritten:
+    """What a batch left in the clocks table."""
+
+    alerts: int  # alert events recorded
+    clocks: dict[str, Clock]  # every clock the batch touched, as stored now, by clock id
 
 
 class ClockWriter:
     def __init__(self, policy: ClockPolicy) -> None:
         self._policy = policy
-        self._loaded: dict[str, Clock] = {}  # as read in this transaction, to skip unchanged rows
+        self._loaded: dict[str, Clock] = {}  # as stored before this batch, to skip unchanged rows
         self._alerts = AlertRecorder(policy)
+        # clocks known from the writer's memory of its own commits: every alert recorded for
+        # them is already merged in, so only this batch's alerts can change their `emitted`
+        self._remembered: set[str] = set()
 
     def load_for_cases(
-        self, conn: sa.Connection, case_ids: set[str]
+        self,
+        conn: sa.Connection,
+        case_ids: set[str],
+        remembered: Mapping[str, tuple[Clock, ...]] | None = None,
     ) -> dict[str, tuple[Clock, ...]]:
-        """The clocks of these cases; starts a batch (forgets what an earlier, failed one read)."""
+        """The clocks of these cases, read unless `remembered` (case id → clocks as this writer
+        last committed them) has them; starts a batch (forgets what an earlier, failed one
+        read)."""
         self._loaded.clear()
+        self._remembered.clear()
+        given = remembered or {}
+        known = {case_id: given[case_id] for case_id in case_ids if case_id in given}
+        for items in known.values():
+            for clock in items:
+                self._loaded[clock.clock_id] = clock
+                self._remembered.add(clock.clock_id)
         found: dict[str, list[Clock]] = {}
-        for part in chunks(sorted(case_ids)):
+        for part in chunks(sorted(case_ids - set(known))):
             rows = conn.execute(
-                sa.select(clocks.c.case_id, clocks.c.detail).where(clocks.c.case_id.in_(part))
+                sa.select(clocks.c.case_id, clocks.c.detail).where(
+                    among(conn, clocks.c.case_id, part)
+                )
             )
             for row in rows:
                 clock = Clock.model_validate(row.detail)
                 self._loaded[clock.clock_id] = clock
                 found.setdefault(row.case_id, []).append(clock)
-        return {
+        return known | {
             case_id: tuple(sorted(items, key=lambda c: (c.started_at, c.clock_id)))
             for case_id, items in found.items()
         }
@@ -61,9 +87,10 @@ class ClockWriter:
         case_clocks: Mapping[str, tuple[Clock, ...]],
         alert_events: Sequence[Event[Any] | None],
         completed: Mapping[str, datetime],
-    ) -> int:
+    ) -> ClocksWritten:
         """Record alert events, merge them into their clocks, stop clocks linked to cases
-        completed (`completed`: case id → completion instant), and upsert every touched clock."""
+        completed (`completed`: case id → completion instant), and upsert every touched clock
+        that changed."""
         # alerts on clocks no case event of this batch touches are recorded set-wise first
         recorded = self._alerts.record(
             conn,
@@ -87,21 +114,32 @@ class ClockWriter:
         }
         missing = {alert_row["clock_id"] for alert_row in alert_rows} - set(touched)
         for part in chunks(sorted(missing)):
-            stored = conn.execute(sa.select(clocks.c.detail).where(clocks.c.clock_id.in_(part)))
+            stored = conn.execute(
+                sa.select(clocks.c.detail).where(among(conn, clocks.c.clock_id, part))
+            )
             for detail in stored.scalars():
                 clock = Clock.model_validate(detail)
                 self._loaded[clock.clock_id] = clock
                 touched[clock.clock_id] = clock
         self._stop_linked(conn, touched, completed)
-        emitted = emitted_alerts(conn, touched)
+        emitted: dict[str, set[str]] = {}
+        for row in alert_rows:
+            emitted.setdefault(row["clock_id"], set()).add(row["alert_id"])
+        # a remembered clock already holds every alert recorded before this batch
+        unknown = set(touched) - (self._remembered - set(emitted))
+        for clock_id, ids in emitted_alerts(conn, unknown).items():
+            emitted.setdefault(clock_id, set()).update(ids)
         clock_rows: list[dict[str, Any]] = []
+        final: dict[str, Clock] = {}
         for clock_id, clock in sorted(touched.items()):
-            merged = with_emitted(clock, emitted.get(clock_id, ()))
+            merged = final[clock_id] = with_emitted(clock, emitted.get(clock_id, ()))
             if merged != self._loaded.get(clock_id):  # unchanged clocks are not written again
                 clock_rows.append(self._clock_row(merged))
         self._loaded.clear()
+        self._remembered.clear()
         upsert(conn, clocks, clock_rows)
-        return recorded.alerts + len(alert_rows)
+        # the clocks the set-wise path reached are stored too: a memory of them stays true
+        return ClocksWritten(recorded.alerts + len(alert_rows), {**recorded.clocks, **final})
 
     def _stop_linked(
         self, conn: sa.Connection, touched: dict[str, Clock], completed: Mapping[str, datetime]
@@ -111,7 +149,7 @@ class ClockWriter:
         rulebook = self._policy.rulebook
         for part in chunks(sorted(completed)):
             query = sa.select(clocks.c.detail).where(
-                clocks.c.linked_case_id.in_(part), clocks.c.stopped_at.is_(None)
+                among(conn, clocks.c.linked_case_id, part), clocks.c.stopped_at.is_(None)
             )
             for row in conn.execute(query):
                 clock = touched.get(row.detail["clock_id"]) or Clock.model_validate(row.detail)
@@ -125,7 +163,7 @@ class ClockWriter:
         done = dict(completed)
         for part in chunks(sorted(links - set(done))):
             query = sa.select(cases.c.case_id, cases.c.case_kind, cases.c.state).where(
-                cases.c.case_id.in_(part)
+                among(conn, cases.c.case_id, part)
             )
             for row in conn.execute(query):
                 completed_at = linked_completion(restore_state(CaseKind(row.case_kind), row.state))

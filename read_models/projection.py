@@ -23,6 +23,7 @@ from casestream.domain.lifecycle import CaseState
 from casestream.domain.outcomes import OutcomeSettings, case_outcome_class, consequences
 from casestream.domain.reports import linked_completion
 
+from .case_cache import CaseCache
 from .clock_writer import ClockWriter
 from .evidence_files import case_file_rows
 from .figure_counts import FigureCounter
@@ -38,8 +39,9 @@ from .schema import (
     outbox,
     projection_meta,
 )
-from .sql import chunks, insert_missing, insert_rows, upsert
+from .sql import among, chunks, insert_missing, insert_rows, upsert
 
+REMEMBERED_CASES = 50_000  # cases whose state and clocks a writer keeps between its batches
 COLLISION_SEQ = (
     -1
 )  # anomaly row of an event id reused for another fact (lifecycle ones count up from 0)
@@ -99,12 +101,19 @@ class ProjectionWriter:
         clock_policy: ClockPolicy,
         outcome_settings: OutcomeSettings | None = None,
         projection: str = "cases",
+        remembered_cases: int = REMEMBERED_CASES,
     ) -> None:
         self._engine = engine
         self._projection = projection
         self._clocks = ClockWriter(clock_policy)
         self._figures = FigureCounter(clock_policy.rulebook, clock_policy.timezone)
         self._outcomes = outcome_settings or OutcomeSettings(timezone=clock_policy.timezone)
+        self._cache = CaseCache(remembered_cases)
+
+    def forget_cases(self) -> None:
+        """Forget the cases remembered from earlier batches (partitions revoked: another worker
+        may write them now); the next batch reads what it needs."""
+        self._cache.forget()
 
     def refresh_provisional_clocks(self) -> int:
         """Recount provisional clocks when the calendar has gained a year since the last start
@@ -116,6 +125,7 @@ class ProjectionWriter:
             ).scalar()
             if known == years:
                 return 0
+            self._cache.forget()
             provisional = conn.execute(
                 sa.select(clocks.c.case_id, clocks.c.case_kind).where(
                     clocks.c.provisional.is_(True), clocks.c.stopped_at.is_(None)
@@ -143,16 +153,25 @@ class ProjectionWriter:
         outcome = BatchOutcome()
         if not batch:
             return outcome
-        with self._engine.connect() as conn, conn.begin() as transaction:
-            self._apply(conn, batch, outcome)
-            if not commit:
-                transaction.rollback()
+        try:
+            with self._engine.connect() as conn, conn.begin() as transaction:
+                self._apply(conn, batch, outcome)
+                if not commit:
+                    transaction.rollback()
+        except BaseException:
+            self._cache.forget()  # whatever the batch staged, and whatever the database kept
+            raise
+        if commit:
+            self._cache.committed()
+        else:
+            self._cache.forget()
         return outcome
 
     def _apply(
         self, conn: sa.Connection, batch: Sequence[ConsumedEvent], outcome: BatchOutcome
     ) -> None:
-        stored = self._checkpoints(conn, {(item.topic, item.partition) for item in batch})
+        stored = self._checkpoints(conn)
+        self._cache.begin(stored)
         fresh = [
             item for item in batch if item.offset >= stored.get((item.topic, item.partition), 0)
         ]
@@ -164,10 +183,10 @@ class ProjectionWriter:
         known = self._known_event_ids(
             conn, [str(item.event.event_id) for item in events if item.event]
         )
-        states = self._load_states(conn, {item.event.case_id for item in events if item.event})
-        case_clocks = self._clocks.load_for_cases(
-            conn, set(states) | {i.event.case_id for i in events if i.event}
-        )
+        case_ids = {item.event.case_id for item in events if item.event}
+        states = self._cache.states(case_ids)
+        states.update(self._load_states(conn, case_ids - set(states)))
+        case_clocks = self._clocks.load_for_cases(conn, case_ids, self._cache.clocks(case_ids))
         event_rows: list[dict[str, Any]] = []
         anomaly_rows: list[dict[str, Any]] = []
         dispute_rows: list[dict[str, Any]] = []
@@ -227,27 +246,34 @@ class ProjectionWriter:
         insert_missing(conn, case_files, file_rows)
         completions = {case_id: linked_completion(state) for case_id, state in touched.items()}
         completed = {case_id: at for case_id, at in completions.items() if at is not None}
-        outcome.alerts = self._clocks.write(
+        written = self._clocks.write(
             conn,
             {case_id: case_clocks.get(case_id, ()) for case_id in touched},
             alert_events,
             completed,
         )
+        outcome.alerts = written.alerts
         counted = {case_id: state.case_kind for case_id, state in touched.items()}
         for alert in alert_events:
             if alert is not None:
                 counted.setdefault(alert.case_id, alert.case_kind)
         self._figures.update(conn, counted)
-        upsert(conn, checkpoints, self._advanced(batch, stored))
+        advanced = self._advanced(batch, stored)
+        upsert(conn, checkpoints, advanced)
+        self._cache.stage(
+            states,
+            {case_id: case_clocks.get(case_id, ()) for case_id in states},
+            written.clocks.values(),
+            stored | {(row["topic"], row["partition"]): row["next_offset"] for row in advanced},
+        )
 
-    def _checkpoints(
-        self, conn: sa.Connection, partitions: set[tuple[str, int]]
-    ) -> dict[tuple[str, int], int]:
-        topics = sorted({topic for topic, _ in partitions})
+    def _checkpoints(self, conn: sa.Connection) -> dict[tuple[str, int], int]:
+        """Every checkpoint of the projection (the writer's memory holds only while they are
+        the ones it left)."""
         rows = conn.execute(
             sa.select(
                 checkpoints.c.topic, checkpoints.c.partition, checkpoints.c.next_offset
-            ).where(checkpoints.c.projection == self._projection, checkpoints.c.topic.in_(topics))
+            ).where(checkpoints.c.projection == self._projection)
         )
         return {(row.topic, row.partition): row.next_offset for row in rows}
 
@@ -287,7 +313,7 @@ class ProjectionWriter:
         for part in chunks(wanted):
             rows = conn.execute(
                 sa.select(case_events.c.event_id, case_events.c.body).where(
-                    case_events.c.event_id.in_(part)
+                    among(conn, case_events.c.event_id, part)
                 )
             )
             stored.update({row.event_id: row.body for row in rows})
@@ -316,7 +342,9 @@ class ProjectionWriter:
         for part in chunks(sorted(set(event_ids))):
             known.update(
                 conn.execute(
-                    sa.select(case_events.c.event_id).where(case_events.c.event_id.in_(part))
+                    sa.select(case_events.c.event_id).where(
+                        among(conn, case_events.c.event_id, part)
+                    )
                 ).scalars()
             )
         return known
@@ -327,7 +355,7 @@ class ProjectionWriter:
         for part in chunks(sorted(case_ids)):
             rows = conn.execute(
                 sa.select(cases.c.case_id, cases.c.case_kind, cases.c.state).where(
-                    cases.c.case_id.in_(part)
+                    among(conn, cases.c.case_id, part)
                 )
             )
             for row in rows:
@@ -393,7 +421,7 @@ def _case_row(state: CaseState) -> dict[str, Any]:
         "subject": state.subject,
         "paused": state.paused,
         "anomaly_count": len(state.anomalies),
-        "satisfaction": getattr(state, "satisfaction", None),
+        "satisfaction": state.__dict__.get("satisfaction"),  # complaints only (a cheap getattr)
         "outcome": case_outcome_class(state),
         "state": state.model_dump(mode="json"),
     }

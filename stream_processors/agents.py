@@ -92,6 +92,8 @@ def add_projector(
     async def forget_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
         for tp in revoked:  # measured again once assigned and resumed here
             projector.positions.pop((tp.topic, tp.partition), None)
+        if revoked:  # another worker may write those partitions' cases from now on
+            writer.forget_cases()
 
     async def write(batch: Sequence[faust.types.EventT[bytes]]) -> None:
         await projector.handle([_raw_message(event) for event in batch])

@@ -468,3 +468,66 @@ def test_a_rejection_or_withdrawal_stops_the_clock_of_its_decision_and_cancels_a
         "R-WD/reconsideration.decision/0": "met",
         "R-WD/reconsideration.reply/0": "cancelled",
     }
+
+
+def _clean_pass(make_database: Any, request: Any, events: list[Event[Any]]) -> Database:
+    clean = make_database(request.node.callspec.params["database"])
+    _writer(clean).apply_batch(_consumed(events))
+    return clean
+
+
+def test_a_batch_whose_commit_fails_and_is_retried_gives_the_read_models_of_one_clean_pass(
+    database: Database, make_database: Any, request: Any
+) -> None:
+    """The writer remembers the cases it wrote between batches; a batch rolled back (here its
+    commit refused) must leave nothing of itself in that memory."""
+    consumed = _consumed(EVENTS)
+    engine = create_engine(database.url, database.schema)
+    migrate(engine)
+    writer = ProjectionWriter(engine, POLICY)
+    writer.apply_batch(consumed[:50])
+    refusals = [RuntimeError("the database refused the commit")]
+
+    def refuse_once(conn: sa.Connection) -> None:
+        if refusals:
+            raise refusals.pop()
+
+    sa.event.listen(engine, "commit", refuse_once)
+    with pytest.raises(RuntimeError, match="refused the commit"):
+        writer.apply_batch(consumed[50:100])
+    writer.apply_batch(consumed[50:100])  # the same batch again, after the rollback
+    writer.apply_batch(consumed[100:])
+    probe = writer.apply_batch(consumed[:5], commit=False)  # a probe rolled back: nothing kept
+    assert probe.skipped_offsets == 5
+
+    clean = _clean_pass(make_database, request, EVENTS)
+    _assert_same_tables(_every_table(database), _every_table(clean))
+
+
+def test_a_writer_that_gets_its_partition_back_after_another_wrote_it_reads_the_cases_again(
+    database: Database, make_database: Any, request: Any
+) -> None:
+    """A rebalance: another worker projected the partition for a while, then this one resumes
+    it; what this writer remembered of the cases is stale and must not be written back."""
+    consumed = _consumed(EVENTS)
+    first, other = _writer(database), _writer(database)
+    first.apply_batch(consumed[:40])
+    other.apply_batch(consumed[40:80])  # the same cases, moved on by another worker
+    first.apply_batch(consumed[80:])
+
+    clean = _clean_pass(make_database, request, EVENTS)
+    _assert_same_tables(_every_table(database), _every_table(clean))
+
+
+def test_a_writer_remembering_few_cases_writes_what_one_that_remembers_all_does(
+    tmp_path: Path,
+) -> None:
+    clean = _fresh_sqlite(tmp_path)
+    _writer(clean).apply_batch(_consumed(EVENTS))
+    target = _fresh_sqlite(tmp_path)
+    engine = create_engine(target.url, target.schema)
+    writer = ProjectionWriter(engine, POLICY, remembered_cases=3)
+    consumed = _consumed(EVENTS)
+    for start in range(0, len(consumed), 7):
+        writer.apply_batch(consumed[start : start + 7])
+    _assert_same_tables(_every_table(target), _every_table(clean))
