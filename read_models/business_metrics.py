@@ -30,6 +30,7 @@ from casestream.domain.rules import RuleBook
 
 from . import business_queries as queries
 from .business_gauges import SATISFACTION_HELP, UP, BusinessGauges, Labels
+from .figure_counts import counters_ready
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class ReadModelCollector:
         self._rulebook = rulebook
         self._now = now
         self._zone = ZoneInfo(timezone)
+        self._timezone = timezone
         self._departments = departments
         self._due_soon = due_soon
         self._cache_seconds = cache_seconds
@@ -126,20 +128,27 @@ class ReadModelCollector:
     def _read(self, now: datetime) -> list[Metric]:
         gauges = self._gauges
         with self._engine.connect() as conn:
-            by_case = list(conn.execute(queries.case_tallies(now, self._zone)))
-            overdue_cases = self._sum(conn.execute(queries.overdue_cases(now)), department_at=1)
+            tallied = counters_ready(conn, self._timezone)
+            by_case = list(
+                conn.execute(queries.open_and_received_today(now, self._zone, tallied=tallied))
+            )
+            overdue_cases = self._sum(
+                conn.execute(queries.overdue_cases(now, tallied=tallied)), department_at=1
+            )
             open_clocks = self._sum(conn.execute(queries.open_clocks(now)), department_at=1)
             due_soon = self._sum(
                 conn.execute(queries.clocks_due_soon(now, self._due_soon)), department_at=1
             )
             rectifications = self._sum(
-                conn.execute(queries.rectifications_by_status()), department_at=0
+                conn.execute(queries.rectifications_by_status(tallied=tallied)), department_at=0
             )
             overdue_rectifications = self._sum(
                 conn.execute(queries.overdue_rectifications(now, self._rulebook)), department_at=0
             )
-            decided = self._sum(conn.execute(queries.disputes_decided()), department_at=1)
-            scores = list(conn.execute(queries.satisfaction_scores()))
+            decided = self._sum(
+                conn.execute(queries.disputes_decided(tallied=tallied)), department_at=1
+            )
+            scores = list(conn.execute(queries.satisfaction_scores(tallied=tallied)))
             supervisions = self._sum(conn.execute(queries.supervisions()), department_at=0)
         opened, today = self._case_counts(by_case)
         with_open_cases = {(kind, department): 0 for kind, department, _ in opened}

@@ -1,6 +1,9 @@
 """The queries behind the business gauges (business_metrics.py): one GROUP BY each, at most one
 row per label set, the same SQL on SQLite and PostgreSQL.
 
+Where the cases stand (open, by status, decided, scored, overdue) is read from the tallies the
+projector keeps (case_tallies.py) when they are built (`tallied`), else counted from the cases.
+
 PostgreSQL refuses to GROUP BY an expression with bound parameters (a CASE, a JSON path) that
 the select list binds again separately, so grouping is on the columns of a subquery.
 """
@@ -22,7 +25,7 @@ from casestream.domain.rules import RuleBook
 from .clock_queries import due_between, overdue_now
 from .overdue import clock_overdue
 from .rectification_queries import rectifications_with_overdue
-from .schema import alerts, cases, clocks
+from .schema import alerts, case_figures, case_tallies, cases, clocks
 
 # the statuses of a clock neither stopped nor cancelled
 OPEN_CLOCK_STATUSES = (ClockStatus.running, ClockStatus.paused, ClockStatus.breached)
@@ -62,23 +65,45 @@ def _tally(rows: sa.Select[Any], *dimensions: str) -> sa.Select[Any]:
     return sa.select(*keys, sa.func.count().label("total")).group_by(*keys)
 
 
-def case_tallies(now: datetime, zone: ZoneInfo) -> sa.Select[Any]:
-    """Cases by kind, department and enterprise flag: how many are open and how many were
-    received today (local date in `zone`).
-
-    Read from indexes alone: the cases counted by status from ix_cases_kind_status_department
-    (an index-only scan; open or not is then decided on those few groups), and today's from a
-    range of ix_cases_received (the work is the day's cases)."""
-    day = now.astimezone(zone).date()
-    today_starts = datetime.combine(day, datetime.min.time(), zone)
-    tomorrow_starts = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
-    labels = (cases.c.case_kind, cases.c.department, cases.c.enterprise)
+def _by_status(tallied: bool) -> sa.Subquery:
+    """Cases by kind, status, department and enterprise flag: from the tallies, or counted
+    from ix_cases_kind_status_department (an index-only scan, one entry per case)."""
+    if tallied:
+        keys = (case_tallies.c.case_kind, case_tallies.c.status, _department(), _enterprise())
+        return (
+            sa.select(*keys, sa.func.sum(case_tallies.c.total).label("total"))
+            .group_by(*keys)
+            .subquery()
+        )
     in_index_order = (cases.c.case_kind, cases.c.status, cases.c.department, cases.c.enterprise)
-    by_status = (
+    return (
         sa.select(*in_index_order, sa.func.count().label("total"))
         .group_by(*in_index_order)
         .subquery()
     )
+
+
+def _department() -> sa.ColumnElement[str | None]:
+    """A tally's department as `cases` has it (None for none)."""
+    return sa.func.nullif(case_tallies.c.department, "").label("department")
+
+
+def _enterprise() -> sa.ColumnElement[bool]:
+    return case_tallies.c.enterprise.label("enterprise")
+
+
+def open_and_received_today(now: datetime, zone: ZoneInfo, *, tallied: bool) -> sa.Select[Any]:
+    """Cases by kind, department and enterprise flag: how many are open and how many were
+    received today (local date in `zone`).
+
+    Open or not is decided on the few groups by status (from the tallies when `tallied`, else
+    from an index of every case); today's cases from a range of ix_cases_received (the work is
+    the day's cases)."""
+    day = now.astimezone(zone).date()
+    today_starts = datetime.combine(day, datetime.min.time(), zone)
+    tomorrow_starts = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+    labels = (cases.c.case_kind, cases.c.department, cases.c.enterprise)
+    by_status = _by_status(tallied)
     still_open = _still_open(by_status.c.case_kind, by_status.c.status)
     opened = sa.select(
         by_status.c.case_kind,
@@ -101,11 +126,39 @@ def case_tallies(now: datetime, zone: ZoneInfo) -> sa.Select[Any]:
     ).group_by(*keys)
 
 
-def overdue_cases(now: datetime) -> sa.Select[Any]:
-    """Open cases with an overdue clock, by kind and department (a case counted once)."""
-    overdue_clock = sa.exists().where(clocks.c.case_id == cases.c.case_id, overdue_now(now))
-    rows = sa.select(cases.c.case_kind, cases.c.department).where(_still_open(), overdue_clock)
-    return _tally(rows, "case_kind", "department")
+def overdue_cases(now: datetime, *, tallied: bool) -> sa.Select[Any]:
+    """Open cases with an overdue clock, by kind and department (a case counted once).
+
+    From the tallies when `tallied`: the open cases with a clock marked breached, plus the open
+    cases none of whose clocks is marked but one runs past its due instant (found from the
+    (status, due_at) index: few while the scanner runs). Else every open case is looked at."""
+    if not tallied:
+        overdue_clock = sa.exists().where(clocks.c.case_id == cases.c.case_id, overdue_now(now))
+        rows = sa.select(cases.c.case_kind, cases.c.department).where(_still_open(), overdue_clock)
+        return _tally(rows, "case_kind", "department")
+    marked = sa.select(
+        case_tallies.c.case_kind, _department(), case_tallies.c.total.label("total")
+    ).where(case_tallies.c.breached, _still_open(case_tallies.c.case_kind, case_tallies.c.status))
+    running_late = (
+        sa.select(clocks.c.case_id)
+        .where(
+            clocks.c.status == ClockStatus.running.value,
+            clocks.c.due_at < now,
+            clocks.c.stopped_at.is_(None),
+        )
+        .distinct()
+        .subquery()
+    )
+    unmarked = (
+        sa.select(cases.c.case_kind, cases.c.department, sa.literal(1).label("total"))
+        .join(running_late, running_late.c.case_id == cases.c.case_id)
+        .join(case_figures, case_figures.c.case_id == cases.c.case_id)
+        .where(_still_open(), sa.not_(case_figures.c.breached))
+    )
+    both = sa.union_all(marked, unmarked).subquery()
+    return sa.select(both.c.case_kind, both.c.department, sa.func.sum(both.c.total)).group_by(
+        both.c.case_kind, both.c.department
+    )
 
 
 def open_clocks(now: datetime) -> sa.Select[Any]:
@@ -130,7 +183,14 @@ def clocks_due_soon(now: datetime, within: timedelta) -> sa.Select[Any]:
     )
 
 
-def rectifications_by_status() -> sa.Select[Any]:
+def rectifications_by_status(*, tallied: bool) -> sa.Select[Any]:
+    if tallied:
+        department = _department()
+        return (
+            sa.select(department, case_tallies.c.status, sa.func.sum(case_tallies.c.total))
+            .where(case_tallies.c.case_kind == CaseKind.rectification.value)
+            .group_by(department, case_tallies.c.status)
+        )
     return (
         sa.select(cases.c.department, cases.c.status, sa.func.count())
         .where(cases.c.case_kind == CaseKind.rectification.value)
@@ -144,8 +204,15 @@ def overdue_rectifications(now: datetime, rulebook: RuleBook) -> sa.Select[Any]:
     return _tally(listed.where(overdue), "department")
 
 
-def disputes_decided() -> sa.Select[Any]:
+def disputes_decided(*, tallied: bool) -> sa.Select[Any]:
     """Decided reconsiderations and lawsuits by kind, department and outcome class."""
+    if tallied:
+        keys = (case_tallies.c.case_kind, _department(), case_tallies.c.outcome)
+        return (
+            sa.select(*keys, sa.func.sum(case_tallies.c.total))
+            .where(case_tallies.c.outcome != "")
+            .group_by(*keys)
+        )
     return (
         sa.select(cases.c.case_kind, cases.c.department, cases.c.outcome, sa.func.count())
         .where(cases.c.outcome.is_not(None))
@@ -153,7 +220,14 @@ def disputes_decided() -> sa.Select[Any]:
     )
 
 
-def satisfaction_scores() -> sa.Select[Any]:
+def satisfaction_scores(*, tallied: bool) -> sa.Select[Any]:
+    if tallied:
+        score = case_tallies.c.satisfaction
+        return (
+            sa.select(score.label("score"), sa.func.sum(case_tallies.c.total).label("total"))
+            .where(case_tallies.c.case_kind == CaseKind.complaint.value, score > 0)
+            .group_by(score)
+        )
     return (
         sa.select(cases.c.satisfaction.label("score"), sa.func.count().label("total"))
         .where(cases.c.case_kind == CaseKind.complaint.value, cases.c.satisfaction.is_not(None))

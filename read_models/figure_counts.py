@@ -1,8 +1,9 @@
 """Per-day counters of the rule-of-law figures, kept in the projector's transaction.
 
 `case_figures` holds what each case adds to the figures now (figure_columns.py, evaluated on
-its rows just written); `figure_counts` their sums per department, kind and local day
-received. When a batch changes a case, the difference between what it adds now and what it
+its rows just written) and its place in the tallies of where cases stand (case_tallies.py);
+`figure_counts` their sums per department, kind and local day received, `case_tallies` how
+many cases stand at each place. When a batch changes a case, the difference between what it adds now and what it
 added before moves the counters: the same event twice changes nothing, and the counters always
 equal a recount of the cases (tests/integration/test_figure_counts.py proves it).
 
@@ -29,8 +30,17 @@ from casestream.domain.catalog import CaseKind
 from casestream.domain.clocks import ClockStatus
 from casestream.domain.rules import RuleBook
 
+from .case_tallies import TALLIES, TallyMoves, tally_columns, tally_values
 from .figure_columns import CLOCKED_KINDS, TIME_DEPENDENT, KindFigures, kind_figures, per_case
-from .schema import FIGURES, case_figures, cases, clocks, figure_counts, projection_meta
+from .schema import (
+    FIGURES,
+    case_figures,
+    case_tallies,
+    cases,
+    clocks,
+    figure_counts,
+    projection_meta,
+)
 from .sql import chunks, increment, insert_rows, upsert
 
 ZONE_KEY = "figure_counts_zone"
@@ -55,8 +65,8 @@ class Period:
 
 
 class FigureCounter:
-    """Keeps `case_figures` and `figure_counts` equal to what the cases add, judged without
-    `now` (a running clock is never late in them)."""
+    """Keeps `case_figures`, `figure_counts` and `case_tallies` equal to what the cases add and
+    where they stand, judged without `now` (a running clock is never late in them)."""
 
     def __init__(self, rulebook: RuleBook, timezone: str) -> None:
         self._timezone = timezone
@@ -80,14 +90,18 @@ class FigureCounter:
         before = _stored(conn, sorted(now_rows))
         changed = [row for case_id, row in now_rows.items() if before.get(case_id) != row]
         deltas: dict[_Key, list[int]] = {}
+        moves = TallyMoves()
         for row in changed:
             old = before.get(row["case_id"])
             if old is not None:
                 _add(deltas, old, -1)
+                moves.add(old, -1)
             _add(deltas, row, 1)
+            moves.add(row, 1)
         upsert(conn, case_figures, changed)
         increment(conn, figure_counts, _count_rows(deltas))
         _drop_empty(conn, [key for key, values in deltas.items() if any(v < 0 for v in values)])
+        moves.apply(conn)
         return len(changed)
 
     def ensure(self, conn: sa.Connection) -> int:
@@ -100,7 +114,9 @@ class FigureCounter:
             return 0
         conn.execute(case_figures.delete())
         conn.execute(figure_counts.delete())
+        conn.execute(case_tallies.delete())
         totals: dict[_Key, list[int]] = {}
+        places = TallyMoves()
         counted = 0
         for kind, select in self._selects.items():
             after = ""
@@ -116,9 +132,11 @@ class FigureCounter:
                 insert_rows(conn, case_figures, rows)
                 for row in rows:
                     _add(totals, row, 1)
+                    places.add(row, 1)
                 counted += len(rows)
                 after = page[-1].case_id
         insert_rows(conn, figure_counts, _count_rows(totals))
+        places.insert(conn)
         upsert(conn, projection_meta, [{"key": ZONE_KEY, "value": self._timezone}])
         return counted
 
@@ -130,6 +148,7 @@ class FigureCounter:
             "case_kind": values["case_kind"],
             "day": values["received_at"].astimezone(self._zone).date(),
             **{name: int(values[name]) for name in FIGURES},
+            **tally_values(values),
         }
 
 
@@ -273,6 +292,7 @@ def _contributions(figures: KindFigures) -> sa.Select[Any]:
         cases.c.case_kind,
         cases.c.received_at,
         *per_case(figures),
+        *tally_columns(),
     )
 
 
@@ -280,13 +300,14 @@ def _stored(conn: sa.Connection, case_ids: Sequence[str]) -> dict[str, dict[str,
     found: dict[str, dict[str, Any]] = {}
     columns = [case_figures.c[name] for name in ("case_id", "department", "case_kind", "day")]
     for part in chunks(case_ids):
-        query = sa.select(*columns, *(case_figures.c[name] for name in FIGURES)).where(
+        query = sa.select(*columns, *(case_figures.c[name] for name in (*FIGURES, *TALLIES))).where(
             case_figures.c.case_id.in_(part)
         )
         for row in conn.execute(query):
             found[row.case_id] = {
                 **row._mapping,
                 **{name: int(row._mapping[name]) for name in FIGURES},
+                **tally_values(row._mapping),
             }
     return found
 

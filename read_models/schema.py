@@ -390,6 +390,16 @@ FIGURES = (
 """The per-case figures, the counter tables' columns (figure_columns.py defines them)."""
 
 
+TALLY_COLUMNS: tuple[sa.Column[Any], ...] = (
+    sa.Column("status", sa.String(32), server_default=""),
+    sa.Column("enterprise", sa.Boolean, server_default=sa.false()),
+    sa.Column("outcome", sa.String(16), server_default=""),  # correction / loss / other, "" none
+    sa.Column("satisfaction", sa.SmallInteger, server_default="0"),  # the latest 回访, 0 none
+    sa.Column("breached", sa.Boolean, server_default=sa.false()),  # an open clock breached
+)
+"""Where a case stands for the business gauges (templates: each table copies them)."""
+
+
 def _figure_columns() -> list[sa.Column[int]]:
     return [sa.Column(name, sa.BigInteger, nullable=False, server_default="0") for name in FIGURES]
 
@@ -402,9 +412,26 @@ case_figures = sa.Table(
     sa.Column("case_kind", sa.String(32), nullable=False),
     sa.Column("day", sa.Date, nullable=False),  # the local day received
     *_figure_columns(),
+    *(
+        sa.Column(column.name, column.type, nullable=False, server_default=column.server_default)
+        for column in TALLY_COLUMNS
+    ),
 )
-"""What each case adds to the figures now (figure_columns.py), so a change is applied to the
-counters as the difference from what the case added before."""
+"""What each case adds to the figures now (figure_columns.py) and where it stands in the
+tallies (its TALLY_COLUMNS), so a change is applied to the counters as the difference from what
+the case added before."""
+
+case_tallies = sa.Table(
+    "case_tallies",
+    metadata,
+    sa.Column("department", sa.String(200), primary_key=True),  # "" for none
+    sa.Column("case_kind", sa.String(32), primary_key=True),
+    *(sa.Column(column.name, column.type, primary_key=True) for column in TALLY_COLUMNS),
+    sa.Column("total", sa.BigInteger, nullable=False),
+)
+"""How many cases stand at each (department, kind, status, enterprise, outcome class, follow-up
+score, an open clock breached) now: the business gauges read O(departments × kinds × statuses)
+rows, whatever the number of cases (case_tallies.py keeps them)."""
 
 figure_counts = sa.Table(
     "figure_counts",

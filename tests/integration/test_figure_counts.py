@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,11 +18,13 @@ import sqlalchemy as sa
 
 from casestream.domain.envelope import Event
 from casestream.producers.simulation import DEPARTMENTS, simulate
+from casestream.read_models import business_queries
 from casestream.read_models import figure_counts as figure_counts_module
+from casestream.read_models.case_tallies import recount as recount_tallies
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.figure_counts import FigureCounter, FigureReader
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
-from casestream.read_models.schema import case_figures, figure_counts, projection_meta
+from casestream.read_models.schema import case_figures, case_tallies, figure_counts, projection_meta
 from casestream.read_models.stats import StatsQueries, StatsScope
 from casestream.read_models.stats_breakdown import StatsBreakdown, buckets_of
 from casestream.stream_processors.scanner import EscalationScanner
@@ -92,7 +95,38 @@ def _scopes(now: datetime) -> Iterator[StatsScope]:
             yield StatsScope.of_days(first, last, ZONE, department, now)
 
 
+def _plain(rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """Rows comparable across drivers and query shapes (None as "", flags and sums as int)."""
+    return sorted(
+        tuple(
+            "" if value is None else int(value) if isinstance(value, bool | Decimal) else value
+            for value in row
+        )
+        for row in rows
+    )
+
+
+def _assert_tallies_equal_recount(engine: sa.Engine, now: datetime) -> None:
+    """The tallies equal a GROUP BY of the cases, and every business gauge read from them
+    equals the same gauge counted from the cases at `now`."""
+    gauges: list[Callable[[bool], sa.Select[Any]]] = [
+        lambda tallied: business_queries.open_and_received_today(now, ZONE, tallied=tallied),
+        lambda tallied: business_queries.overdue_cases(now, tallied=tallied),
+        lambda tallied: business_queries.rectifications_by_status(tallied=tallied),
+        lambda tallied: business_queries.disputes_decided(tallied=tallied),
+        lambda tallied: business_queries.satisfaction_scores(tallied=tallied),
+    ]
+    with engine.connect() as conn:
+        stored = _plain(conn.execute(sa.select(case_tallies)))
+        assert stored == _plain(conn.execute(recount_tallies()))
+        assert stored  # something was counted
+        for number, gauge in enumerate(gauges):
+            tallied = _plain(conn.execute(gauge(True)))
+            assert tallied == _plain(conn.execute(gauge(False))), number
+
+
 def _assert_counters_equal_recount(engine: sa.Engine, now: datetime) -> None:
+    _assert_tallies_equal_recount(engine, now)
     stats = StatsQueries(engine, POLICY.rulebook, ZONE_NAME)
     counted, recounted_received = StatsBreakdown(engine, ZONE_NAME), StatsBreakdown(engine)
     for scope in _scopes(now):
@@ -158,7 +192,7 @@ def test_counters_built_from_existing_cases_equal_those_kept_by_the_projector(
             {item.case_id for item in events}
         )
         assert FigureCounter(POLICY.rulebook, ZONE_NAME).ensure(conn) == 0  # built: no rework
-    for table in (case_figures, figure_counts):
+    for table in (case_figures, figure_counts, case_tallies):
         key = [column for column in table.primary_key.columns]
         query = sa.select(table).order_by(*key)
         with kept.connect() as one, built.connect() as two:

@@ -1,6 +1,7 @@
 """Migrations keep what a database already holds: a read model written before revision 0007
-gets its figure columns filled from the stored state, and one written before revision 0009
-loses the informants of anonymous tips from its stored states (SQLite and PostgreSQL)."""
+gets its figure columns filled from the stored state, one written before revision 0009
+loses the informants of anonymous tips from its stored states, and one whose counters were
+built before revision 0016 has them and the tallies built again (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from alembic import command
 from alembic.config import Config
 
 from casestream.domain.cases import fold
+from casestream.domain.rules import load_rulebook
+from casestream.read_models.case_tallies import recount
 from casestream.read_models.database import MIGRATIONS, create_engine, migrate
-from casestream.read_models.schema import cases
+from casestream.read_models.figure_counts import ZONE_KEY, FigureCounter
+from casestream.read_models.schema import case_figures, case_tallies, cases
 from tests.conftest import Database
 from tests.events import complaint_lifecycle, event, reconsideration
 from tests.unit.test_outcomes import judged, lawsuit
@@ -105,3 +109,35 @@ def test_revision_0009_clears_the_stored_informant_of_an_anonymous_tip(database:
     assert found["M-T1"]["anonymous"] is True
     assert found["M-T2"] == rows[1]["state"]  # a named informant stays
     assert found["M-C3"] == rows[2]["state"]
+
+
+def test_revision_0016_has_counters_built_before_it_built_again_with_the_tallies(
+    database: Database,
+) -> None:
+    engine = create_engine(database.url, database.schema)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    decided = [*lawsuit("M-L1"), judged("M-L1", "compensation")]
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0015")
+        written = _row(decided)
+        before_0016 = sa.table(
+            "cases", *(sa.column(c.name, c.type) for c in cases.columns if c.name in written)
+        )
+        conn.execute(before_0016.insert(), [_row(complaint_lifecycle("M-C1")), written])
+        # counters a writer of revision 0015 built: their zone recorded, no places of cases
+        meta = sa.table("projection_meta", sa.column("key"), sa.column("value"))
+        conn.execute(meta.insert().values(key=ZONE_KEY, value="Asia/Shanghai"))
+    migrate(engine, FigureCounter(load_rulebook(), "Asia/Shanghai").ensure)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(case_figures)).scalar() == 2
+        tallies = sorted(tuple(row) for row in conn.execute(sa.select(case_tallies)))
+        assert tallies == sorted(tuple(row) for row in conn.execute(recount()))
+        placed = {
+            (row.case_kind, row.status): row.total for row in conn.execute(sa.select(case_tallies))
+        }
+    assert placed == {
+        ("complaint", _row(complaint_lifecycle("M-C1"))["status"]): 1,
+        ("litigation", written["status"]): 1,
+    }
