@@ -139,13 +139,10 @@ def overdue_cases(now: datetime, *, tallied: bool) -> sa.Select[Any]:
     marked = sa.select(
         case_tallies.c.case_kind, _department(), case_tallies.c.total.label("total")
     ).where(case_tallies.c.breached, _still_open(case_tallies.c.case_kind, case_tallies.c.status))
+    # a running clock is never stopped: the (status, due_at) index alone finds them
     running_late = (
         sa.select(clocks.c.case_id)
-        .where(
-            clocks.c.status == ClockStatus.running.value,
-            clocks.c.due_at < now,
-            clocks.c.stopped_at.is_(None),
-        )
+        .where(clocks.c.status == ClockStatus.running.value, clocks.c.due_at < now)
         .distinct()
         .subquery()
     )
