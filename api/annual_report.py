@@ -32,6 +32,7 @@ router = APIRouter(prefix="/ledgers", tags=["ledgers"])
 
 YEAR_MIN, YEAR_MAX = 1901, 2999  # the year before must be a year too
 DEPARTMENT_MAX = 200  # cases.department's length
+DEPARTMENT_PATTERN = r"^[^\x00-\x1f\x7f]+$"  # a name, no control characters (PostgreSQL has no NUL)
 
 
 class ReportFormat(StrEnum):
@@ -168,7 +169,12 @@ def annual_report_ledger(
     year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX, description="the year (local dates)")],
     department: Annotated[
         str | None,
-        Query(min_length=1, max_length=DEPARTMENT_MAX, description="承办部门; omit for the bureau"),
+        Query(
+            min_length=1,
+            max_length=DEPARTMENT_MAX,
+            pattern=DEPARTMENT_PATTERN,
+            description="承办部门 (no control characters); omit for the bureau",
+        ),
     ] = None,
     report_format: Annotated[
         ReportFormat, Query(alias="format", description="docx, xlsx, md or json")

@@ -34,6 +34,7 @@ ANNUAL_PAGE = "/console/annual-report"
 LEDGER = "/ledgers/annual-report"
 YEAR_MIN, YEAR_MAX = 1901, 2999
 _YEAR = re.compile(r"[0-9]{4}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 DOWNLOADS = (
     ("docx", "Word 文档（.docx）"),
     ("xlsx", "Excel 表格（.xlsx）"),
@@ -74,6 +75,8 @@ def read_asked(query: Mapping[str, str], this_year: int) -> ReportAsked | list[F
         errors.append(
             FieldError("department", f"承办部门（department）不能超过 {DEPARTMENT_MAX} 个字符。")
         )
+    elif department is not None and _CONTROL.search(department):
+        errors.append(FieldError("department", "承办部门（department）不能含控制字符。"))
     return errors or ReportAsked(year, department)
 
 

@@ -3,6 +3,7 @@ as docx, xlsx or Markdown from the read models (the figures GET /stats gives for
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from casestream.settings import Settings
 err = Console(stderr=True, soft_wrap=True)
 YEAR_MIN, YEAR_MAX = 1901, 2999  # the year before must be a year too
 DEPARTMENT_MAX = 200  # cases.department's length
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def report_command(
@@ -43,8 +45,13 @@ def report_command(
     from casestream.read_models.annual_figures import AnnualFigureQueries
     from casestream.reports.annual_sections import annual_report
 
-    if department is not None and not 0 < len(department.strip()) <= DEPARTMENT_MAX:
-        raise _fail(f"--department: give a department name of 1 to {DEPARTMENT_MAX} characters")
+    if department is not None and (
+        not 0 < len(department.strip()) <= DEPARTMENT_MAX or _CONTROL.search(department)
+    ):
+        raise _fail(
+            f"--department: give a department name of 1 to {DEPARTMENT_MAX} characters "
+            "without control characters, e.g. 治安大队"
+        )
     settings = Settings()
     try:
         parts = bootstrap(settings)

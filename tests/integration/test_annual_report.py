@@ -311,6 +311,7 @@ def test_a_department_head_gets_their_departments_report_only(api: TestClient) -
         ({"year": "1900"}, "year"),
         ({"year": "2026", "format": "pdf"}, "format"),
         ({"year": "2026", "department": "x" * 201}, "department"),
+        ({"year": "2026", "department": "治安\x00大队"}, "department"),
         ({}, "year"),
     ],
 )

@@ -11,7 +11,9 @@ from typing import Any
 
 from docx import Document
 from openpyxl import load_workbook
+from typer.testing import CliRunner
 
+from casestream.cli import app as cli_app
 from casestream.domain.catalog import CaseKind
 from casestream.read_models.annual_figures import (
     AnnualFigures,
@@ -257,3 +259,16 @@ def test_without_cases_no_list_is_appended() -> None:
     report = replace(hostile_report(), with_cases=False)
     assert "附：各项数字所计案件" not in render_md(report)
     assert load_workbook(io.BytesIO(render_xlsx(report))).sheetnames == ["年度报告"]
+
+
+def test_the_command_refuses_a_bad_year_or_department_before_opening_anything() -> None:
+    runner = CliRunner()
+    bad_year = runner.invoke(cli_app, ["report", "--year", "1900"])
+    assert bad_year.exit_code == 2 and "--year" in bad_year.output
+    bad_department = runner.invoke(
+        cli_app, ["report", "--year", "2026", "--department", "治安\x01"]
+    )
+    assert bad_department.exit_code == 2
+    assert "--department" in bad_department.output
+    bad_format = runner.invoke(cli_app, ["report", "--year", "2026", "--format", "pdf"])
+    assert bad_format.exit_code == 2 and "--format" in bad_format.output
