@@ -57,9 +57,13 @@ class FigureOut(Out):
     key: str = Field(description="stable name of the figure, e.g. lawsuits.loss_rate")
     label: str
     measure: Measure = Field(description="number (件/次), rate (a ratio in [0, 1]) or score")
-    current: float | None = Field(description="this year; null: a rate without denominator")
-    previous: float | None = Field(description="the year before; null: no records or no rate")
-    change: float | None = Field(description="current − previous; for a rate in points (×100)")
+    current: int | float | None = Field(description="this year; null: a rate without denominator")
+    previous: int | float | None = Field(
+        description="the year before; null: no records, or a rate without denominator"
+    )
+    change: int | float | None = Field(
+        description="current − previous; for a rate in percentage points"
+    )
     current_text: str
     previous_text: str
     change_text: str
