@@ -16,7 +16,16 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from casestream.read_models.annual_figures import AnnualFigureQueries
-from casestream.reports.annual import AnnualReport, FigureLine, Measure, Section
+from casestream.reports.annual import (
+    DEPARTMENT_MAX,
+    DEPARTMENT_PATTERN,
+    YEAR_MAX,
+    YEAR_MIN,
+    AnnualReport,
+    FigureLine,
+    Measure,
+    Section,
+)
 from casestream.reports.annual_formats import (
     MEDIA_TYPES,
     DocumentFormat,
@@ -29,10 +38,6 @@ from .auth import Principal, PrincipalDep, visible_department
 from .deps import ReadModelEngineDep, Services, ServicesDep
 
 router = APIRouter(prefix="/ledgers", tags=["ledgers"])
-
-YEAR_MIN, YEAR_MAX = 1901, 2999  # the year before must be a year too
-DEPARTMENT_MAX = 200  # cases.department's length
-DEPARTMENT_PATTERN = r"^[^\x00-\x1f\x7f]+$"  # a name, no control characters (PostgreSQL has no NUL)
 
 
 class ReportFormat(StrEnum):

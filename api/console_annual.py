@@ -20,21 +20,25 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from casestream.read_models.annual_figures import AnnualFigureQueries
-from casestream.reports.annual import AnnualReport
+from casestream.reports.annual import (
+    DEPARTMENT_MAX,
+    YEAR_MAX,
+    YEAR_MIN,
+    AnnualReport,
+    department_name,
+)
 from casestream.reports.annual_sections import annual_report
 
 from .auth import visible_department
 from .console import SIGN_IN_PAGE, _page, _redirect, _refused, signed_in, signed_in_frame
-from .console_figures import DEPARTMENT_MAX, FieldError
+from .console_figures import FieldError
 from .deps import Services, ServicesDep
 from .sessions import session_principal
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 ANNUAL_PAGE = "/console/annual-report"
 LEDGER = "/ledgers/annual-report"
-YEAR_MIN, YEAR_MAX = 1901, 2999
 _YEAR = re.compile(r"[0-9]{4}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 DOWNLOADS = (
     ("docx", "Word 文档（.docx）"),
     ("xlsx", "Excel 表格（.xlsx）"),
@@ -71,12 +75,13 @@ def read_asked(query: Mapping[str, str], this_year: int) -> ReportAsked | list[F
         else:
             year = int(text)
     department = query.get("department", "").strip() or None
-    if department is not None and len(department) > DEPARTMENT_MAX:
+    if department is not None and not department_name(department):
         errors.append(
-            FieldError("department", f"承办部门（department）不能超过 {DEPARTMENT_MAX} 个字符。")
+            FieldError(
+                "department",
+                f"承办部门（department）须为不超过 {DEPARTMENT_MAX} 个字符的名称，不含控制字符。",
+            )
         )
-    elif department is not None and _CONTROL.search(department):
-        errors.append(FieldError("department", "承办部门（department）不能含控制字符。"))
     return errors or ReportAsked(year, department)
 
 

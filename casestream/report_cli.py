@@ -3,7 +3,6 @@ as docx, xlsx or Markdown from the read models (the figures GET /stats gives for
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,13 +11,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from casestream.reports.annual import DEPARTMENT_MAX, YEAR_MAX, YEAR_MIN, department_name
 from casestream.reports.annual_formats import DocumentFormat, file_name, render
 from casestream.settings import Settings
 
 err = Console(stderr=True, soft_wrap=True)
-YEAR_MIN, YEAR_MAX = 1901, 2999  # the year before must be a year too
-DEPARTMENT_MAX = 200  # cases.department's length
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def report_command(
@@ -45,9 +42,7 @@ def report_command(
     from casestream.read_models.annual_figures import AnnualFigureQueries
     from casestream.reports.annual_sections import annual_report
 
-    if department is not None and (
-        not 0 < len(department.strip()) <= DEPARTMENT_MAX or _CONTROL.search(department)
-    ):
+    if department is not None and not department_name(department.strip()):
         raise _fail(
             f"--department: give a department name of 1 to {DEPARTMENT_MAX} characters "
             "without control characters, e.g. 治安大队"

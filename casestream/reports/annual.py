@@ -8,6 +8,7 @@ endpoint take the `AnnualReport` as it is; every text a reader sees is spelled h
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -17,6 +18,9 @@ from zoneinfo import ZoneInfo
 from casestream.read_models.annual_figures import AnnualFigures, CaseRef
 
 NONE = "—"  # no value: a rate without a denominator, a year without records
+YEAR_MIN, YEAR_MAX = 1901, 2999  # a year that can be asked for (the year before is one too)
+DEPARTMENT_MAX = 200  # cases.department's length
+DEPARTMENT_PATTERN = r"^[^\x00-\x1f\x7f]+$"  # a name: no control characters (nor NUL)
 CHINESE_NUMBERS = "一二三四五六七八九十"
 
 
@@ -136,6 +140,11 @@ class AnnualReport:
 
 TABLE_HEADERS = ("指标", "本年", "上年", "增减", "口径")
 CASE_HEADERS = ("案件编号", "受理日期", "承办部门", "计数")
+
+
+def department_name(text: str) -> bool:
+    """`text` may name a department: 1 to DEPARTMENT_MAX characters, no control character."""
+    return len(text) <= DEPARTMENT_MAX and re.fullmatch(DEPARTMENT_PATTERN, text) is not None
 
 
 def period_text(year: int) -> str:
