@@ -6,35 +6,34 @@ they plug in); while none is listed, or none has a case in either year, the sect
 
 from __future__ import annotations
 
-from casestream.read_models.annual_figures import AnnualFigures, EnforcementCount, FigureKey
+from casestream.read_models.annual_figures import AnnualFigures, YearFigures
 
-from .annual import FigureLine, Measure, Section
+from .annual import Section
+from .annual_lines import FigureLines, Pick
 
 TITLE = "执法监督与不予处罚、轻微免罚决定及公示"
 NO_RECORDS = "本年度无执法监督、不予处罚或轻微免罚决定及公示记录。"
 
 
-def _value(counts: tuple[EnforcementCount, ...], index: int) -> int:
-    return counts[index].value
+def _nth(index: int) -> Pick:
+    def pick(year: YearFigures) -> int:
+        return year.enforcement[index].value
+
+    return pick
 
 
 def enforcement_section(figures: AnnualFigures, with_cases: bool) -> Section:
-    current, previous = figures.current, figures.previous
-    lines = tuple(
-        FigureLine(
-            key=f"enforcement.{count.figure.kind.value}.{count.figure.name}",
-            label=count.figure.label,
-            measure=Measure.number,
-            current=count.value,
-            previous=_value(previous.enforcement, index) if previous.recorded else None,
-            cases=current.cases.of(_key(count)) if current.cases and with_cases else (),
+    lines = FigureLines(figures, with_cases)
+    built = tuple(
+        lines.count(
+            f"enforcement.{count.figure.kind.value}.{count.figure.name}",
+            count.figure.label,
+            _nth(index),
+            count.figure.kind,
+            count.figure.name,
         )
-        for index, count in enumerate(current.enforcement)
+        for index, count in enumerate(figures.current.enforcement)
     )
-    if not any(line.current or line.previous for line in lines):
+    if not any(line.current or line.previous for line in built):
         return Section(title=TITLE, lines=(), empty_text=NO_RECORDS)
-    return Section(title=TITLE, lines=lines)
-
-
-def _key(count: EnforcementCount) -> FigureKey:
-    return FigureKey(count.figure.kind, count.figure.name)
+    return Section(title=TITLE, lines=built)

@@ -5,104 +5,18 @@ names them and says which cases each counts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from casestream.domain.catalog import CaseKind
-from casestream.read_models.annual_figures import (
-    AnnualFigureQueries,
-    AnnualFigures,
-    FigureKey,
-    YearFigures,
-)
-from casestream.read_models.stats import HandlingFigures
+from casestream.read_models.annual_figures import AnnualFigureQueries, AnnualFigures
 
-from .annual import (
-    AnnualReport,
-    FigureLine,
-    Measure,
-    Section,
-    SectionBuilder,
-    Value,
-    build_report,
-)
+from .annual import AnnualReport, Measure, Section, SectionBuilder, build_report
 from .annual_enforcement import enforcement_section
-
-Pick = Callable[[YearFigures], Value]
-
-
-class _Lines:
-    """Lines of one section: this year's value beside last year's (none when last year has no
-    records), and the cases behind a count when they were asked for."""
-
-    def __init__(self, figures: AnnualFigures, with_cases: bool) -> None:
-        self._figures = figures
-        self._with_cases = with_cases
-
-    def line(
-        self,
-        key: str,
-        label: str,
-        measure: Measure,
-        pick: Pick,
-        counts: FigureKey | None = None,
-        basis: str = "",
-    ) -> FigureLine:
-        current, previous = self._figures.current, self._figures.previous
-        counted = current.cases
-        return FigureLine(
-            key=key,
-            label=label,
-            measure=measure,
-            current=pick(current),
-            previous=pick(previous) if previous.recorded else None,
-            basis=basis,
-            cases=counted.of(counts) if counted and counts and self._with_cases else (),
-        )
-
-    def count(self, key: str, label: str, pick: Pick, kind: CaseKind, name: str) -> FigureLine:
-        return self.line(key, label, Measure.number, pick, FigureKey(kind, name))
-
-    def rate(self, key: str, label: str, pick: Pick, basis: str) -> FigureLine:
-        return self.line(key, label, Measure.rate, pick, basis=basis)
-
-    def handling(
-        self,
-        key: str,
-        words: tuple[str, str],
-        pick: Callable[[YearFigures], HandlingFigures],
-        kind: CaseKind,
-        prefix: str = "",
-    ) -> list[FigureLine]:
-        """received / closed / closed on time / overdue and the on-time rate; `words` name the
-        case and its closing (投诉, 办结)."""
-        case, closing = words
-        return [
-            self.count(
-                f"{key}.received", f"受理{case}（件）", lambda y: pick(y).received, kind,
-                f"{prefix}received",
-            ),
-            self.count(
-                f"{key}.closed", f"{closing}（件）", lambda y: pick(y).closed, kind,
-                f"{prefix}closed",
-            ),
-            self.count(
-                f"{key}.closed_on_time", f"按时{closing}（件）",
-                lambda y: pick(y).closed_on_time, kind, f"{prefix}on_time",
-            ),
-            self.count(
-                f"{key}.overdue", "超期（件）", lambda y: pick(y).overdue, kind,
-                f"{prefix}overdue",
-            ),
-            self.rate(
-                f"{key}.on_time_rate", f"按时{closing}率", lambda y: pick(y).on_time_rate,
-                f"按时{closing} ÷（按时{closing} + 超期）",
-            ),
-        ]  # fmt: skip
+from .annual_lines import FigureLines
 
 
 def complaints_section(figures: AnnualFigures, with_cases: bool) -> Section:
-    lines = _Lines(figures, with_cases)
+    lines = FigureLines(figures, with_cases)
     complaint = CaseKind.complaint
     return Section(
         title="投诉办理与回访满意度",
@@ -137,7 +51,7 @@ def complaints_section(figures: AnnualFigures, with_cases: bool) -> Section:
 
 
 def enterprise_section(figures: AnnualFigures, with_cases: bool) -> Section:
-    lines = _Lines(figures, with_cases)
+    lines = FigureLines(figures, with_cases)
     return Section(
         title="涉企投诉与涉企举报线索",
         lines=(
@@ -154,7 +68,7 @@ def enterprise_section(figures: AnnualFigures, with_cases: bool) -> Section:
 
 
 def reconsideration_section(figures: AnnualFigures, with_cases: bool) -> Section:
-    lines = _Lines(figures, with_cases)
+    lines = FigureLines(figures, with_cases)
     kind = CaseKind.reconsideration
     return Section(
         title="行政复议",
@@ -181,7 +95,7 @@ def reconsideration_section(figures: AnnualFigures, with_cases: bool) -> Section
 
 
 def litigation_section(figures: AnnualFigures, with_cases: bool) -> Section:
-    lines = _Lines(figures, with_cases)
+    lines = FigureLines(figures, with_cases)
     kind = CaseKind.litigation
     return Section(
         title="行政诉讼",
@@ -221,7 +135,7 @@ def litigation_section(figures: AnnualFigures, with_cases: bool) -> Section:
 
 
 def rectification_section(figures: AnnualFigures, with_cases: bool) -> Section:
-    lines = _Lines(figures, with_cases)
+    lines = FigureLines(figures, with_cases)
     kind = CaseKind.rectification
     return Section(
         title="败诉、纠错案件复盘与整改",
