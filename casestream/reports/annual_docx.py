@@ -9,16 +9,20 @@ from collections.abc import Sequence
 
 from docx import Document
 from docx.document import Document as DocumentObject
+from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from .annual import CASE_HEADERS, TABLE_HEADERS, AnnualReport, FigureLine, Measure, day_text
 from .text_cells import plain
 
 TABLE_STYLE = "Table Grid"
+# the fonts of Chinese official documents that every office PC has: 宋体 for text, 黑体 for headings
+FONTS = {"Normal": "宋体", "Title": "黑体", "Heading 1": "黑体"}
 
 
 def render_docx(report: AnnualReport) -> bytes:
     document = Document()
+    _chinese_fonts(document)
     document.core_properties.title = plain(report.title)
     document.add_heading(plain(report.title), level=0)
     document.add_paragraph(plain(report.explanation))
@@ -41,6 +45,14 @@ def render_docx(report: AnnualReport) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _chinese_fonts(document: DocumentObject) -> None:
+    """Name the East Asian font of the styles used: Word would otherwise pick its own."""
+    for name, font in FONTS.items():
+        style = document.styles[name]
+        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+        fonts.set(qn("w:eastAsia"), font)
 
 
 def _headers(report: AnnualReport) -> tuple[str, ...]:
