@@ -25,11 +25,13 @@ from casestream.settings import Settings
 
 from . import (
     alerts,
+    annual_report,
     case_commands,
     cases,
     clocks,
     console,
     console_actions,
+    console_annual,
     console_case,
     console_cases,
     console_home,
@@ -165,6 +167,7 @@ def create_app(
         rectifications.router,
         rectification_commands.router,
         ledgers.router,
+        annual_report.router,
         stats.router,
     ):
         app.include_router(
@@ -177,6 +180,7 @@ def create_app(
     app.include_router(console_case.router)
     app.include_router(console_rectifications.router)
     app.include_router(console_stats.router)
+    app.include_router(console_annual.router)  # 年度报告
     app.include_router(console_home.router)
     app.include_router(console_actions.router)
     app.include_router(console_cases.router)  # 案件列表

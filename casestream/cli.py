@@ -2,7 +2,7 @@
 
 Each command lives with its concept (`feed_cli`, `serve_cli`, `up_cli`, and the groups
 `replay_cli` (with `switch`), `topics_cli`, `schema_cli`, `token_cli`, `deadline_cli`,
-`deadletter_cli`, `user_cli`); this module only puts them together under one name."""
+`deadletter_cli`, `user_cli`, `report_cli`); this module only puts them together under one name."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from casestream.deadletter_cli import deadletter_app
 from casestream.deadline_cli import deadline_app
 from casestream.feed_cli import import_csv, produce, simulate_command
 from casestream.replay_cli import replay_app, switch_command
+from casestream.report_cli import report_command
 from casestream.schema_cli import schema_app
 from casestream.serve_cli import api, worker
 from casestream.token_cli import token_app
@@ -37,6 +38,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(deadline_app, name="deadline")
 app.add_typer(deadletter_app, name="deadletter")
 app.add_typer(user_app, name="user")
+app.command("report")(report_command)
 
 
 def main() -> None:

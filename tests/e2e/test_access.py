@@ -31,6 +31,7 @@ from tests.processes import Process, free_port, service_env, wait_for, wait_unti
 from tests.sse import Listener
 
 OWN, OTHER = "治安大队", "交警大队"
+THIS_YEAR = datetime.now(UTC).year  # the seeded cases are received in the last days
 PREFIX = {OWN: "ACC-Z", OTHER: "ACC-J"}  # every seeded case id names its department
 SHARED_REF, OTHER_REF = "公决字〔2026〕101号", "公决字〔2026〕102号"
 WANG = {"name": "王小明", "phone": "13812341234", "id_number": "110101199001011234"}
@@ -247,6 +248,14 @@ TABLE = [
     ("GET /cases.xlsx", "401 200 200 200 200 200 200 200"),
     ("GET /cases.csv", "401 200 200 200 200 200 200 200"),
     ("GET /stats?from=2026-01-01&to=2026-12-31", "401 200 200 200 200 200 200 200"),
+    (
+        f"GET /ledgers/annual-report?year={THIS_YEAR}&with_cases=true",
+        "401 200 200 200 200 200 200 200",
+    ),
+    (
+        f"GET /ledgers/annual-report?year={THIS_YEAR}&department={OWN}&format=md",
+        "401 200 200 403 200 200 200 200",
+    ),
     ("GET /healthz", "200 200 200 200 200 200 200 200"),
     ("GET /readyz", "200 200 200 200 200 200 200 200"),
     ("GET /metrics", "401 403 403 403 200 200 200 200"),  # every department's figures

@@ -1,0 +1,12 @@
+"""Text as a document may hold it: XML 1.0 has no control characters (a case id or a
+department typed with one would make the file unreadable)."""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def plain(text: str) -> str:
+    return _CONTROL.sub("", text)
