@@ -66,7 +66,16 @@ def test_lost_lawsuit_to_verified_rectification_through_the_api(api: httpx.Clien
         assert api.post("/events", json=body, headers=system).status_code == 202
 
     rect = rectification_id("API-L1")
-    detail = wait_for(lambda: _get(api, f"/rectifications/{rect}", head), timeout=60)
+    # the loss derives two events for the rectification (its review task, then the task itself),
+    # which the relay may publish apart: wait for both
+    detail = wait_for(
+        lambda: (
+            (found := _get(api, f"/rectifications/{rect}", head))
+            and found["review_status"]
+            and found
+        ),
+        timeout=60,
+    )
     assert (
         detail["status"],
         detail["department"],
