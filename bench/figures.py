@@ -109,7 +109,7 @@ def time_queries(engine: sa.Engine, now: datetime, *, tallied: bool) -> None:
             now, ZoneInfo(ZONE), tallied=tallied
         ),
         "overdue cases": business_queries.overdue_cases(now, tallied=tallied),
-        "open clocks": business_queries.open_clocks(now),
+        "open clocks": business_queries.open_clocks(now, tallied=tallied),
         "due soon": business_queries.clocks_due_soon(now, timedelta(days=3)),
         "rectifications": business_queries.rectifications_by_status(tallied=tallied),
         "rectifications overdue": business_queries.overdue_rectifications(now, rulebook),

@@ -57,16 +57,15 @@ class ReadModelCollector:
     of a (kind, department) with decisions, both supervision families for every department
     with complaints (so the flagged count rises from 0 where a first supervision begins).
 
-    Cost of a refresh: nine queries, each returning at most one row per label set, read from
-    indexes alone where they can be: the open cases counted by status from
-    ix_cases_kind_status_department (still one entry per case), today's from a range of
-    ix_cases_received, open clocks from ix_clocks_open_rule, decided disputes and scores from
-    partial indexes; overdue cases look up the case of each overdue clock; the supervisions
-    read the `alerts` table (their SupervisionRequested rows). `bench/figures.py`,
-    PostgreSQL, 1M cases and 1.85M clocks: about 1.6 s per refresh on a loaded 2-core machine
-    (1.96 s before those indexes), every API process on its own (hence the cache); what is left
-    grows with the cases and the overdue clocks. The queries are not one snapshot: a batch
-    projected between two of them can show in one family before another.
+    Cost of a refresh: ten queries, each returning at most one row per label set. Where the
+    cases and their clocks stand (open, by status, decided, scored, overdue, open clocks) is
+    read from the tallies the projector keeps (case_tallies.py), with what time alone changed
+    (clocks running past their due instants) added from the (status, due_at) index; today's
+    cases from a range of ix_cases_received; the supervisions from their alerts. Until the
+    tallies are built (an upgraded database's first start) the same figures are counted from
+    the cases and clocks. `bench/figures.py`, PostgreSQL, 1M cases and 1.85M clocks: see
+    bench/README.md. The queries are not one snapshot: a batch projected between two of them
+    can show in one family before another.
     """
 
     def __init__(
@@ -135,7 +134,9 @@ class ReadModelCollector:
             overdue_cases = self._sum(
                 conn.execute(queries.overdue_cases(now, tallied=tallied)), department_at=1
             )
-            open_clocks = self._sum(conn.execute(queries.open_clocks(now)), department_at=1)
+            open_clocks = self._sum(
+                conn.execute(queries.open_clocks(now, tallied=tallied)), department_at=1
+            )
             due_soon = self._sum(
                 conn.execute(queries.clocks_due_soon(now, self._due_soon)), department_at=1
             )

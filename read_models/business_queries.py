@@ -22,13 +22,12 @@ from casestream.domain.catalog import CaseKind, SupervisionRequested
 from casestream.domain.clocks import ClockStatus
 from casestream.domain.rules import RuleBook
 
+from .case_tallies import OPEN_CLOCK_STATUSES
 from .clock_queries import due_between, overdue_now
 from .overdue import clock_overdue
 from .rectification_queries import rectifications_with_overdue
-from .schema import alerts, case_figures, case_tallies, cases, clocks
+from .schema import alerts, case_figures, case_tallies, cases, clock_tallies, clocks
 
-# the statuses of a clock neither stopped nor cancelled
-OPEN_CLOCK_STATUSES = (ClockStatus.running, ClockStatus.paused, ClockStatus.breached)
 OVERDUE = "overdue"  # the status label of an open clock overdue now
 
 
@@ -158,8 +157,14 @@ def overdue_cases(now: datetime, *, tallied: bool) -> sa.Select[Any]:
     )
 
 
-def open_clocks(now: datetime) -> sa.Select[Any]:
-    """Open clocks by rule, department and status (running, paused or overdue)."""
+def open_clocks(now: datetime, *, tallied: bool) -> sa.Select[Any]:
+    """Open clocks by rule, department and status (running, paused or overdue).
+
+    From the tallies when `tallied` (breached ones are overdue), with the running clocks past
+    their due instants moved from running to overdue (found from the (status, due_at) index);
+    else every open clock is looked at."""
+    if tallied:
+        return _open_clocks_tallied(now)
     # not stopped is the WHERE's: the CASE reads only columns of ix_clocks_open_rule
     status = sa.case(
         (clock_overdue(clocks.c.status, clocks.c.due_at, now), OVERDUE), else_=clocks.c.status
@@ -169,6 +174,33 @@ def open_clocks(now: datetime) -> sa.Select[Any]:
         clocks.c.stopped_at.is_(None), clocks.c.status.in_(open_statuses)
     )
     return _tally(rows, "rule_id", "department", "status")
+
+
+def _open_clocks_tallied(now: datetime) -> sa.Select[Any]:
+    status = sa.case(
+        (clock_tallies.c.status == ClockStatus.breached.value, OVERDUE),
+        else_=clock_tallies.c.status,
+    )
+    stored = sa.select(
+        clock_tallies.c.rule_id,
+        sa.func.nullif(clock_tallies.c.department, "").label("department"),
+        status.label("status"),
+        clock_tallies.c.total.label("total"),
+    )
+    late = (clocks.c.status == ClockStatus.running.value, clocks.c.due_at < now)
+    moved = [
+        sa.select(
+            clocks.c.rule_id,
+            clocks.c.department,
+            sa.literal(label).label("status"),
+            sa.literal(sign, sa.BigInteger).label("total"),
+        ).where(*late)
+        for label, sign in ((ClockStatus.running.value, -1), (OVERDUE, 1))
+    ]
+    both = sa.union_all(stored, *moved).subquery()
+    keys = (both.c.rule_id, both.c.department, both.c.status)
+    total = sa.func.sum(both.c.total)
+    return sa.select(*keys, total).group_by(*keys).having(total > 0)
 
 
 def clocks_due_soon(now: datetime, within: timedelta) -> sa.Select[Any]:

@@ -30,13 +30,14 @@ from casestream.domain.catalog import CaseKind
 from casestream.domain.clocks import ClockStatus
 from casestream.domain.rules import RuleBook
 
-from .case_tallies import TALLIES, TallyMoves, tally_columns, tally_values
+from .case_tallies import TALLIES, TallyMoves, clock_places, tally_columns, tally_values
 from .figure_columns import CLOCKED_KINDS, TIME_DEPENDENT, KindFigures, kind_figures, per_case
 from .schema import (
     FIGURES,
     case_figures,
     case_tallies,
     cases,
+    clock_tallies,
     clocks,
     figure_counts,
     projection_meta,
@@ -87,6 +88,9 @@ class FigureCounter:
                 # by id alone: a kind condition could make the planner read the kind's index
                 query = self._selects[kind].where(cases.c.case_id.in_(part))
                 now_rows.update((row.case_id, self._row(row)) for row in conn.execute(query))
+        places = clock_places(conn, list(now_rows))
+        for case_id, row in now_rows.items():
+            row["clock_places"] = places.get(case_id, "")
         before = _stored(conn, sorted(now_rows))
         changed = [row for case_id, row in now_rows.items() if before.get(case_id) != row]
         deltas: dict[_Key, list[int]] = {}
@@ -115,6 +119,7 @@ class FigureCounter:
         conn.execute(case_figures.delete())
         conn.execute(figure_counts.delete())
         conn.execute(case_tallies.delete())
+        conn.execute(clock_tallies.delete())
         totals: dict[_Key, list[int]] = {}
         places = TallyMoves()
         counted = 0
@@ -129,6 +134,9 @@ class FigureCounter:
                 if not page:
                     break
                 rows = [self._row(row) for row in page]
+                open_clocks = clock_places(conn, [row["case_id"] for row in rows])
+                for row in rows:
+                    row["clock_places"] = open_clocks.get(row["case_id"], "")
                 insert_rows(conn, case_figures, rows)
                 for row in rows:
                     _add(totals, row, 1)
@@ -300,9 +308,9 @@ def _stored(conn: sa.Connection, case_ids: Sequence[str]) -> dict[str, dict[str,
     found: dict[str, dict[str, Any]] = {}
     columns = [case_figures.c[name] for name in ("case_id", "department", "case_kind", "day")]
     for part in chunks(case_ids):
-        query = sa.select(*columns, *(case_figures.c[name] for name in (*FIGURES, *TALLIES))).where(
-            case_figures.c.case_id.in_(part)
-        )
+        query = sa.select(
+            *columns, *(case_figures.c[name] for name in (*FIGURES, *TALLIES, "clock_places"))
+        ).where(case_figures.c.case_id.in_(part))
         for row in conn.execute(query):
             found[row.case_id] = {
                 **row._mapping,

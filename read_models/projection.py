@@ -257,6 +257,8 @@ class ProjectionWriter:
         for alert in alert_events:
             if alert is not None:
                 counted.setdefault(alert.case_id, alert.case_kind)
+        for clock in written.clocks.values():  # a report clock stopped by another case's end
+            counted.setdefault(clock.case_id, clock.case_kind)
         self._figures.update(conn, counted)
         advanced = self._advanced(batch, stored)
         upsert(conn, checkpoints, advanced)

@@ -416,6 +416,8 @@ case_figures = sa.Table(
         sa.Column(column.name, column.type, nullable=False, server_default=column.server_default)
         for column in TALLY_COLUMNS
     ),
+    # the case's open clocks by (rule, department, status): case_tallies.clock_places
+    sa.Column("clock_places", sa.Text, nullable=False, server_default=""),
 )
 """What each case adds to the figures now (figure_columns.py) and where it stands in the
 tallies (its TALLY_COLUMNS), so a change is applied to the counters as the difference from what
@@ -432,6 +434,17 @@ case_tallies = sa.Table(
 """How many cases stand at each (department, kind, status, enterprise, outcome class, follow-up
 score, an open clock breached) now: the business gauges read O(departments × kinds × statuses)
 rows, whatever the number of cases (case_tallies.py keeps them)."""
+
+clock_tallies = sa.Table(
+    "clock_tallies",
+    metadata,
+    sa.Column("rule_id", sa.String(100), primary_key=True),
+    sa.Column("department", sa.String(200), primary_key=True),  # "" for none
+    sa.Column("status", sa.String(32), primary_key=True),  # running, paused or breached
+    sa.Column("total", sa.BigInteger, nullable=False),
+)
+"""How many clocks neither stopped nor cancelled there are of each rule, department and status
+now (case_tallies.py keeps them with the cases' places)."""
 
 figure_counts = sa.Table(
     "figure_counts",

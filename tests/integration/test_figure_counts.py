@@ -21,15 +21,23 @@ from casestream.producers.simulation import DEPARTMENTS, simulate
 from casestream.read_models import business_queries
 from casestream.read_models import figure_counts as figure_counts_module
 from casestream.read_models.case_tallies import recount as recount_tallies
+from casestream.read_models.case_tallies import recount_clocks
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.figure_counts import FigureCounter, FigureReader
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
-from casestream.read_models.schema import case_figures, case_tallies, figure_counts, projection_meta
+from casestream.read_models.schema import (
+    case_figures,
+    case_tallies,
+    clock_tallies,
+    figure_counts,
+    projection_meta,
+)
 from casestream.read_models.stats import StatsQueries, StatsScope
 from casestream.read_models.stats_breakdown import StatsBreakdown, buckets_of
 from casestream.stream_processors.scanner import EscalationScanner
 from tests.conftest import Database
 from tests.events import event, local
+from tests.integration.test_projection_writer import _opinion_events
 from tests.integration.test_stats import POLICY, complaint, scenario
 
 ZONE_NAME = POLICY.timezone
@@ -115,11 +123,15 @@ def _assert_tallies_equal_recount(engine: sa.Engine, now: datetime) -> None:
         lambda tallied: business_queries.rectifications_by_status(tallied=tallied),
         lambda tallied: business_queries.disputes_decided(tallied=tallied),
         lambda tallied: business_queries.satisfaction_scores(tallied=tallied),
+        lambda tallied: business_queries.open_clocks(now, tallied=tallied),
     ]
     with engine.connect() as conn:
         stored = _plain(conn.execute(sa.select(case_tallies)))
         assert stored == _plain(conn.execute(recount_tallies()))
         assert stored  # something was counted
+        clocks_stored = _plain(conn.execute(sa.select(clock_tallies)))
+        assert clocks_stored == _plain(conn.execute(recount_clocks()))
+        assert clocks_stored
         for number, gauge in enumerate(gauges):
             tallied = _plain(conn.execute(gauge(True)))
             assert tallied == _plain(conn.execute(gauge(False))), number
@@ -192,7 +204,7 @@ def test_counters_built_from_existing_cases_equal_those_kept_by_the_projector(
             {item.case_id for item in events}
         )
         assert FigureCounter(POLICY.rulebook, ZONE_NAME).ensure(conn) == 0  # built: no rework
-    for table in (case_figures, figure_counts, case_tallies):
+    for table in (case_figures, figure_counts, case_tallies, clock_tallies):
         key = [column for column in table.primary_key.columns]
         query = sa.select(table).order_by(*key)
         with kept.connect() as one, built.connect() as two:
@@ -239,3 +251,26 @@ def test_a_complaint_transferred_to_another_department_moves_its_counts(
         "户政大队": 1
     }
     _assert_counters_equal_recount(engine, NOW)
+
+
+def test_a_report_clock_stopped_by_its_rectification_leaves_the_clock_tallies(
+    engine: sa.Engine,
+) -> None:
+    """The rectification of a 行政复议意见书 stops the report clock of the reconsideration, a
+    case its events do not touch: the tallies of that case's clocks move all the same."""
+    reconsideration, rectification = _opinion_events()
+    projector = Projector(engine)
+    projector.feed([*reconsideration, rectification[0]])
+    later = datetime.fromisoformat("2026-07-01T10:00:00+08:00")
+    with engine.connect() as conn:
+        running = conn.execute(
+            sa.select(clock_tallies.c.total).where(
+                clock_tallies.c.rule_id == "reconsideration.opinion_report"
+            )
+        ).scalar()
+    assert running == 1
+    projector.feed(rectification[1:])  # completed: the report clock stops
+    _assert_tallies_equal_recount(engine, later)
+    with engine.connect() as conn:
+        rules = set(conn.execute(sa.select(clock_tallies.c.rule_id)).scalars())
+    assert "reconsideration.opinion_report" not in rules
