@@ -58,12 +58,19 @@ def read_export(path: Path, *, encoding: str | None, limits: TableLimits) -> She
         raise TableError(f"{path.name} is an Excel 97–2003 workbook: save it as .xlsx or .csv")
     if suffix not in SPREADSHEET_SUFFIXES | TEXT_SUFFIXES:
         raise TableError(f"{path.name}: expected an .xlsx or .csv export")
-    size = path.stat().st_size
-    if size > limits.max_file_bytes:
+    try:
+        with path.open("rb") as file:
+            # read one byte past the bound whatever the file claims to hold: a pipe or a device
+            # (a link to /dev/zero) has no size to check beforehand
+            data = file.read(limits.max_file_bytes + 1)
+    except IsADirectoryError as exc:
+        raise TableError(f"{path} is a folder: give the export file inside it") from exc
+    except OSError as exc:
+        raise TableError(f"{path} cannot be read ({exc.strerror}): check the path") from exc
+    if len(data) > limits.max_file_bytes:
         raise TableError(
-            f"{path.name} has {size} bytes, more than {limits.max_file_bytes}: split the export"
+            f"{path.name} has more than {limits.max_file_bytes} bytes: split the export"
         )
-    data = path.read_bytes()
     if suffix in SPREADSHEET_SUFFIXES:
         return xlsx_sheet(data, limits=limits)
     return csv_sheet(data, encoding=encoding, limits=limits)

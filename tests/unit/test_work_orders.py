@@ -22,6 +22,7 @@ from casestream.producers.work_order_tables import (
     TableLimits,
     csv_sheet,
     decode_text,
+    read_export,
     xlsx_sheet,
 )
 from casestream.producers.work_orders import RowOutcome, locate_columns, map_rows
@@ -256,6 +257,19 @@ def test_exports_past_the_bounds_are_refused_naming_the_fix() -> None:
         xlsx_sheet(xlsx_bytes(rows[:2]), limits=small)
     with pytest.raises(TableError, match=r"not an \.xlsx workbook"):
         xlsx_sheet(b"PK but not a zip", limits=LIMITS)
+
+
+def test_a_folder_or_a_device_named_like_an_export_is_refused_naming_the_fix(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "12345.csv"
+    folder.mkdir()
+    with pytest.raises(TableError, match="is a folder: give the export file inside it"):
+        read_export(folder, encoding=None, limits=LIMITS)
+    endless = tmp_path / "endless.csv"
+    endless.symlink_to("/dev/zero")  # claims 0 bytes, holds ever more
+    with pytest.raises(TableError, match="more than 1000 bytes: split the export"):
+        read_export(endless, encoding=None, limits=TableLimits(max_file_bytes=1000))
 
 
 def test_a_workbook_claiming_a_million_rows_is_refused_after_reading_few() -> None:
