@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ from pathlib import Path
 
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 TEXT_SUFFIXES = frozenset({".csv", ".txt"})
+# control characters a cell may carry from the platform (NUL, ESC, vertical tab …) but no text
+# means: dropped, as the database (NUL) and a terminal (ESC) would not take them as text
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def _bounded(
     for scanned, (number, row) in enumerate(numbered, start=1):
         if scanned > limits.max_rows + limits.max_blank_rows:
             raise TableError(f"more than {limits.max_rows} rows: split the export")
-        cells = [cell[: limits.max_cell_chars + 1] for cell in row]
+        cells = [_CONTROL.sub("", cell)[: limits.max_cell_chars + 1] for cell in row]
         while cells and not cells[-1].strip():
             cells.pop()
         if not cells:

@@ -217,6 +217,22 @@ def test_bad_rows_are_refused_naming_row_and_column_and_good_rows_are_kept() -> 
     assert all(len(reason) < 300 for reason in errors.values())  # a hostile cell is not echoed
 
 
+def test_control_characters_in_cells_are_dropped_so_every_fact_can_be_stored() -> None:
+    # a NUL is no text to the read-model database: the acceptance would be dead-lettered
+    rows = (
+        _row(
+            "GD\x001", 承办单位="执法\x00二队", 诉求内容="占道\x1b[31m经营\x0b", 来电人="张\x7f先生"
+        ),
+    )
+    [outcome] = _outcomes(csv_sheet(csv_bytes(rows), encoding=None, limits=LIMITS))
+
+    assert not outcome.errors and outcome.case_id == "12345-GD1"
+    payloads = {event.event_type: event.payload for event in outcome.events}
+    assert payloads["ComplaintAccepted"].department == "执法二队"
+    assert payloads["ComplaintReceived"].description == "占道[31m经营"
+    assert payloads["ComplaintReceived"].complainant.name == "张先生"
+
+
 def test_a_long_unknown_word_is_quoted_by_its_start_only() -> None:
     rows = (_row("GD1", 回访满意度="不" * 500, 办结时间="2026-10-20 10:00"),)
     [outcome] = _outcomes(csv_sheet(csv_bytes(rows), encoding=None, limits=LIMITS))
