@@ -4,10 +4,19 @@ types, the daily digest). The file format is documented in `webhooks.py`."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from casestream.read_models.alert_queries import ALERT_EVENT_TYPES
 
@@ -17,7 +26,24 @@ DINGTALK_URL = "https://oapi.dingtalk.com/robot/send"
 SMTP_PORTS = {"starttls": 587, "ssl": 465, "plain": 25}
 
 Token = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._\-]+$")]
-Address = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+$")]
+# one plain ASCII address: a header would read "a:b@x" as the group "a" holding b@x, and
+# "a@[x" makes the mail library fail at every attempt
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*"
+)
+
+
+def mail_address(value: str) -> str:
+    if not _ADDRESS.fullmatch(value):
+        raise ValueError(
+            f"{value[:60]!r} is not one plain address; write it as fazhi@example.gov.cn "
+            "(ASCII, no name or brackets)"
+        )
+    return value
+
+
+Address = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(mail_address)]
 
 
 def http_url(value: str) -> str:
@@ -114,6 +140,15 @@ class EmailChannel(Route):
     sender: Address
     to: Annotated[tuple[Address, ...], Field(min_length=1, max_length=100)]
     password: SecretStr | None = None  # set by the loader from password_file / password_env
+
+    @field_validator("username")
+    @classmethod
+    def _ascii_username(cls, value: str | None) -> str | None:
+        if value is not None and not value.isascii():
+            raise ValueError(
+                "SMTP login sends the username as ASCII: give the mailbox's ASCII login"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_password_source(self) -> EmailChannel:

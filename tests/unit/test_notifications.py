@@ -269,12 +269,31 @@ def test_channels_are_routed_by_department_level_and_rule_and_opt_in_to_the_dige
     assert "p4ss" not in repr(mail) and "abc-123" not in repr(wecom)
 
 
+def test_a_password_smtp_login_cannot_send_is_refused_at_start_without_showing_it(
+    tmp_path: Path,
+) -> None:
+    config = load(tmp_path, CHANNELS)  # writes the password file
+    assert config.webhooks
+    (tmp_path / "password").write_text("密码p4ss\n", encoding="utf-8")
+    path = tmp_path / "webhooks.toml"
+    with pytest.raises(WebhookConfigError) as refused:
+        load_webhooks(path)
+    message = str(refused.value)
+    assert "webhook 'fazhi-mail': password_file:" in message and "not ASCII" in message
+    assert "p4ss" not in message
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [
         (('type = "wecom"', 'type = "wechat"'), "webhook 'zhian-wecom': type:"),
         (('key = "abc-123"', 'key = ""'), "webhook 'zhian-wecom': key:"),
         (('to = ["fazhi@', 'to = ["not-an-address", "fazhi@'), "webhook 'fazhi-mail': to:"),
+        # a header reads "fazhi:leader@…" as a group: the mail would reach leader@… only
+        (('to = ["fazhi@', 'to = ["fazhi:leader@'), "webhook 'fazhi-mail': to:"),
+        # the mail library fails on this one at every attempt, so it is never marked failed
+        (('sender = "casestream@example.gov.cn"', 'sender = "casestream@[x"'), "sender:"),
+        (('username = "casestream"', 'username = "法制大队"'), "webhook 'fazhi-mail': username:"),
         (
             ('rules = ["complaint.handling"]', 'rules = ["no.such"]'),
             "webhook 'leaders-ding': rules:",
