@@ -121,6 +121,16 @@ class DigestSchedule(BaseModel):
     at: time = time(8, 30)
     working_days_ahead: Annotated[int, Field(ge=1, le=20)] = 3
 
+    @field_validator("at")
+    @classmethod
+    def _local(cls, value: time) -> time:
+        if value.tzinfo is not None:  # a wall time with an offset cannot be compared to one without
+            raise ValueError(
+                'give the local time without an offset, e.g. "08:30"; '
+                "its time zone is CASESTREAM_TIMEZONE"
+            )
+        return value
+
 
 class Webhook(Route):
     """One receiver of signed alert events (the event's JSON, HMAC-SHA256 in a header)."""

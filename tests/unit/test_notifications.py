@@ -311,6 +311,8 @@ def test_a_password_smtp_login_cannot_send_is_refused_at_start_without_showing_i
             "webhook 'fazhi-mail': password_env:",
         ),
         (('at = "09:00"', 'at = "25:00"'), "digest.at:"),
+        # an offset made every check of the digest's time fail: no digest was ever sent
+        (('at = "09:00"', 'at = "09:00+08:00"'), "digest.at: give the local time without"),
     ],
 )
 def test_a_bad_channel_is_refused_naming_the_file_entry_and_field(
