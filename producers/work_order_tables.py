@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -129,10 +130,16 @@ def xlsx_sheet(data: bytes, *, limits: TableLimits) -> Sheet:
             f"the workbook unpacks to {unpacked} bytes, more than {limits.max_unpacked_bytes}: "
             "split the export"
         )
+    # what a damaged or hand-made workbook raises, on opening or as its rows are read
+    # (SyntaxError: XML that is not well formed)
+    unreadable: tuple[type[BaseException], ...] = (
+        *(InvalidFileException, KeyError, ValueError, TypeError, IndexError, OSError, EOFError),
+        *(SyntaxError, zipfile.BadZipFile, zlib.error),
+    )
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise TableError(f"not a readable .xlsx workbook ({type(exc).__name__})") from exc
+    except unreadable as exc:
+        raise TableError(_unreadable_workbook(exc)) from exc
     try:
         worksheet = workbook.worksheets[0]
         # one column past the limit, so that a wider row is seen without reading all of it
@@ -142,8 +149,19 @@ def xlsx_sheet(data: bytes, *, limits: TableLimits) -> Sheet:
             for number, row in enumerate(cells, start=1)
         )
         return Sheet(_bounded(values, limits), None)
+    except TableError:
+        raise
+    except unreadable as exc:
+        raise TableError(_unreadable_workbook(exc)) from exc
     finally:
         workbook.close()
+
+
+def _unreadable_workbook(exc: BaseException) -> str:
+    return (
+        f"not a readable .xlsx workbook ({type(exc).__name__}): open it in Excel or WPS and "
+        "save it again as .xlsx, or as .csv"
+    )
 
 
 def _bounded(

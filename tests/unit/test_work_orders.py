@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -286,6 +287,19 @@ def test_a_folder_or_a_device_named_like_an_export_is_refused_naming_the_fix(
     endless.symlink_to("/dev/zero")  # claims 0 bytes, holds ever more
     with pytest.raises(TableError, match="more than 1000 bytes: split the export"):
         read_export(endless, encoding=None, limits=TableLimits(max_file_bytes=1000))
+
+
+def test_a_workbook_whose_sheet_is_not_well_formed_xml_is_refused_naming_the_fix() -> None:
+    archive = zipfile.ZipFile(io.BytesIO(xlsx_bytes((_row("GD1"),))))
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as out:
+        for entry in archive.infolist():
+            data = archive.read(entry.filename)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"GD1", b"&undeclared;")  # an entity nobody declared
+            out.writestr(entry, data)
+    with pytest.raises(TableError, match=r"not a readable \.xlsx workbook.*save it again"):
+        xlsx_sheet(damaged.getvalue(), limits=LIMITS)
 
 
 def test_a_workbook_claiming_a_million_rows_is_refused_after_reading_few() -> None:
