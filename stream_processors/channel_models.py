@@ -53,6 +53,27 @@ def http_url(value: str) -> str:
     return value
 
 
+def robot_url(value: str) -> str:
+    """A robot's address (through a proxy): its key or token is a field of its own, added to it."""
+    http_url(value)
+    if urlsplit(value).query:
+        raise ValueError(
+            "give the address without its ?… part: the robot's key or access_token "
+            "goes in its own field"
+        )
+    return value
+
+
+def robot_credential(value: SecretStr) -> SecretStr:
+    """A robot's key or access_token alone, not the whole address it was copied from."""
+    if re.search(r"[\s?&=/:]", value.get_secret_value()):
+        raise ValueError(
+            "give only the value that follows key= (企业微信) or access_token= (钉钉) in the "
+            "robot's address, not the address"
+        )
+    return value
+
+
 class Route(BaseModel):
     """Which alerts (and digests) one channel wants."""
 
@@ -112,7 +133,8 @@ class WeComRobot(Route):
     url: str = WECOM_URL
     format: Literal["markdown", "text"] = "markdown"
 
-    _url = field_validator("url")(http_url)
+    _url = field_validator("url")(robot_url)
+    _key = field_validator("key")(robot_credential)
 
 
 class DingTalkRobot(Route):
@@ -124,7 +146,8 @@ class DingTalkRobot(Route):
     secret: Annotated[SecretStr, Field(min_length=1, max_length=200)] | None = None  # 加签
     url: str = DINGTALK_URL
 
-    _url = field_validator("url")(http_url)
+    _url = field_validator("url")(robot_url)
+    _access_token = field_validator("access_token")(robot_credential)
 
 
 class EmailChannel(Route):

@@ -323,6 +323,21 @@ def test_a_password_smtp_login_cannot_send_is_refused_at_start_without_showing_i
     [
         (('type = "wecom"', 'type = "wechat"'), "webhook 'zhian-wecom': type:"),
         (('key = "abc-123"', 'key = ""'), "webhook 'zhian-wecom': key:"),
+        # the robot's whole address pasted: every attempt failed with an invalid key
+        (
+            (
+                'key = "abc-123"',
+                'key = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=inline"',
+            ),
+            "webhook 'zhian-wecom': key: give only the value that follows key=",
+        ),
+        (
+            (
+                'access_token = "tok"',
+                'access_token = "tok"\nurl = "https://oapi.dingtalk.com/robot/send?access_token=inline"',
+            ),
+            "webhook 'leaders-ding': url: give the address without its ?… part",
+        ),
         (('to = ["fazhi@', 'to = ["not-an-address", "fazhi@'), "webhook 'fazhi-mail': to:"),
         # a header reads "fazhi:leader@…" as a group: the mail would reach leader@… only
         (('to = ["fazhi@', 'to = ["fazhi:leader@'), "webhook 'fazhi-mail': to:"),
