@@ -6,7 +6,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -14,6 +16,9 @@ from pathlib import Path
 
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 TEXT_SUFFIXES = frozenset({".csv", ".txt"})
+# control characters a cell may carry from the platform (NUL, ESC, vertical tab …) but no text
+# means: dropped, as the database (NUL) and a terminal (ESC) would not take them as text
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -58,12 +63,19 @@ def read_export(path: Path, *, encoding: str | None, limits: TableLimits) -> She
         raise TableError(f"{path.name} is an Excel 97–2003 workbook: save it as .xlsx or .csv")
     if suffix not in SPREADSHEET_SUFFIXES | TEXT_SUFFIXES:
         raise TableError(f"{path.name}: expected an .xlsx or .csv export")
-    size = path.stat().st_size
-    if size > limits.max_file_bytes:
+    try:
+        with path.open("rb") as file:
+            # read one byte past the bound whatever the file claims to hold: a pipe or a device
+            # (a link to /dev/zero) has no size to check beforehand
+            data = file.read(limits.max_file_bytes + 1)
+    except IsADirectoryError as exc:
+        raise TableError(f"{path} is a folder: give the export file inside it") from exc
+    except OSError as exc:
+        raise TableError(f"{path} cannot be read ({exc.strerror}): check the path") from exc
+    if len(data) > limits.max_file_bytes:
         raise TableError(
-            f"{path.name} has {size} bytes, more than {limits.max_file_bytes}: split the export"
+            f"{path.name} has more than {limits.max_file_bytes} bytes: split the export"
         )
-    data = path.read_bytes()
     if suffix in SPREADSHEET_SUFFIXES:
         return xlsx_sheet(data, limits=limits)
     return csv_sheet(data, encoding=encoding, limits=limits)
@@ -118,10 +130,16 @@ def xlsx_sheet(data: bytes, *, limits: TableLimits) -> Sheet:
             f"the workbook unpacks to {unpacked} bytes, more than {limits.max_unpacked_bytes}: "
             "split the export"
         )
+    # what a damaged or hand-made workbook raises, on opening or as its rows are read
+    # (SyntaxError: XML that is not well formed)
+    unreadable: tuple[type[BaseException], ...] = (
+        *(InvalidFileException, KeyError, ValueError, TypeError, IndexError, OSError, EOFError),
+        *(SyntaxError, zipfile.BadZipFile, zlib.error),
+    )
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise TableError(f"not a readable .xlsx workbook ({type(exc).__name__})") from exc
+    except unreadable as exc:
+        raise TableError(_unreadable_workbook(exc)) from exc
     try:
         worksheet = workbook.worksheets[0]
         # one column past the limit, so that a wider row is seen without reading all of it
@@ -131,8 +149,19 @@ def xlsx_sheet(data: bytes, *, limits: TableLimits) -> Sheet:
             for number, row in enumerate(cells, start=1)
         )
         return Sheet(_bounded(values, limits), None)
+    except TableError:
+        raise
+    except unreadable as exc:
+        raise TableError(_unreadable_workbook(exc)) from exc
     finally:
         workbook.close()
+
+
+def _unreadable_workbook(exc: BaseException) -> str:
+    return (
+        f"not a readable .xlsx workbook ({type(exc).__name__}): open it in Excel or WPS and "
+        "save it again as .xlsx, or as .csv"
+    )
 
 
 def _bounded(
@@ -142,7 +171,7 @@ def _bounded(
     for scanned, (number, row) in enumerate(numbered, start=1):
         if scanned > limits.max_rows + limits.max_blank_rows:
             raise TableError(f"more than {limits.max_rows} rows: split the export")
-        cells = [cell[: limits.max_cell_chars + 1] for cell in row]
+        cells = [_CONTROL.sub("", cell)[: limits.max_cell_chars + 1] for cell in row]
         while cells and not cells[-1].strip():
             cells.pop()
         if not cells:

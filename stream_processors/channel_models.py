@@ -4,10 +4,19 @@ types, the daily digest). The file format is documented in `webhooks.py`."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from casestream.read_models.alert_queries import ALERT_EVENT_TYPES
 
@@ -17,13 +26,51 @@ DINGTALK_URL = "https://oapi.dingtalk.com/robot/send"
 SMTP_PORTS = {"starttls": 587, "ssl": 465, "plain": 25}
 
 Token = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._\-]+$")]
-Address = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+$")]
+# one plain ASCII address: a header would read "a:b@x" as the group "a" holding b@x, and
+# "a@[x" makes the mail library fail at every attempt
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*"
+)
+
+
+def mail_address(value: str) -> str:
+    if not _ADDRESS.fullmatch(value):
+        raise ValueError(
+            f"{value[:60]!r} is not one plain address; write it as fazhi@example.gov.cn "
+            "(ASCII, no name or brackets)"
+        )
+    return value
+
+
+Address = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(mail_address)]
 
 
 def http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("give an http:// or https:// URL with a host")
+    return value
+
+
+def robot_url(value: str) -> str:
+    """A robot's address (through a proxy): its key or token is a field of its own, added to it."""
+    http_url(value)
+    if urlsplit(value).query:
+        raise ValueError(
+            "give the address without its ?… part: the robot's key or access_token "
+            "goes in its own field"
+        )
+    return value
+
+
+def robot_credential(value: SecretStr) -> SecretStr:
+    """A robot's key or access_token alone, not the whole address it was copied from."""
+    if re.search(r"[\s?&=/:]", value.get_secret_value()):
+        raise ValueError(
+            "give only the value that follows key= (企业微信) or access_token= (钉钉) in the "
+            "robot's address, not the address"
+        )
     return value
 
 
@@ -86,7 +133,8 @@ class WeComRobot(Route):
     url: str = WECOM_URL
     format: Literal["markdown", "text"] = "markdown"
 
-    _url = field_validator("url")(http_url)
+    _url = field_validator("url")(robot_url)
+    _key = field_validator("key")(robot_credential)
 
 
 class DingTalkRobot(Route):
@@ -98,7 +146,8 @@ class DingTalkRobot(Route):
     secret: Annotated[SecretStr, Field(min_length=1, max_length=200)] | None = None  # 加签
     url: str = DINGTALK_URL
 
-    _url = field_validator("url")(http_url)
+    _url = field_validator("url")(robot_url)
+    _access_token = field_validator("access_token")(robot_credential)
 
 
 class EmailChannel(Route):
@@ -114,6 +163,15 @@ class EmailChannel(Route):
     sender: Address
     to: Annotated[tuple[Address, ...], Field(min_length=1, max_length=100)]
     password: SecretStr | None = None  # set by the loader from password_file / password_env
+
+    @field_validator("username")
+    @classmethod
+    def _ascii_username(cls, value: str | None) -> str | None:
+        if value is not None and not value.isascii():
+            raise ValueError(
+                "SMTP login sends the username as ASCII: give the mailbox's ASCII login"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_password_source(self) -> EmailChannel:

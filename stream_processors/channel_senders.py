@@ -110,7 +110,7 @@ async def attempt(
             response = await client.post(
                 url, content=body.encode(), headers={"Content-Type": "application/json"}
             )
-            return _http_outcome(response, robot=True)
+            return _http_outcome(response, robot=True, secrets=_query_values(url))
     except TimeoutError:
         return Outcome(error=f"no answer within {timeout:g} s")
     except httpx.HTTPError as exc:
@@ -120,21 +120,39 @@ async def attempt(
         return Outcome(error=_smtp_error(exc))
 
 
-def _http_outcome(response: httpx.Response, *, robot: bool) -> Outcome:
+def _http_outcome(
+    response: httpx.Response, *, robot: bool, secrets: frozenset[str] = frozenset()
+) -> Outcome:
     status = response.status_code
     if not response.is_success:
-        return Outcome(status, f"HTTP {status}: {response.text[:300]}")
+        return Outcome(status, f"HTTP {status}: {_blanked(response.text, secrets)[:300]}")
     if not robot:
         return Outcome(status)
     try:
         answer = response.json()
     except ValueError:
-        return Outcome(status, f"not a robot's JSON answer: {response.text[:200]}")
+        return Outcome(
+            status, f"not a robot's JSON answer: {_blanked(response.text, secrets)[:200]}"
+        )
     errcode = answer.get("errcode") if isinstance(answer, dict) else None
     if errcode != 0:
-        errmsg = str(answer.get("errmsg", ""))[:200] if isinstance(answer, dict) else ""
-        return Outcome(status, f"errcode {errcode}: {errmsg}")
+        errmsg = str(answer.get("errmsg", "")) if isinstance(answer, dict) else ""
+        return Outcome(status, f"errcode {errcode}: {_blanked(errmsg, secrets)[:200]}")
     return Outcome(status)
+
+
+def _query_values(url: str) -> frozenset[str]:
+    """What a robot's address carries (key, access_token, sign), as sent and as decoded."""
+    values = {value for _, value in httpx.URL(url).params.multi_items()}
+    return frozenset(values | {quote(value, safe="") for value in values})
+
+
+def _blanked(text: str, secrets: frozenset[str]) -> str:
+    """`text` without any of `secrets`: a proxy's error page may repeat the address asked for."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 4:  # a shorter value would blank ordinary words
+            text = text.replace(secret, "***")
+    return text
 
 
 def _host(channel: Channel) -> str:

@@ -121,6 +121,16 @@ class DigestSchedule(BaseModel):
     at: time = time(8, 30)
     working_days_ahead: Annotated[int, Field(ge=1, le=20)] = 3
 
+    @field_validator("at")
+    @classmethod
+    def _local(cls, value: time) -> time:
+        if value.tzinfo is not None:  # a wall time with an offset cannot be compared to one without
+            raise ValueError(
+                'give the local time without an offset, e.g. "08:30"; '
+                "its time zone is CASESTREAM_TIMEZONE"
+            )
+        return value
+
 
 class Webhook(Route):
     """One receiver of signed alert events (the event's JSON, HMAC-SHA256 in a header)."""
@@ -251,21 +261,32 @@ def _password(path: Path, channel: EmailChannel) -> SecretStr | None:
     label = f"{path}: webhook {channel.id!r}"
     if channel.password_file:
         try:
-            return SecretStr(Path(channel.password_file).read_text(encoding="utf-8").strip())
+            value = Path(channel.password_file).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise WebhookConfigError(
                 f"{label}: password_file: cannot be read ({type(exc).__name__}); "
                 "give a readable file holding the SMTP password"
             ) from exc
+        return _ascii_password(f"{label}: password_file", value)
     if channel.password_env:
-        value = os.environ.get(channel.password_env)
+        value = os.environ.get(channel.password_env, "")
         if not value:
             raise WebhookConfigError(
                 f"{label}: password_env: {channel.password_env} is not set; "
                 "set it to the SMTP password or give password_file"
             )
-        return SecretStr(value)
+        return _ascii_password(f"{label}: password_env", value)
     return None
+
+
+def _ascii_password(where: str, value: str) -> SecretStr:
+    """SMTP login sends the password as ASCII: another one would fail every attempt."""
+    if not value.isascii():
+        raise WebhookConfigError(
+            f"{where}: the SMTP password holds a character that is not ASCII, which SMTP "
+            "login cannot send; give the mailbox an ASCII password"
+        )
+    return SecretStr(value)
 
 
 _HINTS = {

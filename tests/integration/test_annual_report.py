@@ -323,6 +323,12 @@ def test_a_bad_request_is_refused_naming_the_field(
     assert ["query", field] in [error["loc"] for error in response.json()["detail"]]
 
 
+def test_a_department_no_document_can_hold_still_gets_its_documents(api: TestClient) -> None:
+    for document_format in ("docx", "xlsx"):
+        params = {"year": "2026", "department": "治安大队\uffff", "format": document_format}
+        assert api.get(REPORT, params=params).status_code == 200
+
+
 def test_the_console_page_shows_the_sections_and_download_links(api: TestClient) -> None:
     api.headers.pop("Authorization")
     assert sign_in(api, "zhi.an").status_code == 303

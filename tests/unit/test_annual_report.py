@@ -255,6 +255,29 @@ def test_the_workbook_keeps_numbers_as_numbers_and_rates_as_percentages() -> Non
     assert listed[1][3] == datetime(2026, 3, 1)
 
 
+def test_a_department_holding_what_xml_cannot_still_makes_every_document() -> None:
+    # U+FFFF is valid UTF-8 (a query's %EF%BF%BF, a cell of an import) but no XML character:
+    # the Word and Excel documents failed to be written (a 500 from the ledger endpoint)
+    hostile = hostile_report()
+    department = "治安大队\uffff\ufffe"
+    line = next(line for _, line in hostile.lines() if line.cases)
+    case = replace(line.cases[0], department=department)
+    sections = tuple(
+        replace(
+            section,
+            lines=tuple(replace(x, cases=(case,)) if x is line else x for x in section.lines),
+        )
+        for section in hostile.sections
+    )
+    report = replace(hostile, department=department, sections=sections)
+
+    document = Document(io.BytesIO(render_docx(report)))
+    assert "统计范围：治安大队；" in document.paragraphs[1].text
+    workbook = load_workbook(io.BytesIO(render_xlsx(report)))
+    assert list(workbook["所计案件"].iter_rows(values_only=True))[1][4] == "治安大队"
+    assert "治安大队" in render_md(report)
+
+
 def test_without_cases_no_list_is_appended() -> None:
     report = replace(hostile_report(), with_cases=False)
     assert "附：各项数字所计案件" not in render_md(report)

@@ -3,6 +3,7 @@ is due, 钉钉 signing, robot bodies and the routing of the webhooks file's chan
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -11,6 +12,7 @@ import urllib.parse
 from datetime import date, datetime, time
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -28,6 +30,7 @@ from casestream.domain.notifications import AlertNotice, Wording, alert_message
 from casestream.stream_processors.channel_models import DingTalkRobot, EmailChannel, WeComRobot
 from casestream.stream_processors.channel_senders import (
     WECOM_MARKDOWN_BYTES,
+    attempt,
     dingtalk_sign,
     dingtalk_url,
     message_body,
@@ -110,6 +113,38 @@ def test_dingtalk_signature_matches_the_documented_algorithm() -> None:
         "https://oapi.dingtalk.com/robot/send?access_token=tok"
         f"&timestamp={timestamp}&sign={urllib.parse.quote_plus(worked)}"
     )
+
+
+def test_a_robot_answer_repeating_its_address_is_recorded_without_key_or_signature() -> None:
+    def proxy_page(request: httpx.Request) -> httpx.Response:  # a proxy's page echoing the URL
+        shown = f"no route for {request.url} (asked {dict(request.url.params)})"
+        if request.url.host == "oapi.dingtalk.com":
+            return httpx.Response(200, json={"errcode": 310000, "errmsg": shown})
+        return httpx.Response(404, text=shown)
+
+    wecom = WeComRobot(id="w", type="wecom", departments=("*",), key=SecretStr("wecom-key-1234"))
+    ding = DingTalkRobot(
+        id="d",
+        type="dingtalk",
+        departments=("*",),
+        access_token=SecretStr("ding-token-5678"),
+        secret=SecretStr("SECding-secret"),
+    )
+
+    async def errors() -> list[str]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(proxy_page)) as client:
+            outcomes = [
+                await attempt(client, robot, "a-1", "DeadlineBreached", "{}", 5.0)
+                for robot in (wecom, ding)
+            ]
+        return [outcome.error or "" for outcome in outcomes]
+
+    wecom_error, ding_error = asyncio.run(errors())
+    assert wecom_error.startswith("HTTP 404: no route for https://qyapi.weixin.qq.com/")
+    assert ding_error.startswith("errcode 310000: no route for https://oapi.dingtalk.com/")
+    assert "key=***" in wecom_error and "wecom-key-1234" not in wecom_error
+    assert "access_token=***" in ding_error and "ding-token-5678" not in ding_error
+    assert "sign=***" in ding_error and "'sign': '***'" in ding_error
 
 
 def test_robot_bodies_follow_the_wecom_and_dingtalk_formats() -> None:
@@ -269,12 +304,46 @@ def test_channels_are_routed_by_department_level_and_rule_and_opt_in_to_the_dige
     assert "p4ss" not in repr(mail) and "abc-123" not in repr(wecom)
 
 
+def test_a_password_smtp_login_cannot_send_is_refused_at_start_without_showing_it(
+    tmp_path: Path,
+) -> None:
+    config = load(tmp_path, CHANNELS)  # writes the password file
+    assert config.webhooks
+    (tmp_path / "password").write_text("密码p4ss\n", encoding="utf-8")
+    path = tmp_path / "webhooks.toml"
+    with pytest.raises(WebhookConfigError) as refused:
+        load_webhooks(path)
+    message = str(refused.value)
+    assert "webhook 'fazhi-mail': password_file:" in message and "not ASCII" in message
+    assert "p4ss" not in message
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [
         (('type = "wecom"', 'type = "wechat"'), "webhook 'zhian-wecom': type:"),
         (('key = "abc-123"', 'key = ""'), "webhook 'zhian-wecom': key:"),
+        # the robot's whole address pasted: every attempt failed with an invalid key
+        (
+            (
+                'key = "abc-123"',
+                'key = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=inline"',
+            ),
+            "webhook 'zhian-wecom': key: give only the value that follows key=",
+        ),
+        (
+            (
+                'access_token = "tok"',
+                'access_token = "tok"\nurl = "https://oapi.dingtalk.com/robot/send?access_token=inline"',
+            ),
+            "webhook 'leaders-ding': url: give the address without its ?… part",
+        ),
         (('to = ["fazhi@', 'to = ["not-an-address", "fazhi@'), "webhook 'fazhi-mail': to:"),
+        # a header reads "fazhi:leader@…" as a group: the mail would reach leader@… only
+        (('to = ["fazhi@', 'to = ["fazhi:leader@'), "webhook 'fazhi-mail': to:"),
+        # the mail library fails on this one at every attempt, so it is never marked failed
+        (('sender = "casestream@example.gov.cn"', 'sender = "casestream@[x"'), "sender:"),
+        (('username = "casestream"', 'username = "法制大队"'), "webhook 'fazhi-mail': username:"),
         (
             ('rules = ["complaint.handling"]', 'rules = ["no.such"]'),
             "webhook 'leaders-ding': rules:",
@@ -292,6 +361,8 @@ def test_channels_are_routed_by_department_level_and_rule_and_opt_in_to_the_dige
             "webhook 'fazhi-mail': password_env:",
         ),
         (('at = "09:00"', 'at = "25:00"'), "digest.at:"),
+        # an offset made every check of the digest's time fail: no digest was ever sent
+        (('at = "09:00"', 'at = "09:00+08:00"'), "digest.at: give the local time without"),
     ],
 )
 def test_a_bad_channel_is_refused_naming_the_file_entry_and_field(

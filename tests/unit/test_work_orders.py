@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from casestream.producers.work_order_tables import (
     TableLimits,
     csv_sheet,
     decode_text,
+    read_export,
     xlsx_sheet,
 )
 from casestream.producers.work_orders import RowOutcome, locate_columns, map_rows
@@ -216,6 +218,22 @@ def test_bad_rows_are_refused_naming_row_and_column_and_good_rows_are_kept() -> 
     assert all(len(reason) < 300 for reason in errors.values())  # a hostile cell is not echoed
 
 
+def test_control_characters_in_cells_are_dropped_so_every_fact_can_be_stored() -> None:
+    # a NUL is no text to the read-model database: the acceptance would be dead-lettered
+    rows = (
+        _row(
+            "GD\x001", 承办单位="执法\x00二队", 诉求内容="占道\x1b[31m经营\x0b", 来电人="张\x7f先生"
+        ),
+    )
+    [outcome] = _outcomes(csv_sheet(csv_bytes(rows), encoding=None, limits=LIMITS))
+
+    assert not outcome.errors and outcome.case_id == "12345-GD1"
+    payloads = {event.event_type: event.payload for event in outcome.events}
+    assert payloads["ComplaintAccepted"].department == "执法二队"
+    assert payloads["ComplaintReceived"].description == "占道[31m经营"
+    assert payloads["ComplaintReceived"].complainant.name == "张先生"
+
+
 def test_a_long_unknown_word_is_quoted_by_its_start_only() -> None:
     rows = (_row("GD1", 回访满意度="不" * 500, 办结时间="2026-10-20 10:00"),)
     [outcome] = _outcomes(csv_sheet(csv_bytes(rows), encoding=None, limits=LIMITS))
@@ -256,6 +274,32 @@ def test_exports_past_the_bounds_are_refused_naming_the_fix() -> None:
         xlsx_sheet(xlsx_bytes(rows[:2]), limits=small)
     with pytest.raises(TableError, match=r"not an \.xlsx workbook"):
         xlsx_sheet(b"PK but not a zip", limits=LIMITS)
+
+
+def test_a_folder_or_a_device_named_like_an_export_is_refused_naming_the_fix(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "12345.csv"
+    folder.mkdir()
+    with pytest.raises(TableError, match="is a folder: give the export file inside it"):
+        read_export(folder, encoding=None, limits=LIMITS)
+    endless = tmp_path / "endless.csv"
+    endless.symlink_to("/dev/zero")  # claims 0 bytes, holds ever more
+    with pytest.raises(TableError, match="more than 1000 bytes: split the export"):
+        read_export(endless, encoding=None, limits=TableLimits(max_file_bytes=1000))
+
+
+def test_a_workbook_whose_sheet_is_not_well_formed_xml_is_refused_naming_the_fix() -> None:
+    archive = zipfile.ZipFile(io.BytesIO(xlsx_bytes((_row("GD1"),))))
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as out:
+        for entry in archive.infolist():
+            data = archive.read(entry.filename)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"GD1", b"&undeclared;")  # an entity nobody declared
+            out.writestr(entry, data)
+    with pytest.raises(TableError, match=r"not a readable \.xlsx workbook.*save it again"):
+        xlsx_sheet(damaged.getvalue(), limits=LIMITS)
 
 
 def test_a_workbook_claiming_a_million_rows_is_refused_after_reading_few() -> None:
