@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import catalog as ev
 from .lifecycle import CaseState, Lifecycle, step
@@ -37,6 +37,8 @@ class EnforcementReviewStatus(StrEnum):
 class EnforcementReviewState(CaseState):
     reviewer: str | None = None
     opinions: tuple[ReviewOpinion, ...] = ()
+    # the opinions counted by category (the figures read them from the stored state)
+    opinions_by_category: dict[ev.OpinionCategory, int] = Field(default_factory=dict)
     score: int | None = None
     summary: str | None = None
     completed_at: datetime | None = None
@@ -55,7 +57,9 @@ def _apply_review(
             }
         case ev.ReviewOpinionIssued():
             opinion = ReviewOpinion(at=at, category=payload.category, text=payload.text)
-            return {"opinions": (*state.opinions, opinion)}
+            counts = dict(state.opinions_by_category)
+            counts[payload.category] = counts.get(payload.category, 0) + 1
+            return {"opinions": (*state.opinions, opinion), "opinions_by_category": counts}
         case ev.EnforcementReviewCompleted():
             return {"score": payload.score, "summary": payload.summary or None, "completed_at": at}
     return {}

@@ -29,6 +29,7 @@ from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import case_events
 from casestream.settings import Settings
 from tests.auth import TEST_SECRET, auth_headers
+from tests.events import raw
 
 DEPARTMENT = "治安大队"
 LEGAL = auth_headers("legal")
@@ -262,3 +263,86 @@ def test_a_decision_s_publication_clock_runs_from_its_date_and_is_met_when_publi
     assert (state["status"], state["platform"]) == ("published", "县政府门户网站")
     (clock,) = system.clocks("BYCF-2026-0017")
     assert clock["status"] == "met"
+
+
+def test_the_figures_count_reviews_opinions_notices_and_decisions_on_time(
+    system: System,
+) -> None:
+    """GET /stats: reviews scored with their opinions by category, notices issued and rectified,
+    decisions by ground and their publication on time, late or overdue still unpublished."""
+    now = datetime.now(UTC)
+    review = {"decision_ref": "D-1", "department": DEPARTMENT, "reviewer": "张敏"}
+    decided = {"legal_basis": "《行政处罚法》第三十三条", "department": DEPARTMENT}
+    today, long_ago = _today(), _today(-40)
+    events = [
+        raw("EnforcementReviewOpened", "KP-A", "enforcement_review", review, at=now),
+        raw("EnforcementReviewOpened", "KP-B", "enforcement_review", review, at=now),
+        *(
+            raw("ReviewOpinionIssued", case_id, "enforcement_review", opinion, at=now)
+            for case_id, opinion in [
+                ("KP-A", {"category": "procedure", "text": "未告知"}),
+                ("KP-A", {"category": "evidence", "text": "证据不足"}),
+                ("KP-B", {"category": "procedure", "text": "超期送达"}),
+            ]
+        ),
+        raw("EnforcementReviewCompleted", "KP-A", "enforcement_review", {"score": 70}, at=now),
+        raw("EnforcementReviewCompleted", "KP-B", "enforcement_review", {"score": 90}, at=now),
+        raw(
+            "EnforcementNoticeIssued",
+            "JDS-A",
+            "enforcement_notice",
+            {
+                "notice_no": "N-1",
+                "department": DEPARTMENT,
+                "matters": ["x"],
+                "deadline": _today(30),
+            },
+            at=now,
+        ),
+        *(
+            raw(
+                "EnforcementDecisionRecorded",
+                case_id,
+                "enforcement_decision",
+                decided | {"decision_ref": case_id, "exemption": ground, "decided_on": on},
+                at=now,
+            )
+            for case_id, ground, on in [
+                ("BCF-ON-TIME", "minor", today),
+                ("BCF-LATE", "first_offence", long_ago),
+                ("BCF-UNPUBLISHED", "first_offence", long_ago),
+            ]
+        ),
+        *(
+            raw(
+                "EnforcementDecisionPublished",
+                case_id,
+                "enforcement_decision",
+                {"platform": "网站"},
+                at=now,
+            )
+            for case_id in ("BCF-ON-TIME", "BCF-LATE")
+        ),
+    ]
+    system.deliver([json.dumps(item) for item in events])
+    answer = system.client.get(f"/stats?from={_today(-1)}&to={_today(1)}", headers=LEGAL)
+    assert answer.status_code == 200, answer.text
+    figures = answer.json()["enforcement"]
+    reviews, notices, decisions = figures["reviews"], figures["notices"], figures["decisions"]
+    assert (reviews["reviewed"], reviews["scored"], reviews["average_score"]) == (2, 2, 80)
+    assert reviews["opinions"] == 3
+    assert reviews["opinions_by_category"] == {
+        "facts": 0,
+        "evidence": 1,
+        "procedure": 2,
+        "law": 0,
+        "documents": 0,
+        "discretion": 0,
+        "property": 0,
+        "other": 0,
+    }
+    assert (notices["issued"], notices["rectified"]) == (1, 0)
+    assert decisions["by_exemption"] == {"minor": 1, "first_offence": 2, "no_fault": 0, "other": 0}
+    assert (decisions["recorded"], decisions["published"]) == (3, 2)
+    assert (decisions["published_on_time"], decisions["overdue"]) == (1, 2)
+    assert decisions["on_time_rate"] == 1 / 3
