@@ -7,7 +7,10 @@ and is breached when published late."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from casestream.domain.calendar import package_calendar
 from casestream.domain.cases import evolve, fold
@@ -19,7 +22,7 @@ from casestream.domain.enforcement import (
 )
 from casestream.domain.envelope import Event, parse_event
 from casestream.domain.outcomes import Derived, OutcomeSettings, consequences
-from casestream.domain.rules import load_rulebook
+from casestream.domain.rules import RuleFileError, load_rulebook
 from tests.events import T0, event, local
 
 SETTINGS = OutcomeSettings()
@@ -212,3 +215,30 @@ def test_a_publication_in_time_meets_the_clock_and_a_late_one_breaches_it() -> N
         after = evolve(state, published)
         (stopped,) = POLICY.advance((clock,), published, after)
         assert (after.status, POLICY.status(stopped)) == ("published", expected)
+
+
+def test_a_deployment_sets_the_national_20_working_days_for_the_publication(
+    tmp_path: Path,
+) -> None:
+    """国办发〔2018〕118号 alone: 20 working days, counted from the decision date all the same."""
+    path = tmp_path / "rules.toml"
+    path.write_text('[[rule]]\nid = "enforcement_decision.publication"\nlength = 20\n', "utf-8")
+    policy = ClockPolicy(load_rulebook(path), package_calendar())
+    recorded = _decision("2026-03-02", local("2026-03-05T10:00"))
+    state = fold([recorded])
+    assert state is not None
+    (clock,) = policy.advance((), recorded, state)
+    # Mon 2 Mar: 3-6 (4), 9-13 (9), 16-20 (14), 23-27 (19), Mon 30 Mar (20)
+    assert clock.due_date == date(2026, 3, 30)
+
+
+def test_a_start_date_field_that_is_not_a_date_of_the_starting_event_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[[rule]]\nid = "enforcement_decision.publication"\nstart_date_field = "legal_basis"\n',
+        "utf-8",
+    )
+    with pytest.raises(RuleFileError, match=r"start_date_field.*no date field 'legal_basis'"):
+        load_rulebook(path)
