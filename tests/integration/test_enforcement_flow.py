@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from casestream.api.app import create_app
+from casestream.api.http_metrics import ApiRegistry
+from casestream.bootstrap import SendPatience, bootstrap
 from casestream.domain.calendar import load_calendar
 from casestream.domain.clocks import ClockPolicy
 from casestream.domain.envelope import parse_event
@@ -100,7 +102,9 @@ def system(tmp_path: Path) -> Iterator[System]:
         auth_secret=TEST_SECRET,
         command_wait_seconds=0.3,
     )
-    with TestClient(create_app(settings)) as client:
+    # the broker is away: a send gives up after half a second, not the API's usual five
+    parts = bootstrap(settings, registry=ApiRegistry(), patience=SendPatience(0.5, 0.0))
+    with TestClient(create_app(parts=parts)) as client:
         yield System(engine, client)
     engine.dispose()
 
