@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from . import catalog as ev
 from .lifecycle import CaseState, Lifecycle, step
@@ -27,6 +27,27 @@ class ReviewOpinion(BaseModel):
     text: str
 
 
+class OpinionCounts(BaseModel):
+    """A review's opinions counted by category (one field per `OpinionCategory`): the figures
+    read them from the stored state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    facts: int = 0
+    evidence: int = 0
+    procedure: int = 0
+    law: int = 0
+    documents: int = 0
+    discretion: int = 0
+    property: int = 0
+    other: int = 0
+
+    def counted(self, category: ev.OpinionCategory) -> OpinionCounts:
+        """The counts with one more opinion of `category`."""
+        name = category.value
+        return self.model_copy(update={name: getattr(self, name) + 1})
+
+
 class EnforcementReviewStatus(StrEnum):
     """The statuses of an enforcement review, in lifecycle order."""
 
@@ -37,8 +58,7 @@ class EnforcementReviewStatus(StrEnum):
 class EnforcementReviewState(CaseState):
     reviewer: str | None = None
     opinions: tuple[ReviewOpinion, ...] = ()
-    # the opinions counted by category (the figures read them from the stored state)
-    opinions_by_category: dict[ev.OpinionCategory, int] = Field(default_factory=dict)
+    opinions_by_category: OpinionCounts = OpinionCounts()
     score: int | None = None
     summary: str | None = None
     completed_at: datetime | None = None
@@ -57,9 +77,10 @@ def _apply_review(
             }
         case ev.ReviewOpinionIssued():
             opinion = ReviewOpinion(at=at, category=payload.category, text=payload.text)
-            counts = dict(state.opinions_by_category)
-            counts[payload.category] = counts.get(payload.category, 0) + 1
-            return {"opinions": (*state.opinions, opinion), "opinions_by_category": counts}
+            return {
+                "opinions": (*state.opinions, opinion),
+                "opinions_by_category": state.opinions_by_category.counted(payload.category),
+            }
         case ev.EnforcementReviewCompleted():
             return {"score": payload.score, "summary": payload.summary or None, "completed_at": at}
     return {}

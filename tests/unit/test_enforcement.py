@@ -14,11 +14,13 @@ import pytest
 
 from casestream.domain.calendar import package_calendar
 from casestream.domain.cases import evolve, fold
+from casestream.domain.catalog import CaseKind, OpinionCategory
 from casestream.domain.clocks import ClockPolicy, ClockStatus
 from casestream.domain.enforcement import (
     EnforcementDecisionState,
     EnforcementNoticeState,
     EnforcementReviewState,
+    OpinionCounts,
 )
 from casestream.domain.envelope import Event, parse_event
 from casestream.domain.outcomes import Derived, OutcomeSettings, consequences
@@ -89,6 +91,19 @@ def test_a_review_holds_its_opinions_in_order_and_its_score() -> None:
     )
     after = evolve(state, late)  # a fact read from the topic is kept, as an anomaly
     assert after.anomalies and "'completed'" in after.anomalies[0].reason
+
+
+def test_the_opinion_counts_have_one_field_per_category_and_a_state_hashes() -> None:
+    assert set(OpinionCounts.model_fields) == {category.value for category in OpinionCategory}
+    counts = OpinionCounts().counted(OpinionCategory.law).counted(OpinionCategory.law)
+    assert (counts.law, counts.facts) == (2, 0)
+    state = EnforcementReviewState(
+        case_id="KP-1",
+        case_kind=CaseKind.enforcement_review,
+        status="opened",
+        opinions_by_category=counts,
+    )
+    assert hash(state) == hash(state.model_copy())
 
 
 def test_a_notice_opens_one_rectification_with_its_deadline_caused_by_the_notice() -> None:
