@@ -16,6 +16,7 @@ from casestream.domain.calendar import package_calendar
 from casestream.domain.cases import evolve, fold
 from casestream.domain.catalog import CaseKind, OpinionCategory
 from casestream.domain.clocks import ClockPolicy, ClockStatus
+from casestream.domain.deadline_explanation import explain_clock
 from casestream.domain.enforcement import (
     EnforcementDecisionState,
     EnforcementNoticeState,
@@ -257,3 +258,14 @@ def test_a_start_date_field_that_is_not_a_date_of_the_starting_event_is_refused(
     )
     with pytest.raises(RuleFileError, match=r"start_date_field.*no date field 'legal_basis'"):
         load_rulebook(path)
+
+
+def test_the_explanation_of_the_publication_clock_says_it_counts_from_the_decision_date() -> None:
+    recorded = _decision("2026-09-28", local("2026-10-09T10:00"))
+    state = fold([recorded])
+    assert state is not None
+    (clock,) = POLICY.advance((), recorded, state)
+    rule = POLICY.rulebook.get(clock.rule_id)
+    explained = explain_clock(clock, rule, POLICY.calendar, POLICY.timezone, [recorded])
+    assert explained.start.start_day == date(2026, 9, 28)
+    assert "decided_on" in explained.start.note
