@@ -57,6 +57,9 @@ REGISTERED_KINDS = (
     CaseKind.enterprise_tip,
     CaseKind.reconsideration,
     CaseKind.litigation,
+    CaseKind.enforcement_review,
+    CaseKind.enforcement_notice,
+    CaseKind.enforcement_decision,
 )
 CASE_ID = "case_id"  # the registration form's own input: the id the new case is given
 CASE_ID_ADAPTER: pydantic.TypeAdapter[str] = pydantic.TypeAdapter(CaseId)
@@ -292,6 +295,9 @@ def _suggested_case_id(kind: CaseKind, timezone: str) -> str:
         CaseKind.enterprise_tip: "JB",
         CaseKind.reconsideration: "FY",
         CaseKind.litigation: "SS",
+        CaseKind.enforcement_review: "KP",  # 考评
+        CaseKind.enforcement_notice: "JDS",  # 监督书
+        CaseKind.enforcement_decision: "BCF",  # 不处罚
     }.get(kind, "AJ")
     today = datetime.now(ZoneInfo(timezone))
     return f"{prefix}-{today:%Y%m%d}-{secrets.token_hex(3).upper()}"

@@ -25,10 +25,12 @@ from .console_labels import (
     COMPLAINT_OUTCOMES,
     EVENT_FIELDS,
     EVENT_LABELS,
+    EXEMPTIONS,
     INSTANCES,
     JUDGMENT_OUTCOMES,
     KINDS,
     NOTIFY,
+    OPINION_CATEGORIES,
     RECONSIDERATION_DECISIONS,
     REVIEW_STATUSES,
     ROOT_CAUSES,
@@ -159,6 +161,33 @@ def _kind_facts(state: Any, timezone: str) -> list[Fact]:
                 Fact("退回次数", str(state.rejections) if state.rejections else ""),
                 Fact("撤销原因", state.cancelled_reason or ""),
                 Fact("整改页", "整改详情", f"/console/rectifications/{state.case_id}"),
+            ]
+        case CaseKind.enforcement_review:
+            opinions = [
+                f"{label(OPINION_CATEGORIES, o.category)}：{o.text}" for o in state.opinions
+            ]
+            return [
+                Fact("评查人", state.reviewer or ""),
+                Fact("考评得分", "" if state.score is None else f"{state.score} 分"),
+                Fact("评查意见", "；".join(opinions)),
+            ]
+        case CaseKind.enforcement_notice:
+            rect = state.rectification_id
+            return [
+                Fact("监督书文号", state.notice_no or ""),
+                Fact("纠正事项", "；".join(state.matters)),
+                Fact("整改期限", str(state.deadline) if state.deadline else ""),
+                Fact("整改案件", rect or "", f"/console/cases/{rect}" if rect else None),
+                Fact("核验时间", local_time(state.rectified_at, timezone)),
+            ]
+        case CaseKind.enforcement_decision:
+            return [
+                Fact("不予处罚类型", label(EXEMPTIONS, state.exemption)),
+                Fact("法律依据", state.legal_basis or ""),
+                Fact("决定日期", str(state.decided_on) if state.decided_on else ""),
+                Fact("公示时间", local_time(state.published_at, timezone)),
+                Fact("公示平台", state.platform or ""),
+                Fact("撤回公示", local_time(state.withdrawn_at, timezone)),
             ]
     return []
 

@@ -13,9 +13,11 @@ from casestream.domain.catalog import (
     CaseKind,
     Channel,
     ComplaintOutcome,
+    ExemptionType,
     Instance,
     JudgmentForm,
     JudgmentOutcome,
+    OpinionCategory,
     ReconsiderationDecision,
     RootCause,
     VerificationResult,
@@ -24,6 +26,11 @@ from casestream.domain.clocks import AlertStatus, ClockStatus
 from casestream.domain.commands import Role
 from casestream.domain.complaints import ComplaintStatus
 from casestream.domain.deadlines import SkipReason
+from casestream.domain.enforcement import (
+    EnforcementDecisionStatus,
+    EnforcementNoticeStatus,
+    EnforcementReviewStatus,
+)
 from casestream.domain.litigation import LitigationStatus
 from casestream.domain.reconsiderations import ReconsiderationStatus
 from casestream.domain.rectifications import RectificationStatus, ReviewStatus
@@ -92,6 +99,19 @@ STATUSES: Mapping[str, Mapping[str, str]] = {
         RectificationStatus.verified: "已核验",
         RectificationStatus.cancelled: "已撤销",
     },
+    CaseKind.enforcement_review: {
+        EnforcementReviewStatus.opened: "评查中",
+        EnforcementReviewStatus.completed: "已评分",
+    },
+    CaseKind.enforcement_notice: {
+        EnforcementNoticeStatus.issued: "整改中",
+        EnforcementNoticeStatus.rectified: "已整改",
+    },
+    CaseKind.enforcement_decision: {
+        EnforcementDecisionStatus.recorded: "待公示",
+        EnforcementDecisionStatus.published: "已公示",
+        EnforcementDecisionStatus.withdrawn: "已撤回公示",
+    },
 }
 REVIEW_STATUSES: Mapping[str, str] = {
     ReviewStatus.open: "复盘中",
@@ -126,6 +146,22 @@ ROOT_CAUSES: Mapping[str, str] = {
     RootCause.unreasonable: "明显不当",
     RootCause.other: "其他",
 }
+OPINION_CATEGORIES: Mapping[str, str] = {
+    OpinionCategory.facts: "事实认定",
+    OpinionCategory.evidence: "证据",
+    OpinionCategory.procedure: "程序",
+    OpinionCategory.law: "法律适用",
+    OpinionCategory.documents: "文书制作",
+    OpinionCategory.discretion: "裁量",
+    OpinionCategory.property: "涉案财物管理",
+    OpinionCategory.other: "其他",
+}
+EXEMPTIONS: Mapping[str, str] = {
+    ExemptionType.minor: "轻微不罚",
+    ExemptionType.first_offence: "首违不罚",
+    ExemptionType.no_fault: "无过错不罚",
+    ExemptionType.other: "其他不予处罚",
+}
 # every enumeration a command form may offer as a choice, by its class
 CHOICES: Mapping[type[StrEnum], Mapping[str, str]] = {
     CaseKind: KINDS,
@@ -138,6 +174,8 @@ CHOICES: Mapping[type[StrEnum], Mapping[str, str]] = {
     Instance: INSTANCES,
     JudgmentForm: JUDGMENT_FORMS,
     RootCause: ROOT_CAUSES,
+    OpinionCategory: OPINION_CATEGORIES,
+    ExemptionType: EXEMPTIONS,
 }
 
 
@@ -211,6 +249,14 @@ EVENT_LABELS: Mapping[type[ev.Payload], str] = {
     ev.RectificationDeadlineExtended: "整改延期",
     ev.ResponsiblePersonChanged: "变更责任人",
     ev.RectificationCancelled: "撤销整改",
+    ev.EnforcementReviewOpened: "开展执法质量考评",
+    ev.ReviewOpinionIssued: "出具评查意见",
+    ev.EnforcementReviewCompleted: "考评评分",
+    ev.EnforcementNoticeIssued: "下达执法监督书",
+    ev.EnforcementNoticeRectified: "监督书整改核验通过",
+    ev.EnforcementDecisionRecorded: "登记不予处罚决定",
+    ev.EnforcementDecisionPublished: "公示",
+    ev.EnforcementDecisionPublicationWithdrawn: "撤回公示",
     ev.DeadlineApproaching: "时限将至提醒",
     ev.DeadlineBreached: "超期告警",
     ev.Escalated: "升级告警",
@@ -286,6 +332,19 @@ EVENT_FIELDS: Mapping[str, str] = {
     "due_at": "到期",
     "level": "级别",
     "notify": "通知",
+    "reviewer": "评查人",
+    "category": "问题类别",
+    "text": "评查意见",
+    "score": "考评得分",
+    "notice_no": "监督书文号",
+    "review_case_id": "考评案件",
+    "matters": "纠正事项",
+    "rectification_id": "整改案件",
+    "exemption": "不予处罚类型",
+    "legal_basis": "法律依据",
+    "decided_on": "决定日期",
+    "platform": "公示平台",
+    "url": "公示网址",
 }
 APPELLANTS: Mapping[str, str] = {"bureau": "本局", "plaintiff": "原告"}
 NOTIFY: Mapping[str, str] = {
@@ -382,11 +441,30 @@ FIELD_LABELS: Mapping[str, str] = {
     "title": "职务",
     "to_department": "转往部门",
     "with_review": "需先复盘",
+    "reviewer": "评查人",
+    "category": "问题类别",
+    "text": "评查意见",
+    "score": "考评得分（0–100）",
+    "notice_no": "监督书文号",
+    "review_case_id": "考评案件编号",
+    "matters": "纠正事项",
+    "exemption": "不予处罚类型",
+    "legal_basis": "法律依据",
+    "decided_on": "决定日期",
+    "platform": "公示平台",
+    "url": "公示网址",
 }
 # where one field name means different things in two kinds
 KIND_FIELD_LABELS: Mapping[tuple[str, str], str] = {
     (CaseKind.enterprise_tip, "enterprise"): "被举报企业",
     (CaseKind.litigation, "outcome"): "判决结果",
+    (CaseKind.enforcement_review, "decision_ref"): "被评查案件文书号",
+    (CaseKind.enforcement_review, "department"): "办案部门",
+    (CaseKind.enforcement_review, "subject"): "案由",
+    (CaseKind.enforcement_notice, "decision_ref"): "执法案件文书号",
+    (CaseKind.enforcement_notice, "department"): "被监督部门",
+    (CaseKind.enforcement_decision, "decision_ref"): "不予处罚决定书文号",
+    (CaseKind.enforcement_decision, "subject"): "案由",
 }
 # a deadline rule's unit, as an extension's form offers the rule (延长后的期限 is in it)
 RULE_UNITS: Mapping[str, str] = {

@@ -56,6 +56,12 @@ COMMAND_ROUTES: dict[type[ev.Payload], str] = {
     ev.RectificationDeadlineExtended: "POST /rectifications/{id}/deadline-extension (role leader)",
     ev.ResponsiblePersonChanged: "POST /rectifications/{id}/reassignment",
     ev.SupervisionClosed: "POST /cases/{id}/commands/close_supervision (role supervisor)",
+    ev.EnforcementReviewOpened: "POST /cases (command open_review, role legal)",
+    ev.ReviewOpinionIssued: "POST /cases/{id}/commands/issue_opinion (role legal)",
+    ev.EnforcementReviewCompleted: "POST /cases/{id}/commands/complete_review (role legal)",
+    ev.EnforcementNoticeIssued: "POST /cases (command issue_notice, role legal)",
+    ev.EnforcementDecisionPublished: "POST /cases/{id}/commands/publish",
+    ev.EnforcementDecisionPublicationWithdrawn: ("POST /cases/{id}/commands/withdraw_publication"),
 }
 """Where each staff decision (Origin.command) is made instead of POST /events."""
 

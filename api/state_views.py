@@ -10,6 +10,11 @@ from pydantic import Field, TypeAdapter
 
 from casestream.domain.catalog import CaseKind, Person, PersonalData
 from casestream.domain.complaints import ComplaintState
+from casestream.domain.enforcement import (
+    EnforcementDecisionState,
+    EnforcementNoticeState,
+    EnforcementReviewState,
+)
 from casestream.domain.litigation import LitigationState
 from casestream.domain.reconsiderations import ReconsiderationState
 from casestream.domain.rectifications import RectificationState
@@ -48,7 +53,28 @@ class RectificationView(RectificationState):
     case_kind: Literal[CaseKind.rectification]
 
 
-AnyStateView = ComplaintView | TipView | ReconsiderationView | LitigationView | RectificationView
+class EnforcementReviewView(EnforcementReviewState):
+    case_kind: Literal[CaseKind.enforcement_review]
+
+
+class EnforcementNoticeView(EnforcementNoticeState):
+    case_kind: Literal[CaseKind.enforcement_notice]
+
+
+class EnforcementDecisionView(EnforcementDecisionState):
+    case_kind: Literal[CaseKind.enforcement_decision]
+
+
+AnyStateView = (
+    ComplaintView
+    | TipView
+    | ReconsiderationView
+    | LitigationView
+    | RectificationView
+    | EnforcementReviewView
+    | EnforcementNoticeView
+    | EnforcementDecisionView
+)
 
 StateView = Annotated[AnyStateView, Field(discriminator="case_kind")]
 """The state of a case of any kind, told apart by its `case_kind`."""

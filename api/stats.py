@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from casestream.domain.catalog import ExemptionType, OpinionCategory
+from casestream.read_models.enforcement_stats import EnforcementFigures
 from casestream.read_models.stats import HandlingFigures, StatsQueries, StatsScope
 
 from .auth import PrincipalDep, visible_department
@@ -126,6 +128,71 @@ class RectificationOut(Figures):
     )
 
 
+class ReviewsOut(Figures):
+    """执法质量考评 of enforcement cases."""
+
+    reviewed: Count = Field(description="enforcement cases reviewed (reviews opened)")
+    scored: Count = Field(description="reviews completed with a score")
+    average_score: float | None = Field(description="mean score of those scored, 0 to 100")
+    opinions: Count = Field(description="评查意见 issued, in all")
+    opinions_by_category: dict[OpinionCategory, int] = Field(
+        description="评查意见 by category (事实认定, 证据, 程序, 法律适用, 文书制作, 裁量, 涉案财物管理, 其他)"
+    )
+
+
+class NoticesOut(Figures):
+    """执法监督书 issued to departments."""
+
+    issued: Count
+    rectified: Count = Field(description="their rectification verified (核验)")
+    rectified_rate: float | None = _rate("整改率 rectified / issued")
+
+
+class DecisionsOut(Figures):
+    """不予处罚 / 轻微免罚 decisions and their publication (公示, enforcement_decision.publication)."""
+
+    recorded: Count
+    published: Count = Field(description="公示 done (withdrawn since included)")
+    published_on_time: Count = Field(description="published within the publication deadline")
+    overdue: Count = Field(description="published late, or not published and past due")
+    on_time_rate: float | None = _rate(
+        "按时公示率 published_on_time / (published_on_time + overdue)"
+    )
+    by_exemption: dict[ExemptionType, int] = Field(
+        description="by ground: minor 轻微不罚, first_offence 首违不罚, no_fault 无过错不罚, other"
+    )
+
+
+class EnforcementOut(Figures):
+    """执法监督 of the bureau's own enforcement."""
+
+    reviews: ReviewsOut
+    notices: NoticesOut
+    decisions: DecisionsOut
+
+    @classmethod
+    def of(cls, figures: EnforcementFigures) -> EnforcementOut:
+        reviews, notices, decisions = figures.reviews, figures.notices, figures.decisions
+        return cls(
+            reviews=ReviewsOut(
+                reviewed=reviews.reviewed,
+                scored=reviews.scored,
+                average_score=reviews.average_score,
+                opinions=reviews.opinions,
+                opinions_by_category=dict(reviews.opinions_by_category),
+            ),
+            notices=NoticesOut.model_validate(notices),
+            decisions=DecisionsOut(
+                recorded=decisions.recorded,
+                published=decisions.published,
+                published_on_time=decisions.published_on_time,
+                overdue=decisions.overdue,
+                on_time_rate=decisions.on_time_rate,
+                by_exemption=dict(decisions.by_exemption),
+            ),
+        )
+
+
 class RuleOfLawStats(Figures):
     """Figures of the cases received from `from` to `to` (local dates, both included)."""
 
@@ -142,6 +209,7 @@ class RuleOfLawStats(Figures):
     reconsiderations: ReconsiderationOut = Field(description="行政复议, bureau as respondent")
     lawsuits: LitigationOut = Field(description="行政诉讼, bureau as defendant")
     rectifications: RectificationOut = Field(description="整改 of lost or corrected cases")
+    enforcement: EnforcementOut = Field(description="执法监督: 考评, 执法监督书, 不予处罚")
 
 
 @router.get("", response_model=RuleOfLawStats)
@@ -188,4 +256,5 @@ def rule_of_law_stats(
         reconsiderations=ReconsiderationOut.model_validate(figures.reconsiderations),
         lawsuits=LitigationOut.model_validate(figures.lawsuits),
         rectifications=RectificationOut.model_validate(figures.rectifications),
+        enforcement=EnforcementOut.of(figures.enforcement),
     )

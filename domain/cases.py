@@ -7,6 +7,14 @@ from typing import Any
 
 from .catalog import CaseKind
 from .complaints import COMPLAINT, ComplaintStatus
+from .enforcement import (
+    ENFORCEMENT_DECISION,
+    ENFORCEMENT_NOTICE,
+    ENFORCEMENT_REVIEW,
+    EnforcementDecisionStatus,
+    EnforcementNoticeStatus,
+    EnforcementReviewStatus,
+)
 from .envelope import Event
 from .lifecycle import CaseState, Lifecycle
 from .litigation import LITIGATION, LitigationStatus
@@ -16,7 +24,16 @@ from .tips import ENTERPRISE_TIP, TipStatus
 
 LIFECYCLES: dict[CaseKind, Lifecycle[Any]] = {
     lifecycle.kind: lifecycle
-    for lifecycle in (COMPLAINT, ENTERPRISE_TIP, RECONSIDERATION, LITIGATION, RECTIFICATION)
+    for lifecycle in (
+        COMPLAINT,
+        ENTERPRISE_TIP,
+        RECONSIDERATION,
+        LITIGATION,
+        RECTIFICATION,
+        ENFORCEMENT_REVIEW,
+        ENFORCEMENT_NOTICE,
+        ENFORCEMENT_DECISION,
+    )
 }
 
 
@@ -32,6 +49,11 @@ CLOSED_STATUSES: dict[CaseKind, frozenset[str]] = {
     CaseKind.litigation: frozenset({LitigationStatus.judged, LitigationStatus.effective}),
     CaseKind.rectification: frozenset(
         {RectificationStatus.completed, RectificationStatus.verified}
+    ),
+    CaseKind.enforcement_review: frozenset({EnforcementReviewStatus.completed}),
+    CaseKind.enforcement_notice: frozenset({EnforcementNoticeStatus.rectified}),
+    CaseKind.enforcement_decision: frozenset(
+        {EnforcementDecisionStatus.published, EnforcementDecisionStatus.withdrawn}
     ),
 }
 # neither open nor closed: a rectification cancelled when the loss behind it was overturned

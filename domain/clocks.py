@@ -334,8 +334,9 @@ def advance(
         if rule.id in running_rules:
             continue
         number = sum(1 for clock in updated if clock.rule_id == rule.id)
+        started_at = rule.counted_from(payload, event.occurred_at, tz)
         deadline = compute_deadline(
-            rule, event.occurred_at, calendar, tz=tz, fixed_due_date=rule.fixed_due_date(payload)
+            rule, started_at, calendar, tz=tz, fixed_due_date=rule.fixed_due_date(payload)
         )
         updated.append(
             Clock(
@@ -344,7 +345,7 @@ def advance(
                 case_kind=event.case_kind,
                 rule_id=rule.id,
                 start_event_id=str(event.event_id),
-                started_at=event.occurred_at,
+                started_at=started_at,
                 fixed_due_date=deadline.due_date if deadline.fixed else None,
                 due_date=deadline.due_date,
                 due_at=deadline.due_at,

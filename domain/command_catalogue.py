@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import (
     complaint_commands,  # noqa: F401
+    enforcement_commands,  # noqa: F401
     litigation_commands,  # noqa: F401
     reconsideration_commands,  # noqa: F401
     rectification_commands,  # noqa: F401
@@ -18,6 +19,7 @@ from .commands import COMMANDS, Handler
 # each case kind's commands, declared on import (one line per module)
 KINDS: tuple[str, ...] = (
     "complaint_commands",
+    "enforcement_commands",
     "litigation_commands",
     "reconsideration_commands",
     "rectification_commands",

@@ -97,6 +97,9 @@ def _start(rule: Rule, clock: Clock, deadline: Deadline, tz: str) -> ExplainedSt
         note = "自启动时刻起计算，只计工作日09:00至17:00"
     else:
         note = "自启动时刻起连续计算"
+    if rule.start_date_field is not None and not deadline.fixed:
+        # e.g. 公示 counted from the decision's date, not from when it was recorded
+        note = f"自启动事件所载日期（{rule.start_date_field}）起算，非登记时刻；{note}"
     return ExplainedStart(
         event_type=rule.starts_on,
         event_id=clock.start_event_id,

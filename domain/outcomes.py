@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from .catalog import (
     AlertCleared,
     CaseKind,
+    EnforcementNoticeIssued,
+    EnforcementNoticeRectified,
     JudgmentIssued,
     JudgmentOutcome,
     Payload,
@@ -17,12 +19,15 @@ from .catalog import (
     ReconsiderationOpinionReceived,
     RectificationCancelled,
     RectificationOpened,
+    RectificationVerified,
     ReviewTaskOpened,
     SupervisionFlagged,
     SupervisionRequested,
 )
+from .enforcement import notice_rectification_id
 from .envelope import Event, new_event
 from .lifecycle import CaseState
+from .rectifications import RectificationState
 from .supervision_flags import (
     DEFAULT_SATISFACTION_THRESHOLD,
     supervision_alerts,
@@ -94,7 +99,9 @@ def case_outcome_class(state: CaseState) -> str | None:
 
 OUTCOME_NAMESPACE = uuid.UUID("5a4f0c3e-9d0b-4e07-8d55-3c1b6f2e7a91")
 
-D = TypeVar("D", ReviewTaskOpened, RectificationOpened, RectificationCancelled)
+D = TypeVar(
+    "D", ReviewTaskOpened, RectificationOpened, RectificationCancelled, EnforcementNoticeRectified
+)
 
 
 @dataclass(frozen=True)
@@ -125,19 +132,21 @@ def went_against(payload: Payload) -> bool | None:
     return None
 
 
-DERIVED_KINDS = frozenset({CaseKind.rectification, CaseKind.complaint})
+DERIVED_KINDS = frozenset({CaseKind.rectification, CaseKind.complaint, CaseKind.enforcement_notice})
 """The case kinds of the events `consequences` derives (their topics take the outbox's events)."""
 
 Derived = (
     Event[ReviewTaskOpened]
     | Event[RectificationOpened]
     | Event[RectificationCancelled]
+    | Event[EnforcementNoticeRectified]
     | Event[SupervisionFlagged]
     | Event[SupervisionRequested]
     | Event[AlertCleared]
 )
 """An event a fact owes: a 复盘 review, a 整改 rectification or its cancellation, a 督察
-supervision flag, or the alert of a supervision begun or ended (published on alerts.events)."""
+supervision flag, the alert of a supervision begun or ended (published on alerts.events), or a
+执法监督书 carried out."""
 
 
 def consequences(
@@ -150,6 +159,8 @@ def consequences(
       rectification: the loss no longer stands; its review stays, as a lesson;
     - a loss upheld on appeal changes nothing: the rectification already runs;
     - a 行政复议意见书 opens one rectification (no review: the body has named the fix);
+    - a 执法监督书 opens one rectification with the notice's deadline, and that rectification's
+      first verification (核验) marks the notice rectified (`notice_consequences`);
     - a poor 回访 flags the complaint for 督察 supervision, and a supervision begun or ended
       raises or clears the supervisors' alert (domain/supervision_flags.py).
     """
@@ -159,6 +170,9 @@ def consequences(
     ]
     if supervision:
         return supervision
+    notice = notice_consequences(event, before, after, settings)
+    if notice:
+        return notice
     payload = event.payload
     department = after.department or settings.fallback_department
     person = after.handler or f"{department}负责人"
@@ -218,6 +232,60 @@ def consequences(
     return []
 
 
+NOTICE_DESCRIPTION_LIMIT = 10000  # RectificationOpened.description's bound
+
+
+def notice_consequences(
+    event: Event[Any], before: CaseState | None, after: CaseState, settings: OutcomeSettings
+) -> list[Derived]:
+    """A 执法监督书 issued opens its rectification (整改 by the notice's deadline, the notice's
+    department responsible); the first verification of that rectification marks the notice
+    rectified. A verification after a reopening changes nothing more: the notice stays
+    rectified. Ids are derived from the causing event, so a redelivery derives the same."""
+    payload = event.payload
+    if isinstance(payload, EnforcementNoticeIssued):
+        department = payload.department or settings.fallback_department
+        matters = "；".join(payload.matters)
+        description = f"执法监督书 {payload.notice_no}：{matters}"[:NOTICE_DESCRIPTION_LIMIT]
+        return [
+            _derived(
+                event,
+                notice_rectification_id(after.case_id),
+                RectificationOpened(
+                    source_case_id=after.case_id,
+                    source_case_kind=CaseKind.enforcement_notice,
+                    department=department,
+                    responsible_person=payload.responsible_person or f"{department}负责人",
+                    deadline=payload.deadline,
+                    description=description,
+                    decision_ref=payload.decision_ref,
+                ),
+            )
+        ]
+    if (
+        isinstance(payload, RectificationVerified)
+        and isinstance(after, RectificationState)
+        and after.source_case_kind is CaseKind.enforcement_notice
+        and after.source_case_id is not None
+        and not (isinstance(before, RectificationState) and _was_verified(before))
+    ):
+        return [
+            _derived(
+                event,
+                after.source_case_id,
+                EnforcementNoticeRectified(
+                    rectification_id=after.case_id, supervisor=payload.supervisor
+                ),
+                CaseKind.enforcement_notice,
+            )
+        ]
+    return []
+
+
+def _was_verified(state: RectificationState) -> bool:
+    return any(check.verified for check in state.verifications)
+
+
 def _stood_against(state: CaseState) -> bool:
     decision = getattr(state, "decision", None)
     outcome = getattr(state, "judgment_outcome", None)
@@ -235,15 +303,18 @@ def _describe(payload: Payload) -> str:
     return type(payload).__name__
 
 
-def _derived(event: Event[Any], case_id: str, payload: D) -> Event[D]:
-    """The event `payload` makes on the rectification `case_id`, caused by the decision `event`;
-    its id is derived from the decision, its type and the case, so a redelivery is the same."""
+def _derived(
+    event: Event[Any], case_id: str, payload: D, case_kind: CaseKind = CaseKind.rectification
+) -> Event[D]:
+    """The event `payload` makes on the case `case_id` (a rectification unless told), caused by
+    `event`; its id is derived from the cause, its type and the case, so a redelivery is the
+    same."""
     event_type = type(payload).__name__
     return new_event(
         payload,
         event_id=uuid.uuid5(OUTCOME_NAMESPACE, f"{event.event_id}|{event_type}|{case_id}"),
         case_id=case_id,
-        case_kind=CaseKind.rectification,
+        case_kind=case_kind,
         occurred_at=event.occurred_at,
         recorded_at=event.recorded_at,
         source="casestream.outcomes",

@@ -28,13 +28,14 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from enum import StrEnum
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
@@ -195,6 +196,9 @@ class Rule(BaseModel):
     unit: Unit
     working_hours: bool = False  # hours/minutes count only 09:00-17:00 of working days
     due_date_field: str | None = None  # a date field of the starting event that sets the due date
+    # a date field of the starting event the period is counted from (e.g. the decision's date,
+    # when the decision is recorded later), instead of the instant the event occurred
+    start_date_field: str | None = None
     warnings: tuple[Annotated[int, Field(ge=1, le=365)], ...] = (3, 1)
     alert_unit: Literal[Unit.working_days, Unit.hours, Unit.minutes] | None = None
     escalate: bool = True
@@ -243,6 +247,14 @@ class Rule(BaseModel):
         value = getattr(payload, self.due_date_field, None)
         return value if isinstance(value, date) else None
 
+    def counted_from(self, payload: Payload, occurred_at: datetime, tz: str) -> datetime:
+        """The instant the period starts: the start of the day the starting event names in
+        `start_date_field` (local time in `tz`), else the instant it occurred."""
+        value = None if self.start_date_field is None else getattr(payload, self.start_date_field)
+        if not isinstance(value, date):
+            return occurred_at
+        return datetime.combine(value, time.min, tzinfo=ZoneInfo(tz))
+
 
 def _rule_problem(rule: Rule) -> tuple[str, str] | None:
     """(field, message) of the first inconsistency pydantic's field types cannot see."""
@@ -275,10 +287,15 @@ def _rule_problem(rule: Rule) -> tuple[str, str] | None:
         return "max_extension", "a rule with max_extension needs extended_by"
     if rule.working_hours and rule.unit not in (Unit.hours, Unit.minutes):
         return "working_hours", "working_hours applies to hours and minutes only"
-    if rule.due_date_field is not None:
-        info = PAYLOAD_TYPES[rule.starts_on].model_fields.get(rule.due_date_field)
+    for field_name, date_field in (
+        ("due_date_field", rule.due_date_field),
+        ("start_date_field", rule.start_date_field),
+    ):
+        if date_field is None:
+            continue
+        info = PAYLOAD_TYPES[rule.starts_on].model_fields.get(date_field)
         if info is None or date not in getattr(info.annotation, "__args__", (info.annotation,)):
-            return "due_date_field", f"{rule.starts_on} has no date field {rule.due_date_field!r}"
+            return field_name, f"{rule.starts_on} has no date field {date_field!r}"
     levels = [step.level for step in rule.escalation]
     if levels != sorted(set(levels)):
         return "escalation", "levels must rise strictly, each level once"

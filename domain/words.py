@@ -44,6 +44,9 @@ KINDS: Mapping[str, str] = {
     CaseKind.reconsideration: "行政复议",
     CaseKind.litigation: "行政诉讼",
     CaseKind.rectification: "复盘整改",
+    CaseKind.enforcement_review: "执法质量考评",
+    CaseKind.enforcement_notice: "执法监督书",
+    CaseKind.enforcement_decision: "不予处罚决定",
 }
 # the alerts on alerts.events, by their event type (the catalog's payload classes)
 ALERT_TYPES: Mapping[str, str] = {

@@ -1,4 +1,5 @@
-"""Topic names (one per case kind, plus alerts and dead letters) and their creation."""
+"""Topic names (one per case kind, the enforcement supervision kinds sharing one, plus alerts and
+dead letters) and their creation."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ _CASE_TOPICS: dict[CaseKind, str] = {
     CaseKind.reconsideration: "reconsideration.events",
     CaseKind.litigation: "litigation.events",
     CaseKind.rectification: "rectification.events",
+    # 执法监督: the review, the notice and the decision record share one topic
+    CaseKind.enforcement_review: "enforcement.events",
+    CaseKind.enforcement_notice: "enforcement.events",
+    CaseKind.enforcement_decision: "enforcement.events",
 }
 
 
@@ -32,7 +37,7 @@ class Topics:
 
     @property
     def case_topics(self) -> tuple[str, ...]:
-        return tuple(self.prefix + name for name in _CASE_TOPICS.values())
+        return tuple(self.prefix + name for name in dict.fromkeys(_CASE_TOPICS.values()))
 
     @property
     def alerts(self) -> str:

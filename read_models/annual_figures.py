@@ -47,7 +47,34 @@ class EnforcementFigure:
     label: str
 
 
-ENFORCEMENT_FIGURES: tuple[EnforcementFigure, ...] = ()
+_REVIEW, _NOTICE, _DECISION = (
+    CaseKind.enforcement_review,
+    CaseKind.enforcement_notice,
+    CaseKind.enforcement_decision,
+)
+ENFORCEMENT_FIGURES: tuple[EnforcementFigure, ...] = (
+    EnforcementFigure(_REVIEW, "received", "执法质量考评案件（件）"),
+    EnforcementFigure(_REVIEW, "closed", "完成考评（件）"),
+    EnforcementFigure(_REVIEW, "opinions", "评查意见（条）"),
+    EnforcementFigure(_REVIEW, "opinions_facts", "其中：事实认定（条）"),
+    EnforcementFigure(_REVIEW, "opinions_evidence", "其中：证据（条）"),
+    EnforcementFigure(_REVIEW, "opinions_procedure", "其中：程序（条）"),
+    EnforcementFigure(_REVIEW, "opinions_law", "其中：法律适用（条）"),
+    EnforcementFigure(_REVIEW, "opinions_documents", "其中：文书制作（条）"),
+    EnforcementFigure(_REVIEW, "opinions_discretion", "其中：裁量（条）"),
+    EnforcementFigure(_REVIEW, "opinions_property", "其中：涉案财物管理（条）"),
+    EnforcementFigure(_REVIEW, "opinions_other", "其中：其他（条）"),
+    EnforcementFigure(_NOTICE, "received", "制发执法监督书（份）"),
+    EnforcementFigure(_NOTICE, "closed", "执法监督书整改完成（份）"),
+    EnforcementFigure(_DECISION, "received", "不予处罚、轻微免罚决定（件）"),
+    EnforcementFigure(_DECISION, "exemption_minor", "其中：轻微违法不予处罚（件）"),
+    EnforcementFigure(_DECISION, "exemption_first_offence", "其中：首违不罚（件）"),
+    EnforcementFigure(_DECISION, "exemption_no_fault", "其中：无主观过错不予处罚（件）"),
+    EnforcementFigure(_DECISION, "exemption_other", "其中：其他不予处罚（件）"),
+    EnforcementFigure(_DECISION, "closed", "已公示（件）"),
+    EnforcementFigure(_DECISION, "on_time", "按期公示（件）"),
+    EnforcementFigure(_DECISION, "overdue", "逾期公示或超期未公示（件）"),
+)
 """Where the enforcement figures plug in: once the case kinds of 执法监督 and of 不予处罚 /
 轻微免罚 decisions (and their 公示) are in the catalog and figure_columns.py, list their figures
 here, e.g. `EnforcementFigure(CaseKind.<kind>, "received", "执法监督案件（件）")`; the report's

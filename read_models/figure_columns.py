@@ -21,9 +21,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casestream.domain.catalog import CaseKind, SupervisionFlagged
+from casestream.domain.catalog import CaseKind, ExemptionType, OpinionCategory, SupervisionFlagged
 from casestream.domain.clocks import ClockStatus
 from casestream.domain.complaints import ComplaintStatus
+from casestream.domain.enforcement import (
+    EnforcementDecisionStatus,
+    EnforcementNoticeStatus,
+    EnforcementReviewStatus,
+)
 from casestream.domain.envelope import event_type_name
 from casestream.domain.outcomes import CORRECTIONS, LOSSES
 from casestream.domain.rectifications import RectificationStatus
@@ -35,12 +40,19 @@ from .schema import FIGURES, case_events, cases, clocks
 
 RESOLVED_COMPLAINT = (ComplaintStatus.resolved, ComplaintStatus.followed_up)  # 办结, visited after
 VERIFIED_TIP = (TipStatus.verified, TipStatus.closed)  # 核查 done
+# 公示 done (a publication withdrawn since was published)
+PUBLISHED_DECISION = (EnforcementDecisionStatus.published, EnforcementDecisionStatus.withdrawn)
 SATISFIED = 4  # a follow-up score of 4 or 5 (of 1–5) counts as satisfied
 
 TIME_DEPENDENT = ("on_time", "overdue", "ent_on_time", "ent_overdue")
 """The figures that change as running clocks pass their due instants."""
 
-CLOCKED_KINDS = (CaseKind.complaint, CaseKind.enterprise_tip, CaseKind.rectification)
+CLOCKED_KINDS = (
+    CaseKind.complaint,
+    CaseKind.enterprise_tip,
+    CaseKind.rectification,
+    CaseKind.enforcement_decision,
+)
 """The kinds whose figures judge deadlines (the ones TIME_DEPENDENT figures come from)."""
 
 
@@ -112,6 +124,13 @@ def kind_figures(kind: CaseKind, rulebook: RuleBook, now: datetime | None) -> Ki
         return KindFigures(kind, _lawsuit())
     if kind is CaseKind.rectification:
         return KindFigures(kind, _rectification(rules, now))
+    if kind is CaseKind.enforcement_review:
+        return KindFigures(kind, _enforcement_review())
+    if kind is CaseKind.enforcement_notice:
+        rectified = cases.c.status == EnforcementNoticeStatus.rectified.value
+        return KindFigures(kind, {"received": sa.literal(1), "closed": _one(rectified)})
+    if kind is CaseKind.enforcement_decision:
+        return KindFigures(kind, _enforcement_decision(rules, now))
     return KindFigures(kind, {"received": sa.literal(1)})
 
 
@@ -169,6 +188,40 @@ def _rectification(
         "on_time": _one(sa.and_(standing, met, sa.not_(late))),
         "overdue": _one(sa.and_(standing, late)),
         "cancelled": _one(sa.not_(standing)),
+    }
+
+
+def _enforcement_review() -> dict[str, sa.ColumnElement[Any]]:
+    """A 考评 review: received, scored (closed, its score summed) and its opinions by category."""
+    scored = cases.c.status == EnforcementReviewStatus.completed.value
+    score = sa.func.coalesce(cases.c.state["score"].as_integer(), 0)
+    by_category = {
+        f"opinions_{category.value}": sa.func.coalesce(
+            cases.c.state[("opinions_by_category", category.value)].as_integer(), 0
+        )
+        for category in OpinionCategory
+    }
+    opinions: sa.ColumnElement[Any] = sa.literal(0)
+    for count in by_category.values():
+        opinions = opinions + count
+    return {
+        "received": sa.literal(1),
+        "closed": _one(scored),
+        "score_sum": sa.case((scored, score), else_=0),
+        "opinions": opinions,
+        **by_category,
+    }
+
+
+def _enforcement_decision(
+    rules: tuple[str, ...], now: datetime | None
+) -> dict[str, sa.ColumnElement[Any]]:
+    """A 不予处罚 decision: published (公示) on time or late, by the ground it was made on."""
+    published = cases.c.status.in_([status.value for status in PUBLISHED_DECISION])
+    exemption = cases.c.state["exemption"].as_string()
+    return {
+        **_handling("", sa.true(), published, rules, now),
+        **{f"exemption_{kind.value}": _one(exemption == kind.value) for kind in ExemptionType},
     }
 
 

@@ -9,6 +9,11 @@ from typing import Literal
 
 from casestream.domain.catalog import CaseKind
 from casestream.domain.complaints import ComplaintStatus
+from casestream.domain.enforcement import (
+    EnforcementDecisionStatus,
+    EnforcementNoticeStatus,
+    EnforcementReviewStatus,
+)
 from casestream.domain.litigation import LitigationStatus
 from casestream.domain.reconsiderations import ReconsiderationStatus
 from casestream.domain.rectifications import RectificationStatus, ReviewStatus
@@ -23,6 +28,9 @@ KIND_LABELS = {
     CaseKind.reconsideration: "行政复议",
     CaseKind.litigation: "行政诉讼",
     CaseKind.rectification: "整改",
+    CaseKind.enforcement_review: "执法质量考评",
+    CaseKind.enforcement_notice: "执法监督书",
+    CaseKind.enforcement_decision: "不予处罚决定",
 }
 STATUS_LABELS: dict[CaseKind, dict[str, str]] = {
     CaseKind.complaint: {
@@ -49,6 +57,16 @@ STATUS_LABELS: dict[CaseKind, dict[str, str]] = {
         RectificationStatus.open: "待整改", RectificationStatus.in_progress: "整改中",
         RectificationStatus.completed: "已完成", RectificationStatus.rejected: "已退回",
         RectificationStatus.verified: "已核验", RectificationStatus.cancelled: "已撤销",
+    },
+    CaseKind.enforcement_review: {
+        EnforcementReviewStatus.opened: "评查中", EnforcementReviewStatus.completed: "已评分",
+    },
+    CaseKind.enforcement_notice: {
+        EnforcementNoticeStatus.issued: "整改中", EnforcementNoticeStatus.rectified: "已整改",
+    },
+    CaseKind.enforcement_decision: {
+        EnforcementDecisionStatus.recorded: "待公示", EnforcementDecisionStatus.published: "已公示",
+        EnforcementDecisionStatus.withdrawn: "已撤回公示",
     },
 }  # fmt: skip
 CHANNEL_LABELS = {

@@ -386,6 +386,21 @@ FIGURES = (
     "head_appeared",  # hearings the agency head appeared at
     "opened",  # rectification opened (a deadline set, not cancelled)
     "cancelled",
+    # 执法监督: the 评查意见 of a 考评 review, in all and by category, and the 不予处罚
+    # decisions by ground (the names are the enumerations' values, spelt out for the migration)
+    "opinions",
+    "opinions_facts",
+    "opinions_evidence",
+    "opinions_procedure",
+    "opinions_law",
+    "opinions_documents",
+    "opinions_discretion",
+    "opinions_property",
+    "opinions_other",
+    "exemption_minor",
+    "exemption_first_offence",
+    "exemption_no_fault",
+    "exemption_other",
 )
 """The per-case figures, the counter tables' columns (figure_columns.py defines them)."""
 

@@ -10,7 +10,7 @@ PostgreSQL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from casestream.domain.catalog import CaseKind
 from casestream.domain.rules import RuleBook
 
+from .enforcement_stats import ENFORCEMENT_KINDS, EnforcementFigures, enforcement_figures
 from .figure_columns import kind_figures, summed
 from .figure_counts import FigureReader, Period, Totals
 from .schema import FIGURES, cases
@@ -122,6 +123,7 @@ class RuleOfLawFigures:
     reconsiderations: ReconsiderationFigures
     lawsuits: LitigationFigures
     rectifications: RectificationFigures
+    enforcement: EnforcementFigures = field(default_factory=EnforcementFigures)  # 执法监督
 
 
 def departments_in(conn: sa.Connection, scope: StatsScope) -> list[str]:
@@ -144,6 +146,7 @@ FIGURED_KINDS = (
     CaseKind.reconsideration,
     CaseKind.litigation,
     CaseKind.rectification,
+    *ENFORCEMENT_KINDS,
 )
 
 
@@ -217,6 +220,7 @@ def rule_of_law_figures(totals: dict[CaseKind, Totals]) -> RuleOfLawFigures:
             cancelled=rectifications["cancelled"],
             on_time_rate=_rate(rect_on_time, rect_on_time + rect_overdue),
         ),
+        enforcement=enforcement_figures({kind: of(kind) for kind in ENFORCEMENT_KINDS}),
     )
 
 

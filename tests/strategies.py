@@ -92,8 +92,66 @@ def rectification_case(draw: st.DrawFn) -> list[Event[Any]]:
     return events
 
 
+# 执法监督: each kind's opening event, and the steps that may follow it in lifecycle order
+ENFORCEMENT_LIVES: dict[CaseKind, list[tuple[str, dict[str, Any]]]] = {
+    CaseKind.enforcement_review: [
+        (
+            "EnforcementReviewOpened",
+            {
+                "decision_ref": "公(治)行罚决字〔2026〕88号",
+                "department": "治安大队",
+                "reviewer": "张敏",
+            },
+        ),
+        ("ReviewOpinionIssued", {"category": "procedure", "text": "未告知陈述申辩权利"}),
+        ("ReviewOpinionIssued", {"category": "evidence", "text": "证据不足"}),
+        ("EnforcementReviewCompleted", {"score": 76}),
+    ],
+    CaseKind.enforcement_notice: [
+        (
+            "EnforcementNoticeIssued",
+            {
+                "notice_no": "公法监字〔2026〕4号",
+                "department": "治安大队",
+                "matters": ["补正告知程序"],
+                "deadline": "2026-04-01",
+            },
+        ),
+        ("EnforcementNoticeRectified", {"rectification_id": "RECT-N", "supervisor": "督察1"}),
+    ],
+    CaseKind.enforcement_decision: [
+        (
+            "EnforcementDecisionRecorded",
+            {
+                "decision_ref": "公(交)不罚决字〔2026〕17号",
+                "exemption": "minor",
+                "legal_basis": "《行政处罚法》第三十三条第一款",
+                "decided_on": "2026-03-02",
+                "department": "交警大队",
+            },
+        ),
+        ("EnforcementDecisionPublished", {"platform": "门户网站"}),
+        ("EnforcementDecisionPublicationWithdrawn", {"reason": "公示期满"}),
+    ],
+}
+
+
+@st.composite
+def enforcement_case(draw: st.DrawFn, kind: CaseKind) -> list[Event[Any]]:
+    """An enforcement supervision case opened and taken some steps along its life."""
+    case_id = f"E-{draw(st.uuids(version=4)).hex[:12]}"
+    life = ENFORCEMENT_LIVES[kind]
+    steps = draw(st.integers(0, len(life) - 1))
+    return [
+        event(name, case_id, kind.value, payload, day=number, event_id=_event_id(case_id, number))
+        for number, (name, payload) in enumerate(life[: steps + 1])
+    ]
+
+
 def case_events(kind: CaseKind) -> st.SearchStrategy[list[Event[Any]]]:
     """The events of one case of `kind`, for every kind."""
     if kind is CaseKind.rectification:
         return rectification_case()
+    if kind in ENFORCEMENT_LIVES:
+        return enforcement_case(kind)
     return simulated_case(kind)

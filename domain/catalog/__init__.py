@@ -4,7 +4,7 @@ The catalog is the only place an event type is spelled. Payloads are frozen pyda
 models; each carries its `schema_version` and the case kinds it may belong to. The shared
 parts live in `shared.py` and each case kind's payloads in a module of its own
 (`complaints.py` with the 督察 supervision, `tips.py`, `reconsiderations.py`, `litigation.py`,
-`rectifications.py`, `alerts.py`); every caller imports them from here, with the registry of
+`rectifications.py`, `enforcement.py` for 执法监督, `alerts.py`); every caller imports them from here, with the registry of
 every event type by name (`PAYLOAD_TYPES`).
 """
 
@@ -32,6 +32,21 @@ from .complaints import (
     DeadlineExtended,
     SupervisionClosed,
     SupervisionFlagged,
+)
+from .enforcement import (
+    EnforcementDecisionPublicationWithdrawn,
+    EnforcementDecisionPublished,
+    EnforcementDecisionRecorded,
+    EnforcementNoticeIssued,
+    EnforcementNoticeRectified,
+    EnforcementReviewCompleted,
+    EnforcementReviewOpened,
+    ExemptionType,
+    Matters,
+    OpinionCategory,
+    ReviewOpinionIssued,
+    Score,
+    Url,
 )
 from .litigation import (
     AppealFiled,
@@ -160,6 +175,14 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         RectificationDeadlineExtended,
         ResponsiblePersonChanged,
         RectificationCancelled,
+        EnforcementReviewOpened,
+        ReviewOpinionIssued,
+        EnforcementReviewCompleted,
+        EnforcementNoticeIssued,
+        EnforcementNoticeRectified,
+        EnforcementDecisionRecorded,
+        EnforcementDecisionPublished,
+        EnforcementDecisionPublicationWithdrawn,
         DeadlineApproaching,
         DeadlineBreached,
         Escalated,
@@ -204,11 +227,19 @@ __all__ = [
     "DeadlineBreached",
     "DeadlineExtended",
     "DefenceSubmitted",
+    "EnforcementDecisionPublicationWithdrawn",
+    "EnforcementDecisionPublished",
+    "EnforcementDecisionRecorded",
+    "EnforcementNoticeIssued",
+    "EnforcementNoticeRectified",
+    "EnforcementReviewCompleted",
+    "EnforcementReviewOpened",
     "Escalated",
     "Evidence",
     "EvidenceFile",
     "EvidenceFiles",
     "EvidenceMediaType",
+    "ExemptionType",
     "FileName",
     "HearingHeld",
     "Instance",
@@ -218,8 +249,10 @@ __all__ = [
     "JudgmentOutcome",
     "JudgmentServed",
     "LawsuitFiled",
+    "Matters",
     "MeasureAdded",
     "NonEmpty",
+    "OpinionCategory",
     "Origin",
     "Payload",
     "Person",
@@ -244,9 +277,11 @@ __all__ = [
     "ReplySubmitted",
     "ResponsiblePersonChanged",
     "ReviewCompleted",
+    "ReviewOpinionIssued",
     "ReviewTaskOpened",
     "RootCause",
     "RootCauses",
+    "Score",
     "Sha256",
     "ShortText",
     "SupervisionClosed",
@@ -257,6 +292,7 @@ __all__ = [
     "TipFeedbackGiven",
     "TipReceived",
     "TipVerified",
+    "Url",
     "VerificationResult",
     "cited_files",
 ]

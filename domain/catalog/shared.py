@@ -18,13 +18,16 @@ from pydantic import (
 
 
 class CaseKind(StrEnum):
-    """The five kinds of case casestream tracks."""
+    """The kinds of case casestream tracks."""
 
     complaint = "complaint"  # 投诉 (incl. 12345 hotline, 信访)
     enterprise_tip = "enterprise_tip"  # 涉企举报线索
     reconsideration = "reconsideration"  # 行政复议, bureau as respondent
     litigation = "litigation"  # 行政诉讼, bureau as defendant
     rectification = "rectification"  # 复盘 review and 整改 rectification of a lost case
+    enforcement_review = "enforcement_review"  # 执法质量考评 of one enforcement case
+    enforcement_notice = "enforcement_notice"  # 执法监督书 issued to a department
+    enforcement_decision = "enforcement_decision"  # 不予处罚 / 轻微免罚 decision and its 公示
 
 
 class Channel(StrEnum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -33,6 +33,7 @@ LEADER = auth_headers("leader")
 STRANGER = auth_headers("handler", OTHER)  # a handler of another department
 DEPARTMENT_ROLES = ("handler", "department_head")
 ROLES = ("handler", "department_head", "supervisor", "leader", "legal", "system")
+NOTICE_DEADLINE = (datetime.now(UTC) + timedelta(days=60)).date().isoformat()  # 整改期限
 
 # how each kind's case is registered for the matrix: (command, headers, fields)
 REGISTRATIONS: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
@@ -67,6 +68,32 @@ REGISTRATIONS: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
         },
     ),
     "rectification": ("open", HEAD, {"department": DEPARTMENT, "responsible_person": "李四"}),
+    "enforcement_review": (
+        "open_review",
+        LEGAL,
+        {"decision_ref": "行罚决字〔2026〕3号", "department": DEPARTMENT},
+    ),
+    "enforcement_notice": (
+        "issue_notice",
+        LEGAL,
+        {
+            "notice_no": "公法监字〔2026〕1号",
+            "department": DEPARTMENT,
+            "matters": ["补正告知程序"],
+            "deadline": NOTICE_DEADLINE,
+        },
+    ),
+    "enforcement_decision": (
+        "record_decision",
+        HANDLER,
+        {
+            "decision_ref": "不罚决字〔2026〕1号",
+            "exemption": "minor",
+            "legal_basis": "《行政处罚法》第三十三条第一款",
+            "decided_on": "2026-01-05",
+            "department": DEPARTMENT,
+        },
+    ),
 }
 
 # per kind, a command the state of a case just registered does not allow: (name, headers, body)
@@ -76,6 +103,13 @@ ILLEGAL_NOW: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
     "reconsideration": ("record_decision", LEGAL, {"decision": "revoked"}),  # not accepted
     "litigation": ("record_effective", LEGAL, {}),  # no judgment yet
     "rectification": ("verify", SUPERVISOR, {}),  # not completed
+    "enforcement_review": ("issue_opinion", LEGAL, {"category": "other", "text": "补充"}),
+    "enforcement_decision": ("withdraw_publication", HEAD, {"reason": "撤回"}),  # not published
+}
+# a step that makes ILLEGAL_NOW's command illegal, for a kind whose case just registered allows
+# every command (given on a case of its own, so the matrix's shared cases stay just registered)
+FIRST: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
+    "enforcement_review": ("complete_review", LEGAL, {"score": 90}),  # scored: no more opinions
 }
 
 CATALOGUE = sorted((kind.value, name) for kind, name in COMMANDS)
@@ -199,7 +233,8 @@ def test_the_matrix_covers_every_command_get_commands_lists(
 ) -> None:
     assert set(catalogue) == set(CATALOGUE)
     kinds = {kind for kind, _ in catalogue}
-    assert set(REGISTRATIONS) == kinds and set(ILLEGAL_NOW) == kinds
+    given = {kind for kind, _ in GIVEN}  # a 执法监督书 takes no command once issued
+    assert set(REGISTRATIONS) == kinds and set(ILLEGAL_NOW) == given
 
 
 # --- commands on a registered case -----------------------------------------------------------
@@ -266,6 +301,10 @@ def test_a_command_the_case_s_state_does_not_allow_answers_409_with_reason_and_v
 ) -> None:
     name, headers, body = ILLEGAL_NOW[kind]
     case_id = cases[kind]
+    if kind in FIRST:
+        case_id = _register(api, kind)
+        first, first_headers, first_body = FIRST[kind]
+        assert _give(api, case_id, first, first_body, first_headers).status_code == 200
     version = api.get(f"/cases/{case_id}", headers=LEGAL).json()["version"]
     refused = _give(api, case_id, name, body, headers)
     assert refused.status_code == 409, refused.text
@@ -493,3 +532,43 @@ def test_a_rectification_rejected_by_the_supervisor_and_reopened(api: httpx.Clie
     detail = api.get(f"/rectifications/{case_id}", headers=HEAD).json()
     assert detail["status"] == "in_progress"
     assert [entry["supervisor"] for entry in detail["verifications"]] == ["test-supervisor"]
+
+
+def test_a_notice_s_rectification_verified_marks_the_notice_rectified(api: httpx.Client) -> None:
+    """执法监督书 → its rectification (RECT-<notice id>) opened by the worker, completed by the
+    department, verified by 督察 → the notice rectified, derived through the outbox relay."""
+    notice_id = _register(api, "enforcement_notice")
+    rectification_id = f"RECT-{notice_id}"
+
+    def opened() -> bool:
+        return api.get(f"/cases/{rectification_id}", headers=HEAD).status_code == 200
+
+    wait_for(opened, timeout=60)
+    rectification = api.get(f"/cases/{rectification_id}", headers=HEAD).json()["state"]
+    assert (rectification["deadline"], rectification["source_case_id"]) == (
+        NOTICE_DEADLINE,
+        notice_id,
+    )
+    _applied(api, rectification_id, "complete", HEAD, evidence=["重新告知笔录"])
+    _applied(api, rectification_id, "verify", SUPERVISOR)
+
+    def rectified() -> bool:
+        state = api.get(f"/cases/{notice_id}", headers=HEAD).json()["state"]
+        return bool(state["status"] == "rectified")
+
+    wait_for(rectified, timeout=60)
+
+
+def test_a_review_opined_and_scored_and_a_decision_published_and_withdrawn(
+    api: httpx.Client,
+) -> None:
+    review_id = _register(api, "enforcement_review")
+    _applied(api, review_id, "issue_opinion", LEGAL, category="procedure", text="未告知权利")
+    _applied(api, review_id, "complete_review", LEGAL, score=85)
+    review = api.get(f"/cases/{review_id}", headers=HEAD).json()["state"]
+    assert (review["status"], review["score"], len(review["opinions"])) == ("completed", 85, 1)
+    decision_id = _register(api, "enforcement_decision")
+    _applied(api, decision_id, "publish", HEAD, platform="县政府门户网站")
+    _applied(api, decision_id, "withdraw_publication", HEAD, reason="公示期满")
+    decision = api.get(f"/cases/{decision_id}", headers=HANDLER).json()["state"]
+    assert decision["status"] == "withdrawn" and decision["withdrawn_at"] is not None

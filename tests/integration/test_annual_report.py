@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from casestream.cli import app as cli_app
 from casestream.domain.envelope import Event, parse_event
 from casestream.producers.simulation import simulate
+from casestream.read_models.annual_figures import ENFORCEMENT_FIGURES
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.figure_counts import FigureCounter
 from casestream.read_models.outbox import Outbox
@@ -33,6 +34,7 @@ from casestream.staff import add_account
 from tests.auth import auth_headers
 from tests.conftest import Database
 from tests.console_app import console_client
+from tests.events import raw
 from tests.integration.test_console_signin import PASSWORD, sign_in
 from tests.integration.test_stats import POLICY, scenario
 
@@ -90,13 +92,69 @@ STATS_OF = {
 BEYOND_STATS = {"reviews.opened", "reviews.completed", "rectifications.verified"}
 
 
+# the report's 执法监督 figure → where GET /stats has it (its "enforcement" part)
+ENFORCEMENT_STATS_OF = {
+    "enforcement.enforcement_review.received": ("reviews", "reviewed"),
+    "enforcement.enforcement_review.closed": ("reviews", "scored"),
+    "enforcement.enforcement_review.opinions": ("reviews", "opinions"),
+    "enforcement.enforcement_notice.received": ("notices", "issued"),
+    "enforcement.enforcement_notice.closed": ("notices", "rectified"),
+    "enforcement.enforcement_decision.received": ("decisions", "recorded"),
+    "enforcement.enforcement_decision.closed": ("decisions", "published"),
+    "enforcement.enforcement_decision.on_time": ("decisions", "published_on_time"),
+    "enforcement.enforcement_decision.overdue": ("decisions", "overdue"),
+}
+
+
+def enforcement_2026() -> list[Event[Any]]:
+    """A September of 执法监督 in 治安大队: a 考评 review with two opinions, scored; a 执法监督书;
+    two 不予处罚 decisions, one published within its 7 working days, one never."""
+    at = datetime.fromisoformat("2026-09-14T10:00:00+08:00")
+    unit = {"department": "治安大队"}
+    review = unit | {"decision_ref": "公罚〔2026〕12号", "reviewer": "张敏"}
+    decided = unit | {"legal_basis": "《行政处罚法》第三十三条", "decided_on": "2026-09-14"}
+    notice = unit | {"notice_no": "监督〔2026〕1号", "matters": ["规范告知程序"]}
+    kinds = ("enforcement_review", "enforcement_notice", "enforcement_decision")
+    review_kind, notice_kind, decision_kind = kinds
+    steps = [
+        ("EnforcementReviewOpened", "KP-1", review_kind, review, 0),
+        (
+            "ReviewOpinionIssued",
+            "KP-1",
+            review_kind,
+            {"category": "procedure", "text": "未告知"},
+            1,
+        ),
+        ("ReviewOpinionIssued", "KP-1", review_kind, {"category": "evidence", "text": "缺照片"}, 1),
+        ("EnforcementReviewCompleted", "KP-1", review_kind, {"score": 82}, 2),
+        ("EnforcementNoticeIssued", "JDS-1", notice_kind, notice | {"deadline": "2026-10-30"}, 2),
+        *(
+            (
+                "EnforcementDecisionRecorded",
+                case_id,
+                decision_kind,
+                decided | {"decision_ref": case_id, "exemption": ground},
+                0,
+            )
+            for case_id, ground in (("BCF-1", "first_offence"), ("BCF-2", "minor"))
+        ),
+        ("EnforcementDecisionPublished", "BCF-1", decision_kind, {"platform": "县政府网站"}, 3),
+    ]
+    return [
+        parse_event(raw(name, case_id, kind, payload, at=at, day=day))
+        for name, case_id, kind, payload, day in steps
+    ]
+
+
 def two_years() -> list[Event[Any]]:
-    """July–September of 2025 and of 2026, simulated, and the March 2026 of test_stats."""
+    """July–September of 2025 and of 2026, simulated, the March 2026 of test_stats and a
+    September 2026 of 执法监督."""
     rng = random.Random(2026)
     events = [
         *simulate(rng, 150, datetime.fromisoformat("2025-10-01T18:00:00+08:00"), prefix="Y25"),
         *simulate(rng, 250, datetime.fromisoformat("2026-10-01T18:00:00+08:00"), prefix="Y26"),
         *scenario(),
+        *enforcement_2026(),
     ]
     events.sort(key=lambda item: item.occurred_at)  # stable: a case's steps keep their order
     return events
@@ -168,11 +226,17 @@ def test_every_figure_equals_get_stats_for_the_year_and_the_year_before(api: Tes
         this_year = get_json(api, "/stats", **YEAR, **scope)
         last_year = get_json(api, "/stats", **LAST_YEAR, **scope)
         figures = figures_of(report)
-        assert set(figures) == set(STATS_OF) | BEYOND_STATS
+        enforcement = {
+            f"enforcement.{figure.kind.value}.{figure.name}" for figure in ENFORCEMENT_FIGURES
+        }
+        assert set(figures) == set(STATS_OF) | BEYOND_STATS | enforcement
         assert this_year["complaints"]["received"] > 0 and last_year["complaints"]["received"] > 0
         for key in STATS_OF:
             assert figures[key]["current"] == expected(this_year, key), key
             assert figures[key]["previous"] == expected(last_year, key), key
+        for key, (group, name) in ENFORCEMENT_STATS_OF.items():
+            assert figures[key]["current"] == this_year["enforcement"][group][name], key
+            assert figures[key]["previous"] == last_year["enforcement"][group][name], key
         assert report["department"] == department
     loss_rate = figures["lawsuits.loss_rate"]
     if loss_rate["current"] is not None and loss_rate["previous"] is not None:
@@ -253,8 +317,14 @@ def test_the_word_document_holds_the_figures_of_get_stats(api: TestClient) -> No
         "五、败诉、纠错案件复盘与整改",
         "六、执法监督与不予处罚、轻微免罚决定及公示",
     ]
-    text = "\n".join(p.text for p in document.paragraphs)
-    assert "本年度无执法监督" in text and "附：各项数字所计案件" in headings
+    assert "附：各项数字所计案件" in headings
+    # 执法监督: one review with two opinions, one notice, two decisions, one published on time
+    assert tables["执法质量考评案件（件）"][:3] == ["1", "0", "+1"]
+    assert tables["评查意见（条）"][0] == "2" and tables["其中：程序（条）"][0] == "1"
+    assert tables["制发执法监督书（份）"][0] == "1"
+    assert tables["不予处罚、轻微免罚决定（件）"][0] == "2"
+    assert tables["其中：首违不罚（件）"][0] == "1"
+    assert (tables["已公示（件）"][0], tables["按期公示（件）"][0]) == ("1", "1")
     listed = {
         row.cells[0].text
         for table in document.tables

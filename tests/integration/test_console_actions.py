@@ -73,6 +73,29 @@ OTHER_KINDS = [
         "litigation",
         {"court": "县人民法院", "plaintiff": {"name": "王伟"}, "decision_ref": "D-2"},
     ),
+    (
+        "EnforcementReviewOpened",
+        "KP-ZA-1",
+        "enforcement_review",
+        {"decision_ref": "D-3", "reviewer": "fa.zhi"},
+    ),
+    (
+        "EnforcementNoticeIssued",
+        "JDS-ZA-1",
+        "enforcement_notice",
+        {"notice_no": "公法监字〔2026〕1号", "matters": ["补正告知程序"], "deadline": "2026-12-31"},
+    ),
+    (
+        "EnforcementDecisionRecorded",
+        "BCF-ZA-1",
+        "enforcement_decision",
+        {
+            "decision_ref": "D-4",
+            "exemption": "minor",
+            "legal_basis": "《行政处罚法》第三十三条第一款",
+            "decided_on": "2026-03-02",
+        },
+    ),
 ]
 
 
@@ -404,7 +427,14 @@ def test_the_register_page_offers_each_kind_and_its_registering_form(console: Co
     assert '<option value="window">窗口</option>' in form.text
     assert console.client.get("/console/register/rectification").status_code == 404
     console.sign_in("fa.zhi")
-    for kind in ("enterprise_tip", "reconsideration", "litigation"):
+    for kind in (
+        "enterprise_tip",
+        "reconsideration",
+        "litigation",
+        "enforcement_review",
+        "enforcement_notice",
+        "enforcement_decision",
+    ):
         page = console.client.get(f"/console/register/{kind}")
         assert page.status_code == 200, (kind, page.text)
 

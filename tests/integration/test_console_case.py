@@ -106,6 +106,7 @@ def _scenario() -> list[Event[Any]]:
             {"evidence": ["培训记录"], "files": files},
             at=local("2026-09-27T09:00"),
         ),
+        *_enforcement(),
         event("ComplaintReceived", "A1", "complaint", received | {"decision_ref": None}),
         event("ComplaintFollowUpVisited", "A1", "complaint", {"satisfaction": 4}, day=1),
         event(
@@ -114,6 +115,63 @@ def _scenario() -> list[Event[Any]]:
             "complaint",
             {"channel": "window", "subject": "户籍迁移", "department": "户政大队"},
             at=local("2026-09-28T09:00"),
+        ),
+    ]
+
+
+def _enforcement() -> list[Event[Any]]:
+    """执法监督: a review with an opinion, a notice, a 不予处罚 decision published."""
+    ref = "公(治)行罚决字〔2026〕90号"
+    decision = {
+        "decision_ref": "公(治)不罚决字〔2026〕5号",
+        "exemption": "first_offence",
+        "legal_basis": "《行政处罚法》第三十三条第一款",
+        "decided_on": "2026-09-25",
+        "department": "治安大队",
+    }
+    notice = {
+        "notice_no": "公法监字〔2026〕4号",
+        "department": "治安大队",
+        "matters": ["补正告知程序"],
+        "deadline": "2026-11-30",
+    }
+    review = {"decision_ref": ref, "department": "治安大队", "reviewer": "fa.zhi"}
+    opinion = {"category": "procedure", "text": "未告知陈述申辩权利"}
+    return [
+        event(
+            "EnforcementReviewOpened",
+            "KP1",
+            "enforcement_review",
+            review,
+            at=local("2026-09-28T10:00"),
+        ),
+        event(
+            "ReviewOpinionIssued",
+            "KP1",
+            "enforcement_review",
+            opinion,
+            at=local("2026-09-28T11:00"),
+        ),
+        event(
+            "EnforcementNoticeIssued",
+            "JDS1",
+            "enforcement_notice",
+            notice,
+            at=local("2026-09-29T10:00"),
+        ),
+        event(
+            "EnforcementDecisionRecorded",
+            "BCF1",
+            "enforcement_decision",
+            decision,
+            at=local("2026-09-29T10:00"),
+        ),
+        event(
+            "EnforcementDecisionPublished",
+            "BCF1",
+            "enforcement_decision",
+            {"platform": "县政府门户网站"},
+            at=local("2026-09-30T10:00"),
         ),
     ]
 
@@ -162,6 +220,9 @@ def pages(database: Database) -> Iterator[Pages]:
         ("R1", "行政复议", "已申请", ["申请行政复议", "收到申请书副本"]),
         ("L1", "行政诉讼", "已立案", ["行政诉讼立案"]),
         ("RECT-1", "复盘整改", "待核验", ["开启整改", "添加整改措施", "整改完成"]),
+        ("KP1", "执法质量考评", "评查中", ["开展执法质量考评", "出具评查意见"]),
+        ("JDS1", "执法监督书", "整改中", ["下达执法监督书"]),
+        ("BCF1", "不予处罚决定", "已公示", ["登记不予处罚决定", "公示"]),
     ],
 )
 def test_a_case_of_each_kind_shows_its_facts_and_its_events_in_chinese(

@@ -45,8 +45,77 @@ ZONE = ZoneInfo(ZONE_NAME)
 NOW = datetime.fromisoformat("2026-04-20T10:00:00+08:00")
 
 
+def _enforcement() -> list[Event[Any]]:
+    """执法监督 in two departments: reviews with opinions, scored or not; notices; decisions
+    published on time, late, or not at all (their publication clocks breach)."""
+    found: list[Event[Any]] = []
+    for number, department in enumerate(DEPARTMENTS[:2]):
+        at = local(f"2026-03-{10 + number}T10:00")
+        review = {"decision_ref": f"D-{number}", "department": department, "reviewer": "张敏"}
+        found += [
+            event("EnforcementReviewOpened", f"KP-{number}", "enforcement_review", review, at=at),
+            event(
+                "ReviewOpinionIssued",
+                f"KP-{number}",
+                "enforcement_review",
+                {"category": ("procedure", "evidence")[number], "text": "问题"},
+                at=at,
+                day=1,
+            ),
+            event(
+                "EnforcementNoticeIssued",
+                f"JDS-{number}",
+                "enforcement_notice",
+                {"notice_no": f"N-{number}", "department": department, "matters": ["x"]}
+                | {"deadline": "2026-04-30"},
+                at=at,
+            ),
+        ]
+        if number == 0:
+            found.append(
+                event(
+                    "EnforcementReviewCompleted",
+                    "KP-0",
+                    "enforcement_review",
+                    {"score": 88},
+                    at=at,
+                    day=2,
+                )
+            )
+        for ground, published_after in (("minor", 2), ("first_offence", 30), ("no_fault", None)):
+            case_id = f"BCF-{number}-{ground}"
+            recorded = {
+                "decision_ref": case_id,
+                "exemption": ground,
+                "legal_basis": "《行政处罚法》第三十三条",
+                "decided_on": at.date().isoformat(),
+                "department": department,
+            }
+            found.append(
+                event(
+                    "EnforcementDecisionRecorded", case_id, "enforcement_decision", recorded, at=at
+                )
+            )
+            if published_after is not None:
+                found.append(
+                    event(
+                        "EnforcementDecisionPublished",
+                        case_id,
+                        "enforcement_decision",
+                        {"platform": "网站"},
+                        at=at,
+                        day=published_after,
+                    )
+                )
+    return found
+
+
 def _events(seed: int) -> list[Event[Any]]:
-    events = [*simulate(random.Random(seed), 160, NOW, prefix="FIG"), *scenario()]
+    events = [
+        *simulate(random.Random(seed), 160, NOW, prefix="FIG"),
+        *scenario(),
+        *_enforcement(),
+    ]
     return sorted(events, key=lambda item: item.occurred_at)
 
 
@@ -160,6 +229,9 @@ def _assert_counters_equal_recount(engine: sa.Engine, now: datetime) -> None:
         or figures.lawsuits.filed
         or figures.rectifications.opened
         or figures.rectifications.cancelled
+        or figures.enforcement.reviews.reviewed
+        or figures.enforcement.notices.issued
+        or figures.enforcement.decisions.recorded
     }
 
 
@@ -184,6 +256,18 @@ def test_counters_equal_a_recount_through_batches_duplicates_and_breaches(
     with engine.connect() as conn:
         received = conn.execute(sa.select(sa.func.sum(figure_counts.c.received))).scalar()
     assert received == len({item.case_id for item in events})
+    year = StatsScope.of_days(date(2026, 1, 1), date(2026, 12, 31), ZONE, None, NOW)
+    enforcement = StatsQueries(engine, POLICY.rulebook, ZONE_NAME).figures(year).enforcement
+    reviews, decisions = enforcement.reviews, enforcement.decisions
+    assert (reviews.reviewed, reviews.scored, reviews.average_score, reviews.opinions) == (
+        2,
+        1,
+        88,
+        2,
+    )
+    assert (enforcement.notices.issued, enforcement.notices.rectified) == (2, 0)
+    assert (decisions.recorded, decisions.published, decisions.published_on_time) == (6, 4, 2)
+    assert decisions.overdue == 4  # published a month later, or never
 
 
 def test_counters_built_from_existing_cases_equal_those_kept_by_the_projector(

@@ -108,6 +108,9 @@ OPENING = {
     ev.CaseKind.reconsideration: "ReconsiderationApplied",
     ev.CaseKind.litigation: "LawsuitFiled",
     ev.CaseKind.rectification: "RectificationOpened",
+    ev.CaseKind.enforcement_review: "EnforcementReviewOpened",
+    ev.CaseKind.enforcement_notice: "EnforcementNoticeIssued",
+    ev.CaseKind.enforcement_decision: "EnforcementDecisionRecorded",
 }
 
 

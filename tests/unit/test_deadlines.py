@@ -98,6 +98,8 @@ EVERY_RULE = [
     ("rectification.completion", "2026-01-20", "2026-02-24"),
     # 5 wd: Sep 25-27 中秋; 28-30 (3), 国庆; Oct 8, 9
     ("rectification.verification", "2026-09-24", "2026-10-09"),
+    # 7 wd: Sep 29, 30 (2), 国庆 Oct 1-7; 8, 9, Sat 10 调休 (5), Mon 12, Tue 13
+    ("enforcement_decision.publication", "2026-09-28", "2026-10-13"),
 ]
 
 

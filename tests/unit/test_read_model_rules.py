@@ -37,7 +37,9 @@ def test_the_main_rule_of_each_kind_is_the_bureau_s_own_duty() -> None:
     )
     assert RULES.main_rules(CaseKind.litigation) == ("litigation.defence",)
     assert RULES.main_rules(CaseKind.rectification) == ("rectification.completion",)
-    assert len(RULES.main_rules()) == 8
+    assert RULES.main_rules(CaseKind.enforcement_decision) == ("enforcement_decision.publication",)
+    assert RULES.main_rules(CaseKind.enforcement_review) == ()
+    assert len(RULES.main_rules()) == 9
     assert RULES.report_rules() == ("reconsideration.opinion_report",)
 
 

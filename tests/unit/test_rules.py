@@ -48,6 +48,7 @@ LOCAL_POLICY = {
     "rectification.review": ("ReviewTaskOpened", 15, Unit.working_days),
     "rectification.completion": ("RectificationOpened", 30, Unit.calendar_days),
     "rectification.verification": ("RectificationCompleted", 5, Unit.working_days),
+    "enforcement_decision.publication": ("EnforcementDecisionRecorded", 7, Unit.working_days),
     # due on the hearing date the event gives; the length is never counted
     "litigation.hearing_reminder": ("CourtHearingScheduled", 1, Unit.calendar_days),
 }
@@ -55,7 +56,7 @@ LOCAL_POLICY = {
 
 def test_the_packaged_rules_are_exactly_those_of_deadlines_md() -> None:
     assert set(RULES.ids) == set(STATUTORY) | set(LOCAL_POLICY)
-    assert len(RULES.ids) == 22
+    assert len(RULES.ids) == 23
 
 
 @pytest.mark.parametrize(("rule_id", "row"), [*STATUTORY.items(), *LOCAL_POLICY.items()])
@@ -260,7 +261,7 @@ def test_a_deployment_adds_a_rule(tmp_path: Path) -> None:
         True,
         Unit.hours,
     )
-    assert len(rules.ids) == 23
+    assert len(rules.ids) == 24
 
 
 def test_replace_takes_the_deployment_entry_as_the_whole_rule(tmp_path: Path) -> None:
@@ -404,7 +405,7 @@ def test_a_payload_field_left_at_its_default_yields_to_the_case_state() -> None:
 
 
 def test_rules_can_be_kept_in_sets_and_as_keys() -> None:
-    assert len(set(RULES.rules.values())) == 22
+    assert len(set(RULES.rules.values())) == 23
 
 
 def test_a_complaint_handling_rule_starts_again_on_a_reopening_of_its_kind_of_complaint() -> None:
