@@ -19,7 +19,7 @@ from tests.conftest import Database
 from tests.events import T0
 from tests.processes import Process, replay_into, service_env, wait_for
 
-EVENT_COUNT = 20_000
+EVENT_COUNT = 8_000
 DETAILED_SHARE = 0.15
 """The share of cases compared in full (state, history, clocks) besides every case's summary;
 which ones comes from the test's seed, so a failure is read again on the same cases."""
@@ -62,7 +62,7 @@ def test_worker_killed_mid_stream_ends_equal_to_a_clean_replay(
         CASESTREAM_SCANNER_ENABLED="false",
         CASESTREAM_TIMER_LEASE_SECONDS="2",
     )
-    kill_at = chance.randint(3000, 14000)  # events projected when the worker is killed
+    kill_at = chance.randint(1500, 6000)  # events projected when the worker is killed
     salt = chance.getrandbits(32)
 
     def detailed(case_id: str) -> bool:  # derived cases (reviews, rectifications) too
