@@ -1,5 +1,6 @@
 """Pacing of a notification channel: how many sends its rate limit allows now, given when its
-recent sends started, and whether a robot's "over the limit" answer costs a delivery an attempt.
+recent sends started, and what one attempt makes of a delivery (delivered, retried after a
+backoff, waiting out a robot's minute without using an attempt, or failed).
 
 企业微信 and 钉钉 group robots take at most 20 messages a minute (企业微信 answers errcode 45009
 beyond it, 钉钉 660026 or 130101); a burst past the limit would be refused and burn the
@@ -9,8 +10,10 @@ so no rolling minute holds more than the channel's `max_per_minute` sends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 RATE_WINDOW = timedelta(minutes=1)  # the robots' limits are per minute, counted rolling
 
@@ -42,3 +45,37 @@ def over_limit_is_free(recorded_at: datetime, now: datetime, free_for: timedelta
     as one of its attempts: only while the delivery is younger than `free_for`, so a robot that
     refuses for ever still ends the delivery failed after its `max_attempts`."""
     return now - recorded_at < free_for
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What an attempt makes of its delivery."""
+
+    status: Literal["delivered", "pending", "failed"]
+    next_attempt_at: datetime
+    counts: bool  # whether the attempt used one of the delivery's `max_attempts`
+
+
+def after_attempt(
+    *,
+    succeeded: bool,
+    over_limit: bool,
+    attempts_before: int,
+    recorded_at: datetime,
+    now: datetime,
+    max_attempts: int,
+    retry_delay: Callable[[int], timedelta],
+    over_limit_grace: timedelta,
+) -> Verdict:
+    """Delivered; or, for a robot's "over the limit" answer within the grace, pending a minute
+    with no attempt used; or failed once `max_attempts` are used; or pending after the backoff
+    (`retry_delay(attempts)`, at least a minute after an over-limit answer)."""
+    if succeeded:
+        return Verdict("delivered", now, True)
+    if over_limit and over_limit_is_free(recorded_at, now, over_limit_grace):
+        return Verdict("pending", now + RATE_WINDOW, False)
+    attempts = attempts_before + 1
+    if attempts >= max_attempts:
+        return Verdict("failed", now, True)
+    delay = retry_delay(attempts)
+    return Verdict("pending", now + (max(delay, RATE_WINDOW) if over_limit else delay), True)

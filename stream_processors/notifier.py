@@ -29,7 +29,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from casestream.domain.envelope import Event
 from casestream.domain.notifications import AlertNotice, Message, Wording, alert_message
-from casestream.domain.pacing import RATE_WINDOW, over_limit_is_free
+from casestream.domain.pacing import RATE_WINDOW, Verdict, after_attempt
 from casestream.read_models.alert_queries import ALERT_EVENT_TYPES
 from casestream.read_models.webhook_deliveries import DeliveryStore, DueDelivery, NewDelivery
 from casestream.settings import Settings
@@ -279,8 +279,9 @@ class WebhookNotifier:
             )
         finally:
             self.metrics.attempt_seconds.labels(webhook.id).observe(time.monotonic() - started)
-        status, next_attempt_at, counts = self._after(webhook, delivery, result, now)
-        outcome = "over_limit" if not counts else {"pending": "retry"}.get(status, status)
+        verdict = self._after(webhook, delivery, result, now)
+        status = verdict.status
+        outcome = "over_limit" if not verdict.counts else {"pending": "retry"}.get(status, status)
         self.metrics.deliveries.labels(webhook.id, outcome).inc()
         await asyncio.to_thread(
             self._store.finish,
@@ -289,33 +290,33 @@ class WebhookNotifier:
             status=status,
             status_code=result.status_code,
             error=result.error,
-            next_attempt_at=next_attempt_at,
-            counts=counts,
+            next_attempt_at=verdict.next_attempt_at,
+            counts=verdict.counts,
         )
 
     def _after(
         self, webhook: Channel, delivery: DueDelivery, result: Outcome, now: datetime
-    ) -> tuple[str, datetime, bool]:
-        """An attempt's status, next attempt and whether it used one of the delivery's attempts."""
-        if result.error is None:
-            self.metrics.delivery_lag.labels(webhook.id).observe(
-                max(0.0, (now - delivery.created_at).total_seconds())
-            )
-            return "delivered", now, True
-        attempts = delivery.attempts + 1
+    ) -> Verdict:
+        verdict = after_attempt(
+            succeeded=result.error is None,
+            over_limit=result.over_limit,
+            attempts_before=delivery.attempts,
+            recorded_at=delivery.created_at,
+            now=now,
+            max_attempts=self._policy.max_attempts,
+            retry_delay=self._policy.retry_delay,
+            over_limit_grace=timedelta(seconds=self._policy.over_limit_grace_seconds),
+        )
         if result.over_limit:
             # the robot counts messages we cannot see (other senders): wait out its minute
-            self._held_until[webhook.id] = max(
-                self._held_until.get(webhook.id, now), now + RATE_WINDOW
-            )
-            grace = timedelta(seconds=self._policy.over_limit_grace_seconds)
-            if over_limit_is_free(delivery.created_at, now, grace):
-                return "pending", now + RATE_WINDOW, False
-        if attempts >= self._policy.max_attempts:
+            held = self._held_until.get(webhook.id, now)
+            self._held_until[webhook.id] = max(held, now + RATE_WINDOW)
+        if verdict.status == "delivered":
+            lag = max(0.0, (now - delivery.created_at).total_seconds())
+            self.metrics.delivery_lag.labels(webhook.id).observe(lag)
+        elif verdict.status == "failed":
             log.warning("webhook %s gave up on %s: %s", webhook.id, delivery.alert_id, result.error)
-            return "failed", now, True
-        delay = self._policy.retry_delay(attempts)
-        return "pending", now + (max(delay, RATE_WINDOW) if result.over_limit else delay), True
+        return verdict
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:

@@ -12,7 +12,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casestream.domain.pacing import RATE_WINDOW, next_send_at, over_limit_is_free, sends_allowed
+from casestream.domain.pacing import (
+    RATE_WINDOW,
+    Verdict,
+    after_attempt,
+    next_send_at,
+    over_limit_is_free,
+    sends_allowed,
+)
 from casestream.stream_processors.channel_models import DingTalkRobot, WeComRobot
 from casestream.stream_processors.channel_senders import _http_outcome
 from casestream.stream_processors.webhooks import WebhookConfig, WebhookConfigError, load_webhooks
@@ -64,6 +71,36 @@ def test_an_over_limit_answer_is_free_only_while_the_delivery_is_younger_than_th
     grace = timedelta(hours=1)
     assert over_limit_is_free(T0, at(3599), grace)
     assert not over_limit_is_free(T0, at(3600), grace)
+
+
+def verdict(attempts_before: int, now: datetime, **outcome: bool) -> Verdict:
+    return after_attempt(
+        succeeded=outcome.get("succeeded", False),
+        over_limit=outcome.get("over_limit", False),
+        attempts_before=attempts_before,
+        recorded_at=T0,
+        now=now,
+        max_attempts=3,
+        retry_delay=lambda attempts: timedelta(seconds=2**attempts),
+        over_limit_grace=timedelta(hours=1),
+    )
+
+
+def test_an_over_limit_answer_waits_a_minute_without_using_an_attempt_until_the_grace_ends() -> (
+    None
+):
+    assert verdict(2, at(10), over_limit=True) == Verdict("pending", at(70), counts=False)
+    # past the grace it counts (and waits at least the robot's minute) …
+    assert verdict(0, at(3600), over_limit=True) == Verdict("pending", at(3660), counts=True)
+    # … so a robot that refuses for ever ends the delivery failed after max_attempts
+    assert verdict(2, at(3700), over_limit=True) == Verdict("failed", at(3700), counts=True)
+
+
+def test_other_failures_back_off_and_give_up_after_max_attempts() -> None:
+    assert verdict(0, at(5)) == Verdict("pending", at(7), counts=True)
+    assert verdict(1, at(5)) == Verdict("pending", at(9), counts=True)
+    assert verdict(2, at(5)) == Verdict("failed", at(5), counts=True)
+    assert verdict(2, at(5), succeeded=True) == Verdict("delivered", at(5), counts=True)
 
 
 def robot_answer(errcode: int, status: int = 200) -> httpx.Response:
