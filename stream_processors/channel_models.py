@@ -5,7 +5,7 @@ types, the daily digest). The file format is documented in `webhooks.py`."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -24,6 +24,9 @@ ALL_DEPARTMENTS = "*"
 WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
 DINGTALK_URL = "https://oapi.dingtalk.com/robot/send"
 SMTP_PORTS = {"starttls": 587, "ssl": 465, "plain": 25}
+ROBOT_PER_MINUTE = 20  # both robots' documented limit: 20 messages a minute
+
+PerMinute = Annotated[int, Field(ge=1, le=10_000)]
 
 Token = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._\-]+$")]
 # one plain ASCII address: a header would read "a:b@x" as the group "a" holding b@x, and
@@ -87,6 +90,8 @@ class Route(BaseModel):
     event_types: Annotated[frozenset[str], Field(min_length=1)] = frozenset(ALERT_EVENT_TYPES)
     rules: Annotated[frozenset[str], Field(min_length=1)] | None = None  # None: every rule
     digest: bool = False  # the daily digest of each department it serves
+    # sends started in any rolling minute, at most (domain/pacing.py); None: no limit
+    max_per_minute: PerMinute | None = None
 
     @field_validator("departments")
     @classmethod
@@ -132,6 +137,10 @@ class WeComRobot(Route):
     key: Annotated[SecretStr, Field(min_length=1, max_length=200)]
     url: str = WECOM_URL
     format: Literal["markdown", "text"] = "markdown"
+    max_per_minute: PerMinute | None = ROBOT_PER_MINUTE
+
+    # the robot's answer when more than 20 messages came within a minute: wait, not a failure
+    over_limit_errcodes: ClassVar[frozenset[int]] = frozenset({45009})
 
     _url = field_validator("url")(robot_url)
     _key = field_validator("key")(robot_credential)
@@ -145,6 +154,10 @@ class DingTalkRobot(Route):
     access_token: Annotated[SecretStr, Field(min_length=1, max_length=200)]
     secret: Annotated[SecretStr, Field(min_length=1, max_length=200)] | None = None  # 加签
     url: str = DINGTALK_URL
+    max_per_minute: PerMinute | None = ROBOT_PER_MINUTE
+
+    # 660026: sent too fast; 130101: more than 20 messages within a minute
+    over_limit_errcodes: ClassVar[frozenset[int]] = frozenset({660026, 130101})
 
     _url = field_validator("url")(robot_url)
     _access_token = field_validator("access_token")(robot_credential)

@@ -33,10 +33,12 @@ WECOM_TEXT_BYTES = 2048  # … and longer text content
 
 @dataclass(frozen=True)
 class Outcome:
-    """One attempt: success, or the error to record (and retry)."""
+    """One attempt: success, or the error to record (and retry). `over_limit`: a robot refused
+    it for its rate limit, so the delivery waits without the attempt counting."""
 
     status_code: int | None = None
     error: str | None = None
+    over_limit: bool = False
 
 
 def message_body(channel: Channel, message: Message) -> str:
@@ -101,7 +103,7 @@ async def attempt(
                 content = body.encode()
                 headers = delivery_headers(channel.secret, delivery_id, event_type, content)
                 response = await client.post(channel.url, content=content, headers=headers)
-                return _http_outcome(response, robot=False)
+                return _http_outcome(response, None)
             url = (
                 wecom_url(channel)
                 if isinstance(channel, WeComRobot)
@@ -110,7 +112,7 @@ async def attempt(
             response = await client.post(
                 url, content=body.encode(), headers={"Content-Type": "application/json"}
             )
-            return _http_outcome(response, robot=True, secrets=_query_values(url))
+            return _http_outcome(response, channel.over_limit_errcodes, secrets=_query_values(url))
     except TimeoutError:
         return Outcome(error=f"no answer within {timeout:g} s")
     except httpx.HTTPError as exc:
@@ -121,12 +123,18 @@ async def attempt(
 
 
 def _http_outcome(
-    response: httpx.Response, *, robot: bool, secrets: frozenset[str] = frozenset()
+    response: httpx.Response,
+    over_limit_errcodes: frozenset[int] | None,
+    *,
+    secrets: frozenset[str] = frozenset(),
 ) -> Outcome:
+    """The outcome of a POST; `over_limit_errcodes` None for a signed webhook, else the robot's
+    errcodes that mean "too many messages this minute"; `secrets` (what the robot's address
+    carries) blanked from any text kept."""
     status = response.status_code
     if not response.is_success:
         return Outcome(status, f"HTTP {status}: {_blanked(response.text, secrets)[:300]}")
-    if not robot:
+    if over_limit_errcodes is None:
         return Outcome(status)
     try:
         answer = response.json()
@@ -137,7 +145,8 @@ def _http_outcome(
     errcode = answer.get("errcode") if isinstance(answer, dict) else None
     if errcode != 0:
         errmsg = str(answer.get("errmsg", "")) if isinstance(answer, dict) else ""
-        return Outcome(status, f"errcode {errcode}: {_blanked(errmsg, secrets)[:200]}")
+        over_limit = isinstance(errcode, int) and errcode in over_limit_errcodes
+        return Outcome(status, f"errcode {errcode}: {_blanked(errmsg, secrets)[:200]}", over_limit)
     return Outcome(status)
 
 

@@ -5,8 +5,12 @@ webhooks, 企业微信 / 钉钉 group robots and e-mail (channel_senders.py).
 per matching channel, its body rendered once (the event's JSON for a signed webhook, a message
 in Chinese for people); a redelivered alert changes nothing. `deliver_due` (a timer) starts one
 task per due delivery, daily digests (digests.py) included: a channel that fails or hangs is
-retried with exponential backoff and never holds up the others. Time is a parameter (`now`) or an injected clock; database work runs off the
-event loop.
+retried with exponential backoff and never holds up the others. A channel with a rate limit
+(`max_per_minute`: 企业微信 and 钉钉 robots, 20 by default) is sent no more than that in any
+rolling minute, counted across workers in the delivery log (domain/pacing.py); what waits for
+the window stays pending without using an attempt, and a robot's "over the limit" answer holds
+the channel for a minute without counting either (up to `over_limit_grace_seconds`). Time is a
+parameter (`now`) or an injected clock; database work runs off the event loop.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from casestream.domain.envelope import Event
 from casestream.domain.notifications import AlertNotice, Message, Wording, alert_message
+from casestream.domain.pacing import RATE_WINDOW, Verdict, after_attempt
 from casestream.read_models.alert_queries import ALERT_EVENT_TYPES
 from casestream.read_models.webhook_deliveries import DeliveryStore, DueDelivery, NewDelivery
 from casestream.settings import Settings
 
 from .channel_models import EmailChannel
-from .channel_senders import attempt, message_body
+from .channel_senders import Outcome, attempt, message_body
 from .webhooks import CLEARED, Channel, Webhook, WebhookConfig, load_webhooks
 
 log = logging.getLogger(__name__)
@@ -48,7 +53,8 @@ class NotifierMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.deliveries = Counter(
             "casestream_webhook_deliveries_total",
-            "Webhook delivery attempts by outcome: delivered, retry (will try again), failed (gave up)",
+            "Webhook delivery attempts by outcome: delivered, retry (will try again), failed "
+            "(gave up), over_limit (a robot's rate limit: waits, costs no attempt)",
             ["webhook", "outcome"],
             registry=registry,
         )
@@ -108,6 +114,13 @@ class WebhookNotifier:
         self._client: httpx.AsyncClient | None = None
         self._mail_threads: ThreadPoolExecutor | None = None
         self._in_flight: dict[str, int] = dict.fromkeys(self._webhooks, 0)
+        self._max_per_minute = {
+            webhook.id: webhook.max_per_minute
+            for webhook in config.webhooks
+            if webhook.max_per_minute is not None
+        }
+        # a channel whose robot answered "over the limit" is not sent to again before this
+        self._held_until: dict[str, datetime] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.metrics = NotifierMetrics(registry)
 
@@ -209,17 +222,22 @@ class WebhookNotifier:
 
         Each attempt runs as its own task with a timeout, at most `max_in_flight_per_webhook`
         per webhook, so this call returns at once and a slow webhook delays nobody. Deliveries
-        still in flight from an earlier call are not started twice. `wait_idle()` waits for
-        the attempts to finish.
+        still in flight from an earlier call are not started twice. A rate-limited channel is
+        claimed only as far as its last minute's sends allow; the rest wait for a later call.
+        `wait_idle()` waits for the attempts to finish.
         """
         wanted = {
-            webhook_id: self._policy.max_in_flight_per_webhook - count
+            webhook_id: 0
+            if self._held_until.get(webhook_id, now) > now
+            else self._policy.max_in_flight_per_webhook - count
             for webhook_id, count in self._in_flight.items()
         }
         if not any(count > 0 for count in wanted.values()):
             return 0
         lease = now + timedelta(seconds=self._policy.timeout_seconds) + LEASE_MARGIN
-        claimed = await asyncio.to_thread(self._store.claim_due, wanted, now, lease)
+        claimed = await asyncio.to_thread(
+            self._store.claim_due, wanted, now, lease, self._max_per_minute
+        )
         client = self._http()
         for delivery in claimed:
             webhook = self._webhooks[delivery.webhook_id]
@@ -261,29 +279,44 @@ class WebhookNotifier:
             )
         finally:
             self.metrics.attempt_seconds.labels(webhook.id).observe(time.monotonic() - started)
-        status_code, error = result.status_code, result.error
-        attempts = delivery.attempts + 1
-        if error is None:
-            status, next_attempt_at = "delivered", now
-            self.metrics.delivery_lag.labels(webhook.id).observe(
-                max(0.0, (now - delivery.created_at).total_seconds())
-            )
-        elif attempts >= self._policy.max_attempts:
-            status, next_attempt_at = "failed", now
-            log.warning("webhook %s gave up on %s: %s", webhook.id, delivery.alert_id, error)
-        else:
-            status, next_attempt_at = "pending", now + self._policy.retry_delay(attempts)
-        outcome = {"pending": "retry"}.get(status, status)
+        verdict = self._after(webhook, delivery, result, now)
+        status = verdict.status
+        outcome = "over_limit" if not verdict.counts else {"pending": "retry"}.get(status, status)
         self.metrics.deliveries.labels(webhook.id, outcome).inc()
         await asyncio.to_thread(
             self._store.finish,
             delivery,
             at=now,
             status=status,
-            status_code=status_code,
-            error=error,
-            next_attempt_at=next_attempt_at,
+            status_code=result.status_code,
+            error=result.error,
+            next_attempt_at=verdict.next_attempt_at,
+            counts=verdict.counts,
         )
+
+    def _after(
+        self, webhook: Channel, delivery: DueDelivery, result: Outcome, now: datetime
+    ) -> Verdict:
+        verdict = after_attempt(
+            succeeded=result.error is None,
+            over_limit=result.over_limit,
+            attempts_before=delivery.attempts,
+            recorded_at=delivery.created_at,
+            now=now,
+            max_attempts=self._policy.max_attempts,
+            retry_delay=self._policy.retry_delay,
+            over_limit_grace=timedelta(seconds=self._policy.over_limit_grace_seconds),
+        )
+        if result.over_limit:
+            # the robot counts messages we cannot see (other senders): wait out its minute
+            held = self._held_until.get(webhook.id, now)
+            self._held_until[webhook.id] = max(held, now + RATE_WINDOW)
+        if verdict.status == "delivered":
+            lag = max(0.0, (now - delivery.created_at).total_seconds())
+            self.metrics.delivery_lag.labels(webhook.id).observe(lag)
+        elif verdict.status == "failed":
+            log.warning("webhook %s gave up on %s: %s", webhook.id, delivery.alert_id, result.error)
+        return verdict
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:

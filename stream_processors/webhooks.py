@@ -10,6 +10,7 @@ table with the retry policy::
     first_retry_seconds = 1
     max_retry_seconds = 300
     max_in_flight_per_webhook = 4
+    over_limit_grace_seconds = 3600    # a robot's "over the limit" answers cost no attempt this long
 
     [[webhook]]
     id = "zhian"
@@ -59,7 +60,9 @@ default all) and may opt in to the daily digest (`digest = true`; not for signed
     digest = true
 
 Robots and e-mail get a message in Chinese (domain/notifications.py); a robot's answer with a
-non-zero `errcode` is a failed attempt, retried like an HTTP error.
+non-zero `errcode` is a failed attempt, retried like an HTTP error, except its "over the limit"
+answer. Every entry takes `max_per_minute`, the most sends started in any rolling minute
+(default 20 for robots, their documented limit; no limit for signed webhooks and e-mail).
 """
 
 from __future__ import annotations
@@ -106,6 +109,10 @@ class DeliveryPolicy(BaseModel):
     first_retry_seconds: Annotated[float, Field(gt=0)] = 1.0
     max_retry_seconds: Annotated[float, Field(gt=0)] = 300.0
     max_in_flight_per_webhook: Annotated[int, Field(ge=1, le=100)] = 4
+    # how long after a delivery is recorded a robot's "over the limit" answer is waited out
+    # without counting as an attempt; later ones count, so a robot refusing for ever still
+    # ends the delivery failed after max_attempts
+    over_limit_grace_seconds: Annotated[float, Field(gt=0, le=7 * 86400)] = 3600.0
 
     def retry_delay(self, attempts: int) -> timedelta:
         """The wait after the `attempts`-th failed attempt: 1 s, 2 s, 4 s … capped."""
