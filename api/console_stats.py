@@ -1,6 +1,7 @@
 """The console's 统计 page (GET /console/stats?from=&to=&department=): the rule-of-law rates
 of the cases received in a period, in total and by department, drawn as inline SVG bar charts
-beside their tables, the cases received per month, and links to the Grafana dashboards.
+beside their tables, the cases received per month, the 执法监督 figures (考评, 执法监督书,
+不予处罚 decisions and their 公示), and links to the Grafana dashboards.
 
 The figures are GET /stats's: the same query (read_models/stats.py) on the same scope, the
 reader's own department for a department-bound role.
@@ -25,7 +26,14 @@ from casestream.read_models.stats_breakdown import Buckets, Grain, StatsBreakdow
 from .auth import visible_department
 from .console import SIGN_IN_PAGE, _page, _redirect, _refused, signed_in, signed_in_frame
 from .console_charts import Bar, Chart, column_chart, count_scale, horizontal_bar_chart
-from .console_figures import Period, Rate, rates_of, read_period
+from .console_figures import (
+    EnforcementBlock,
+    Period,
+    Rate,
+    enforcement_block,
+    rates_of,
+    read_period,
+)
 from .deps import Services, ServicesDep
 from .sessions import session_principal
 
@@ -90,6 +98,7 @@ class StatsView:
     received: tuple[ReceivedIn, ...]
     grain: Grain
     received_chart: Figure
+    enforcement: EnforcementBlock
 
 
 def _received(buckets: Buckets, counts: list[int]) -> tuple[ReceivedIn, ...]:
@@ -123,7 +132,8 @@ def _view(services: Services, period: Period, department: str | None) -> StatsVi
     stats = StatsQueries(engine, services.rulebook, settings.timezone)
     breakdown = StatsBreakdown(engine, settings.timezone)
     scope = StatsScope.of_days(period.first, period.last, zone, department, now)
-    rates = rates_of(stats.figures(scope))
+    figures = stats.figures(scope)
+    rates = rates_of(figures)
     by_department = tuple(
         DepartmentRates(name, rates_of(figures))
         for name, figures in stats.by_department(scope).items()
@@ -156,6 +166,7 @@ def _view(services: Services, period: Period, department: str | None) -> StatsVi
         received=received,
         grain=buckets.grain,
         received_chart=_figure(received_chart, column_chart),
+        enforcement=enforcement_block(figures.enforcement),
     )
 
 
