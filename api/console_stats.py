@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
@@ -35,6 +36,7 @@ from .console_figures import (
     read_period,
 )
 from .deps import Services, ServicesDep
+from .params import LATEST
 from .sessions import session_principal
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -88,6 +90,31 @@ def _figure(chart: Chart, draw: Callable[[Chart], Markup]) -> Figure:
 
 
 @dataclass(frozen=True)
+class LedgerLink:
+    """A 台账 of the period's 执法监督 cases, downloaded from the API (the session signs in)."""
+
+    label: str
+    href: str
+
+
+def ledger_links(
+    first: date, last: date, zone: ZoneInfo, department: str | None
+) -> tuple[LedgerLink, ...]:
+    """The enforcement ledgers of the cases opened from `first` to `last` (local days, both
+    included), of `department` or of every department the reader may see."""
+    params = {"opened_from": datetime.combine(first, time(), zone).isoformat()}
+    if last < LATEST:  # the API takes no instant past 2999
+        params["opened_to"] = datetime.combine(last + timedelta(days=1), time(), zone).isoformat()
+    if department is not None:
+        params["department"] = department
+    query = urlencode(params)
+    return (
+        LedgerLink("不予处罚决定及公示台账（Excel）", f"/enforcement/decisions.xlsx?{query}"),
+        LedgerLink("执法监督书台账（Excel）", f"/enforcement/notices.xlsx?{query}"),
+    )
+
+
+@dataclass(frozen=True)
 class StatsView:
     period: Period
     department: str | None
@@ -99,6 +126,7 @@ class StatsView:
     grain: Grain
     received_chart: Figure
     enforcement: EnforcementBlock
+    ledgers: tuple[LedgerLink, ...]
 
 
 def _received(buckets: Buckets, counts: list[int]) -> tuple[ReceivedIn, ...]:
@@ -167,6 +195,7 @@ def _view(services: Services, period: Period, department: str | None) -> StatsVi
         grain=buckets.grain,
         received_chart=_figure(received_chart, column_chart),
         enforcement=enforcement_block(figures.enforcement),
+        ledgers=ledger_links(period.first, period.last, zone, department),
     )
 
 

@@ -6,6 +6,8 @@ the field, the charts have one bar per department or month, and the 执法监督
 
 from __future__ import annotations
 
+import html
+import io
 import itertools
 import json
 import re
@@ -16,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from casestream.domain.envelope import Event, parse_event
 from casestream.read_models.database import create_engine
@@ -501,3 +504,25 @@ def test_another_departments_enforcement_figures_are_not_shown(client: TestClien
     assert shown["publication"]["on_time_rate"] == ("按时公示率", "—")
     body = api_figures(client, "handler", "交警大队", **MARCH)["enforcement"]
     assert body["decisions"]["recorded"] == 0
+
+
+def test_the_enforcement_ledgers_of_the_period_download_with_the_session(
+    client: TestClient,
+) -> None:
+    page = page_as(client, "fa.zhi", **MARCH)
+    links = re.findall(r'<ul id="enforcement-ledgers">(.*?)</ul>', page.text, re.DOTALL)[0]
+    hrefs = [html.unescape(href) for href in re.findall(r'<a href="([^"]+)"', links)]
+    assert [href.split("?")[0] for href in hrefs] == [
+        "/enforcement/decisions.xlsx",
+        "/enforcement/notices.xlsx",
+    ]
+    decisions = client.get(hrefs[0])  # the console's session signs the download in
+    assert decisions.status_code == 200, decisions.text
+    sheet = load_workbook(io.BytesIO(decisions.content)).active
+    ids = sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True))
+    assert ids == ["BCF-1", "BCF-2", "BCF-3", "BCF-4"]  # March's: not April's BCF-5, BCF-6
+    own = page_as(client, "jiao.jing", **{"from": "2026-04-01", "to": "2026-04-30"})
+    links = re.findall(r'<ul id="enforcement-ledgers">(.*?)</ul>', own.text, re.DOTALL)[0]
+    href = html.unescape(re.findall(r'<a href="([^"]+)"', links)[0])
+    sheet = load_workbook(io.BytesIO(client.get(href).content)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["BCF-6"]
