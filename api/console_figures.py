@@ -1,6 +1,7 @@
 """What the console's 统计 page reads from its query and shows of GET /stats's figures: the
 period asked for (from, to, department, checked as GET /stats checks them, with the field at
-fault named in Chinese) and the six rule-of-law rates with their numerators and denominators.
+fault named in Chinese), the six rule-of-law rates with their numerators and denominators, and
+the 执法监督 figures (GET /stats's `enforcement`).
 
 Pure: the page (console_stats.py) runs the queries and renders."""
 
@@ -11,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from casestream.read_models.enforcement_stats import EnforcementFigures
 from casestream.read_models.stats import RuleOfLawFigures
 
+from .console_labels import EXEMPTIONS, OPINION_CATEGORIES, label
 from .params import EARLIEST, LATEST
 
 DEPARTMENT_MAX = 200  # cases.department's length
@@ -149,5 +152,61 @@ def rates_of(figures: RuleOfLawFigures) -> tuple[Rate, ...]:
             satisfaction.satisfied_rate,
             "回访满意（4–5 分）的投诉",
             "已回访评分的投诉",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Line:
+    """One figure of the 执法监督 block: its key (the row's id), its label and its value."""
+
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class EnforcementBlock:
+    """执法监督 of GET /stats's `enforcement`: the counts, the 评查意见 by category, the
+    不予处罚 decisions by ground and their 公示 (on time, late, overdue, on-time rate)."""
+
+    counts: tuple[Line, ...]
+    opinions: tuple[Line, ...]
+    grounds: tuple[Line, ...]
+    publication: tuple[Line, ...]
+
+
+def _percent(value: float | None) -> str:
+    return NO_RATE if value is None else f"{value * 100:.1f}%"
+
+
+def enforcement_block(figures: EnforcementFigures) -> EnforcementBlock:
+    reviews, notices, decisions = figures.reviews, figures.notices, figures.decisions
+    score = reviews.average_score
+    return EnforcementBlock(
+        counts=(
+            Line("reviewed", "考评案件数", str(reviews.reviewed)),
+            Line("scored", "已评分", str(reviews.scored)),
+            Line("average_score", "平均得分", NO_RATE if score is None else f"{score:.1f}"),
+            Line("opinions", "评查意见", str(reviews.opinions)),
+            Line("notices_issued", "执法监督书（制发）", str(notices.issued)),
+            Line("notices_rectified", "执法监督书（整改已核验）", str(notices.rectified)),
+            Line("notices_rectified_rate", "监督书整改率", _percent(notices.rectified_rate)),
+            Line("decisions_recorded", "不予处罚决定", str(decisions.recorded)),
+            Line("decisions_published", "已公示", str(decisions.published)),
+        ),
+        opinions=tuple(
+            Line(category.value, label(OPINION_CATEGORIES, category), str(count))
+            for category, count in reviews.opinions_by_category
+        ),
+        grounds=tuple(
+            Line(ground.value, label(EXEMPTIONS, ground), str(count))
+            for ground, count in decisions.by_exemption
+        ),
+        publication=(
+            Line("on_time", "按时公示", str(decisions.published_on_time)),
+            Line("late", "逾期公示", str(decisions.published_late)),
+            Line("overdue", "超期未公示", str(decisions.awaiting_overdue)),
+            Line("on_time_rate", "按时公示率", _percent(decisions.on_time_rate)),
         ),
     )

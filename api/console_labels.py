@@ -38,6 +38,7 @@ from casestream.domain.rules import Unit
 from casestream.domain.tips import TipStatus
 from casestream.domain.words import ALERT_LEVELS as ALERT_LEVELS
 from casestream.domain.words import ALERT_TYPES as ALERT_TYPES
+from casestream.domain.words import EXEMPTIONS as EXEMPTIONS
 from casestream.domain.words import INSTANCES as INSTANCES
 from casestream.domain.words import JUDGMENT_OUTCOMES as JUDGMENT_OUTCOMES
 from casestream.domain.words import KINDS as KINDS
@@ -155,12 +156,6 @@ OPINION_CATEGORIES: Mapping[str, str] = {
     OpinionCategory.discretion: "裁量",
     OpinionCategory.property: "涉案财物管理",
     OpinionCategory.other: "其他",
-}
-EXEMPTIONS: Mapping[str, str] = {
-    ExemptionType.minor: "轻微不罚",
-    ExemptionType.first_offence: "首违不罚",
-    ExemptionType.no_fault: "无过错不罚",
-    ExemptionType.other: "其他不予处罚",
 }
 # every enumeration a command form may offer as a choice, by its class
 CHOICES: Mapping[type[StrEnum], Mapping[str, str]] = {

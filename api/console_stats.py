@@ -1,6 +1,7 @@
 """The console's 统计 page (GET /console/stats?from=&to=&department=): the rule-of-law rates
 of the cases received in a period, in total and by department, drawn as inline SVG bar charts
-beside their tables, the cases received per month, and links to the Grafana dashboards.
+beside their tables, the cases received per month, the 执法监督 figures (考评, 执法监督书,
+不予处罚 decisions and their 公示), and links to the Grafana dashboards.
 
 The figures are GET /stats's: the same query (read_models/stats.py) on the same scope, the
 reader's own department for a department-bound role.
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
@@ -25,8 +27,16 @@ from casestream.read_models.stats_breakdown import Buckets, Grain, StatsBreakdow
 from .auth import visible_department
 from .console import SIGN_IN_PAGE, _page, _redirect, _refused, signed_in, signed_in_frame
 from .console_charts import Bar, Chart, column_chart, count_scale, horizontal_bar_chart
-from .console_figures import Period, Rate, rates_of, read_period
+from .console_figures import (
+    EnforcementBlock,
+    Period,
+    Rate,
+    enforcement_block,
+    rates_of,
+    read_period,
+)
 from .deps import Services, ServicesDep
+from .params import LATEST
 from .sessions import session_principal
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -80,6 +90,31 @@ def _figure(chart: Chart, draw: Callable[[Chart], Markup]) -> Figure:
 
 
 @dataclass(frozen=True)
+class LedgerLink:
+    """A 台账 of the period's 执法监督 cases, downloaded from the API (the session signs in)."""
+
+    label: str
+    href: str
+
+
+def ledger_links(
+    first: date, last: date, zone: ZoneInfo, department: str | None
+) -> tuple[LedgerLink, ...]:
+    """The enforcement ledgers of the cases opened from `first` to `last` (local days, both
+    included), of `department` or of every department the reader may see."""
+    params = {"opened_from": datetime.combine(first, time(), zone).isoformat()}
+    if last < LATEST:  # the API takes no instant past 2999
+        params["opened_to"] = datetime.combine(last + timedelta(days=1), time(), zone).isoformat()
+    if department is not None:
+        params["department"] = department
+    query = urlencode(params)
+    return (
+        LedgerLink("不予处罚决定及公示台账（Excel）", f"/enforcement/decisions.xlsx?{query}"),
+        LedgerLink("执法监督书台账（Excel）", f"/enforcement/notices.xlsx?{query}"),
+    )
+
+
+@dataclass(frozen=True)
 class StatsView:
     period: Period
     department: str | None
@@ -90,6 +125,8 @@ class StatsView:
     received: tuple[ReceivedIn, ...]
     grain: Grain
     received_chart: Figure
+    enforcement: EnforcementBlock
+    ledgers: tuple[LedgerLink, ...]
 
 
 def _received(buckets: Buckets, counts: list[int]) -> tuple[ReceivedIn, ...]:
@@ -123,7 +160,8 @@ def _view(services: Services, period: Period, department: str | None) -> StatsVi
     stats = StatsQueries(engine, services.rulebook, settings.timezone)
     breakdown = StatsBreakdown(engine, settings.timezone)
     scope = StatsScope.of_days(period.first, period.last, zone, department, now)
-    rates = rates_of(stats.figures(scope))
+    figures = stats.figures(scope)
+    rates = rates_of(figures)
     by_department = tuple(
         DepartmentRates(name, rates_of(figures))
         for name, figures in stats.by_department(scope).items()
@@ -156,6 +194,8 @@ def _view(services: Services, period: Period, department: str | None) -> StatsVi
         received=received,
         grain=buckets.grain,
         received_chart=_figure(received_chart, column_chart),
+        enforcement=enforcement_block(figures.enforcement),
+        ledgers=ledger_links(period.first, period.last, zone, department),
     )
 
 

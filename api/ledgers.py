@@ -1,4 +1,6 @@
-"""Ledgers (台账) as spreadsheets: GET /cases.xlsx|.csv and /rectifications.xlsx|.csv.
+"""Ledgers (台账) as spreadsheets: GET /cases.xlsx|.csv, /rectifications.xlsx|.csv and, of
+enforcement supervision (执法监督), /enforcement/decisions.xlsx|.csv (不予处罚决定及公示台账)
+and /enforcement/notices.xlsx|.csv (执法监督书台账).
 
 The same filters as the JSON lists; xlsx for opening as-is (bold frozen header, widths,
 autofilter, real date cells), csv as UTF-8 with BOM so Excel reads the Chinese right.
@@ -29,12 +31,14 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from casestream.domain.catalog import CaseKind
 from casestream.read_models.ledger_layout import (
     CASE_LEDGER,
+    DECISION_LEDGER,
+    NOTICE_LEDGER,
     RECTIFICATION_LEDGER,
     Cell,
     LedgerColumn,
     LedgerLayout,
 )
-from casestream.read_models.ledger_queries import LedgerQueries
+from casestream.read_models.ledger_queries import EnforcementLedgerFilter, LedgerQueries
 from casestream.read_models.queries import CaseOrder
 from casestream.read_models.rectification_queries import RectificationFilter
 
@@ -83,6 +87,28 @@ def rectification_filter(
 
 
 RectificationFilterDep = Annotated[RectificationFilter, Depends(rectification_filter)]
+
+
+def enforcement_filter(
+    principal: PrincipalDep,
+    department: Annotated[
+        str | None, Query(max_length=200, description="承办部门 (the decision's, the notice's)")
+    ] = None,
+    opened_from: Annotated[
+        Instant | None, Query(description="recorded (decision) or issued (notice) from")
+    ] = None,
+    opened_to: Annotated[Instant | None, Query(description="… and before this instant")] = None,
+) -> EnforcementLedgerFilter:
+    """A department-bound caller sees their own department's cases only."""
+    return EnforcementLedgerFilter(
+        department=department,
+        opened_from=opened_from,
+        opened_to=opened_to,
+        visible_department=visible_department(principal),
+    )
+
+
+EnforcementFilterDep = Annotated[EnforcementLedgerFilter, Depends(enforcement_filter)]
 
 
 def _ledger(services: Services, engine: sa.Engine) -> LedgerQueries:
@@ -145,6 +171,58 @@ def rectifications_csv(
     """整改台账 as CSV (UTF-8 with BOM), streamed."""
     rows = _ledger(services, engine).rectification_rows(where, now=services.now())
     return csv_response(RECTIFICATION_LEDGER, rows, _local_today(services))
+
+
+@router.get(
+    "/enforcement/decisions.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX_TYPE: {}}}},
+)
+def decisions_xlsx(
+    services: ServicesDep, engine: ReadModelEngineDep, where: EnforcementFilterDep
+) -> Response:
+    """不予处罚决定及公示台账 as an Excel workbook, newest first."""
+    rows = _ledger(services, engine).decision_rows(where, now=services.now())
+    return xlsx_response(DECISION_LEDGER, rows, _local_today(services))
+
+
+@router.get(
+    "/enforcement/decisions.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {CSV_TYPE: {}}}},
+)
+def decisions_csv(
+    services: ServicesDep, engine: ReadModelEngineDep, where: EnforcementFilterDep
+) -> Response:
+    """不予处罚决定及公示台账 as CSV (UTF-8 with BOM), streamed."""
+    rows = _ledger(services, engine).decision_rows(where, now=services.now())
+    return csv_response(DECISION_LEDGER, rows, _local_today(services))
+
+
+@router.get(
+    "/enforcement/notices.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX_TYPE: {}}}},
+)
+def notices_xlsx(
+    services: ServicesDep, engine: ReadModelEngineDep, where: EnforcementFilterDep
+) -> Response:
+    """执法监督书台账 as an Excel workbook, newest first."""
+    rows = _ledger(services, engine).notice_rows(where, now=services.now())
+    return xlsx_response(NOTICE_LEDGER, rows, _local_today(services))
+
+
+@router.get(
+    "/enforcement/notices.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {CSV_TYPE: {}}}},
+)
+def notices_csv(
+    services: ServicesDep, engine: ReadModelEngineDep, where: EnforcementFilterDep
+) -> Response:
+    """执法监督书台账 as CSV (UTF-8 with BOM), streamed."""
+    rows = _ledger(services, engine).notice_rows(where, now=services.now())
+    return csv_response(NOTICE_LEDGER, rows, _local_today(services))
 
 
 # --- rendering ------------------------------------------------------------------------------

@@ -112,6 +112,7 @@ def time_queries(engine: sa.Engine, now: datetime, *, tallied: bool) -> None:
         "open clocks": business_queries.open_clocks(now, tallied=tallied),
         "due soon": business_queries.clocks_due_soon(now, timedelta(days=3)),
         "rectifications": business_queries.rectifications_by_status(tallied=tallied),
+        "enforcement": business_queries.enforcement_by_status(tallied=tallied),
         "rectifications overdue": business_queries.overdue_rectifications(now, rulebook),
         "disputes decided": business_queries.disputes_decided(tallied=tallied),
         "satisfaction": business_queries.satisfaction_scores(tallied=tallied),

@@ -203,15 +203,28 @@ def simulate_command(
     rate: Annotated[float, typer.Option(help="events per second; 0 sends as fast as possible")] = 0,
     seed: int | None = None,
     prefix: str = "SIM",
+    enforcement_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="share of the cases that are 执法监督 (考评, 执法监督书, 不予处罚)",
+        ),
+    ] = 0.1,
 ) -> None:
-    """Send realistic lifecycles of every case kind (incl. won and lost reconsiderations and lawsuits)."""
+    """Send realistic lifecycles of every case kind (incl. won and lost reconsiderations and
+    lawsuits, and 执法监督: reviews, notices, 不予处罚 decisions and their 公示)."""
     from casestream.producers.simulation import simulate
 
     settings = Settings()
     seed = random.randrange(2**31) if seed is None else seed
     rng = random.Random(seed)
-    events = simulate(rng, cases, datetime.now(ZoneInfo(settings.timezone)), prefix=prefix)
-    again = f"re-run with --seed {seed} --prefix {prefix} to send the same events (same ids)"
+    now = datetime.now(ZoneInfo(settings.timezone))
+    events = simulate(rng, cases, now, prefix=prefix, enforcement_share=enforcement_share)
+    again = (
+        f"re-run with --seed {seed} --prefix {prefix} --enforcement-share {enforcement_share} "
+        "to send the same events (same ids)"
+    )
     with (
         _unconfirmed_sends(again),
         _producer(settings) as producer,

@@ -7,7 +7,13 @@ import re
 from collections.abc import Mapping
 
 from casestream.domain import catalog as ev
-from casestream.domain.catalog import CaseKind, Instance, JudgmentOutcome, ReconsiderationDecision
+from casestream.domain.catalog import (
+    CaseKind,
+    ExemptionType,
+    Instance,
+    JudgmentOutcome,
+    ReconsiderationDecision,
+)
 
 from .rules import RuleBook
 from .supervision_flags import SUPERVISION_RULE
@@ -21,6 +27,12 @@ RECONSIDERATION_DECISIONS: Mapping[str, str] = {
     ReconsiderationDecision.ordered_to_perform: "责令履行",
     ReconsiderationDecision.mediated: "调解",
     ReconsiderationDecision.terminated: "终止",
+}
+EXEMPTIONS: Mapping[str, str] = {  # the grounds of a 不予处罚 decision
+    ExemptionType.minor: "轻微不罚",
+    ExemptionType.first_offence: "首违不罚",
+    ExemptionType.no_fault: "无过错不罚",
+    ExemptionType.other: "其他不予处罚",
 }
 JUDGMENT_OUTCOMES: Mapping[str, str] = {
     JudgmentOutcome.claim_dismissed: "驳回诉讼请求",

@@ -2,7 +2,8 @@
 
 Each case starts some days before `now` and moves through its lifecycle in steps of hours
 to days; steps that would lie in the future are not produced, so some cases are still open.
-Reconsiderations and lawsuits end won or lost, so corrections and losses occur.
+Reconsiderations and lawsuits end won or lost, so corrections and losses occur. With an
+`enforcement_share`, that share of the cases are 执法监督 cases (simulation_enforcement.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from casestream.domain import catalog as ev
 from casestream.domain.catalog import CaseKind
 from casestream.domain.envelope import Event, new_event
+
+from . import simulation_enforcement as enforcement
 
 DEPARTMENTS = ("户政大队", "治安大队", "交警大队", "城关派出所", "经侦大队", "出入境管理大队")
 ENTERPRISES = ("华星物流有限公司", "青禾食品股份公司", "恒通建材有限公司", "远帆科技有限公司")
@@ -217,12 +220,43 @@ def _lawsuit(t: _Timeline, department: str, decision_ref: str) -> None:
     )
 
 
-def simulate(
-    rng: random.Random, cases: int, now: datetime, prefix: str = "SIM"
+ENFORCEMENT_KINDS = (  # reviews are many, notices few (a county: 592 reviews, 18 notices, 60 decisions)
+    (CaseKind.enforcement_review, enforcement.review, 12),
+    (CaseKind.enforcement_notice, enforcement.notice, 1),
+    (CaseKind.enforcement_decision, enforcement.decision, 3),
+)
+
+
+def _enforcement_case(
+    rng: random.Random, number: int, now: datetime, prefix: str
 ) -> list[Event[Any]]:
-    """Events of `cases` simulated cases, ordered by when they occurred."""
+    kind, simulate_kind, _ = rng.choices(
+        ENFORCEMENT_KINDS, weights=[weight for *_, weight in ENFORCEMENT_KINDS]
+    )[0]
+    start = now - timedelta(days=rng.uniform(0, 90))
+    timeline = _Timeline(
+        rng, f"{prefix}-{kind.value[12:15].upper()}-{number:07d}", kind, start, now
+    )
+    simulate_kind(timeline, rng.choice(DEPARTMENTS), rng.randrange(1, 5000))
+    return timeline.events
+
+
+def simulate(
+    rng: random.Random,
+    cases: int,
+    now: datetime,
+    prefix: str = "SIM",
+    *,
+    enforcement_share: float = 0.0,
+) -> list[Event[Any]]:
+    """Events of `cases` simulated cases, ordered by when they occurred; `enforcement_share`
+    of them (0 to 1) are 执法监督 cases (none by default: the draws of the other kinds stay
+    those of a seed without them)."""
     events: list[Event[Any]] = []
     for number in range(cases):
+        if enforcement_share and rng.random() < enforcement_share:
+            events.extend(_enforcement_case(rng, number, now, prefix))
+            continue
         start = now - timedelta(days=rng.uniform(0, 90))
         department = rng.choice(DEPARTMENTS)
         decision_ref = f"公(治)决字〔2026〕{rng.randrange(1, 5000)}号"

@@ -1,5 +1,6 @@
 """The business gauge families of the leadership dashboard (今日新增, 超期未办, 即将到期, 纠错率,
-败诉率, 整改, 督察): their names, labels and help texts (business_metrics.py fills them)."""
+败诉率, 整改, 督察, 执法监督): their names, labels and help texts (business_metrics.py fills
+them)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from prometheus_client.core import GaugeMetricFamily
 
 from casestream.domain.cases import CLOSED_STATUSES
 from casestream.domain.catalog import CaseKind
+from casestream.domain.enforcement import (
+    ENFORCEMENT_DECISION,
+    ENFORCEMENT_NOTICE,
+    ENFORCEMENT_REVIEW,
+)
 from casestream.domain.outcomes import CORRECTIONS, LOSSES
 from casestream.domain.rectifications import RECTIFICATION
 
@@ -25,6 +31,11 @@ def _statuses_text(statuses: Mapping[CaseKind, Iterable[str]]) -> str:
 
 
 CLOSED_TEXT = _statuses_text(CLOSED_STATUSES)
+ENFORCEMENT_STATUSES = {
+    lifecycle.kind: lifecycle.statuses
+    for lifecycle in (ENFORCEMENT_REVIEW, ENFORCEMENT_NOTICE, ENFORCEMENT_DECISION)
+}
+ENFORCEMENT_TEXT = _statuses_text(ENFORCEMENT_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -46,8 +57,8 @@ UP = GaugeSpec(
     "casestream_read_model_metrics_up",
     "1 when the last refresh of the read-model business gauges succeeded; 0 when it failed "
     "(database unreachable or a query error): the casestream_cases_*, casestream_clocks_*, "
-    "casestream_rectifications*, casestream_disputes_decided, casestream_*supervision* and "
-    "casestream_followup_satisfaction families then repeat the last good refresh, or are "
+    "casestream_rectifications*, casestream_disputes_decided, casestream_*supervision*, "
+    "casestream_enforcement_cases and casestream_followup_satisfaction families then repeat the last good refresh, or are "
     "empty if there has been none",
     (),
 )
@@ -67,6 +78,7 @@ class BusinessGauges:
     disputes_decided: GaugeSpec
     under_supervision: GaugeSpec
     supervisions_flagged: GaugeSpec
+    enforcement_cases: GaugeSpec
 
     @classmethod
     def of(cls, timezone: str, due_soon: timedelta) -> BusinessGauges:
@@ -150,6 +162,15 @@ class BusinessGauges:
                 "period are its increase over the period (delta(...[range])); 0 for a "
                 "department with complaints but no supervision",
                 ("department",),
+            ),
+            enforcement_cases=GaugeSpec(
+                "casestream_enforcement_cases",
+                "执法监督: enforcement supervision cases by kind, department and current status "
+                "(" + ENFORCEMENT_TEXT + "); 0 for every status of a kind and department with "
+                "cases. 监督书整改率 = enforcement_notice rectified / all notices; decisions "
+                "awaiting 公示 are the recorded ones, and those past their publication deadline "
+                'casestream_clocks_open{rule="enforcement_decision.publication",status="overdue"}',
+                ("case_kind", "department", "status"),
             ),
         )
 

@@ -1,9 +1,9 @@
 """Business gauges for the leadership dashboard (今日新增, 超期未办, 即将到期, 纠错率, 败诉率, 整改,
-督察), computed from the read models by a Prometheus collector.
+督察, 执法监督), computed from the read models by a Prometheus collector.
 
 Every figure is a count of what the read models hold at the last refresh, by current
 department (through DepartmentLabels; a supervision by its department when flagged). A refresh
-runs nine GROUP BY queries
+runs ten GROUP BY queries
 (business_queries.py), at most once per `cache_seconds`; a scrape in between gets the cached
 families (business_gauges.py names them).
 """
@@ -29,7 +29,13 @@ from casestream.domain.rectifications import RECTIFICATION
 from casestream.domain.rules import RuleBook
 
 from . import business_queries as queries
-from .business_gauges import SATISFACTION_HELP, UP, BusinessGauges, Labels
+from .business_gauges import (
+    ENFORCEMENT_STATUSES,
+    SATISFACTION_HELP,
+    UP,
+    BusinessGauges,
+    Labels,
+)
 from .figure_counts import counters_ready
 
 log = logging.getLogger(__name__)
@@ -55,9 +61,10 @@ class ReadModelCollector:
     cases, due-soon for every (rule, department) with open clocks, the rectification families
     for every status and department that has rectifications, the decisions for every outcome
     of a (kind, department) with decisions, both supervision families for every department
-    with complaints (so the flagged count rises from 0 where a first supervision begins).
+    with complaints (so the flagged count rises from 0 where a first supervision begins), the
+    执法监督 cases for every status of a (kind, department) with such cases.
 
-    Cost of a refresh: ten queries, each returning at most one row per label set. Where the
+    Cost of a refresh: eleven queries, each returning at most one row per label set. Where the
     cases and their clocks stand (open, by status, decided, scored, overdue, open clocks) is
     read from the tallies the projector keeps (case_tallies.py), with what time alone changed
     (clocks running past their due instants) added from the (status, due_at) index; today's
@@ -150,6 +157,9 @@ class ReadModelCollector:
                 conn.execute(queries.disputes_decided(tallied=tallied)), department_at=1
             )
             scores = list(conn.execute(queries.satisfaction_scores(tallied=tallied)))
+            enforcement = self._sum(
+                conn.execute(queries.enforcement_by_status(tallied=tallied)), department_at=1
+            )
             supervisions = self._sum(conn.execute(queries.supervisions()), department_at=0)
         opened, today = self._case_counts(by_case)
         with_open_cases = {(kind, department): 0 for kind, department, _ in opened}
@@ -165,6 +175,11 @@ class ReadModelCollector:
             (kind, department, outcome): 0
             for kind, department, _ in decided
             for outcome in OUTCOME_CLASSES[CaseKind(kind)]
+        }
+        every_enforcement_status = {
+            (kind, department, status): 0
+            for kind, department, _ in enforcement
+            for status in ENFORCEMENT_STATUSES[CaseKind(kind)]
         }
         # 0 for every department with complaints, so that the first supervision of one is a
         # rise of its series (delta over a period counts it), not a series appearing at 1
@@ -187,6 +202,7 @@ class ReadModelCollector:
             gauges.disputes_decided.family(every_outcome | decided),
             gauges.under_supervision.family(under_supervision),
             gauges.supervisions_flagged.family(flagged),
+            gauges.enforcement_cases.family(every_enforcement_status | enforcement),
             _satisfaction_family(scores),
         ]
 

@@ -227,6 +227,27 @@ def rectifications_by_status(*, tallied: bool) -> sa.Select[Any]:
     )
 
 
+ENFORCEMENT_KINDS = (
+    CaseKind.enforcement_review,
+    CaseKind.enforcement_notice,
+    CaseKind.enforcement_decision,
+)
+
+
+def enforcement_by_status(*, tallied: bool) -> sa.Select[Any]:
+    """执法监督 cases (考评, 执法监督书, 不予处罚 decisions) by kind, department and status."""
+    kinds = [kind.value for kind in ENFORCEMENT_KINDS]
+    if tallied:
+        keys = (case_tallies.c.case_kind, _department(), case_tallies.c.status)
+        return (
+            sa.select(*keys, sa.func.sum(case_tallies.c.total))
+            .where(case_tallies.c.case_kind.in_(kinds))
+            .group_by(*keys)
+        )
+    keys = (cases.c.case_kind, cases.c.department, cases.c.status)
+    return sa.select(*keys, sa.func.count()).where(cases.c.case_kind.in_(kinds)).group_by(*keys)
+
+
 def overdue_rectifications(now: datetime, rulebook: RuleBook) -> sa.Select[Any]:
     """Rectifications overdue now (as GET /rectifications?overdue=true), by department."""
     listed, _, overdue = rectifications_with_overdue(now, rulebook)

@@ -46,6 +46,16 @@ class DecisionFigures:
     on_time_rate: float | None = None
     by_exemption: tuple[tuple[ExemptionType, int], ...] = ()
 
+    @property
+    def published_late(self) -> int:
+        """Published after the publication deadline (a 公示 done and not on time)."""
+        return self.published - self.published_on_time
+
+    @property
+    def awaiting_overdue(self) -> int:
+        """Not published and past the publication deadline (overdue, less those published late)."""
+        return self.overdue - self.published_late
+
 
 @dataclass(frozen=True)
 class EnforcementFigures:

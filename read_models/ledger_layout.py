@@ -151,3 +151,33 @@ RECTIFICATION_LEDGER = LedgerLayout(
         LedgerColumn("核验结果", 24),
     ),
 )  # fmt: skip
+
+# 公示是否按时: a 不予处罚 decision's publication judged against its 7 working days
+PUBLICATION_ON_TIME, PUBLICATION_LATE = "按时", "逾期公示"
+PUBLICATION_OVERDUE, PUBLICATION_PENDING = "超期未公示", "未到期"
+
+DECISION_LEDGER = LedgerLayout(
+    name="enforcement-decisions",
+    title="不予处罚决定及公示台账",
+    columns=(
+        LedgerColumn("案件编号", 22), LedgerColumn("决定书文号", 26), LedgerColumn("承办部门", 14),
+        LedgerColumn("不予处罚情形", 14), LedgerColumn("法律依据", 30), LedgerColumn("案由", 30),
+        LedgerColumn("决定日期", 12, "date"), LedgerColumn("公示时限", 12, "date"),
+        LedgerColumn("公示时间", 17, "datetime"), LedgerColumn("公示平台", 18),
+        LedgerColumn("撤回公示时间", 17, "datetime"), LedgerColumn("撤回原因", 24),
+        LedgerColumn("状态", 10), LedgerColumn("是否按时公示", 12),
+    ),
+)  # fmt: skip
+
+NOTICE_LEDGER = LedgerLayout(
+    name="enforcement-notices",
+    title="执法监督书台账",
+    columns=(
+        LedgerColumn("案件编号", 22), LedgerColumn("监督书文号", 24), LedgerColumn("责任部门", 14),
+        LedgerColumn("处罚决定书文号", 24), LedgerColumn("来源考评", 20),
+        LedgerColumn("纠正事项", 40), LedgerColumn("制发时间", 17, "datetime"),
+        LedgerColumn("整改期限", 12, "date"), LedgerColumn("状态", 10),
+        LedgerColumn("整改编号", 26), LedgerColumn("整改状态", 10), LedgerColumn("整改是否超期", 12),
+        LedgerColumn("核验人", 12), LedgerColumn("整改核验时间", 17, "datetime"),
+    ),
+)  # fmt: skip

@@ -1,5 +1,6 @@
-"""Ledgers (台账): the SQL that streams the rows of the case and rectification spreadsheets
-from the read models, each case with its main clock (时限, `RuleRole.main` in the rule book).
+"""Ledgers (台账): the SQL that streams the rows of the case, rectification and enforcement
+supervision (执法监督书, 不予处罚决定及公示) spreadsheets from the read models, each case with
+its main clock (时限, `RuleRole.main` in the rule book).
 
 Rows come out in column order as typed cells (ledger_rows.py, ledger_layout.py);
 `api/ledgers.py` renders them as xlsx or csv.
@@ -8,6 +9,7 @@ Rows come out in column order as typed cells (ledger_rows.py, ledger_layout.py);
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +33,29 @@ CLOSING_EVENTS = tuple(
         ev.ReconsiderationWithdrawn, ev.JudgmentIssued, ev.RectificationCompleted,
     )
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EnforcementLedgerFilter:
+    """The cases of an enforcement supervision ledger: of `department`, opened (the notice
+    issued, the decision recorded) from `opened_from` to before `opened_to`."""
+
+    department: str | None = None
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+    visible_department: str | None = None  # the caller's scope (None: every department)
+
+    def conditions(self, kind: ev.CaseKind) -> list[sa.ColumnElement[bool]]:
+        found: list[sa.ColumnElement[bool]] = [cases.c.case_kind == kind.value]
+        if self.visible_department is not None:
+            found.append(cases.c.department == self.visible_department)
+        if self.department:
+            found.append(cases.c.department == self.department)
+        if self.opened_from:
+            found.append(cases.c.received_at >= self.opened_from)
+        if self.opened_to:
+            found.append(cases.c.received_at < self.opened_to)
+        return found
 
 
 def main_clocks(rulebook: RuleBook) -> sa.Subquery:
@@ -118,6 +143,43 @@ class LedgerQueries:
         )
         for row in self._stream(query):
             yield self._rows.rectification_row(row, now)
+
+    def decision_rows(
+        self, where: EnforcementLedgerFilter, *, now: datetime
+    ) -> Iterator[list[Cell]]:
+        """Rows of DECISION_LEDGER, newest first, each with its publication clock (公示时限)."""
+        main = main_clocks(self._rulebook)
+        query = (
+            sa.select(cases, main.c.status.label("clock_status"), main.c.due_date, main.c.due_at)
+            .select_from(cases.outerjoin(main, main.c.case_id == cases.c.case_id))
+            .where(*where.conditions(ev.CaseKind.enforcement_decision))
+            .order_by(cases.c.received_at.desc(), cases.c.case_id.desc())
+        )
+        for row in self._stream(query):
+            yield self._rows.decision_row(row, now)
+
+    def notice_rows(self, where: EnforcementLedgerFilter, *, now: datetime) -> Iterator[list[Cell]]:
+        """Rows of NOTICE_LEDGER, newest first, each with the rectification it opened and that
+        rectification's completion clock (整改是否超期)."""
+        rect = cases.alias("rect")
+        main = main_clocks(self._rulebook)
+        opened = rect.c.case_id == cases.c.state["rectification_id"].as_string()
+        query = (
+            sa.select(
+                cases,
+                rect.c.case_id.label("rect_id"),
+                rect.c.status.label("rect_status"),
+                main.c.status.label("clock_status"),
+                main.c.due_at,
+            )
+            .select_from(
+                cases.outerjoin(rect, opened).outerjoin(main, main.c.case_id == rect.c.case_id)
+            )
+            .where(*where.conditions(ev.CaseKind.enforcement_notice))
+            .order_by(cases.c.received_at.desc(), cases.c.case_id.desc())
+        )
+        for row in self._stream(query):
+            yield self._rows.notice_row(row, now)
 
     def _stream(self, query: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
         with self._engine.connect() as conn:

@@ -15,21 +15,30 @@ from casestream.domain import catalog as ev
 from casestream.domain.anonymity import party_of
 from casestream.domain.case_results import case_result, went_against_bureau
 from casestream.domain.cases import CLOSED_STATUSES, restore_state
+from casestream.domain.clocks import ClockStatus
 from casestream.domain.complaints import ComplaintState
+from casestream.domain.enforcement import EnforcementDecisionState, EnforcementNoticeState
 from casestream.domain.lifecycle import CaseState
 from casestream.domain.litigation import HeldHearing, LitigationState
 from casestream.domain.overdue import clock_overdue
 from casestream.domain.rectifications import RectificationState, RectificationStatus
+from casestream.domain.words import EXEMPTIONS
 
 from .ledger_layout import (
     ANONYMOUS,
     CASE_LEDGER,
     CHANNEL_LABELS,
+    DECISION_LEDGER,
     HEAD_APPEARED,
     KIND_LABELS,
     NO_ONE_NAMED,
     NO_REVIEW,
+    NOTICE_LEDGER,
     OUTCOME_LABELS,
+    PUBLICATION_LATE,
+    PUBLICATION_ON_TIME,
+    PUBLICATION_OVERDUE,
+    PUBLICATION_PENDING,
     RECTIFICATION_LEDGER,
     REVIEW_LABELS,
     ROOT_CAUSE_LABELS,
@@ -118,6 +127,55 @@ class LedgerRows:
         }
         return [values[column.header] for column in RECTIFICATION_LEDGER.columns]
 
+    def decision_row(self, row: sa.Row[Any], now: datetime) -> list[Cell]:
+        """A 不予处罚 decision and its 公示 (they name a department, no member of the public)."""
+        kind = ev.CaseKind.enforcement_decision
+        state = restore_state(kind, row.state)
+        assert isinstance(state, EnforcementDecisionState)
+        values: dict[str, Cell] = {
+            "案件编号": row.case_id,
+            "决定书文号": row.decision_ref,
+            "承办部门": row.department,
+            "不予处罚情形": EXEMPTIONS.get(state.exemption or "", state.exemption),
+            "法律依据": state.legal_basis,
+            "案由": row.subject,
+            "决定日期": state.decided_on,
+            "公示时限": row.due_date,
+            "公示时间": self._local(state.published_at),
+            "公示平台": state.platform,
+            "撤回公示时间": self._local(state.withdrawn_at),
+            "撤回原因": state.withdrawal_reason,
+            "状态": status_label(kind, row.status),
+            "是否按时公示": _publication(
+                state.published_at is not None, row.clock_status, row.due_at, now
+            ),
+        }
+        return [values[column.header] for column in DECISION_LEDGER.columns]
+
+    def notice_row(self, row: sa.Row[Any], now: datetime) -> list[Cell]:
+        """A 执法监督书 and the rectification it opened (RECT-<notice case id>)."""
+        kind = ev.CaseKind.enforcement_notice
+        state = restore_state(kind, row.state)
+        assert isinstance(state, EnforcementNoticeState)
+        rect_status = row.rect_status
+        values: dict[str, Cell] = {
+            "案件编号": row.case_id,
+            "监督书文号": state.notice_no,
+            "责任部门": row.department,
+            "处罚决定书文号": row.decision_ref,
+            "来源考评": state.review_case_id,
+            "纠正事项": "；".join(state.matters),
+            "制发时间": self._local(row.received_at),
+            "整改期限": state.deadline,
+            "状态": status_label(kind, row.status),
+            "整改编号": row.rect_id,
+            "整改状态": status_label(ev.CaseKind.rectification, rect_status) if rect_status else "",
+            "整改是否超期": _overdue_label(row.clock_status, row.due_at, now),
+            "核验人": state.verified_by,
+            "整改核验时间": self._local(state.rectified_at),
+        }
+        return [values[column.header] for column in NOTICE_LEDGER.columns]
+
     def _party(self, state: CaseState, mask: bool) -> tuple[str | None, str | None]:
         """The member of the public behind the case (投诉人/举报人/申请人/原告): name and phone."""
         party = party_of(state)
@@ -134,6 +192,18 @@ def _overdue_label(status: str | None, due_at: datetime | None, now: datetime) -
     if status is None or due_at is None:
         return ""
     return yes_no(clock_overdue(status, due_at, now))
+
+
+def _publication(
+    published: bool, status: str | None, due_at: datetime | None, now: datetime
+) -> str:
+    """公示是否按时: 按时 or 逾期公示 once published (its clock met or not), 超期未公示 or 未到期
+    before; empty without a publication clock."""
+    if status is None or due_at is None:
+        return ""
+    if published:
+        return PUBLICATION_ON_TIME if status == ClockStatus.met else PUBLICATION_LATE
+    return PUBLICATION_OVERDUE if clock_overdue(status, due_at, now) else PUBLICATION_PENDING
 
 
 def _went_against(state: CaseState) -> str:

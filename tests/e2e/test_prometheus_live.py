@@ -1,7 +1,8 @@
 """Grafana's queries against a real Prometheus: Prometheus (Debian's package, installed by
 infra/prometheus/install.sh) scrapes a running worker and API while cases go through them — an
 overdue complaint with a webhook, enterprise and satisfied complaints, a corrected
-reconsideration, lost lawsuits and their rectifications, a dead letter, a refused request — and
+reconsideration, lost lawsuits and their rectifications, a 不予处罚 decision not published in
+time, a dead letter, a refused request — and
 every panel query of every dashboard, evaluated through Prometheus's HTTP API, returns data.
 The alerting rules load into that Prometheus and evaluate without error."""
 
@@ -166,6 +167,19 @@ def cases(now: datetime) -> list[dict[str, Any]]:
                 ),
             )
         ],
+        # a 不予处罚 decision of 20 days ago from the case-handling system, never published:
+        # its 公示 (7 working days) is overdue
+        event(
+            "EnforcementDecisionRecorded",
+            "PL-D1",
+            "enforcement_decision",
+            ago(20),
+            decision_ref="公(治)不罚决字〔2026〕1号",
+            exemption="first_offence",
+            legal_basis="《行政处罚法》第三十三条第一款",
+            decided_on=ago(20).date().isoformat(),
+            department="治安大队",
+        ),
         # a lawsuit whose defence is due within three days (即将到期)
         event("LawsuitFiled", "PL-L3", "litigation", ago(20), decision_ref="PL-L3", **lawsuit),
         event("ComplaintCopyServed", "PL-L3", "litigation", defence_due_soon(now)),
@@ -270,16 +284,16 @@ def check(prometheus_url: str) -> None:
         (sample,) = instant(prometheus_url, expr)
         return float(sample["value"][1])
 
-    assert (
-        figure('sum(max without (instance) (casestream_cases_overdue{case_kind!="rectification"}))')
-        == 1
-    )
+    disputes = 'case_kind=~"complaint|enterprise_tip|reconsideration|litigation"'
+    assert figure(f"sum(max without (instance) (casestream_cases_overdue{{{disputes}}}))") == 1
+    publication = 'rule="enforcement_decision.publication", status="overdue"'
+    assert figure(f"sum(max without (instance) (casestream_clocks_open{{{publication}}}))") == 1
     assert (
         figure('sum(max without (instance) (casestream_rectifications{status="completed"}))') == 1
     )
     assert figure("sum(max without (instance) (casestream_rectifications_overdue))") == 2
     assert figure("sum(max without (instance) (casestream_clocks_due_soon))") >= 1
-    assert figure('sum(casestream_cases_received_total{case_kind!="rectification"})') == 8
+    assert figure(f"sum(casestream_cases_received_total{{{disputes}}})") == 8
     assert figure("sum(casestream_consumer_lag_events)") == 0
 
     groups = httpx.get(f"{prometheus_url}/api/v1/rules", timeout=10).json()["data"]["groups"]

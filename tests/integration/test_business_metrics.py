@@ -561,6 +561,86 @@ def test_complaints_under_supervision_and_supervisions_flagged_by_department(
     assert samples(later, "casestream_supervisions_flagged") == flagged_c5
 
 
+def enforcement_work() -> list[Event[Any]]:
+    """执法监督: two 考评 reviews of 治安大队 (one scored), a 执法监督书 to 治安大队, and three
+    不予处罚 decisions: 交警大队's published, 治安大队's of 2 March never published (its 公示
+    due within 7 working days: overdue at NOW), 户政科's of 14 April (not yet due)."""
+    review = {"department": PUBLIC_ORDER, "reviewer": "张敏"}
+    notice = {"department": PUBLIC_ORDER, "notice_no": "监督〔2026〕1号", "matters": ["规范告知"]}
+    decided = {"legal_basis": "《行政处罚法》第三十三条第一款", "exemption": "minor"}
+    kinds = ("enforcement_review", "enforcement_notice", "enforcement_decision")
+    steps: list[tuple[str, str, int, dict[str, Any], str]] = [
+        (
+            "EnforcementReviewOpened",
+            "KP-1",
+            0,
+            review | {"decision_ref": "公罚〔2026〕1号"},
+            "03-02",
+        ),
+        ("EnforcementReviewCompleted", "KP-1", 0, {"score": 88}, "03-04"),
+        (
+            "EnforcementReviewOpened",
+            "KP-2",
+            0,
+            review | {"decision_ref": "公罚〔2026〕2号"},
+            "03-02",
+        ),
+        ("EnforcementNoticeIssued", "JDS-1", 1, notice | {"deadline": "2026-05-29"}, "03-06"),
+        *(
+            (
+                "EnforcementDecisionRecorded",
+                case_id,
+                2,
+                decided
+                | {"decision_ref": case_id, "department": unit, "decided_on": f"2026-{day}"},
+                day,
+            )
+            for case_id, unit, day in (
+                ("BCF-1", TRAFFIC, "04-01"),
+                ("BCF-2", PUBLIC_ORDER, "03-02"),
+                ("BCF-3", HOUSEHOLD, "04-14"),
+            )
+        ),
+        ("EnforcementDecisionPublished", "BCF-1", 2, {"platform": "县政府网站"}, "04-02"),
+    ]
+    return [
+        event(name, case_id, kinds[kind], payload, at=local(f"2026-{day}T10:00"))
+        for name, case_id, kind, payload, day in steps
+    ]
+
+
+def test_enforcement_cases_by_kind_department_and_status(
+    engine: sa.Engine, projector: Projector
+) -> None:
+    projector.project(enforcement_work())
+    projector.relay()  # the notice's rectification
+    registry = registry_of(collector_on(engine))
+    found = samples(registry, "casestream_enforcement_cases")
+    assert {labels: n for labels, n in found.items() if n} == {
+        by(case_kind="enforcement_review", department=PUBLIC_ORDER, status="completed"): 1,
+        by(case_kind="enforcement_review", department=PUBLIC_ORDER, status="opened"): 1,
+        by(case_kind="enforcement_notice", department=PUBLIC_ORDER, status="issued"): 1,
+        by(case_kind="enforcement_decision", department=TRAFFIC, status="published"): 1,
+        by(case_kind="enforcement_decision", department=PUBLIC_ORDER, status="recorded"): 1,
+        by(case_kind="enforcement_decision", department="other", status="recorded"): 1,
+    }
+    # every status of a kind and department with such cases, 0 if none: a share is 0 %
+    assert (
+        found[by(case_kind="enforcement_notice", department=PUBLIC_ORDER, status="rectified")] == 0
+    )
+    assert found[by(case_kind="enforcement_decision", department=TRAFFIC, status="withdrawn")] == 0
+    assert len(found) == 2 + 2 + 3 * 3
+    # the 公示 clocks: 治安大队's past due, 户政科's running
+    clocks = samples(registry, "casestream_clocks_open")
+    publication = "enforcement_decision.publication"
+    assert {labels: n for labels, n in clocks.items() if ("rule", publication) in labels} == {
+        by(rule=publication, department=PUBLIC_ORDER, status="overdue"): 1,
+        by(rule=publication, department="other", status="running"): 1,
+    }
+    assert value(registry, "casestream_cases_open", case_kind="enforcement_notice",
+                 department=PUBLIC_ORDER, enterprise="false") == 1  # fmt: skip
+
+
 def test_without_configured_departments_the_names_seen_are_kept(
     engine: sa.Engine, projector: Projector
 ) -> None:
@@ -599,6 +679,7 @@ def test_families_carry_the_documented_labels_and_registering_runs_no_query(
         "casestream_disputes_decided": "gauge",
         "casestream_complaints_under_supervision": "gauge",
         "casestream_supervisions_flagged": "gauge",
+        "casestream_enforcement_cases": "gauge",
         "casestream_followup_satisfaction": "histogram",
         "casestream_read_model_metrics_up": "gauge",
     }
@@ -613,7 +694,7 @@ def test_a_scrape_within_cache_seconds_gets_the_last_refresh(
     today = {"case_kind": "complaint", "department": PUBLIC_ORDER, "enterprise": "false"}
     assert registry.get_sample_value("casestream_cases_received_today", today) == 1
     refresh = statements.count
-    assert refresh == 10  # whether the tallies are built, then one query per family; the four
+    assert refresh == 11  # whether the tallies are built, then one query per family; the four
     # case families share one, the two supervision families another
     projector.project(complaint("C10", "2026-04-15T09:40", department=PUBLIC_ORDER))
     ticks[0] = 114.9
@@ -649,7 +730,7 @@ def test_concurrent_scrapes_share_one_refresh(engine: sa.Engine, projector: Proj
     for thread in threads:
         thread.join()
     assert seen == [2] * 6  # C1, C9
-    assert statements.count == 10  # one refresh
+    assert statements.count == 11  # one refresh
 
 
 def test_a_failing_database_serves_the_last_good_values_and_reports_down(
@@ -668,7 +749,7 @@ def test_a_failing_database_serves_the_last_good_values_and_reports_down(
     assert "not refreshed" in caplog.text
     assert registry.get_sample_value("casestream_read_model_metrics_up") == 0
     assert registry.get_sample_value("casestream_cases_open", open_complaints) == 2
-    assert len(families) == 12
+    assert len(families) == 13
     with engine.begin() as conn:
         conn.execute(sa.text("ALTER TABLE clocks_away RENAME TO clocks"))
     ticks[0] = 70.0  # a failed refresh is not retried before cache_seconds either

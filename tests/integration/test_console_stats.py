@@ -1,10 +1,15 @@
 """The console's 统计 page over real SQLite and PostgreSQL read models: its figures are GET
 /stats's for the same period and scope (cases projected by the real ProjectionWriter, "now"
 fixed), a department-bound reader sees their own department, a bad period is a 422 page naming
-the field, and the charts have one bar per department or month."""
+the field, the charts have one bar per department or month, and the 执法监督 block shows GET
+/stats's enforcement figures."""
 
 from __future__ import annotations
 
+import html
+import io
+import itertools
+import json
 import re
 import warnings
 from collections.abc import Iterator
@@ -13,8 +18,11 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
+from casestream.domain.envelope import Event, parse_event
 from casestream.read_models.database import create_engine
+from casestream.read_models.outbox import Outbox
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import cases
 from casestream.read_models.staff_accounts import StaffAccounts
@@ -22,7 +30,7 @@ from casestream.staff import add_account
 from tests.auth import auth_headers
 from tests.conftest import Database
 from tests.console_app import console_client
-from tests.events import event, local
+from tests.events import event, local, raw
 from tests.integration.test_console_signin import PASSWORD, sign_in
 from tests.integration.test_stats import MARCH, NOW, POLICY, project, scenario
 
@@ -42,9 +50,165 @@ ACCOUNTS = [
 ]
 
 
+def enforcement_march() -> list[Event[Any]]:
+    """A March of 执法监督 in 治安大队: two 考评 reviews scored 82 and 91 (three opinions) and
+            one still open; two 执法监督书 (the rectification of the first verified by
+        project_enforcement); four 不予处罚 decisions of 2 March (公示 due
+            within 7 working days): published on 4 March, published (then withdrawn) on 3 March,
+            published late on 25 March, and never published; in April, one of 治安大队 not yet due and one
+    of 交警大队."""
+    unit = {"department": "治安大队"}
+    decided = unit | {"legal_basis": "《行政处罚法》第三十三条第一款", "decided_on": "2026-03-02"}
+    notice = unit | {"matters": ["规范告知程序"], "deadline": "2026-04-30"}
+    review, notice_kind, decision = (
+        "enforcement_review",
+        "enforcement_notice",
+        "enforcement_decision",
+    )
+    steps: list[tuple[str, str, str, dict[str, Any], str]] = [
+        *(
+            (
+                "EnforcementReviewOpened",
+                case_id,
+                review,
+                unit | {"decision_ref": ref, "reviewer": "张敏"},
+                "03-02",
+            )
+            for case_id, ref in (
+                ("KP-1", "公罚〔2026〕1号"),
+                ("KP-2", "公罚〔2026〕2号"),
+                ("KP-3", "公罚〔2026〕3号"),
+            )
+        ),
+        (
+            "ReviewOpinionIssued",
+            "KP-1",
+            review,
+            {"category": "procedure", "text": "未告知"},
+            "03-03",
+        ),
+        (
+            "ReviewOpinionIssued",
+            "KP-1",
+            review,
+            {"category": "evidence", "text": "缺照片"},
+            "03-03",
+        ),
+        (
+            "ReviewOpinionIssued",
+            "KP-2",
+            review,
+            {"category": "procedure", "text": "超期送达"},
+            "03-03",
+        ),
+        ("EnforcementReviewCompleted", "KP-1", review, {"score": 82}, "03-05"),
+        ("EnforcementReviewCompleted", "KP-2", review, {"score": 91}, "03-05"),
+        (
+            "EnforcementNoticeIssued",
+            "JDS-1",
+            notice_kind,
+            notice | {"notice_no": "监督〔2026〕1号"},
+            "03-06",
+        ),
+        (
+            "EnforcementNoticeIssued",
+            "JDS-2",
+            notice_kind,
+            notice | {"notice_no": "监督〔2026〕2号"},
+            "03-06",
+        ),
+        *(
+            (
+                "EnforcementDecisionRecorded",
+                case_id,
+                decision,
+                decided | {"decision_ref": case_id, "exemption": ground},
+                "03-02",
+            )
+            for case_id, ground in (
+                ("BCF-1", "first_offence"),
+                ("BCF-2", "minor"),
+                ("BCF-3", "minor"),
+                ("BCF-4", "no_fault"),
+            )
+        ),
+        (
+            "EnforcementDecisionRecorded",
+            "BCF-5",
+            decision,
+            decided | {"decision_ref": "BCF-5", "exemption": "other", "decided_on": "2026-04-14"},
+            "04-14",
+        ),
+        (
+            "EnforcementDecisionRecorded",
+            "BCF-6",
+            decision,
+            decided
+            | {"decision_ref": "BCF-6", "exemption": "minor", "department": "交警大队"}
+            | {"decided_on": "2026-04-13"},
+            "04-13",
+        ),
+        ("EnforcementDecisionPublished", "BCF-1", decision, {"platform": "县政府网站"}, "03-04"),
+        ("EnforcementDecisionPublished", "BCF-4", decision, {"platform": "县政府网站"}, "03-03"),
+        (
+            "EnforcementDecisionPublicationWithdrawn",
+            "BCF-4",
+            decision,
+            {"reason": "决定撤销"},
+            "03-05",
+        ),
+        ("EnforcementDecisionPublished", "BCF-2", decision, {"platform": "县政府网站"}, "03-25"),
+    ]
+    return [
+        parse_event(raw(name, case_id, kind, payload, at=local(f"2026-{day}T10:00")))
+        for name, case_id, kind, payload, day in steps
+    ]
+
+
+def _relay(engine: sa.Engine, writer: ProjectionWriter, offsets: Iterator[int]) -> None:
+    """Project what the 执法监督书 derived (their rectifications, the notice rectified), as the
+    worker's relay would; the scenario's own derived events are in scenario() already."""
+    outbox = Outbox(engine)
+    pending = [
+        (item.event_id, parse_event(json.loads(item.body))) for item in outbox.unpublished(10_000)
+    ]
+    ours = [(event_id, item) for event_id, item in pending if "JDS-" in item.case_id]
+    writer.apply_batch([ConsumedEvent("relayed.events", 0, next(offsets), e) for _, e in ours])
+    outbox.mark_published([event_id for event_id, _ in ours])
+
+
+def project_enforcement(database: Database) -> None:
+    """The scenario of test_stats and enforcement_march(); the rectification of 执法监督书 1
+    completed and verified on 20 March, so the notice is rectified."""
+    project(database, scenario() + enforcement_march())
+    engine = create_engine(database.url, database.schema)
+    writer, offsets = ProjectionWriter(engine, POLICY), itertools.count()
+    _relay(engine, writer, offsets)
+    rect = "rectification"
+    done = [
+        event(
+            "RectificationCompleted",
+            "RECT-JDS-1",
+            rect,
+            {"evidence": ["告知书"]},
+            at=local("2026-03-18T10:00"),
+        ),
+        event(
+            "RectificationVerified",
+            "RECT-JDS-1",
+            rect,
+            {"supervisor": "李督察"},
+            at=local("2026-03-20T10:00"),
+        ),
+    ]
+    writer.apply_batch([ConsumedEvent("relayed.events", 0, next(offsets), item) for item in done])
+    _relay(engine, writer, offsets)
+    engine.dispose()
+
+
 @pytest.fixture
 def client(database: Database) -> Iterator[TestClient]:
-    project(database, scenario())
+    project_enforcement(database)
     engine = create_engine(database.url, database.schema)
     for username, role, department in ACCOUNTS:
         add_account(
@@ -278,3 +442,87 @@ def test_department_names_are_escaped_in_tables_and_charts(
     engine.dispose()
     page = page_as(client, "fa.zhi", **MARCH)
     assert "<b>交警</b>" not in page.text and "&lt;b&gt;交警&lt;/b&gt;" in page.text
+
+
+ENFORCEMENT_ROW = re.compile(
+    r'<tr id="enforcement-(\w+)-(\w+)"><th scope="row">([^<]+)</th><td>([^<]+)</td></tr>'
+)
+
+
+def shown_enforcement(html: str) -> dict[str, dict[str, tuple[str, str]]]:
+    """The 执法监督 block's tables: {table: {row: (label, value)}}."""
+    tables: dict[str, dict[str, tuple[str, str]]] = {}
+    for table, key, name, value in ENFORCEMENT_ROW.findall(html):
+        tables.setdefault(table, {})[key] = (name, value)
+    return tables
+
+
+def test_the_enforcement_block_shows_the_enforcement_figures_of_get_stats(
+    client: TestClient,
+) -> None:
+    page = page_as(client, "fa.zhi", **MARCH)
+    shown = shown_enforcement(page.text)
+    body = api_figures(client, "legal", None, **MARCH)["enforcement"]
+    reviews, notices, decisions = body["reviews"], body["notices"], body["decisions"]
+    counts = {key: value for key, (_, value) in shown["counts"].items()}
+    assert counts == {
+        "reviewed": str(reviews["reviewed"]),
+        "scored": str(reviews["scored"]),
+        "average_score": f"{reviews['average_score']:.1f}",
+        "opinions": str(reviews["opinions"]),
+        "notices_issued": str(notices["issued"]),
+        "notices_rectified": str(notices["rectified"]),
+        "notices_rectified_rate": percent(notices["rectified_rate"]),
+        "decisions_recorded": str(decisions["recorded"]),
+        "decisions_published": str(decisions["published"]),
+    }
+    # the scenario's March, by hand
+    assert counts["reviewed"] == "3" and counts["scored"] == "2"
+    assert counts["average_score"] == "86.5" and counts["opinions"] == "3"
+    assert (counts["notices_issued"], counts["notices_rectified"]) == ("2", "1")
+    assert counts["notices_rectified_rate"] == "50.0%"
+    opinions = shown["opinions"]
+    assert {key: int(value) for key, (_, value) in opinions.items()} == reviews[
+        "opinions_by_category"
+    ]
+    assert opinions["procedure"] == ("程序", "2") and opinions["evidence"] == ("证据", "1")
+    grounds = shown["grounds"]
+    assert {key: int(value) for key, (_, value) in grounds.items()} == decisions["by_exemption"]
+    assert grounds["minor"] == ("轻微不罚", "2") and grounds["first_offence"] == ("首违不罚", "1")
+    publication = {key: value for key, (_, value) in shown["publication"].items()}
+    assert publication == {"on_time": "2", "late": "1", "overdue": "1", "on_time_rate": "50.0%"}
+    assert int(publication["on_time"]) == decisions["published_on_time"]
+    late, overdue = int(publication["late"]), int(publication["overdue"])
+    assert late + overdue == decisions["overdue"]
+    assert publication["on_time_rate"] == percent(decisions["on_time_rate"])
+
+
+def test_another_departments_enforcement_figures_are_not_shown(client: TestClient) -> None:
+    page = page_as(client, "jiao.jing", **MARCH)
+    shown = shown_enforcement(page.text)
+    assert shown["counts"]["reviewed"] == ("考评案件数", "0")
+    assert shown["publication"]["on_time_rate"] == ("按时公示率", "—")
+    body = api_figures(client, "handler", "交警大队", **MARCH)["enforcement"]
+    assert body["decisions"]["recorded"] == 0
+
+
+def test_the_enforcement_ledgers_of_the_period_download_with_the_session(
+    client: TestClient,
+) -> None:
+    page = page_as(client, "fa.zhi", **MARCH)
+    links = re.findall(r'<ul id="enforcement-ledgers">(.*?)</ul>', page.text, re.DOTALL)[0]
+    hrefs = [html.unescape(href) for href in re.findall(r'<a href="([^"]+)"', links)]
+    assert [href.split("?")[0] for href in hrefs] == [
+        "/enforcement/decisions.xlsx",
+        "/enforcement/notices.xlsx",
+    ]
+    decisions = client.get(hrefs[0])  # the console's session signs the download in
+    assert decisions.status_code == 200, decisions.text
+    sheet = load_workbook(io.BytesIO(decisions.content)).active
+    ids = sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True))
+    assert ids == ["BCF-1", "BCF-2", "BCF-3", "BCF-4"]  # March's: not April's BCF-5, BCF-6
+    own = page_as(client, "jiao.jing", **{"from": "2026-04-01", "to": "2026-04-30"})
+    links = re.findall(r'<ul id="enforcement-ledgers">(.*?)</ul>', own.text, re.DOTALL)[0]
+    href = html.unescape(re.findall(r'<a href="([^"]+)"', links)[0])
+    sheet = load_workbook(io.BytesIO(client.get(href).content)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["BCF-6"]

@@ -190,6 +190,7 @@ def _assert_tallies_equal_recount(engine: sa.Engine, now: datetime) -> None:
         lambda tallied: business_queries.open_and_received_today(now, ZONE, tallied=tallied),
         lambda tallied: business_queries.overdue_cases(now, tallied=tallied),
         lambda tallied: business_queries.rectifications_by_status(tallied=tallied),
+        lambda tallied: business_queries.enforcement_by_status(tallied=tallied),
         lambda tallied: business_queries.disputes_decided(tallied=tallied),
         lambda tallied: business_queries.satisfaction_scores(tallied=tallied),
         lambda tallied: business_queries.open_clocks(now, tallied=tallied),

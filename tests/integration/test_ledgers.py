@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from tests.auth import auth_headers
 from tests.conftest import Database
+from tests.integration.test_console_stats import project_enforcement
 from tests.integration.test_stats import client_for, hearings_scenario, project, scenario
 
 CASE_HEADERS = [
@@ -257,3 +258,87 @@ def test_the_case_ledger_shows_who_appeared_for_the_bureau_at_each_hearing(
     assert next(row for row in sheet_rows if row["案件编号"] == "L9")["出庭人员"] == (
         "2026-04-08：李法制"
     )
+
+
+DECISION_HEADERS = [
+    "案件编号", "决定书文号", "承办部门", "不予处罚情形", "法律依据", "案由", "决定日期",
+    "公示时限", "公示时间", "公示平台", "撤回公示时间", "撤回原因", "状态", "是否按时公示",
+]  # fmt: skip
+NOTICE_HEADERS = [
+    "案件编号", "监督书文号", "责任部门", "处罚决定书文号", "来源考评", "纠正事项", "制发时间",
+    "整改期限", "状态", "整改编号", "整改状态", "整改是否超期", "核验人", "整改核验时间",
+]  # fmt: skip
+
+
+@pytest.fixture
+def enforcement_api(database: Database) -> Iterator[Any]:
+    project_enforcement(database)
+    yield from client_for(database)
+
+
+def test_the_decision_ledger_shows_each_publication_and_whether_it_was_on_time(
+    enforcement_api: Any,
+) -> None:
+    sheet, rows = workbook_rows(enforcement_api.get("/enforcement/decisions.xlsx"))
+    assert sheet.title == "不予处罚决定及公示台账"
+    assert [cell.value for cell in sheet[1]] == DECISION_HEADERS
+    by_id = {row["案件编号"]: row for row in rows}
+    assert list(by_id) == ["BCF-5", "BCF-6", "BCF-4", "BCF-3", "BCF-2", "BCF-1"]  # newest first
+    first = by_id["BCF-1"]
+    assert first["决定书文号"] == "BCF-1" and first["承办部门"] == "治安大队"
+    assert first["不予处罚情形"] == "首违不罚"
+    assert first["法律依据"] == "《行政处罚法》第三十三条第一款"
+    assert first["决定日期"] == datetime(2026, 3, 2)
+    assert first["公示时间"] == datetime(2026, 3, 4, 10, 0)  # local wall time
+    assert first["公示平台"] == "县政府网站" and first["状态"] == "已公示"
+    due = first["公示时限"]
+    assert datetime(2026, 3, 9) <= due <= datetime(2026, 3, 13)  # 7 working days
+    on_time = {case_id: row["是否按时公示"] for case_id, row in by_id.items()}
+    assert on_time == {
+        "BCF-1": "按时",
+        "BCF-2": "逾期公示",
+        "BCF-3": "超期未公示",
+        "BCF-4": "按时",
+        "BCF-5": "未到期",
+        "BCF-6": "未到期",
+    }
+    withdrawn = by_id["BCF-4"]
+    assert withdrawn["状态"] == "已撤回公示" and withdrawn["撤回原因"] == "决定撤销"
+    assert withdrawn["撤回公示时间"] == datetime(2026, 3, 5, 10, 0)
+    assert by_id["BCF-3"]["公示时间"] is None and by_id["BCF-3"]["状态"] == "待公示"
+
+
+def test_the_notice_ledger_shows_each_notices_rectification(enforcement_api: Any) -> None:
+    headers, rows = csv_rows(enforcement_api.get("/enforcement/notices.csv"))
+    assert headers == NOTICE_HEADERS
+    by_id = {row["案件编号"]: row for row in rows}
+    assert sorted(by_id) == ["JDS-1", "JDS-2"]
+    rectified, open_one = by_id["JDS-1"], by_id["JDS-2"]
+    assert rectified["监督书文号"] == "监督〔2026〕1号" and rectified["责任部门"] == "治安大队"
+    assert rectified["纠正事项"] == "规范告知程序" and rectified["整改期限"] == "2026-04-30"
+    assert rectified["状态"] == "已整改" and rectified["整改编号"] == "RECT-JDS-1"
+    assert rectified["整改状态"] == "已核验" and rectified["核验人"] == "李督察"
+    assert rectified["整改核验时间"] == "2026-03-20 10:00" and rectified["整改是否超期"] == "否"
+    assert open_one["状态"] == "整改中" and open_one["整改状态"] == "待整改"
+    assert open_one["整改是否超期"] == "否" and open_one["核验人"] == ""
+
+
+def test_enforcement_ledgers_keep_to_the_callers_department(enforcement_api: Any) -> None:
+    def ids(path: str, headers: dict[str, str] | None = None, **params: str) -> list[str]:
+        answer = enforcement_api.get(path, headers=headers, params=params)
+        return [row["案件编号"] for row in csv_rows(answer)[1]]
+
+    traffic = auth_headers("department_head", "交警大队")
+    assert ids("/enforcement/decisions.csv", traffic) == ["BCF-6"]
+    assert ids("/enforcement/notices.csv", traffic) == []
+    assert ids("/enforcement/decisions.csv", traffic, department="治安大队") == []
+    assert ids("/enforcement/decisions.csv", department="交警大队") == ["BCF-6"]
+    april = {"opened_from": "2026-04-01T00:00:00+08:00"}
+    assert ids("/enforcement/decisions.csv", **april) == ["BCF-5", "BCF-6"]
+    too_long = enforcement_api.get("/enforcement/notices.xlsx", params={"department": "部" * 201})
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"][0]["loc"] == ["query", "department"]
+    naive = enforcement_api.get("/enforcement/decisions.xlsx", params={"opened_to": "2026-04-01"})
+    assert naive.status_code == 422
+    unsigned = enforcement_api.get("/enforcement/notices.xlsx", headers={"Authorization": ""})
+    assert unsigned.status_code == 401

@@ -25,6 +25,12 @@ from .panels import (
     total,
 )
 
+# the cases the 今日 and trend figures count: not 整改 (the rectification board's) nor 执法监督
+# (its own row)
+DISPUTES = '{case_kind=~"complaint|enterprise_tip|reconsideration|litigation"}'
+ENFORCEMENT = "casestream_enforcement_cases"
+PUBLICATION = 'rule="enforcement_decision.publication"'
+
 DEFINITIONS = """\
 **口径**：数字来自读模型（每个 API 实例报告同一数据库的全局数字，约 15 秒刷新）：
 **今日新增** 按受理时间（本地时区）当天；**超期未办** 为尚未办结且有期限已超的案件；
@@ -34,13 +40,21 @@ DEFINITIONS = """\
 （`CASESTREAM_METRICS_DEPARTMENTS` 之外的部门计入 other，未分派计入 none）；
 **督察中** 为回访不满意（满意度不高于阈值）后仍在督察、未经督察办结或重办的投诉，
 **期间督察** 为所选时间范围内新开启的督察（部门为标记督察时投诉的承办部门）。
+**执法监督** 为读模型中全部考评、执法监督书与不予处罚决定的当前状态；**公示超期** 为决定之日起
+7 个工作日内仍未公示的不予处罚决定（公示时限已过、尚未公示）。
 趋势图来自 worker 计数器（投影时计数，多个 worker 相加）。
 """
 
 
+def count_of(metric: str, selector: str) -> str:
+    """A read-model count that is 0, not "no data", where nothing has that label set yet."""
+    return f"{total(metric, selector)} or vector(0)"
+
+
 def leadership() -> dashboard.Dashboard:
     """领导看板 leadership: today's cases, overdue and due soon, the rule-of-law rates, 督察
-    supervision after a poor 回访, by department."""
+    supervision after a poor 回访, 执法监督 (reviews, notices, decisions awaiting 公示), by
+    department."""
     return (
         base("casestream-leadership", "casestream — 领导看板", ["leadership"], "now-30d")
         .with_panel(text.Panel().title("说明").content(DEFINITIONS).height(6).span(24))
@@ -48,8 +62,8 @@ def leadership() -> dashboard.Dashboard:
         .with_panel(
             figure(
                 "今日新增",
-                "今天（本地时区）受理的案件数：投诉、涉企举报、行政复议、行政诉讼（不含整改）。",
-                total("casestream_cases_received_today", '{case_kind!="rectification"}'),
+                "今天（本地时区）受理的案件数：投诉、涉企举报、行政复议、行政诉讼（不含整改与执法监督）。",
+                total("casestream_cases_received_today", DISPUTES),
                 colours=thresholds((None, "blue")),
                 width=5,
             )
@@ -58,7 +72,7 @@ def leadership() -> dashboard.Dashboard:
             figure(
                 "超期未办",
                 "尚未办结、且至少一个期限已超期的投诉、涉企举报、复议与诉讼（整改见整改看板）。",
-                total("casestream_cases_overdue", '{case_kind!="rectification"}'),
+                total("casestream_cases_overdue", DISPUTES),
                 width=5,
             )
         )
@@ -86,7 +100,7 @@ def leadership() -> dashboard.Dashboard:
             figure(
                 "在办案件",
                 "尚未办结的投诉、涉企举报、复议与诉讼。",
-                total("casestream_cases_open", '{case_kind!="rectification"}'),
+                total("casestream_cases_open", DISPUTES),
                 colours=thresholds((None, "blue")),
                 width=4,
             )
@@ -130,7 +144,7 @@ def leadership() -> dashboard.Dashboard:
             department_bars(
                 "超期未办（按部门）",
                 "尚未办结且已超期的案件（不含整改），按承办部门。",
-                total("casestream_cases_overdue", '{case_kind!="rectification"}', "department"),
+                total("casestream_cases_overdue", DISPUTES, "department"),
             )
         )
         .with_panel(
@@ -209,6 +223,83 @@ def leadership() -> dashboard.Dashboard:
                 colours=thresholds((None, "blue")),
             )
         )
+        .with_row(dashboard.Row("执法监督"))
+        .with_panel(
+            figure(
+                "考评中",
+                "已开始、尚未评分的执法质量考评（评查）。",
+                count_of(ENFORCEMENT, '{case_kind="enforcement_review", status="opened"}'),
+                colours=thresholds((None, "blue")),
+                width=4,
+            )
+        )
+        .with_panel(
+            figure(
+                "已评分考评",
+                "已评分的执法质量考评（平均得分与评查意见见控制台“统计”）。",
+                count_of(ENFORCEMENT, '{case_kind="enforcement_review", status="completed"}'),
+                colours=thresholds((None, "blue")),
+                width=4,
+            )
+        )
+        .with_panel(
+            figure(
+                "监督书整改中",
+                "已制发、整改尚未核验的执法监督书。",
+                count_of(ENFORCEMENT, '{case_kind="enforcement_notice", status="issued"}'),
+                colours=OK_THEN_AMBER,
+                width=4,
+            )
+        )
+        .with_panel(
+            figure(
+                "监督书已整改",
+                "整改已核验的执法监督书。",
+                count_of(ENFORCEMENT, '{case_kind="enforcement_notice", status="rectified"}'),
+                colours=thresholds((None, "blue")),
+                width=4,
+            )
+        )
+        .with_panel(
+            figure(
+                "待公示",
+                "已作出、尚未公示的不予处罚（轻微免罚）决定。",
+                count_of(ENFORCEMENT, '{case_kind="enforcement_decision", status="recorded"}'),
+                colours=OK_THEN_AMBER,
+                width=4,
+            )
+        )
+        .with_panel(
+            figure(
+                "公示超期",
+                "公示时限（决定之日起 7 个工作日）已过、仍未公示的不予处罚决定。",
+                count_of("casestream_clocks_open", f'{{{PUBLICATION}, status="overdue"}}'),
+                width=4,
+            )
+        )
+        .with_panel(
+            department_bars(
+                "待公示（按部门）",
+                "尚未公示的不予处罚决定，按作出决定的部门。",
+                total(
+                    ENFORCEMENT,
+                    '{case_kind="enforcement_decision", status="recorded"}',
+                    "department",
+                ),
+                colours=OK_THEN_AMBER,
+                width=12,
+            )
+        )
+        .with_panel(
+            department_bars(
+                "公示超期（按部门）",
+                "公示时限已过、仍未公示的不予处罚决定，按作出决定的部门。",
+                total(
+                    "casestream_clocks_open", f'{{{PUBLICATION}, status="overdue"}}', "department"
+                ),
+                width=12,
+            )
+        )
         .with_row(dashboard.Row("趋势"))
         .with_panel(
             series(
@@ -226,9 +317,7 @@ def leadership() -> dashboard.Dashboard:
                 "超期未办与即将到期",
                 "随时间变化的超期未办案件数与 3 日内到期的期限数。",
                 "short",
-                query(
-                    total("casestream_cases_overdue", '{case_kind!="rectification"}'), "超期未办"
-                ),
+                query(total("casestream_cases_overdue", DISPUTES), "超期未办"),
                 query(total("casestream_clocks_due_soon"), "即将到期", "B"),
             )
         )
