@@ -1,6 +1,7 @@
 """An overdue complaint from the outside: posted through the API with a back-dated acceptance,
-it breaches at once; the breach reaches the alert stream, the department's webhook (signed)
-and the overdue list; resolving the complaint clears it everywhere."""
+it breaches at once; the breach reaches the alert stream, the department's webhook (signed),
+its 企业微信 group robot and its mailbox (a local SMTP server), and the overdue list; resolving
+the complaint clears it everywhere."""
 
 from __future__ import annotations
 
@@ -17,16 +18,27 @@ import pytest
 from casestream.producers.topics import Topics
 from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
+from tests.integration.test_notification_channels import OK
 from tests.integration.webhook_receiver import Receiver, webhook_receiver
+from tests.mail_server import SMTP_LOGIN, Mailbox, local_smtp_server
 from tests.processes import Process, free_port, service_env, wait_for, wait_until_answers
 from tests.sse import Frame, Listener
 
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Requiring AUTH while not requiring TLS:UserWarning"  # the local server, on purpose
+)
 SECRET = "e2e-webhook-secret-0123456789"
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with webhook_receiver() as found:
+        yield found
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    with local_smtp_server() as found:
         yield found
 
 
@@ -43,12 +55,27 @@ def _frames_until(listener: Listener, event_type: str, timeout: float = 30) -> l
 
 
 def test_an_overdue_complaint_alerts_the_stream_the_webhook_and_the_overdue_list_until_resolved(
-    kafka_bootstrap: str, topics: Topics, tmp_path: Path, receiver: Receiver
+    kafka_bootstrap: str,
+    topics: Topics,
+    tmp_path: Path,
+    receiver: Receiver,
+    smtp_server: tuple[Mailbox, int],
 ) -> None:
+    mailbox = smtp_server[0]
+    password = tmp_path / "smtp-password"
+    password.write_text(SMTP_LOGIN[1])
+    receiver.answers = {"robot": [OK]}
+    breaches = 'departments = ["交警大队"]\nevent_types = ["DeadlineBreached"]\n'
     hooks = tmp_path / "webhooks.toml"
     hooks.write_text(
         f'[[webhook]]\nid = "jiaojing"\nurl = "{receiver.url("jiaojing")}"\nsecret = "{SECRET}"\n'
         'departments = ["交警大队"]\nevent_types = ["DeadlineBreached", "AlertCleared"]\n'
+        f'[[webhook]]\nid = "jiaojing-robot"\ntype = "wecom"\nkey = "e2e-robot-key"\n'
+        f'url = "{receiver.url("robot")}"\n{breaches}'
+        f'[[webhook]]\nid = "jiaojing-mail"\ntype = "email"\nhost = "127.0.0.1"\n'
+        f'port = {smtp_server[1]}\nsecurity = "plain"\nusername = "{SMTP_LOGIN[0]}"\n'
+        f'password_file = "{password}"\nsender = "casestream@example.gov.cn"\n'
+        f'to = ["jiaojing@example.gov.cn"]\n{breaches}'
     )
     database = Database(f"sqlite:///{tmp_path / 'overdue.db'}", None)
     port = free_port()
@@ -104,6 +131,13 @@ def test_an_overdue_complaint_alerts_the_stream_the_webhook_and_the_overdue_list
         assert posted.headers["X-Casestream-Signature"] == signature
         assert json.loads(posted.body)["event_type"] == "DeadlineBreached"
 
+        robot = wait_for(lambda: receiver.on("robot"), timeout=30)[0]
+        assert robot.query == "key=e2e-robot-key"
+        assert json.loads(robot.body)["markdown"]["content"].startswith("### 【已超期】投诉 OD-1")
+        mail = wait_for(mailbox.messages, timeout=30)[0]
+        assert mail["Subject"] == "【已超期】投诉 OD-1" and mail["To"] == "jiaojing@example.gov.cn"
+        assert "部门：交警大队" in mail.get_content()
+
         overdue = wait_for(lambda: api.get("/cases/overdue").json()["items"], timeout=30)
         assert [item["case_id"] for item in overdue] == ["OD-1"]
 
@@ -149,6 +183,7 @@ def test_an_overdue_complaint_alerts_the_stream_the_webhook_and_the_overdue_list
             "complaint.handling"
         ] == "breached"  # stopped late
         assert len(receiver.on("jiaojing")) == 2  # one breach, one clearing: nothing twice
+        assert len(receiver.on("robot")) == 1 and len(mailbox.messages()) == 1
     finally:
         if listener is not None:
             listener.close()

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email
-import email.policy
 import hashlib
 import hmac
 import json
-import socket
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -21,8 +18,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from prometheus_client import CollectorRegistry
 
 from casestream.domain.calendar import package_calendar
@@ -37,6 +32,7 @@ from casestream.stream_processors.webhooks import DeliveryPolicy, WebhookConfig
 from tests.conftest import Database
 from tests.integration.test_webhook_notifier import T0, Clock, alert
 from tests.integration.webhook_receiver import Receiver, webhook_receiver
+from tests.mail_server import SMTP_LOGIN, Mailbox, local_smtp_server
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Requiring AUTH while not requiring TLS:UserWarning"  # the local server, on purpose
@@ -46,59 +42,13 @@ OK = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
 WECOM_KEY = "wecom-key-0123"
 DING_TOKEN = "ding-token-0123"
 DING_SECRET = "SECding-secret-0123"
-SMTP_LOGIN = ("casestream", "smtp-p4ss")
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping each message it is handed."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-        self.delay = 0.0
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        await asyncio.sleep(self.delay)
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self) -> list[email.message.EmailMessage]:
-        return [
-            email.message_from_bytes(bytes(item.content or b""), policy=email.policy.default)
-            for item in self.envelopes
-        ]
-
-
-def authenticate(
-    server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
-) -> AuthResult:
-    given = (
-        (auth_data.login.decode(), auth_data.password.decode())
-        if isinstance(auth_data, LoginPassword)
-        else None
-    )
-    return AuthResult(success=given == SMTP_LOGIN)
 
 
 @pytest.fixture(scope="module")
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     """A mail server on this machine that takes mail only from the notifier's account."""
-    with socket.socket() as probe:  # a free port for the controller
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    mailbox = Mailbox()
-    controller = Controller(
-        mailbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=authenticate,
-        auth_required=True,
-        auth_require_tls=False,  # plain SMTP on this machine: the test has no certificate
-    )
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
+    with local_smtp_server() as found:
+        yield found
 
 
 @pytest.fixture
