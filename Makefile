@@ -33,7 +33,8 @@ test: venv kafka lint
 	$(MAKE) test-faults
 
 ## test-faults: worker killed 20 times in 100,000 events, broker restarted, database away 30 s,
-## three workers, poison messages (each ends equal to a clean replay)
+## three workers, poison messages, a worker killed mid-stream, lost cases under SIGKILL, a
+## rebuild beside the live read models (each ends equal to a clean replay)
 test-faults: venv kafka
 	$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/faults
 
