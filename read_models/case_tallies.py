@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from casestream.domain.clocks import ClockStatus
 
 from .schema import TALLY_COLUMNS, case_tallies, cases, clock_tallies, clocks
-from .sql import chunks, increment, insert_rows
+from .sql import among, chunks, increment, insert_rows
 
 TALLIES = tuple(column.name for column in TALLY_COLUMNS)
 _KEY = ("department", "case_kind", *TALLIES)
@@ -81,7 +81,7 @@ def clock_places(conn: sa.Connection, case_ids: Sequence[str]) -> dict[str, str]
         query = (
             sa.select(*keys, sa.func.count())
             .where(
-                clocks.c.case_id.in_(part),
+                among(conn, clocks.c.case_id, part),
                 clocks.c.stopped_at.is_(None),
                 clocks.c.status.in_([status.value for status in OPEN_CLOCK_STATUSES]),
             )

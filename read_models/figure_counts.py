@@ -42,7 +42,7 @@ from .schema import (
     figure_counts,
     projection_meta,
 )
-from .sql import chunks, increment, insert_rows, upsert
+from .sql import among, chunks, increment, insert_rows, upsert
 
 ZONE_KEY = "figure_counts_zone"
 REBUILD_PAGE = 5000
@@ -86,7 +86,7 @@ class FigureCounter:
         for kind, case_ids in by_kind.items():
             for part in chunks(sorted(case_ids)):
                 # by id alone: a kind condition could make the planner read the kind's index
-                query = self._selects[kind].where(cases.c.case_id.in_(part))
+                query = self._selects[kind].where(among(conn, cases.c.case_id, part))
                 now_rows.update((row.case_id, self._row(row)) for row in conn.execute(query))
         places = clock_places(conn, list(now_rows))
         for case_id, row in now_rows.items():
@@ -310,7 +310,7 @@ def _stored(conn: sa.Connection, case_ids: Sequence[str]) -> dict[str, dict[str,
     for part in chunks(case_ids):
         query = sa.select(
             *columns, *(case_figures.c[name] for name in (*FIGURES, *TALLIES, "clock_places"))
-        ).where(case_figures.c.case_id.in_(part))
+        ).where(among(conn, case_figures.c.case_id, part))
         for row in conn.execute(query):
             found[row.case_id] = {
                 **row._mapping,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,10 +21,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casestream.domain.alerts import AlertPayload, alert_payload
+from casestream.domain.alerts import AlertPayload, clearing_reason
+from casestream.domain.catalog import AlertCleared
 from casestream.domain.clocks import Clock, ClockPolicy, DueAlert
-from casestream.domain.envelope import Event, new_event
+from casestream.domain.envelope import EVENT_MODELS, Event
 from casestream.read_models.schema import clocks
+
+SCANNER_SOURCE = "casestream.scanner"
 
 Now = Callable[[], datetime]
 Emit = Callable[[list[Event[Any]]], Awaitable[None]]  # sends in order, returns once all are stored
@@ -118,18 +122,44 @@ def due_clocks_page(
 
 
 def alert_event(clock: Clock, alert: DueAlert, now: datetime) -> Event[AlertPayload]:
-    """The alert as an event on alerts.events; its event id is the deterministic alert id."""
-    return new_event(
-        alert_payload(clock, alert),
-        event_id=alert.alert_id,
+    """The alert as an event on alerts.events; its event id is the deterministic alert id.
+
+    Built without validating it again (`model_construct`): every field comes from the stored
+    clock, whose values were validated when its case's events were read, and from the rule
+    book. A midnight cohort builds hundreds of thousands of these in one pass; validation
+    was a third of the pass. tests/unit/test_scanner_events.py proves the event equal to the
+    one `new_event` validates from `alert_payload`, field for field."""
+    payload_type = alert.payload_type
+    about_the_clock: dict[str, Any] = {
+        "alert_id": alert.alert_id,
+        "clock_id": clock.clock_id,
+        "rule": clock.rule_id,
+        "due_at": clock.due_at,
+        "scheduled_at": alert.scheduled_at,
+        "department": clock.department,
+        "enterprise": clock.enterprise,
+    }
+    if issubclass(payload_type, AlertCleared):
+        about_the_clock["reason"] = clearing_reason(clock)
+    else:
+        about_the_clock["level"] = alert.level
+        about_the_clock["notify"] = alert.notify
+    payload = payload_type.model_construct(**about_the_clock)
+    model = EVENT_MODELS[payload_type.__name__]
+    return model.model_construct(
+        event_id=uuid.UUID(alert.alert_id),
+        event_type=payload_type.__name__,
+        schema_version=payload_type.schema_version,
         case_id=clock.case_id,
         case_kind=clock.case_kind,
         # the instant is the clock's, not the wall clock's: the same alert sent again (a
         # restarted or second scanner) is the same event, whatever batch it lands in
         occurred_at=alert.scheduled_at,
         recorded_at=now,
-        source="casestream.scanner",
+        source=SCANNER_SOURCE,
         actor="system",
+        on_behalf_of=None,
         correlation_id=clock.start_event_id,
         causation_id=clock.start_event_id,
+        payload=payload,
     )
