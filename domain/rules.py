@@ -315,9 +315,20 @@ class RuleBook:
     """All rules in force, by id."""
 
     rules: Mapping[str, Rule] = field(default_factory=dict, hash=False)
+    _starters: Mapping[str, tuple[Rule, ...]] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
+        # the rules an event type may start, in the book's order: every event of a replay asks
+        starters: dict[str, list[Rule]] = {}
+        for rule in self.rules.values():
+            for event_type in dict.fromkeys((rule.starts_on, *rule.restarts_on)):
+                starters.setdefault(event_type, []).append(rule)
+        object.__setattr__(
+            self, "_starters", {name: tuple(found) for name, found in starters.items()}
+        )
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -332,7 +343,8 @@ class RuleBook:
             ) from None
 
     def starting_on(self, event_type: str, facts: Mapping[str, object]) -> tuple[Rule, ...]:
-        return tuple(rule for rule in self.rules.values() if rule.starts(event_type, facts))
+        candidates: tuple[Rule, ...] = self._starters.get(event_type, ())
+        return tuple(rule for rule in candidates if rule.starts(event_type, facts))
 
     def with_role(self, role: RuleRole, kind: CaseKind | None = None) -> tuple[str, ...]:
         """The ids of the rules of `role` (for cases of `kind`, or of any kind), sorted."""

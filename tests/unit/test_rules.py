@@ -423,3 +423,24 @@ def test_a_complaint_handling_rule_starts_again_on_a_reopening_of_its_kind_of_co
         "complaint.handling_enterprise"
     ]
     assert starting("ComplaintReopened", case_facts(reopened, petition)) == ()
+
+
+def test_the_rules_an_event_starts_are_those_of_the_whole_book_in_its_order() -> None:
+    """starting_on looks only at the rules an event type can start (an index built with the
+    book): the same rules, in the same order, as asking every rule of the book."""
+    facts_seen = [
+        {},
+        {"enterprise": True},
+        {"enterprise": False},
+        {"procedure": "simplified"},
+        {"channel": "hotline_12345", "enterprise": True},
+    ]
+    for event_type in sorted(ev.PAYLOAD_TYPES):
+        for facts in facts_seen:
+            every = tuple(rule for rule in RULES.rules.values() if rule.starts(event_type, facts))
+            assert RULES.starting_on(event_type, facts) == every, (event_type, facts)
+    reopened = {
+        rule.id for facts in facts_seen for rule in RULES.starting_on("ComplaintReopened", facts)
+    }
+    assert reopened  # a restart is found through the index too
+    assert all("ComplaintReopened" in RULES.get(rule).restarts_on for rule in reopened)
