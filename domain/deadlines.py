@@ -21,6 +21,7 @@ Pure functions; time is an argument. Choices where the law is silent (docs/deadl
 
 from __future__ import annotations
 
+import functools
 from calendar import monthrange
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -181,21 +182,11 @@ def compute_deadline(
         due_date = due_at.date()
         provisional = rule.working_hours and _provisional(start_day, due_date, calendar)
     else:
-        count = rule.length + extension
-        if rule.unit is Unit.months:
-            month_date = add_months(start_day, rule.length)
-            count = (month_date - start_day).days + extension
-        walk = _count_days(start_day, count, rule.unit is Unit.working_days, calendar, paused)
-        due_date = walk.last
-        if rule.unit is not Unit.working_days and not calendar.is_working_day(due_date):
-            # 民事诉讼法 Art 85: a period ending on a rest day ends on the next working day
-            rolled_from = due_date
-            due_date += timedelta(days=1)
-            while not calendar.is_working_day(due_date):
-                walk.skipped.append(_rest_day(due_date, calendar))
-                due_date += timedelta(days=1)
+        period = _counted_period(rule.unit, rule.length, extension, start_day, calendar, paused)
+        due_date, walk = period.due_date, period.walk
+        month_date, rolled_from = period.month_date, period.rolled_from
         due_at = datetime.combine(due_date, END_OF_DAY, tzinfo=zone)
-        provisional = _provisional(start_day + timedelta(days=1), due_date, calendar)
+        provisional = period.provisional
     return Deadline(
         rule_id=rule.id,
         unit=rule.unit,
@@ -213,6 +204,47 @@ def compute_deadline(
         rolled_from=rolled_from,
         fixed=fixed_due_date is not None,
     )
+
+
+@dataclass(frozen=True)
+class _Period:
+    """A period of days counted from its start day (what a deadline in days needs of it)."""
+
+    due_date: date
+    walk: DayWalk
+    provisional: bool
+    month_date: date | None
+    rolled_from: date | None
+
+
+@functools.lru_cache(maxsize=16384)
+def _counted_period(
+    unit: Unit,
+    length: int,
+    extension: int,
+    start_day: date,
+    calendar: WorkingCalendar,
+    paused: frozenset[date],
+) -> _Period:
+    """The period counted from `start_day`; remembered, as the result depends on nothing else:
+    the cases of a day start the same periods (a replay counts each rule's period once a day
+    instead of once a case). Its walk is never changed after (Deadline keeps tuples of it)."""
+    count = length + extension
+    month_date = rolled_from = None
+    if unit is Unit.months:
+        month_date = add_months(start_day, length)
+        count = (month_date - start_day).days + extension
+    walk = _count_days(start_day, count, unit is Unit.working_days, calendar, paused)
+    due_date = walk.last
+    if unit is not Unit.working_days and not calendar.is_working_day(due_date):
+        # 民事诉讼法 Art 85: a period ending on a rest day ends on the next working day
+        rolled_from = due_date
+        due_date += timedelta(days=1)
+        while not calendar.is_working_day(due_date):
+            walk.skipped.append(_rest_day(due_date, calendar))
+            due_date += timedelta(days=1)
+    provisional = _provisional(start_day + timedelta(days=1), due_date, calendar)
+    return _Period(due_date, walk, provisional, month_date, rolled_from)
 
 
 @dataclass

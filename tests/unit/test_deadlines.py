@@ -18,6 +18,7 @@ from casestream.domain.deadlines import (
     AlertKind,
     InvalidDeadlineInput,
     SkipReason,
+    _counted_period,
     add_months,
     alert_schedule,
     compute_deadline,
@@ -405,3 +406,38 @@ def test_a_deployment_year_replacing_the_package_one_changes_nothing_when_identi
         [YearSchedule(2026, CALENDAR.schedules[2026].holidays, CALENDAR.schedules[2026].workdays)]
     )
     assert compute_deadline(rule, start, same) == compute_deadline(rule, start, CALENDAR)
+
+
+def test_remembered_periods_are_the_periods_counted_afresh() -> None:
+    """Periods in days are remembered by (unit, length, extension, start day, calendar,
+    paused days): counting every rule of the book from a year of start days, with and without
+    an extension and a pause, gives the same deadlines whatever was counted before."""
+    day_rules = [
+        rule
+        for rule in RULES.rules.values()
+        if rule.unit in (Unit.working_days, Unit.calendar_days, Unit.months)
+    ]
+    starts = [datetime(2026, 1, 1, 9, 30, tzinfo=UTC) + timedelta(days=n) for n in range(0, 365, 3)]
+    cases = [
+        (rule, start, extension, pauses)
+        for rule in day_rules
+        for start in starts
+        for extension in ((0, 5) if rule.extended_by and rule.max_extension != 0 else (0,))
+        for pauses in ((), ((start.date() + timedelta(days=2), start.date() + timedelta(days=6)),))
+    ]
+
+    def count(order: list[Any]) -> dict[Any, Any]:
+        return {
+            (rule.id, start, extension, pauses): compute_deadline(
+                rule, start, CALENDAR, pauses=pauses, extension=extension
+            )
+            for rule, start, extension, pauses in order
+        }
+
+    _counted_period.cache_clear()
+    forwards = count(cases)
+    _counted_period.cache_clear()
+    backwards = count(list(reversed(cases)))
+    again = count(cases)  # every period from the cache
+    assert forwards == backwards == again
+    assert _counted_period.cache_info().hits >= len(cases)
