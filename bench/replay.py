@@ -70,6 +70,7 @@ PEER_TARGET = 8.0  # replay must be at least this many times the peer library's 
 CASES_PER_CHUNK = 10_000  # about 52,000 events
 SIMULATED_CHUNKS = 4  # distinct chunks; later ones are copies with new case and event ids
 PEER_FIGURE = f"peer: {PEER_LABEL} projection, PostgreSQL"  # a row of bench/projection.py
+PARTITIONS = 3  # of each topic, as `casestream up` makes them on one broker
 
 console = Console(width=None if sys.stdout.isatty() else 150)
 
@@ -257,6 +258,7 @@ def replay(
     expected: int,
     run_dir: Path,
     timeout: float,
+    processes: int | None,
 ) -> Replayed:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CASESTREAM_")}
     env.update(
@@ -266,6 +268,8 @@ def replay(
         CASESTREAM_DATABASE_URL=url,
     )
     command = [sys.executable, "-m", "casestream.cli", "replay", "--database-url", url]
+    if processes:
+        command += ["--processes", str(processes)]
     if schema:
         command += ["--schema", schema]
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -364,6 +368,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--postgres", metavar="URL", help="use this PostgreSQL (default: local)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the simulated cases")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds the replay may take")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        help="`casestream replay --processes N` (default: its own, the machine's cores)",
+    )
     parser.add_argument("--json", metavar="PATH", help="write the figures as rows here")
     parser.add_argument("--keep", action="store_true", help="keep the schema, file and topics")
     args = parser.parse_args(argv)
@@ -384,11 +393,18 @@ def main(argv: list[str] | None = None) -> int:
         postgres_for(args.postgres, ROOT / "var" / "bench-postgres", console.print) as pg_url,
     ):
         url = pg_url if schema else f"sqlite:///{work_dir / 'replay.db'}"
-        create_topics(bootstrap, topics, TopicLayout.single_broker())
+        create_topics(bootstrap, topics, TopicLayout.single_broker(PARTITIONS))
         try:
             produced = produce(bootstrap, topics, args.events, args.seed)
             replayed = replay(
-                bootstrap, topics, url, schema, produced.events, work_dir, args.timeout
+                bootstrap,
+                topics,
+                url,
+                schema,
+                produced.events,
+                work_dir,
+                args.timeout,
+                args.processes,
             )
         finally:
             if not args.keep:
@@ -401,7 +417,9 @@ def main(argv: list[str] | None = None) -> int:
         Row("produce, simulation included", produced.events / produced.seconds, "events/s"),
         Row("produce (aiokafka record batches), sending only", sending, "events/s"),
     ]
-    figure = f"casestream replay (no faust), {label}, {replayed.events:,} events"
+    split = min(args.processes or os.cpu_count() or 1, PARTITIONS) if schema else 1
+    processes = f"{split} process{'es' if split > 1 else ''}"
+    figure = f"casestream replay (no faust, {processes}), {label}, {replayed.events:,} events"
     if replayed.stopped:
         figure += f" of {produced.events:,} ({replayed.stopped})"
     value = rate or replayed.events / replayed.seconds

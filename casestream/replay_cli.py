@@ -4,6 +4,7 @@ removes read models no longer served)."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
@@ -53,17 +54,28 @@ def replay_command(
             "behind the topics' ends",
         ),
     ] = 1000,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="processes replaying at once, each the partitions of some numbers, as that "
+            "many workers would (PostgreSQL; default: the machine's cores, at most the "
+            "partitions; SQLite: 1)",
+        ),
+    ] = None,
 ) -> None:
     """Rebuild the read models from offset 0 into a fresh database or schema, with a progress bar."""
     if ctx.invoked_subcommand is not None:
         return
+    processes = processes or os.cpu_count() or 1
     if into is not None:
         if database_url or schema:
             raise _fail("--into names the target by itself: drop --database-url and --schema")
-        _replay_into(into, lag)
+        _replay_into(into, lag, processes)
         return
     from casestream.bootstrap import bootstrap
-    from casestream.stream_processors.replay import replay
+    from casestream.stream_processors.replay_processes import ReplayFailed, replay_in_processes
 
     settings = Settings()
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
@@ -79,11 +91,14 @@ def replay_command(
     try:
         with progress_bar(err) as progress:
             task = progress.add_task("replaying", total=None)
-            outcome = replay(
+            outcome = replay_in_processes(
                 parts,
+                processes,
                 on_total=lambda total: progress.update(task, total=total),
                 on_progress=lambda n: progress.advance(task, n),
             )
+    except ReplayFailed as exc:
+        raise _fail(str(exc)) from exc
     finally:
         parts.close()
     where = f"{url} schema {schema}" if schema else url
@@ -126,9 +141,9 @@ def _parts_on(settings: Settings, target: ReadModelTarget) -> Parts:
     )
 
 
-def _catch_up(parts: Parts, lag: int, description: str) -> int:
+def _catch_up(parts: Parts, lag: int, description: str, processes: int = 1) -> int:
     """Replay into `parts` until caught up, with the progress bar; the events applied."""
-    from casestream.stream_processors.replay import replay_until_caught_up
+    from casestream.stream_processors.replay_processes import ReplayFailed, replay_until_caught_up
 
     with progress_bar(err) as progress:
         task = progress.add_task(description, total=None)
@@ -136,13 +151,20 @@ def _catch_up(parts: Parts, lag: int, description: str) -> int:
         def counted(events: int) -> None:  # each pass adds what it found to the bar
             progress.update(task, total=progress.tasks[0].completed + events)
 
-        outcome = replay_until_caught_up(
-            parts, lag=lag, on_total=counted, on_progress=lambda n: progress.advance(task, n)
-        )
+        try:
+            outcome = replay_until_caught_up(
+                parts,
+                lag=lag,
+                processes=processes,
+                on_total=counted,
+                on_progress=lambda n: progress.advance(task, n),
+            )
+        except ReplayFailed as exc:
+            raise _fail(str(exc)) from exc
     return outcome.applied
 
 
-def _replay_into(text: str, lag: int) -> None:
+def _replay_into(text: str, lag: int, processes: int) -> None:
     from casestream.read_models.read_model_pointer import same_place
 
     settings = Settings()
@@ -152,7 +174,7 @@ def _replay_into(text: str, lag: int) -> None:
         raise _fail(f"{target.describe()} is served now: replay --into other read models")
     parts = _parts_on(settings, target)
     try:
-        applied = _catch_up(parts, lag, f"replaying into {target.describe()}")
+        applied = _catch_up(parts, lag, f"replaying into {target.describe()}", processes)
     finally:
         parts.close()
     out.print(f"replayed {applied} events into {target.describe()}, caught up (lag ≤ {lag})")
@@ -205,7 +227,7 @@ def switch_command(
     one step, within CASESTREAM_READ_MODEL_POLL_SECONDS; the old ones stay until dropped."""
     from casestream.bootstrap import bootstrap
     from casestream.read_models.read_model_pointer import copy_operational_rows, same_place
-    from casestream.stream_processors.replay import CATCH_UP_LAG
+    from casestream.stream_processors.replay_processes import CATCH_UP_LAG
 
     settings = Settings()
     home, served = _home_and_served(settings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -22,9 +22,11 @@ def replay(
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     metrics: ProjectorMetrics | None = None,
+    partition_numbers: Collection[int] | None = None,
 ) -> BatchOutcome:
     """Project every message now in the case topics into the (fresh) read models of `parts`,
-    from their checkpoints (`metrics`: those of an earlier pass on the same registry).
+    from their checkpoints (`metrics`: those of an earlier pass on the same registry;
+    `partition_numbers`: only the partitions of these numbers, on every topic).
 
     Bad messages were dead-lettered by the live worker already: a replay counts them in the
     metrics and moves the checkpoint past them, without sending them again.
@@ -44,6 +46,7 @@ def replay(
             TopicPartition(topic, partition)
             for topic in (*topics.case_topics, topics.alerts)
             for partition in sorted(consumer.partitions_for_topic(topic) or ())
+            if partition_numbers is None or partition in partition_numbers
         ]
         consumer.assign(partitions)
         stored = writer.stored_offsets()
@@ -98,46 +101,4 @@ def replay(
                     on_progress(len(messages))
     finally:
         consumer.close()
-    return total
-
-
-CATCH_UP_LAG = 1000
-"""A replay has caught up once a pass starts this close to the end of the topics (events):
-the worker, restarted on the new read models by the switch, projects the rest from their
-checkpoints within its next batch, so waiting for an exact 0 while events arrive gains nothing."""
-
-
-def replay_until_caught_up(
-    parts: Parts,
-    *,
-    lag: int = CATCH_UP_LAG,
-    max_passes: int = 100,
-    batch_size: int = 2000,
-    on_total: Callable[[int], None] | None = None,
-    on_progress: Callable[[int], None] | None = None,
-) -> BatchOutcome:
-    """Replay to the end offsets of the moment, then again to those of the end of that pass,
-    until a pass finds at most `lag` events to project (or after `max_passes`); `on_total`
-    is told each pass's events as they are counted."""
-    total = BatchOutcome()
-    found: list[int] = []  # the events each pass found to project
-    metrics = ProjectorMetrics(parts.registry, parts.departments)
-
-    def counted(events: int) -> None:
-        found.append(events)
-        if on_total:
-            on_total(events)
-
-    for _ in range(max_passes):
-        total = total.merged(
-            replay(
-                parts,
-                batch_size=batch_size,
-                on_total=counted,
-                on_progress=on_progress,
-                metrics=metrics,
-            )
-        )
-        if not found or found[-1] <= lag:
-            break
     return total
