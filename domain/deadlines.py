@@ -217,7 +217,7 @@ class _Period:
     rolled_from: date | None
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=8192)  # a year of start days × the rules counted: a few MiB
 def _counted_period(
     unit: Unit,
     length: int,
