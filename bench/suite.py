@@ -146,8 +146,8 @@ def print_table(rows: list[tuple[str, Row]], runs: list[Ran], title: str) -> Non
         if row.target and row.met is None:
             verdict = "[yellow]n/a (no baseline)" if row.baseline else "[yellow]n/a"
         target = row.target or "—"
-        if target != "—" and not target.rstrip().endswith("×"):
-            target = f"{target} {row.unit}"
+        if target != "—" and not target.rstrip().endswith(("×", f" {row.unit}")):
+            target = f"{target} {row.unit}"  # a bound without its unit (some rows carry it)
         table.add_row(
             name if name != previous else "",
             row.figure,
