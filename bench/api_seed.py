@@ -3,8 +3,11 @@
 `figures.seed` projects 20 simulated cases of every kind with the real writer and copies them in
 SQL; here the copies are spread as a province's cases are: received over two years (one every
 `SPREAD_SECONDS` per copy, so a page boundary is rarely a tie), over 30 departments, with 500
-enterprises per seeded enterprise name. Then VACUUM ANALYZE (autovacuum's work on a live table),
-and a sample of ids and of list keys for the load to ask for.
+enterprises per seeded enterprise name. Then the figure counters built and the calendar's years
+recorded, and the alerts owed before the run taken as sent (a database in service has all three:
+the services start, and the worker's scanner idles, as they would in production), VACUUM
+ANALYZE (autovacuum's work on a live table), and a sample of ids and of list keys for the load to
+ask for.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from figures import DEPARTMENTS, SEEDS
+from timer_config import TIMEZONE
 
 from casestream.domain.calendar import load_calendar
 from casestream.domain.clocks import ClockPolicy
 from casestream.domain.outcomes import OutcomeSettings
 from casestream.domain.rules import load_rulebook
 from casestream.producers.simulation import simulate
+from casestream.read_models.figure_counts import FigureCounter
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 
 SPREAD_SECONDS = 1260  # between two copies of a seed case: 50,000 copies span about two years
@@ -67,11 +72,8 @@ def _copied(table: str, column: str) -> str:
 
 def seed(engine: sa.Engine, schema: str, cases: int) -> Seeded:
     """`cases` cases (and their clocks) in the migrated, empty `schema`."""
-    writer = ProjectionWriter(
-        engine,
-        ClockPolicy(load_rulebook(), load_calendar()),
-        OutcomeSettings(fallback_department="法制大队"),
-    )
+    policy = ClockPolicy(load_rulebook(), load_calendar(), TIMEZONE)
+    writer = ProjectionWriter(engine, policy, OutcomeSettings(fallback_department="法制大队"))
     events = simulate(random.Random(7), SEEDS, datetime.now(UTC) - timedelta(days=40), "SEED")
     writer.apply_batch(
         [ConsumedEvent("seed.events", 0, offset, event) for offset, event in enumerate(events)]
@@ -89,8 +91,22 @@ def seed(engine: sa.Engine, schema: str, cases: int) -> Seeded:
                     f"FROM {table} t, generate_series(1, {copies}) g"
                 )
             )
+    # as a database in service has them: the figure counters built once (at the migration of
+    # an upgrade) and the calendar's years recorded, so the services start as they would in
+    # production instead of spending their first minutes counting a million copied cases
+    with engine.begin() as conn:
+        FigureCounter(policy.rulebook, policy.timezone).ensure(conn)
+        # and the alerts owed before the run taken as sent by its scanner: the copied clocks'
+        # overdue cohort would otherwise keep the worker draining it through the measurement
+        conn.execute(
+            sa.text(
+                "UPDATE clocks SET next_alert_at = NULL "
+                "WHERE next_alert_at < (now() AT TIME ZONE 'UTC') + interval '1 hour'"
+            )
+        )
+    writer.refresh_provisional_clocks()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("cases", "clocks", "anomalies", "disputes"):
+        for table in ("cases", "clocks", "anomalies", "disputes", "case_figures", "figure_counts"):
             conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
     return _sample(engine)
 
