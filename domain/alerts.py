@@ -3,6 +3,8 @@ as the scanner puts it on alerts.events."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import catalog as ev
 from .clocks import Clock, DueAlert
 
@@ -14,10 +16,10 @@ def clearing_reason(clock: Clock) -> str:
     return "clock stopped" if clock.stopped_at is not None else "clock cancelled"
 
 
-def alert_payload(clock: Clock, alert: DueAlert) -> AlertPayload:
-    """What the alert says: the clock, its rule and due instant, and the level and whom to
-    notify (a warning, a breach or an escalation) or why it is cleared (a clearing)."""
-    about_the_clock = {
+def alert_fields(clock: Clock, alert: DueAlert) -> dict[str, Any]:
+    """The fields of the alert's payload: the clock, its rule and due instant, and the level
+    and whom to notify (a warning, a breach or an escalation) or why it is cleared."""
+    fields: dict[str, Any] = {
         "alert_id": alert.alert_id,
         "clock_id": clock.clock_id,
         "rule": clock.rule_id,
@@ -27,5 +29,13 @@ def alert_payload(clock: Clock, alert: DueAlert) -> AlertPayload:
         "enterprise": clock.enterprise,
     }
     if issubclass(alert.payload_type, ev.AlertCleared):
-        return ev.AlertCleared(**about_the_clock, reason=clearing_reason(clock))
-    return alert.payload_type(**about_the_clock, level=alert.level, notify=alert.notify)
+        fields["reason"] = clearing_reason(clock)
+    else:
+        fields["level"] = alert.level
+        fields["notify"] = alert.notify
+    return fields
+
+
+def alert_payload(clock: Clock, alert: DueAlert) -> AlertPayload:
+    """What the alert says (`alert_fields`), validated."""
+    return alert.payload_type(**alert_fields(clock, alert))

@@ -21,8 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casestream.domain.alerts import AlertPayload, clearing_reason
-from casestream.domain.catalog import AlertCleared
+from casestream.domain.alerts import AlertPayload, alert_fields
 from casestream.domain.clocks import Clock, ClockPolicy, DueAlert
 from casestream.domain.envelope import EVENT_MODELS, Event
 from casestream.read_models.schema import clocks
@@ -126,25 +125,11 @@ def alert_event(clock: Clock, alert: DueAlert, now: datetime) -> Event[AlertPayl
 
     Built without validating it again (`model_construct`): every field comes from the stored
     clock, whose values were validated when its case's events were read, and from the rule
-    book. A midnight cohort builds hundreds of thousands of these in one pass; validation
-    was a third of the pass. tests/unit/test_scanner_events.py proves the event equal to the
+    book. A midnight cohort builds hundreds of thousands of these in one pass; building them
+    validated was two fifths of the pass. tests/unit/test_scanner_events.py proves the event equal to the
     one `new_event` validates from `alert_payload`, field for field."""
     payload_type = alert.payload_type
-    about_the_clock: dict[str, Any] = {
-        "alert_id": alert.alert_id,
-        "clock_id": clock.clock_id,
-        "rule": clock.rule_id,
-        "due_at": clock.due_at,
-        "scheduled_at": alert.scheduled_at,
-        "department": clock.department,
-        "enterprise": clock.enterprise,
-    }
-    if issubclass(payload_type, AlertCleared):
-        about_the_clock["reason"] = clearing_reason(clock)
-    else:
-        about_the_clock["level"] = alert.level
-        about_the_clock["notify"] = alert.notify
-    payload = payload_type.model_construct(**about_the_clock)
+    payload = payload_type.model_construct(**alert_fields(clock, alert))
     model = EVENT_MODELS[payload_type.__name__]
     return model.model_construct(
         event_id=uuid.UUID(alert.alert_id),

@@ -223,8 +223,11 @@ def running_system(
         worker.stop()
 
 
-def replay_into(url: str, schema: str | None, bootstrap: str, topics: Topics) -> str:
-    """Run `casestream replay` into a fresh database; its standard output."""
+def replay_into(
+    url: str, schema: str | None, bootstrap: str, topics: Topics, processes: int | None = None
+) -> str:
+    """Run `casestream replay` into a fresh database (in `processes` processes, or as many as
+    it chooses); its standard output."""
     replayed = subprocess.run(
         [
             sys.executable,
@@ -234,6 +237,7 @@ def replay_into(url: str, schema: str | None, bootstrap: str, topics: Topics) ->
             "--database-url",
             url,
             *(["--schema", schema] if schema else []),
+            *(["--processes", str(processes)] if processes else []),
         ],
         env=service_env(bootstrap, topics, {}),
         capture_output=True,

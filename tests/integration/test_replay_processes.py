@@ -4,8 +4,6 @@ fails fails the replay, naming its partitions."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from typing import Any
 
@@ -16,33 +14,9 @@ from casestream.producers.topics import Topics
 from casestream.settings import Settings
 from casestream.stream_processors.replay_processes import ReplayFailed, _run_split
 from tests.faults.harness import workload
-from tests.processes import service_env, table_rows
+from tests.processes import replay_into, table_rows
 
 EVENTS = 3000
-
-
-def replay(url: str, schema: str, bootstrap: str, topics: Topics, processes: int) -> str:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "casestream.cli",
-            "replay",
-            "--database-url",
-            url,
-            "--schema",
-            schema,
-            "--processes",
-            str(processes),
-        ],
-        env=service_env(bootstrap, topics, {}),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 def test_a_replay_split_over_processes_builds_what_one_process_builds(
@@ -52,8 +26,8 @@ def test_a_replay_split_over_processes_builds_what_one_process_builds(
     with EventProducer(kafka_bootstrap, topics) as producer:
         producer.send_many(events)
     one, three = f"t_{uuid.uuid4().hex[:12]}", f"t_{uuid.uuid4().hex[:12]}"
-    alone = replay(postgres_url, one, kafka_bootstrap, topics, processes=1)
-    split = replay(postgres_url, three, kafka_bootstrap, topics, processes=3)
+    alone = replay_into(postgres_url, one, kafka_bootstrap, topics, processes=1)
+    split = replay_into(postgres_url, three, kafka_bootstrap, topics, processes=3)
     for said in (alone, split):  # each event applied once: no process read another's
         assert f"replayed {EVENTS} events (0 duplicates skipped)" in said, said
     expected, actual = table_rows(postgres_url, one), table_rows(postgres_url, three)
