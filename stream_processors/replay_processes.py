@@ -102,9 +102,10 @@ def _run_split(
     on_progress: Callable[[int], None] | None,
 ) -> BatchOutcome:
     context = multiprocessing.get_context("spawn")  # no forked engine, consumer or thread
+    restore: Any = None
     if threading.current_thread() is threading.main_thread():
         # `kill` ends the replay as Ctrl-C does: through the `finally` that stops the processes
-        signal.signal(signal.SIGTERM, _exit_on_signal)
+        restore = signal.signal(signal.SIGTERM, _exit_on_signal)
     reports: Any = context.Queue()
     children = [
         context.Process(
@@ -161,6 +162,8 @@ def _run_split(
                 child.terminate()
             child.join(timeout=30)
         reports.close()
+        if restore is not None:
+            signal.signal(signal.SIGTERM, restore)
     total = BatchOutcome()
     for outcome in finished.values():
         total = total.merged(outcome)

@@ -4,6 +4,7 @@ fails fails the replay, naming its partitions."""
 
 from __future__ import annotations
 
+import signal
 import uuid
 from typing import Any
 
@@ -16,7 +17,7 @@ from casestream.stream_processors.replay_processes import ReplayFailed, _run_spl
 from tests.faults.harness import workload
 from tests.processes import replay_into, table_rows
 
-EVENTS = 3000
+EVENTS = 1500
 
 
 def test_a_replay_split_over_processes_builds_what_one_process_builds(
@@ -48,8 +49,10 @@ def test_a_failing_process_fails_the_replay_and_names_its_partitions(
             "kafka_bootstrap": kafka_bootstrap,
         }
     )
+    before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(ReplayFailed) as failed:
         _run_split(unreachable, [(0, 2), (1,)], 100, None, None)
+    assert signal.getsignal(signal.SIGTERM) is before  # the caller's handling is given back
     message = str(failed.value)
     assert "partitions [0, 2]" in message or "partitions [1]" in message
     assert "replay again into a fresh database or schema" in message
