@@ -88,7 +88,9 @@ def list_cases(
 ) -> CasePage:
     """Cases newest received first, or nearest due first (`sort=due`), a page at a time."""
     try:
-        page = services.queries.list_cases(where, limit=limit, cursor=cursor, sort=sort)
+        page = services.queries.list_cases(
+            where, limit=limit, cursor=cursor, sort=sort, with_state=False
+        )
     except BadCursor as exc:
         raise query_problem("cursor", str(exc)) from exc
     return CasePage(

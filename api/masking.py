@@ -13,6 +13,7 @@ change here). Use `shown_to(principal, view)` on a response model that holds cas
 
 from __future__ import annotations
 
+import functools
 import types
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
@@ -70,31 +71,86 @@ def mask_fields(model: type[BaseModel], data: Any) -> Any:
     if not isinstance(data, Mapping):
         return data
     found = dict(data)
-    for name, field in model.model_fields.items():
-        key = field.alias or name
+    for key, mask in _plan(model):
         if key in found:
-            found[key] = _masked(field.annotation, tuple(field.metadata), found[key])
+            found[key] = mask(found[key])
     return found
 
 
-def _masked(annotation: Any, metadata: tuple[Any, ...], value: Any) -> Any:
-    marks = [mark for mark in metadata if isinstance(mark, PersonalData)]
-    if marks and isinstance(value, str):
-        return _MASKERS.get(marks[0].kind, mask_whole)(value)
+Masker = Callable[[Any], Any]
+
+_PLANS: dict[type[BaseModel], tuple[tuple[str, Masker], ...]] = {}
+_PLANNING: set[type[BaseModel]] = set()
+
+
+def _plan(model: type[BaseModel]) -> tuple[tuple[str, Masker], ...]:
+    """The fields of `model` that can hold personal data, each with the function masking its
+    JSON value; worked out once per model (walking the annotations was most of a masked read)."""
+    found = _PLANS.get(model)
+    if found is None:
+        _PLANNING.add(model)
+        try:
+            plan = []
+            for name, field in model.model_fields.items():
+                mask = _masker(field.annotation, tuple(field.metadata))
+                if mask is not None:
+                    plan.append((field.alias or name, mask))
+        finally:
+            _PLANNING.discard(model)
+        found = _PLANS[model] = tuple(plan)
+    return found
+
+
+def _masker(annotation: Any, metadata: tuple[Any, ...]) -> Masker | None:
+    """The function masking a JSON value of `annotation` (carrying `metadata`), or None when
+    nothing in it is personal data."""
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:
-        return _masked(args[0], (*metadata, *args[1:]), value)
+        return _masker(args[0], (*metadata, *args[1:]))
+    inner: Masker | None = None
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return mask_fields(annotation, value)
-    if origin in (Union, types.UnionType):
-        for member in args:
-            value = _masked(member, metadata, value)
-        return value
-    if origin in (list, tuple, set, frozenset) and isinstance(value, list | tuple):
-        item = args[0] if args else Any
-        return type(value)(_masked(item, (), element) for element in value)
-    if origin is dict and isinstance(value, Mapping) and len(args) == 2:
-        return {key: _masked(args[1], (), element) for key, element in value.items()}
+        model = annotation
+        if model in _PLANNING or _plan(model):  # a model holding itself: decided when used
+            inner = functools.partial(mask_fields, model)
+    elif origin in (Union, types.UnionType):
+        members = [mask for mask in (_masker(member, metadata) for member in args) if mask]
+        if members:
+            inner = functools.partial(_each, tuple(members))
+    elif origin in (list, tuple, set, frozenset):
+        item = _masker(args[0] if args else Any, ())
+        if item is not None:
+            inner = functools.partial(_items, item)
+    elif origin is dict and len(args) == 2:
+        value = _masker(args[1], ())
+        if value is not None:
+            inner = functools.partial(_values, value)
+    marks = [mark for mark in metadata if isinstance(mark, PersonalData)]
+    if not marks:
+        return inner
+    return functools.partial(_marked, _MASKERS.get(marks[0].kind, mask_whole), inner)
+
+
+def _marked(mask: Callable[[str], str], inner: Masker | None, value: Any) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    return value if inner is None else inner(value)
+
+
+def _each(masks: tuple[Masker, ...], value: Any) -> Any:
+    for mask in masks:
+        value = mask(value)
+    return value
+
+
+def _items(mask: Masker, value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return type(value)(mask(element) for element in value)
+    return value
+
+
+def _values(mask: Masker, value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: mask(element) for key, element in value.items()}
     return value
 
 

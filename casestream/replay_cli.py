@@ -17,6 +17,7 @@ from casestream.settings import Settings
 
 if TYPE_CHECKING:
     from casestream.bootstrap import Parts
+    from casestream.read_models.projection import BatchOutcome
     from casestream.read_models.read_model_pointer import ReadModelTarget
 
 err = Console(stderr=True)
@@ -102,10 +103,19 @@ def replay_command(
     finally:
         parts.close()
     where = f"{url} schema {schema}" if schema else url
-    out.print(
-        f"replayed {outcome.applied} events ({outcome.duplicates} duplicates skipped) into {where}"
-    )
+    out.print(f"replayed {_replayed(outcome)} into {where}")
     out.print("point CASESTREAM_DATABASE_URL (and CASESTREAM_DATABASE_SCHEMA) there to serve it")
+
+
+def _replayed(outcome: BatchOutcome) -> str:
+    """What a replay applied and passed over, for its last line."""
+    said = f"{outcome.applied} events ({outcome.duplicates} duplicates skipped"
+    if outcome.dead_letters:
+        said += (
+            f"; {outcome.dead_letters} bad messages passed over, as the live worker dead-lettered"
+            " them: `casestream deadletter list` shows them"
+        )
+    return said + ")"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -141,8 +151,8 @@ def _parts_on(settings: Settings, target: ReadModelTarget) -> Parts:
     )
 
 
-def _catch_up(parts: Parts, lag: int, description: str, processes: int = 1) -> int:
-    """Replay into `parts` until caught up, with the progress bar; the events applied."""
+def _catch_up(parts: Parts, lag: int, description: str, processes: int = 1) -> BatchOutcome:
+    """Replay into `parts` until caught up, with the progress bar."""
     from casestream.stream_processors.replay_processes import ReplayFailed, replay_until_caught_up
 
     with progress_bar(err) as progress:
@@ -161,7 +171,7 @@ def _catch_up(parts: Parts, lag: int, description: str, processes: int = 1) -> i
             )
         except ReplayFailed as exc:
             raise _fail(str(exc)) from exc
-    return outcome.applied
+    return outcome
 
 
 def _replay_into(text: str, lag: int, processes: int) -> None:
@@ -174,10 +184,10 @@ def _replay_into(text: str, lag: int, processes: int) -> None:
         raise _fail(f"{target.describe()} is served now: replay --into other read models")
     parts = _parts_on(settings, target)
     try:
-        applied = _catch_up(parts, lag, f"replaying into {target.describe()}", processes)
+        outcome = _catch_up(parts, lag, f"replaying into {target.describe()}", processes)
     finally:
         parts.close()
-    out.print(f"replayed {applied} events into {target.describe()}, caught up (lag ≤ {lag})")
+    out.print(f"replayed {_replayed(outcome)} into {target.describe()}, caught up (lag ≤ {lag})")
     out.print(f"serve them with: casestream switch {target.describe()}")
 
 

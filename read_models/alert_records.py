@@ -10,11 +10,10 @@ are left to ClockWriter's own path.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +22,7 @@ from casestream.domain.catalog import AlertCleared
 from casestream.domain.clocks import Clock, ClockPolicy, with_emitted
 from casestream.domain.envelope import Event
 
-from .schema import alerts, clocks
+from .schema import alerts, clocks, utc_wall
 from .sql import among, chunks, insert_missing
 
 ALERT_COLUMNS = tuple(column.name for column in alerts.columns)
@@ -152,12 +151,9 @@ def _clearing(event: Event[Any]) -> bool:
     return isinstance(event.payload, AlertCleared)
 
 
-@functools.lru_cache(maxsize=4096)
 def _utc_text(instant: datetime | None) -> str | None:
-    """As the UTCDateTime columns store it: the UTC wall time, without an offset. Remembered:
-    a cohort's alerts share a few instants (a zone conversion per value was a tenth of the
-    recording)."""
-    return None if instant is None else instant.astimezone(UTC).replace(tzinfo=None).isoformat()
+    """As a UTCDateTime column stores it, in text."""
+    return None if instant is None else utc_wall(instant).isoformat()
 
 
 def _alert_row(event: Event[Any]) -> dict[str, Any]:

@@ -64,6 +64,7 @@ class BatchOutcome:
     skipped_offsets: int = 0
     anomalies: int = 0
     alerts: int = 0
+    dead_letters: int = 0  # messages that could not be projected (a replay passes over them)
     by_kind: dict[str, int] = field(default_factory=dict)
     changes: list[CaseChange] = field(default_factory=list)  # applied, in order
 
@@ -78,6 +79,7 @@ class BatchOutcome:
             skipped_offsets=self.skipped_offsets + later.skipped_offsets,
             anomalies=self.anomalies + later.anomalies,
             alerts=self.alerts + later.alerts,
+            dead_letters=self.dead_letters + later.dead_letters,
             by_kind=kinds,
             changes=[*self.changes, *later.changes],
         )

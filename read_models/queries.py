@@ -288,13 +288,18 @@ class CaseQueries:
         limit: int,
         cursor: str | None,
         sort: CaseOrder = CaseOrder.received,
+        with_state: bool = True,
     ) -> Page:
         """Cases in the `sort` order (newest received first by default), keyset-paginated;
         each row also holds `next_due_at` (`next_due`) and `overdue` (a clock overdue at
-        `where.now`; NULL without it)."""
+        `where.now`; NULL without it). Without `with_state`, the rows leave out the case's
+        state document (most of a row's bytes and of the time to read a page)."""
         overdue = has_clock(overdue_now(where.now)) if where.now else sa.null()
-        query = sa.select(
-            cases, next_due().label("next_due_at"), overdue.label("overdue")
+        columns: list[sa.ColumnElement[Any]] = [
+            c for c in cases.c if with_state or c is not cases.c.state
+        ]
+        query: sa.Select[Any] = sa.select(
+            *columns, next_due().label("next_due_at"), overdue.label("overdue")
         ).order_by(*case_order(sort))
         conditions = where.conditions()
         if sort is CaseOrder.received:

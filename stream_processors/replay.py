@@ -67,7 +67,7 @@ def replay(
             )
 
         async def dead_letter(letter: DeadLetter) -> None:
-            return None
+            total.dead_letters += 1  # the live worker sent it to the dead letters already
 
         projector = Projector(writer, dead_letter, metrics, parts.settings.timezone)
         consumer.pause(*[tp for tp in partitions if tp not in remaining])

@@ -147,9 +147,12 @@ def _run_split(
                 elif on_progress:
                     on_progress(values[0])
             elif kind == "done":
-                applied, duplicates, anomalies = values
+                applied, duplicates, anomalies, dead_letters = values
                 finished[index] = BatchOutcome(
-                    applied=applied, duplicates=duplicates, anomalies=anomalies
+                    applied=applied,
+                    duplicates=duplicates,
+                    anomalies=anomalies,
+                    dead_letters=dead_letters,
                 )
             else:  # "failed"
                 raise ReplayFailed(
@@ -194,7 +197,16 @@ def _replay_part(
     except Exception as exc:
         reports.put(("failed", index, f"{type(exc).__name__}: {str(exc)[:500]}"))
         raise SystemExit(1) from exc
-    reports.put(("done", index, outcome.applied, outcome.duplicates, outcome.anomalies))
+    reports.put(
+        (
+            "done",
+            index,
+            outcome.applied,
+            outcome.duplicates,
+            outcome.anomalies,
+            outcome.dead_letters,
+        )
+    )
 
 
 CATCH_UP_LAG = 1000

@@ -75,6 +75,16 @@ def test_each_new_filter_picks_out_its_cases(api: TestClient) -> None:
     assert listed(api, q=DECISION, case_kind="litigation") == ["L-1"]
 
 
+def test_a_listed_case_reads_as_its_own_page_says_without_the_state(api: TestClient) -> None:
+    items = api.get("/cases", params={"limit": 500}).json()["items"]
+    assert {item["case_id"] for item in items} == EVERY_CASE
+    for item in items:
+        whole = api.get(f"/cases/{item['case_id']}").json()
+        assert whole["state"] and "state" not in item
+        assert item == {name: value for name, value in whole.items() if name in item}
+        assert set(whole) - set(item) == {"state", "anomalies"}
+
+
 def test_overdue_means_what_get_cases_overdue_lists(api: TestClient) -> None:
     overdue = api.get("/cases/overdue").json()["items"]
     assert set(listed(api, overdue="true")) == {item["case_id"] for item in overdue}

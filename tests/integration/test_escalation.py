@@ -116,7 +116,7 @@ def test_back_dated_complaint_breaches_at_once_clears_when_resolved_and_never_tw
                 lambda: "started" in restarted.output() or restarted.popen.poll() is None,
                 timeout=10,
             )
-            time.sleep(6)  # many scanner passes
+            time.sleep(3)  # fifteen scanner passes
         finally:
             restarted.stop()
         events = alerts.read()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casestream.domain.calendar import load_calendar
@@ -42,8 +42,13 @@ def _consumed(events: list[Event[Any]]) -> list[ConsumedEvent]:
     ]
 
 
+def _engine(db: Database) -> sa.Engine:
+    """The kept engine of a slot (`_fresh_sqlite`), or a new one."""
+    return _SLOT_ENGINES.get(db.url) or create_engine(db.url, db.schema)
+
+
 def _writer(db: Database) -> ProjectionWriter:
-    engine = create_engine(db.url, db.schema)
+    engine = _engine(db)
     migrate(engine)
     return ProjectionWriter(engine, POLICY)
 
@@ -58,7 +63,7 @@ def _every_table(
     """The sorted rows of every table of the schema (those the writer fills: cases, history,
     disputes, anomalies, clocks, alerts, outbox, checkpoints; and those it must leave alone),
     without the columns named in `without`."""
-    engine = create_engine(db.url, db.schema)
+    engine = _engine(db)
     try:
         with engine.connect() as conn:
             found = {}
@@ -72,7 +77,8 @@ def _every_table(
                 found[table.name] = sorted(tuple(str(value) for value in row) for row in rows)
             return found
     finally:
-        engine.dispose()
+        if db.url not in _SLOT_ENGINES:
+            engine.dispose()
 
 
 def _assert_same_tables(
@@ -112,12 +118,10 @@ def test_redelivered_batches_and_repeated_events_leave_the_read_model_as_one_cle
     _assert_same_tables(actual, expected)
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_any_delivery_with_duplicates_and_any_batching_gives_the_state_of_one_clean_pass(
-    tmp_path: Path, data: st.DataObject
+    data: st.DataObject,
 ) -> None:
     events = EVENTS[:60]
     repeats = data.draw(st.lists(st.integers(0, len(events) - 1), max_size=20))
@@ -130,9 +134,9 @@ def test_any_delivery_with_duplicates_and_any_batching_gives_the_state_of_one_cl
     delivery.extend(events[i] for i in repeats[: len(repeats) // 2])
     cuts = sorted(data.draw(st.sets(st.integers(1, len(delivery) - 1), max_size=8)))
 
-    clean = Database(f"sqlite:///{tmp_path / f'clean-{uuid.uuid4().hex}.db'}", None)
+    clean = _fresh_sqlite("clean")
     _writer(clean).apply_batch(_consumed(events))
-    target = Database(f"sqlite:///{tmp_path / f'target-{uuid.uuid4().hex}.db'}", None)
+    target = _fresh_sqlite("target")
     writer = _writer(target)
     consumed = _consumed(delivery)
     for start, end in zip([0, *cuts], [*cuts, len(consumed)], strict=True):
@@ -146,29 +150,38 @@ def test_any_delivery_with_duplicates_and_any_batching_gives_the_state_of_one_cl
 
 
 _MIGRATED: list[Path] = []
+_SLOT_DIR = Path(tempfile.mkdtemp(prefix="casestream-slots-"))
+_SLOT_ENGINES: dict[str, sa.Engine] = {}
 
 
-def _fresh_sqlite(tmp_path: Path) -> Database:
-    """A new SQLite read model, copied from one migrated once (migrating costs ~0.3 s)."""
+def _fresh_sqlite(slot: str) -> Database:
+    """A new SQLite read model in `slot` ("clean", "target"): the slot's file becomes a copy of
+    one migrated once, and the slot keeps its engine, with the statements it compiled (a new
+    engine compiles every statement afresh: most of a property example's time)."""
     if not _MIGRATED:
-        template = Path(tempfile.mkdtemp()) / "migrated.db"
+        template = _SLOT_DIR / "migrated.db"
         engine = create_engine(f"sqlite:///{template}", None)
         migrate(engine)
         engine.dispose()
         _MIGRATED.append(template)
-    copy = tmp_path / f"rm-{uuid.uuid4().hex}.db"
-    shutil.copyfile(_MIGRATED[0], copy)
-    return Database(f"sqlite:///{copy}", None)
+    path = _SLOT_DIR / f"{slot}.db"
+    url = f"sqlite:///{path}"
+    engine = _SLOT_ENGINES.get(url)
+    if engine is None:
+        engine = _SLOT_ENGINES[url] = create_engine(url, None)
+    engine.dispose()  # its connections closed; the engine and its compiled statements stay
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)  # a new file: no connection left open reads this one
+    shutil.copyfile(_MIGRATED[0], path)
+    return Database(url, None)
 
 
 @pytest.mark.parametrize("kind", list(CaseKind))
 @pytest.mark.parametrize("again", ["right after itself", "later"])
-@settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=10, deadline=None)
 @given(data=st.data())
 def test_a_duplicate_event_changes_nothing_for_every_case_kind(
-    kind: CaseKind, again: str, tmp_path: Path, data: st.DataObject
+    kind: CaseKind, again: str, data: st.DataObject
 ) -> None:
     """One event of a case delivered a second time (next to itself or after later events, in
     the same batch or the next) leaves every table as the events once each would."""
@@ -182,9 +195,9 @@ def test_a_duplicate_event_changes_nothing_for_every_case_kind(
     delivery = [*events[:at], events[first], *events[at:]]
     cut = data.draw(st.integers(0, len(delivery)), label="batch boundary")
 
-    clean = _fresh_sqlite(tmp_path)
+    clean = _fresh_sqlite("clean")
     _writer(clean).apply_batch(_consumed(events))
-    target = _fresh_sqlite(tmp_path)
+    target = _fresh_sqlite("target")
     writer = _writer(target)
     consumed = _consumed(delivery)
     outcome = writer.apply_batch(consumed[:cut]).merged(writer.apply_batch(consumed[cut:]))
@@ -519,14 +532,11 @@ def test_a_writer_that_gets_its_partition_back_after_another_wrote_it_reads_the_
     _assert_same_tables(_every_table(database), _every_table(clean))
 
 
-def test_a_writer_remembering_few_cases_writes_what_one_that_remembers_all_does(
-    tmp_path: Path,
-) -> None:
-    clean = _fresh_sqlite(tmp_path)
+def test_a_writer_remembering_few_cases_writes_what_one_that_remembers_all_does() -> None:
+    clean = _fresh_sqlite("clean")
     _writer(clean).apply_batch(_consumed(EVENTS))
-    target = _fresh_sqlite(tmp_path)
-    engine = create_engine(target.url, target.schema)
-    writer = ProjectionWriter(engine, POLICY, remembered_cases=3)
+    target = _fresh_sqlite("target")
+    writer = ProjectionWriter(_engine(target), POLICY, remembered_cases=3)
     consumed = _consumed(EVENTS)
     for start in range(0, len(consumed), 7):
         writer.apply_batch(consumed[start : start + 7])

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from casestream.domain.catalog import CaseKind
 from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import Topics
 from casestream.settings import Settings
@@ -26,11 +27,15 @@ def test_a_replay_split_over_processes_builds_what_one_process_builds(
     events = workload(EVENTS, f"RP{uuid.uuid4().hex[:6]}-")
     with EventProducer(kafka_bootstrap, topics) as producer:
         producer.send_many(events)
+        for key in (b"bad-1", b"bad-2"):  # the live worker dead-lettered these
+            producer.send_raw(topics.for_kind(CaseKind.complaint), key, b"\x00not json")
     one, three = f"t_{uuid.uuid4().hex[:12]}", f"t_{uuid.uuid4().hex[:12]}"
     alone = replay_into(postgres_url, one, kafka_bootstrap, topics, processes=1)
     split = replay_into(postgres_url, three, kafka_bootstrap, topics, processes=3)
     for said in (alone, split):  # each event applied once: no process read another's
-        assert f"replayed {EVENTS} events (0 duplicates skipped)" in said, said
+        assert f"replayed {EVENTS} events (0 duplicates skipped; 2 bad messages passed over" in (
+            said.replace("\n", " ")
+        ), said
     expected, actual = table_rows(postgres_url, one), table_rows(postgres_url, three)
     assert sum(len(rows) for rows in expected.values()) > EVENTS  # history, cases, clocks, …
     for table, rows in expected.items():

@@ -52,6 +52,29 @@ def test_a_newly_marked_field_is_masked_without_any_change_to_the_masker() -> No
     assert shown_to(LEGAL, statement) == statement  # legal sees it as recorded
 
 
+class Referral(BaseModel):
+    """A model holding itself: its masking is worked out once and applies at every depth."""
+
+    name: Annotated[str, PersonalData("name")]
+    referred_by: Referral | None = None
+
+
+Referral.model_rebuild()
+
+
+def test_a_model_holding_itself_is_masked_at_every_depth_each_time() -> None:
+    chain = Referral(
+        name="王小明", referred_by=Referral(name="李四", referred_by=Referral(name="张三"))
+    )
+    for _ in range(2):  # worked out on the first, remembered for the second
+        shown = shown_to(HANDLER, chain)
+        assert shown.name == "王**"
+        assert shown.referred_by is not None and shown.referred_by.name == "李*"
+        assert shown.referred_by.referred_by is not None
+        assert shown.referred_by.referred_by.name == "张*"
+    assert mask_fields(Referral, {"name": "王小明", "referred_by": None})["referred_by"] is None
+
+
 def test_a_field_marked_in_catalog_person_is_masked_in_every_case_view() -> None:
     stored = {
         "case_id": "R-1",
