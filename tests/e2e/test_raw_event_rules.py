@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from casestream.producers.topics import Topics
+from casestream.producers.topics import TopicLayout, Topics, create_topics
 from tests.auth import auth_env, auth_headers
 from tests.conftest import Database
 from tests.processes import free_port, running_system, service_env, wait_for
@@ -21,9 +20,15 @@ SYSTEM = auth_headers("system")
 LEGAL = auth_headers("legal")
 
 
-@pytest.fixture
-def api(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> Iterator[httpx.Client]:
-    database = Database(f"sqlite:///{tmp_path / 'raw.db'}", None)
+@pytest.fixture(scope="module")
+def system(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[httpx.Client, Topics]]:
+    """One worker and API for the module's tests (each uses cases of its own), and its topics."""
+    topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
+    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    logs = tmp_path_factory.mktemp("raw-events")
+    database = Database(f"sqlite:///{logs / 'raw.db'}", None)
     env = service_env(
         kafka_bootstrap,
         topics,
@@ -32,8 +37,13 @@ def api(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> Iterator[httpx.
         CASESTREAM_CONSISTENCY_WAIT_SECONDS="30",
         **auth_env(),
     )
-    with running_system(env, tmp_path) as client:
-        yield client
+    with running_system(env, logs) as client:
+        yield client, topics
+
+
+@pytest.fixture
+def api(system: tuple[httpx.Client, Topics]) -> httpx.Client:
+    return system[0]
 
 
 def _complaint(case_id: str, **extra: Any) -> dict[str, Any]:
@@ -166,8 +176,9 @@ def test_an_event_id_reused_for_other_content_is_a_conflict_and_a_retry_is_the_f
 
 
 def test_a_reused_event_id_on_the_topic_is_recorded_as_an_anomaly_not_dropped(
-    api: httpx.Client, kafka_bootstrap: str, topics: Topics
+    system: tuple[httpx.Client, Topics], kafka_bootstrap: str
 ) -> None:
+    api, topics = system
     from casestream.domain.envelope import parse_event
     from casestream.producers.kafka_producer import EventProducer
     from tests.events import raw
