@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from typer.testing import CliRunner
+
+from casestream.cli import app
 from casestream.stream_processors.replay_processes import partition_groups
 
 TOPICS = ("complaint.events", "reconsideration.events", "alerts.events")
@@ -36,3 +40,13 @@ def test_a_topic_not_created_yet_does_not_prevent_the_split() -> None:
         (1,),
         (2,),
     ]
+
+
+@pytest.mark.parametrize("given", ["0", "65", "-3", "two", "1e3", "99999999999999999999"])
+def test_a_process_count_out_of_bounds_exits_2_naming_the_option_before_opening_anything(
+    given: str,
+) -> None:
+    said = CliRunner().invoke(app, ["replay", "--processes", given])
+    assert said.exit_code == 2
+    assert "--processes" in said.output
+    assert "replayed" not in said.output
