@@ -56,7 +56,7 @@ class CaseSummary(Public):
 
     @classmethod
     def from_row(cls, row: Any) -> CaseSummary:
-        return cls.model_validate({name: getattr(row, name) for name in cls.model_fields})
+        return cls.model_validate(row, from_attributes=True)
 
 
 class CaseDetail(CaseSummary):
