@@ -266,6 +266,7 @@ async def _reserved_and_sent(
     try:
         delivered = await asyncio.wait_for(acked, services.producer.timeout_seconds + 1.0)
     except TimeoutError:
+        services.producer.unanswered()
         return None
     if delivered is not None:
         services.sent_marks.add(str(event.event_id) for event in events)

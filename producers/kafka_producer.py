@@ -50,8 +50,12 @@ class EventProducer:
         retry_seconds: float = 120.0,
     ) -> None:
         self._topics = topics
+        self._bootstrap = bootstrap
         self._timeout = timeout_seconds
         self._retry_seconds = retry_seconds
+        self._lock = threading.Lock()  # requests send from several threads
+        self._stale = False  # set when Kafka did not confirm a send: renew before the next
+        self.renewals = 0
         try:
             self._producer = self._connect(bootstrap, timeout_seconds)
         except KafkaError as exc:
@@ -62,7 +66,8 @@ class EventProducer:
             ) from exc
 
     @staticmethod
-    def _connect(bootstrap: str, timeout_seconds: float) -> KafkaProducer:
+    def _connect(bootstrap: str, timeout_seconds: float, api_version: Any = None) -> KafkaProducer:
+        """A producer; without `api_version` it waits for the broker to learn it."""
         return KafkaProducer(
             bootstrap_servers=bootstrap,
             client_id="casestream-producer",
@@ -78,6 +83,7 @@ class EventProducer:
             delivery_timeout_ms=int(timeout_seconds * 1000),
             request_timeout_ms=max(1000, min(int(timeout_seconds * 1000) - 100, 30_000)),
             bootstrap_timeout_ms=int(timeout_seconds * 1000),
+            api_version=api_version,
         )
 
     @property
@@ -137,9 +143,10 @@ class EventProducer:
                     futures.append((index, self._send_one(event)))
                 except KafkaError as exc:  # no metadata within max_block_ms: broker away
                     failures.append((index, exc))
+            answer_by = time.monotonic() + self._timeout  # for all of them, not each
             for index, future in futures:
                 try:
-                    metadata = future.get(timeout=self._timeout)
+                    metadata = future.get(timeout=max(0.001, answer_by - time.monotonic()))
                 except KafkaError as exc:
                     failures.append((index, exc))
                     continue
@@ -151,6 +158,7 @@ class EventProducer:
                     on_sent(1)
             if not failures:
                 return [delivered[index] for index in range(len(pending))]
+            self.unanswered()
             if time.monotonic() >= deadline:
                 unknown = sorted(failures)
                 ids = [str(pending[index].event_id) for index, _ in unknown]
@@ -171,9 +179,43 @@ class EventProducer:
             time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
     def _send_one(self, event: Event[Any]) -> Any:
-        return self._producer.send(
+        return self._send(
             self.topic_for(event), key=event.case_id.encode(), value=event.to_json_bytes()
         )
+
+    def _send(self, topic: str, **message: Any) -> Any:
+        """Hand one message to the producer; a send Kafka then fails marks it for renewal."""
+        producer = self._current()
+        future = producer.send(topic, **message)
+        future.add_errback(self._unconfirmed, producer)
+        return future
+
+    def unanswered(self) -> None:
+        """Kafka did not answer a send in time: the next send goes through a new producer."""
+        self._stale = True
+
+    def _unconfirmed(self, producer: KafkaProducer, exc: BaseException) -> None:
+        """A send of `producer` failed (on its network thread): the next send renews it.
+
+        kafka-python resets an idempotent producer's id when a batch it has already sent
+        expires (a broker away longer than the timeout), and then never asks for a new one:
+        every later send would wait and expire. A new producer asks afresh."""
+        if producer is self._producer:
+            self._stale = True
+
+    def _current(self) -> KafkaProducer:
+        """The producer to send with: a new one when a send of the last failed. The new one
+        knows the broker's version already, so it is made without waiting for the broker."""
+        with self._lock:
+            if self._stale:
+                version = self._producer.config["api_version"]
+                fresh = self._connect(self._bootstrap, self._timeout, version)
+                old, self._producer, self._stale = self._producer, fresh, False
+                self.renewals += 1
+                log.warning("Kafka producer renewed after an unconfirmed send")
+                # whatever the old one still holds fails at once (its senders send it again)
+                threading.Thread(target=_discard, args=(old,), daemon=True).start()
+            return self._producer
 
     def send_raw(
         self,
@@ -185,9 +227,9 @@ class EventProducer:
         """Send bytes as they are (tests of the dead-letter path, and replays of dead letters)
         and wait for the acknowledgement; raises SendFailed."""
         try:
-            metadata = self._producer.send(
-                topic, key=key, value=value, headers=list(headers) or None
-            ).get(timeout=self._timeout)
+            metadata = self._send(topic, key=key, value=value, headers=list(headers) or None).get(
+                timeout=self._timeout
+            )
         except KafkaError as exc:
             raise SendFailed(
                 f"Kafka did not confirm a message to {topic}: {exc}; check that the broker is "
@@ -197,14 +239,34 @@ class EventProducer:
         return Delivered("", metadata.topic, metadata.partition, metadata.offset)
 
     def close(self) -> None:
-        self._producer.flush(timeout=self._timeout)
-        self._producer.close(timeout=self._timeout)
+        """Wait up to the timeout for what Kafka has not confirmed yet, then stop."""
+        with self._lock:
+            producer = self._producer
+        try:
+            producer.flush(timeout=self._timeout)
+        except KafkaError as exc:
+            log.warning("closing with sends Kafka did not confirm (%s)", exc)
+        _discard(producer)
 
     def __enter__(self) -> EventProducer:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _discard(producer: KafkaProducer) -> None:
+    """Stop a producer now; what it still holds fails. kafka-python's close() waits for
+    those first and raises when they are not done in time, before it stops its network thread,
+    so that thread is stopped first."""
+    sender = getattr(producer, "_sender", None)
+    if sender is not None and sender.is_alive():
+        sender.force_close()
+        sender.join(5.0)
+    try:
+        producer.close(timeout=0)
+    except KafkaError as exc:  # a send it held was still open: nothing left to wait for
+        log.debug("producer closed with sends unanswered: %s", exc)
 
 
 class _Acks:

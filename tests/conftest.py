@@ -97,8 +97,14 @@ def make_database(request: pytest.FixtureRequest, tmp_path: Path):  # type: igno
     return make
 
 
+def fresh_topics(bootstrap: str) -> Topics:
+    """Topics of a name prefix no other test uses, created on the broker (one partition each
+    as on a single broker): what isolates a test's system from the others."""
+    created = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
+    create_topics(bootstrap, created, TopicLayout.single_broker())
+    return created
+
+
 @pytest.fixture
 def topics(kafka_bootstrap: str) -> Topics:
-    created = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, created, TopicLayout.single_broker())
-    return created
+    return fresh_topics(kafka_bootstrap)

@@ -10,7 +10,6 @@ command (可办理事项); GET /cases/{id} with the browser's own session cookie
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,11 +20,10 @@ from playwright.sync_api import Page, expect
 from casestream.domain.envelope import parse_event
 from casestream.domain.outcomes import rectification_id
 from casestream.producers.kafka_producer import EventProducer
-from casestream.producers.topics import TopicLayout, Topics, create_topics
 from tests.auth import auth_env, auth_headers
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import Staff, Visit, add_account, sign_in_as
-from tests.conftest import Database
+from tests.conftest import Database, fresh_topics
 from tests.events import raw
 from tests.processes import free_port, running_system, service_env, wait_for
 
@@ -58,8 +56,7 @@ def _lost_lawsuit() -> list[dict[str, object]]:
 def base_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The address of a whole system (broker, worker, API) whose API knows the staff here."""
     tmp = tmp_path_factory.mktemp("console-actions")
-    topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    topics = fresh_topics(kafka_bootstrap)
     env = service_env(
         kafka_bootstrap,
         topics,

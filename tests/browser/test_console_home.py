@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from casestream.domain.envelope import Event, parse_event
 from casestream.producers.kafka_producer import EventProducer
-from casestream.producers.topics import TopicLayout, Topics, create_topics
+from casestream.producers.topics import Topics
 from tests.auth import auth_env, auth_headers
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import (
@@ -29,7 +29,7 @@ from tests.browser.conftest import (
     Visit,
     api_process,
 )
-from tests.conftest import Database
+from tests.conftest import Database, fresh_topics
 from tests.processes import service_env, wait_for
 
 CONSOLE = "/console/"
@@ -37,9 +37,7 @@ CONSOLE = "/console/"
 
 @pytest.fixture(scope="module")
 def alert_topics(kafka_bootstrap: str) -> Topics:
-    created = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, created, TopicLayout.single_broker())
-    return created
+    return fresh_topics(kafka_bootstrap)
 
 
 @pytest.fixture(scope="module")

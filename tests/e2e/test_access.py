@@ -24,9 +24,9 @@ import pytest
 
 from casestream.producers.intake import validate_record
 from casestream.producers.kafka_producer import EventProducer
-from casestream.producers.topics import TopicLayout, Topics, create_topics
+from casestream.producers.topics import Topics
 from tests.auth import TEST_SECRET, auth_env, bearer, sha256_hex, token_for
-from tests.conftest import Database
+from tests.conftest import Database, fresh_topics
 from tests.processes import Process, free_port, service_env, wait_for, wait_until_answers
 from tests.sse import Listener
 
@@ -113,8 +113,7 @@ def _get(client: httpx.Client, path: str, who: str, **params: Any) -> httpx.Resp
 @pytest.fixture(scope="module")
 def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     tmp = tmp_path_factory.mktemp("access")
-    topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    topics = fresh_topics(kafka_bootstrap)
     keys = tmp / "api-keys.toml"
     keys.write_text(
         f'[[key]]\nid = "hotline"\nkey_sha256 = "{sha256_hex(SYSTEM_KEY)}"\nrole = "system"\n\n'

@@ -19,9 +19,8 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from casestream.producers.topics import TopicLayout, Topics, create_topics
 from tests.auth import auth_env, auth_headers
-from tests.conftest import Database
+from tests.conftest import Database, fresh_topics
 from tests.processes import free_port, running_system, service_env, wait_for
 
 DEPARTMENT = "治安大队"
@@ -74,8 +73,7 @@ def seeded(
 ) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
     """The API, and the rectification opened on each tip (by tip id)."""
     tmp = tmp_path_factory.mktemp("anonymous")
-    topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    topics = fresh_topics(kafka_bootstrap)
     env = service_env(
         kafka_bootstrap,
         topics,

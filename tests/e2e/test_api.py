@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from casestream.producers.topics import TopicLayout, Topics, create_topics
 from tests.auth import auth_env, auth_headers
-from tests.conftest import Database
+from tests.conftest import Database, fresh_topics
 from tests.processes import free_port, running_system, service_env
 
 
 @pytest.fixture(scope="module")
 def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     """The system of the module's tests (each writes cases of its own: ids, kinds)."""
-    topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    topics = fresh_topics(kafka_bootstrap)
     tmp_path = tmp_path_factory.mktemp("api")
     database = Database(f"sqlite:///{tmp_path / 'api.db'}", None)
     port = free_port()

@@ -16,7 +16,6 @@ import pytest
 from casestream.domain import catalog as ev
 from casestream.domain.command_catalogue import COMMANDS
 from casestream.domain.envelope import new_event
-from casestream.producers.topics import TopicLayout, Topics, create_topics
 from casestream.read_models.command_reservations import (
     CommandReservations,
     Reservation,
@@ -24,7 +23,7 @@ from casestream.read_models.command_reservations import (
 )
 from casestream.read_models.database import create_engine
 from tests.auth import auth_env, auth_headers
-from tests.conftest import Database
+from tests.conftest import Database, fresh_topics
 from tests.processes import free_port, running_system, service_env
 
 DEPARTMENT = "治安大队"
@@ -40,8 +39,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Database:
 def api(
     kafka_bootstrap: str, database: Database, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[httpx.Client]:
-    topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")  # one system for the module
-    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    topics = fresh_topics(kafka_bootstrap)  # one system for the module
     tmp_path = tmp_path_factory.mktemp("commands")
     env = service_env(
         kafka_bootstrap,

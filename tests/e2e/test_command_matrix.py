@@ -19,9 +19,8 @@ import httpx
 import pytest
 
 from casestream.domain.command_catalogue import COMMANDS
-from casestream.producers.topics import TopicLayout, Topics, create_topics
 from tests.auth import auth_env, auth_headers
-from tests.conftest import Database
+from tests.conftest import Database, fresh_topics
 from tests.processes import free_port, running_system, service_env, wait_for
 
 DEPARTMENT, OTHER = "治安大队", "交警大队"
@@ -123,8 +122,7 @@ def _ids(key: tuple[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")  # one system for the module
-    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    topics = fresh_topics(kafka_bootstrap)  # one system for the module
     tmp_path = tmp_path_factory.mktemp("matrix")
     database = Database(f"sqlite:///{tmp_path / 'matrix.db'}", None)
     env = service_env(

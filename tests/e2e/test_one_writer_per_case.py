@@ -13,9 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from casestream.producers.topics import TopicLayout, Topics, create_topics
 from tests.auth import auth_env, auth_headers
-from tests.conftest import Database
+from tests.conftest import Database, fresh_topics
 from tests.processes import Process, free_port, service_env, wait_until_answers
 
 DEPARTMENT = "治安大队"
@@ -27,8 +26,7 @@ def apis(
     kafka_bootstrap: str, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[httpx.Client, httpx.Client]]:
     """The system of the module's tests (each opens a case of its own)."""
-    topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    topics = fresh_topics(kafka_bootstrap)
     tmp_path = tmp_path_factory.mktemp("one-writer")
     database = Database(postgres_url, f"t_{uuid.uuid4().hex[:12]}")
     env = service_env(

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from casestream.producers.topics import TopicLayout, Topics, create_topics
+from casestream.producers.topics import Topics
 from tests.auth import auth_env, auth_headers
-from tests.conftest import Database
+from tests.conftest import Database, fresh_topics
 from tests.processes import free_port, running_system, service_env, wait_for
 
 SYSTEM = auth_headers("system")
@@ -25,8 +25,7 @@ def system(
     kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[httpx.Client, Topics]]:
     """One worker and API for the module's tests (each uses cases of its own), and its topics."""
-    topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    topics = fresh_topics(kafka_bootstrap)
     logs = tmp_path_factory.mktemp("raw-events")
     database = Database(f"sqlite:///{logs / 'raw.db'}", None)
     env = service_env(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from casestream.domain.clocks import ClockPolicy
 from casestream.domain.command_catalogue import COMMANDS
 from casestream.domain.envelope import parse_event
 from casestream.domain.rules import load_rulebook
-from casestream.producers.topics import TopicLayout, Topics, create_topics
 from casestream.read_models.database import create_engine, migrate
 from casestream.read_models.projection import ConsumedEvent, ProjectionWriter
 from casestream.read_models.schema import outbox
@@ -38,6 +36,7 @@ from casestream.read_models.staff_accounts import StaffAccounts
 from casestream.settings import Settings
 from casestream.staff import add_account
 from tests.auth import TEST_SECRET
+from tests.conftest import fresh_topics
 from tests.events import raw
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which this project does not use
@@ -199,8 +198,7 @@ def console(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Console]:
             password=PASSWORD,
             now=datetime.now(UTC),
         )
-    topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    topics = fresh_topics(kafka_bootstrap)
     settings = Settings(
         database_url=str(engine.url),
         kafka_bootstrap=kafka_bootstrap,

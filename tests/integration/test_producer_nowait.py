@@ -8,7 +8,8 @@ import uuid
 
 from casestream.domain.envelope import parse_event
 from casestream.producers.kafka_producer import Delivered, EventProducer
-from casestream.producers.topics import TopicLayout, Topics, create_topics
+from casestream.producers.topics import Topics
+from tests.conftest import fresh_topics
 from tests.events import raw
 
 
@@ -23,8 +24,7 @@ class Answers:
 
 
 def test_the_events_land_in_order_and_their_places_are_reported_once(kafka_bootstrap: str) -> None:
-    topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
-    create_topics(kafka_bootstrap, topics, TopicLayout.single_broker())
+    topics = fresh_topics(kafka_bootstrap)
     events = [
         parse_event(
             raw("ComplaintReceived", "NW-1", "complaint", {"channel": "letter", "subject": "扣证"})
