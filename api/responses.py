@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Response
+from pydantic import BaseModel
+
 from .schemas import Refusal, Unsent, ValidationProblems
+
+
+def json_answer(body: BaseModel) -> Response:
+    """`body` as JSON, written by pydantic in one step: the route's `response_model` still
+    documents it, and FastAPI neither validates it again nor encodes it a second time."""
+    return Response(body.model_dump_json(), media_type="application/json")
+
 
 Responses = dict[int | str, dict[str, Any]]
 

@@ -5,10 +5,11 @@ here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from casestream.domain.catalog import (
     MAX_CITED_FILES,
@@ -68,6 +69,11 @@ class CasePage(Public):
     items: list[CaseSummary]
     next_cursor: str | None
 
+    @classmethod
+    def from_rows(cls, rows: Sequence[Any], next_cursor: str | None) -> CasePage:
+        """The page of these rows, each read by attribute (one validation for the page)."""
+        return cls.model_validate({"items": rows, "next_cursor": next_cursor}, from_attributes=True)
+
 
 class EventOut(Public):
     version: int
@@ -117,7 +123,7 @@ class AlertOut(Public):
     clock_id: str
     case_id: str
     case_kind: str
-    rule: str
+    rule: Annotated[str, Field(validation_alias=AliasChoices("rule", "rule_id"))]
     event_type: str
     level: int
     notify: str | None
@@ -131,8 +137,8 @@ class AlertOut(Public):
 
     @classmethod
     def from_row(cls, row: Any) -> AlertOut:
-        values = {name: getattr(row, name) for name in cls.model_fields if name != "rule"}
-        return cls.model_validate({**values, "rule": row.rule_id})
+        """An alerts row, read by attribute (its `rule_id` is the rule)."""
+        return cls.model_validate(row, from_attributes=True)
 
 
 class AlertPage(Public):
@@ -235,10 +241,11 @@ class DeliveryOut(Public):
 
     @classmethod
     def from_row(cls, row: Any) -> DeliveryOut:
-        values = {name: getattr(row, name) for name in cls.model_fields}
-        if values["status"] != "pending":
-            values["next_attempt_at"] = None
-        return cls.model_validate(values)
+        """A deliveries row, read by attribute; only a pending delivery has a next attempt."""
+        found = cls.model_validate(row, from_attributes=True)
+        if found.status != "pending" and found.next_attempt_at is not None:
+            return found.model_copy(update={"next_attempt_at": None})
+        return found
 
 
 class Problem(Public):

@@ -143,7 +143,9 @@ def test_an_overdue_complaint_alerts_the_stream_the_webhook_and_the_overdue_list
 
         def open_alert_types() -> set[str]:
             params = {"status": "open", "rule": "complaint.handling"}
-            return {a["event_type"] for a in api.get("/alerts", params=params).json()["items"]}
+            items = api.get("/alerts", params=params).json()["items"]
+            assert {(a["case_id"], a["rule"]) for a in items} <= {("OD-1", "complaint.handling")}
+            return {a["event_type"] for a in items}
 
         wait_for(
             lambda: open_alert_types() >= {"DeadlineApproaching", "DeadlineBreached", "Escalated"},
