@@ -51,7 +51,7 @@ from .alert_feed import AlertFeed
 from .auth import current_principal
 from .deps import ApiMetrics, Services, utc_now
 from .http_metrics import ApiRegistry, RequestMetrics, RequestTiming
-from .limits import BodyCap, RequestGuard, unreadable_body, validation_error
+from .limits import BodyCap, RequestGuard, database_away, unreadable_body, validation_error
 from .params import reject_unknown_query
 from .read_model_follower import FollowingCollector, ReadModelFollower
 from .responses import AUTH_RESPONSES
@@ -190,6 +190,8 @@ def create_app(
     # /metrics is timed too (route="/metrics"): a slow scrape is worth seeing
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, unreadable_body)
+    app.add_exception_handler(sa.exc.OperationalError, database_away)  # 503, not 500
+    app.add_exception_handler(sa.exc.InterfaceError, database_away)
     # anonymous bodies are refused unread, every body is capped (inside the timing: counted)
     app.add_middleware(
         RequestGuard,

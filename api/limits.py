@@ -6,6 +6,7 @@ never echo the input back."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,11 @@ from casestream.credentials import Authenticator
 
 from .auth import authenticate
 from .sessions import SESSION_COOKIE
+
+log = logging.getLogger(__name__)
+
+DATABASE_AWAY_RETRY_SECONDS = 5
+"""The Retry-After of a 503 answered while the database does not answer."""
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOC_PART_CHARACTERS = 100  # a field name in an error is the caller's text: bounded
@@ -186,3 +192,22 @@ async def unreadable_body(request: Request, exc: Exception) -> Response:
         }
         return JSONResponse({"detail": [problem]}, status_code=422)
     return await http_exception_handler(request, exc)
+
+
+async def database_away(request: Request, exc: Exception) -> JSONResponse:
+    """A database that does not answer (restarting, unreachable, out of connections) makes
+    the service unavailable for a while; it is not a fault of the request: 503 with
+    Retry-After, as for a broker away. The cause is logged in one line, never sent back."""
+    cause = getattr(exc, "orig", None) or exc
+    log.warning(
+        "%s %s: the database did not answer (%s: %s)",
+        request.method,
+        request.url.path,
+        type(cause).__name__,
+        str(cause).splitlines()[0][:200] if str(cause) else "",
+    )
+    return JSONResponse(
+        {"detail": "the database does not answer at the moment; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": str(DATABASE_AWAY_RETRY_SECONDS)},
+    )

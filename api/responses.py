@@ -31,6 +31,11 @@ AUTH_RESPONSES: Responses = {
         "unknown query parameter too, and a body that is not JSON)",
         "model": ValidationProblems,
     },
+    503: {
+        "description": "the database does not answer at the moment (`Retry-After`); retry "
+        "shortly",
+        "model": Refusal,
+    },
 }
 """What every router but health's may answer (app.py adds them to each route)."""
 

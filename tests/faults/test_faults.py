@@ -211,6 +211,8 @@ def test_the_database_away_for_30_seconds_is_waited_out(
             cut_at = time.monotonic()
             not_ready = wait_for(lambda: client.get("/readyz").status_code == 503, timeout=20)
             assert not_ready
+            listed = client.get("/cases", headers=auth_headers("legal"))  # 503, never 500
+            assert (listed.status_code, listed.headers.get("Retry-After")) == (503, "5")
             while time.monotonic() - cut_at < 30:
                 assert worker.popen.poll() is None, "the worker died with its database"
                 time.sleep(1)
