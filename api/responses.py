@@ -32,8 +32,7 @@ AUTH_RESPONSES: Responses = {
         "model": ValidationProblems,
     },
     503: {
-        "description": "the database does not answer at the moment (`Retry-After`); retry "
-        "shortly",
+        "description": "the database does not answer at the moment (`Retry-After`); retry shortly",
         "model": Refusal,
     },
 }

@@ -14,14 +14,17 @@ from casestream.domain.rectifications import WORKING_STATUSES
 
 from .schema import clocks
 
+Instant = datetime | sa.BindParameter[datetime]
+"""An instant, or a named parameter that will hold one (a statement built once, run often)."""
 
-def past_due(*, breached: Any, pending: Any, due_at: Any, now: datetime) -> sa.ColumnElement[bool]:
+
+def past_due(*, breached: Any, pending: Any, due_at: Any, now: Instant) -> sa.ColumnElement[bool]:
     """domain.overdue.past_due: marked breached, or still pending with its due instant before
     `now`."""
     return sa.or_(breached, sa.and_(pending, due_at < now))
 
 
-def clock_overdue(status: Any, due_at: Any, now: datetime) -> sa.ColumnElement[bool]:
+def clock_overdue(status: Any, due_at: Any, now: Instant) -> sa.ColumnElement[bool]:
     """domain.overdue.clock_overdue on a clock's status and due_at columns."""
     return past_due(
         breached=status == ClockStatus.breached.value,
@@ -43,7 +46,7 @@ def rectification_overdue(
     )
 
 
-def overdue_now(now: datetime) -> sa.ColumnElement[bool]:
+def overdue_now(now: Instant) -> sa.ColumnElement[bool]:
     """A clock overdue at `now`: not stopped, and marked breached by the scanner or still
     running past its due instant (the scanner has not reached it yet). A paused (中止) clock
     is never overdue: its time stands still."""
@@ -52,7 +55,7 @@ def overdue_now(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def due_between(now: datetime, until: datetime) -> sa.ColumnElement[bool]:
+def due_between(now: Instant, until: Instant) -> sa.ColumnElement[bool]:
     """A running clock due between `now` and `until`, both included."""
     running = clocks.c.status == ClockStatus.running.value
     return sa.and_(running, clocks.c.due_at >= now, clocks.c.due_at <= until)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -43,7 +44,7 @@ def under_supervision() -> sa.ColumnElement[bool]:
     return flag.is_(True)
 
 
-def names_case(text: str) -> sa.ColumnElement[bool]:
+def names_case(text: str | sa.BindParameter[str]) -> sa.ColumnElement[bool]:
     """The case whose id (案件编号) is `text`, or the cases about the decision whose number
     (处罚决定书文号) is `text`: both exact, both on an index (the disputes table links every
     case to each decision it has named)."""
@@ -51,6 +52,46 @@ def names_case(text: str) -> sa.ColumnElement[bool]:
         cases.c.case_id == text,
         cases.c.case_id.in_(sa.select(disputes.c.case_id).where(disputes.c.decision_ref == text)),
     )
+
+
+class Placeholders:
+    """The values of a statement given as named parameters, so that one statement, built once
+    per shape, serves every value (building a list's statement and its cache key afresh was
+    about a sixth of a page's CPU in the API). Calling it names a value; `branch` records a
+    choice that changes the statement itself; `shape` is what tells statements apart."""
+
+    def __init__(self, prefix: str = "p_") -> None:
+        self._prefix = prefix
+        self.values: dict[str, Any] = {}
+        self._shape: list[tuple[str, Any]] = []
+
+    def __call__(self, name: str, value: Any) -> sa.BindParameter[Any]:
+        key = self._prefix + name
+        if key not in self.values:
+            self._shape.append((name, None))
+        self.values[key] = value
+        return sa.bindparam(key)
+
+    def branch(self, name: str, choice: Any) -> Any:
+        self._shape.append((name, choice))
+        return choice
+
+    @property
+    def shape(self) -> tuple[tuple[str, Any], ...]:
+        return tuple(self._shape)
+
+
+class _Literal:
+    """`Placeholders`' interface with the values written into the statement itself."""
+
+    def __call__(self, name: str, value: Any) -> Any:
+        return value
+
+    def branch(self, name: str, choice: Any) -> Any:
+        return choice
+
+
+_literal = _Literal()
 
 
 @dataclass(frozen=True)
@@ -70,37 +111,42 @@ class CaseFilter:
     now: datetime | None = None  # the instant `overdue` and `due_until` are judged at
     visible_department: str | None = None  # access scope: only this department's cases
 
-    def conditions(self) -> list[sa.ColumnElement[bool]]:
-        """The conditions on `cases` of GET /cases (a ledger lists exactly the cases it shows)."""
+    def conditions(self, bind: Placeholders | None = None) -> list[sa.ColumnElement[bool]]:
+        """The conditions on `cases` of GET /cases (a ledger lists exactly the cases it shows).
+        With `bind`, each value is a named parameter whose value `bind` keeps, and `bind.shape`
+        tells apart the conditions that differ by more than their values."""
+        value = bind or _literal
         found: list[sa.ColumnElement[bool]] = []
         if self.case_kind:
-            found.append(cases.c.case_kind == self.case_kind)
+            found.append(cases.c.case_kind == value("case_kind", self.case_kind))
         if self.status:
-            found.append(cases.c.status == self.status)
+            found.append(cases.c.status == value("status", self.status))
         if self.department:
-            found.append(cases.c.department == self.department)
+            found.append(cases.c.department == value("department", self.department))
         if self.enterprise_name:
-            found.append(cases.c.enterprise_name == self.enterprise_name)
+            found.append(cases.c.enterprise_name == value("enterprise_name", self.enterprise_name))
         if self.enterprise is not None:
-            found.append(cases.c.enterprise == self.enterprise)
+            found.append(cases.c.enterprise == value("enterprise", self.enterprise))
         if self.received_from:
-            found.append(cases.c.received_at >= self.received_from)
+            found.append(cases.c.received_at >= value("received_from", self.received_from))
         if self.received_to:
-            found.append(cases.c.received_at < self.received_to)
+            found.append(cases.c.received_at < value("received_to", self.received_to))
         if self.channel:
-            found.append(cases.c.state["channel"].as_string() == self.channel)
+            found.append(cases.c.state["channel"].as_string() == value("channel", self.channel))
         if self.overdue is not None:
-            overdue = has_clock(overdue_now(self._now()))
-            found.append(overdue if self.overdue else sa.not_(overdue))
+            overdue = has_clock(overdue_now(value("now", self._now())))
+            found.append(overdue if value.branch("overdue", self.overdue) else sa.not_(overdue))
         if self.due_until is not None:
-            found.append(has_clock(due_between(self._now(), self.due_until)))
+            until = value("due_until", self.due_until)
+            found.append(has_clock(due_between(value("now", self._now()), until)))
         if self.supervised is not None:
             supervised = under_supervision()
-            found.append(supervised if self.supervised else sa.not_(supervised))
+            chosen = value.branch("supervised", self.supervised)
+            found.append(supervised if chosen else sa.not_(supervised))
         if self.search:
-            found.append(names_case(self.search))
+            found.append(names_case(value("search", self.search)))
         if self.visible_department is not None:
-            found.append(cases.c.department == self.visible_department)
+            found.append(cases.c.department == value("visible_department", self.visible_department))
         return found
 
     def _now(self) -> datetime:
@@ -144,11 +190,15 @@ class Keyset:
             return (self.instant.desc(), self.key.desc())
         return (self.instant, self.key)
 
-    def after(self, cursor: str) -> sa.ColumnElement[bool]:
+    def after(self, cursor: str, bind: Placeholders | None = None) -> sa.ColumnElement[bool]:
         """The rows that come after the page `cursor` ended. The bound on `instant` alone is
         implied by the rest; it lets an index on (…, instant, key) start at the cursor instead
-        of reading every row before it (a page deep in a list costs what the first one does)."""
-        instant, key = decode_cursor(cursor)
+        of reading every row before it (a page deep in a list costs what the first one does).
+        With `bind`, the cursor's instant and key are named parameters."""
+        decoded_instant, decoded_key = decode_cursor(cursor)
+        value = bind or _literal
+        instant = value("after_instant", decoded_instant)
+        key = value("after_key", decoded_key)
         if self.descending:
             return sa.and_(
                 self.instant <= instant,
@@ -163,6 +213,10 @@ class Keyset:
         """Run `query` (already filtered and ordered) for one page and the cursor of the next."""
         with engine.connect() as conn:
             rows = list(conn.execute(query.limit(limit + 1)))
+        return self.page_of(rows, limit)
+
+    def page_of(self, rows: list[sa.Row[Any]], limit: int) -> Page:
+        """The page of `rows` (up to `limit` + 1 read, the one more telling that a next exists)."""
         if len(rows) <= limit:
             return Page(rows, None)
         rows = rows[:limit]
@@ -212,12 +266,16 @@ def encode_due_cursor(due_at: datetime | None, case_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def after_due_cursor(cursor: str) -> sa.ColumnElement[bool]:
-    """The cases after the page of the `due` order that `cursor` ended."""
-    due_at, key = _decode_due_cursor(cursor)
+def after_due_cursor(cursor: str, bind: Placeholders | None = None) -> sa.ColumnElement[bool]:
+    """The cases after the page of the `due` order that `cursor` ended (with `bind`, its due
+    instant and key are named parameters)."""
+    decoded_due, decoded_key = _decode_due_cursor(cursor)
+    value = bind or _literal
     due = next_due()
-    if due_at is None:
+    key = value("after_key", decoded_key)
+    if value.branch("after_none_due", decoded_due is None):
         return sa.and_(due.is_(None), cases.c.case_id > key)
+    due_at = value("after_due", decoded_due)
     return sa.or_(due > due_at, sa.and_(due == due_at, cases.c.case_id > key), due.is_(None))
 
 
@@ -268,6 +326,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise refused from exc
 
 
+LIST_STATEMENTS_KEPT = 512
+"""List statements kept per CaseQueries (one per shape met; emptied when full)."""
+
+
 class CaseQueries:
     def __init__(self, engine: sa.Engine, projection: str = "cases") -> None:
         self._engine = engine
@@ -276,6 +338,7 @@ class CaseQueries:
         # snapshot either way)
         self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._projection = projection
+        self._list_statements: dict[Hashable, sa.Select[Any]] = {}
 
     @property
     def engine(self) -> sa.Engine:
@@ -293,19 +356,52 @@ class CaseQueries:
         """Cases in the `sort` order (newest received first by default), keyset-paginated;
         each row also holds `next_due_at` (`next_due`) and `overdue` (a clock overdue at
         `where.now`; NULL without it). Without `with_state`, the rows leave out the case's
-        state document (most of a row's bytes and of the time to read a page)."""
-        overdue = has_clock(overdue_now(where.now)) if where.now else sa.null()
+        state document (most of a row's bytes and of the time to read a page).
+
+        The statement is built once per shape (which filters, which order, a cursor or not,
+        the page size) and run with each request's values as parameters."""
+        bind = Placeholders()
+        conditions = where.conditions(bind)
+        keyset = Keyset(cases.c.received_at, cases.c.case_id)
+        if cursor and sort is CaseOrder.received:
+            conditions.append(keyset.after(cursor, bind))
+        elif cursor and sort is CaseOrder.due:
+            conditions.append(after_due_cursor(cursor, bind))
+        now = bind("now", where.now) if where.now else None
+        shape = (bind.shape, sort, with_state, now is not None, limit)
+        statement = self._list_statements.get(shape)
+        if statement is None:
+            statement = self._list_statement(conditions, now, sort, with_state, limit)
+            if len(self._list_statements) >= LIST_STATEMENTS_KEPT:
+                self._list_statements.clear()
+            self._list_statements[shape] = statement
+        with self._reader.connect() as conn:
+            rows = list(conn.execute(statement, bind.values))
+        if sort is CaseOrder.received:
+            return keyset.page_of(rows, limit)
+        if len(rows) <= limit:
+            return Page(rows, None)
+        last = rows[limit - 1]
+        return Page(rows[:limit], encode_due_cursor(last.next_due_at, last.case_id))
+
+    @staticmethod
+    def _list_statement(
+        conditions: list[sa.ColumnElement[bool]],
+        now: sa.BindParameter[datetime] | None,
+        sort: CaseOrder,
+        with_state: bool,
+        limit: int,
+    ) -> sa.Select[Any]:
+        """The statement of one shape of list: `limit` + 1 rows (the one more tells that a next
+        page exists)."""
+        overdue = has_clock(overdue_now(now)) if now is not None else sa.null()
         columns: list[sa.ColumnElement[Any]] = [
             c for c in cases.c if with_state or c is not cases.c.state
         ]
         query: sa.Select[Any] = sa.select(
             *columns, next_due().label("next_due_at"), overdue.label("overdue")
         ).order_by(*case_order(sort))
-        conditions = where.conditions()
         if sort is CaseOrder.received:
-            keyset = Keyset(cases.c.received_at, cases.c.case_id)
-            if cursor:
-                conditions.append(keyset.after(cursor))
             # the page's cases first, then their clocks: asked of the whole list, PostgreSQL
             # reads every overdue clock into a hash to answer `overdue` for 51 rows
             page = (
@@ -315,16 +411,9 @@ class CaseQueries:
                 .limit(limit + 1)
                 .correlate(None)  # its own scan of `cases`, not the outer query's row
             )
-            return keyset.page(self._reader, query.where(cases.c.case_id.in_(page)), limit)
+            return query.where(cases.c.case_id.in_(page)).limit(limit + 1)
         if sort is CaseOrder.due:
-            if cursor:
-                conditions.append(after_due_cursor(cursor))
-            with self._reader.connect() as conn:
-                rows = list(conn.execute(query.where(*conditions).limit(limit + 1)))
-            if len(rows) <= limit:
-                return Page(rows, None)
-            last = rows[limit - 1]
-            return Page(rows[:limit], encode_due_cursor(last.next_due_at, last.case_id))
+            return query.where(*conditions).limit(limit + 1)
         raise ValueError(f"no order {sort!r}")
 
     def get_case(

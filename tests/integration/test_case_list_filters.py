@@ -5,14 +5,18 @@ PostgreSQL; the ledger GET /cases.xlsx takes the same filters and order."""
 from __future__ import annotations
 
 import io
+import random
 import warnings
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
 from casestream.api.app import create_app
+from casestream.read_models.database import create_engine
+from casestream.read_models.queries import CaseFilter, CaseOrder, CaseQueries
 from casestream.settings import Settings
 from tests.auth import TEST_SECRET, auth_headers
 from tests.case_list_scenario import DECISION, HOME, NOW, OTHER, complaint, project, scenario
@@ -183,3 +187,62 @@ def test_cases_due_at_the_same_instant_page_by_case_id_without_loss_or_repeat(
         assert whole[3:9] == ["K-SOON", *(f"K-TWIN-{number}" for number in range(5))]
         for limit in (1, 2, 4):
             assert every_page(api, sort="due", limit=limit) == whole
+
+
+def test_a_list_statement_kept_for_its_shape_answers_as_one_built_afresh(
+    database: Database, chance: random.Random
+) -> None:
+    """GET /cases builds its statement once per shape and runs it with each request's values.
+    300 times: random filters, each with a value, listed first with other values of the same
+    filters (which keeps a statement of that shape), then with their own; paged to its end
+    through that long-lived CaseQueries and through a new one each page, they list the same."""
+    project(database)
+    engine = create_engine(database.url, database.schema)
+    kept = CaseQueries(engine)
+    choices: dict[str, list[Any]] = {
+        "case_kind": ["complaint", "litigation", "reconsideration"],
+        "status": ["accepted", "received"],
+        "department": [HOME, OTHER],
+        "enterprise": [True, False],
+        "received_from": [NOW - timedelta(days=20), NOW - timedelta(days=4)],
+        "received_to": [NOW - timedelta(days=3), NOW],
+        "channel": ["window", "hotline_12345"],
+        "overdue": [True, False],
+        "due_until": [NOW + timedelta(days=3), NOW + timedelta(weeks=1)],
+        "supervised": [True, False],
+        "search": [DECISION, "K-SOON"],
+        "visible_department": [HOME, OTHER],
+    }
+
+    def listed(
+        queries: CaseQueries | None, where: CaseFilter, sort: CaseOrder, limit: int
+    ) -> list[str]:
+        found: list[str] = []
+        cursor: str | None = None
+        for _ in range(20):
+            page = (queries or CaseQueries(engine)).list_cases(
+                where, limit=limit, cursor=cursor, sort=sort, with_state=False
+            )
+            found += [row.case_id for row in page.rows]
+            cursor = page.next_cursor
+            if cursor is None:
+                return found
+        raise AssertionError("paging did not end")
+
+    try:
+        for _ in range(300):
+            names = chance.sample(sorted(choices), chance.choice([0, 1, 1, 2, 2, 3]))
+            sort = chance.choice(list(CaseOrder))
+            limit = chance.choice([1, 2, 50])
+            before, where = (
+                CaseFilter(now=NOW, **{name: chance.choice(choices[name]) for name in names})
+                for _ in range(2)
+            )
+            listed(kept, before, sort, limit)
+            assert listed(kept, where, sort, limit) == listed(None, where, sort, limit), (
+                where,
+                sort,
+                limit,
+            )
+    finally:
+        engine.dispose()
