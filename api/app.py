@@ -51,7 +51,14 @@ from .alert_feed import AlertFeed
 from .auth import current_principal
 from .deps import ApiMetrics, Services, utc_now
 from .http_metrics import ApiRegistry, RequestMetrics, RequestTiming
-from .limits import BodyCap, RequestGuard, database_away, unreadable_body, validation_error
+from .limits import (
+    DATABASE_AWAY,
+    BodyCap,
+    RequestGuard,
+    database_away,
+    unreadable_body,
+    validation_error,
+)
 from .params import reject_unknown_query
 from .read_model_follower import FollowingCollector, ReadModelFollower
 from .responses import AUTH_RESPONSES
@@ -190,8 +197,9 @@ def create_app(
     # /metrics is timed too (route="/metrics"): a slow scrape is worth seeing
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, unreadable_body)
-    app.add_exception_handler(sa.exc.OperationalError, database_away)  # 503, not 500
-    app.add_exception_handler(sa.exc.InterfaceError, database_away)
+    away = database_away(console.unavailable_page)  # 503, not 500: a page on the console
+    for error in DATABASE_AWAY:
+        app.add_exception_handler(error, away)
     # anonymous bodies are refused unread, every body is capped (inside the timing: counted)
     app.add_middleware(
         RequestGuard,
@@ -199,6 +207,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         open_paths=(console.router.prefix + "/",),  # signing in has no credential yet
         signed_in=lambda session_id: services.signin.session(session_id) is not None,
+        database_away=away,
         route_caps={  # evidence files are larger than any JSON body (streamed to disk)
             files.router.prefix: BodyCap(
                 settings.max_file_bytes, "CASESTREAM_MAX_FILE_BYTES", "send a smaller file"

@@ -26,6 +26,7 @@ from casestream.read_models.staff_sessions import OpenSession
 
 from .console_labels import ROLES, label
 from .deps import Services, ServicesDep
+from .limits import DATABASE_AWAY_RETRY_SECONDS
 from .sessions import SESSION_COOKIE, SIGNIN_CSRF_COOKIE, same_token
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -58,6 +59,22 @@ def _page(request: Request, template: str, status_code: int = 200, **context: An
     context.setdefault("csrf_token", None)
     return templates.TemplateResponse(
         request, template, context, status_code=status_code, headers=PAGE_HEADERS
+    )
+
+
+def unavailable_page(request: Request) -> HTMLResponse | None:
+    """The console's page while its database does not answer (503, to come back in a few
+    seconds); None for a request outside the console (it gets the API's JSON answer)."""
+    path = request.url.path
+    if path != router.prefix and not path.startswith(router.prefix + "/"):
+        return None
+    headers = {**PAGE_HEADERS, "Retry-After": str(DATABASE_AWAY_RETRY_SECONDS)}
+    return templates.TemplateResponse(
+        request,
+        "unavailable.html",
+        {"csrf_token": None, "retry_seconds": DATABASE_AWAY_RETRY_SECONDS},
+        status_code=503,
+        headers=headers,
     )
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import HTTPException, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +29,8 @@ from .sessions import SESSION_COOKIE
 log = logging.getLogger(__name__)
 
 DATABASE_AWAY_RETRY_SECONDS = 5
+DATABASE_AWAY = (sa.exc.OperationalError, sa.exc.InterfaceError)
+"""What a database that does not answer raises (`database_away`)."""
 """The Retry-After of a 503 answered while the database does not answer."""
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -60,6 +63,7 @@ class RequestGuard:
         route_caps: Mapping[str, BodyCap] | None = None,
         signed_in: Callable[[str], bool] | None = None,
         prefix_caps: Mapping[str, BodyCap] | None = None,
+        database_away: Callable[[Request, Exception], Awaitable[Response]] | None = None,
     ) -> None:
         self.app = app
         self._authenticator = authenticator
@@ -70,6 +74,7 @@ class RequestGuard:
         self._route_caps = dict(route_caps or {})
         self._prefix_caps = dict(prefix_caps or {})  # every path under each prefix
         self._signed_in = signed_in  # whether a console session cookie's id is live
+        self._away = database_away  # the answer when that cannot be told: no database
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -84,7 +89,14 @@ class RequestGuard:
                     _header(headers, "x-api-key"),
                 )
             except HTTPException as exc:
-                if not await self._cookie_signs_in(scope, headers):
+                try:
+                    signed_in = await self._cookie_signs_in(scope, headers)
+                except DATABASE_AWAY as away:
+                    if self._away is None:
+                        raise
+                    await (await self._away(Request(scope), away))(scope, receive, send)
+                    return
+                if not signed_in:
                     await _answer(send, exc.status_code, exc.detail, exc.headers)
                     return
         cap = self._route_caps.get(scope["path"]) or next(
@@ -194,20 +206,27 @@ async def unreadable_body(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
-async def database_away(request: Request, exc: Exception) -> JSONResponse:
-    """A database that does not answer (restarting, unreachable, out of connections) makes
-    the service unavailable for a while; it is not a fault of the request: 503 with
-    Retry-After, as for a broker away. The cause is logged in one line, never sent back."""
-    cause = getattr(exc, "orig", None) or exc
-    log.warning(
-        "%s %s: the database did not answer (%s: %s)",
-        request.method,
-        request.url.path,
-        type(cause).__name__,
-        str(cause).splitlines()[0][:200] if str(cause) else "",
-    )
-    return JSONResponse(
-        {"detail": "the database does not answer at the moment; try again shortly"},
-        status_code=503,
-        headers={"Retry-After": str(DATABASE_AWAY_RETRY_SECONDS)},
-    )
+def database_away(
+    page_for: Callable[[Request], Response | None] = lambda request: None,
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The answer while the database does not answer (restarting, unreachable, out of
+    connections): the service is unavailable for a while, which is not a fault of the request:
+    503 with Retry-After, as for a broker away; `page_for` gives a page instead of JSON where
+    people read the answer (the console). The cause is logged in one line, never sent back."""
+
+    async def answer(request: Request, exc: Exception) -> Response:
+        cause = getattr(exc, "orig", None) or exc
+        log.warning(
+            "%s %s: the database did not answer (%s: %s)",
+            request.method,
+            request.url.path,
+            type(cause).__name__,
+            str(cause).splitlines()[0][:200] if str(cause) else "",
+        )
+        return page_for(request) or JSONResponse(
+            {"detail": "the database does not answer at the moment; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_AWAY_RETRY_SECONDS)},
+        )
+
+    return answer

@@ -136,6 +136,7 @@ class EventProducer:
             attempt += 1
             failures: list[tuple[int, Exception]] = []
             futures = []
+            waited_out = False
             for index, event in enumerate(pending):
                 if index in delivered:
                     continue
@@ -149,6 +150,8 @@ class EventProducer:
                     metadata = future.get(timeout=max(0.001, answer_by - time.monotonic()))
                 except KafkaError as exc:
                     failures.append((index, exc))
+                    # failed: its errback marked the producer; not answered in time: mark it
+                    waited_out = waited_out or not future.is_done
                     continue
                 event = pending[index]
                 delivered[index] = Delivered(
@@ -158,7 +161,8 @@ class EventProducer:
                     on_sent(1)
             if not failures:
                 return [delivered[index] for index in range(len(pending))]
-            self.unanswered()
+            if waited_out:  # not when only handing over failed (no metadata: broker away)
+                self.unanswered()
             if time.monotonic() >= deadline:
                 unknown = sorted(failures)
                 ids = [str(pending[index].event_id) for index, _ in unknown]

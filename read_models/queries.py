@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -60,13 +60,12 @@ class Placeholders:
     about a sixth of a page's CPU in the API). Calling it names a value; `branch` records a
     choice that changes the statement itself; `shape` is what tells statements apart."""
 
-    def __init__(self, prefix: str = "p_") -> None:
-        self._prefix = prefix
+    def __init__(self) -> None:
         self.values: dict[str, Any] = {}
         self._shape: list[tuple[str, Any]] = []
 
     def __call__(self, name: str, value: Any) -> sa.BindParameter[Any]:
-        key = self._prefix + name
+        key = "p_" + name
         if key not in self.values:
             self._shape.append((name, None))
         self.values[key] = value
@@ -217,11 +216,19 @@ class Keyset:
 
     def page_of(self, rows: list[sa.Row[Any]], limit: int) -> Page:
         """The page of `rows` (up to `limit` + 1 read, the one more telling that a next exists)."""
-        if len(rows) <= limit:
-            return Page(rows, None)
-        rows = rows[:limit]
-        last = rows[-1]
-        return Page(rows, encode_cursor(last._mapping[self.instant], last._mapping[self.key]))
+        return page_of(
+            rows,
+            limit,
+            lambda last: encode_cursor(last._mapping[self.instant], last._mapping[self.key]),
+        )
+
+
+def page_of(rows: list[sa.Row[Any]], limit: int, cursor_of: Callable[[sa.Row[Any]], str]) -> Page:
+    """The page of `rows`, up to `limit` + 1 read in the list's order (the one more tells that
+    a next page exists); `cursor_of` gives the cursor after a row, that of the page's last."""
+    if len(rows) <= limit:
+        return Page(rows, None)
+    return Page(rows[:limit], cursor_of(rows[limit - 1]))
 
 
 class CaseOrder(StrEnum):
@@ -367,8 +374,9 @@ class CaseQueries:
             conditions.append(keyset.after(cursor, bind))
         elif cursor and sort is CaseOrder.due:
             conditions.append(after_due_cursor(cursor, bind))
-        now = bind("now", where.now) if where.now else None
-        shape = (bind.shape, sort, with_state, now is not None, limit)
+        judged = bind.branch("overdue_column", where.now is not None)  # `overdue` or NULL
+        now = bind("now", where.now) if judged else None
+        shape = (bind.shape, sort, with_state, limit)
         statement = self._list_statements.get(shape)
         if statement is None:
             statement = self._list_statement(conditions, now, sort, with_state, limit)
@@ -379,10 +387,7 @@ class CaseQueries:
             rows = list(conn.execute(statement, bind.values))
         if sort is CaseOrder.received:
             return keyset.page_of(rows, limit)
-        if len(rows) <= limit:
-            return Page(rows, None)
-        last = rows[limit - 1]
-        return Page(rows[:limit], encode_due_cursor(last.next_due_at, last.case_id))
+        return page_of(rows, limit, lambda last: encode_due_cursor(last.next_due_at, last.case_id))
 
     @staticmethod
     def _list_statement(

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import threading
 import time
+import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +20,11 @@ from zoneinfo import ZoneInfo
 from kafka import KafkaConsumer, TopicPartition
 
 from casestream.domain.envelope import Event
+from casestream.local import start_kafka, stop_kafka
 from casestream.producers.kafka_producer import EventProducer, SendFailed
 from casestream.producers.simulation import simulate
 from casestream.producers.topics import Topics
-from tests.conftest import Database
+from tests.conftest import ROOT, Database
 from tests.processes import Process, caught_up, replay_into, service_env, table_rows, wait_for
 
 FAULT_EVENTS = int(os.environ.get("CASESTREAM_FAULT_EVENTS", "100000"))
@@ -39,7 +44,8 @@ def workload(events: int, prefix: str, seed: int = 2026) -> list[Event[Any]]:
 
 
 class Feeder(threading.Thread):
-    """Sends events in chunks at about `rate` events/s; records what Kafka confirmed."""
+    """Sends events in chunks at about `rate` events/s, waiting for each chunk; records what
+    Kafka confirmed, and how often the producer was renewed (`EventProducer.renewals`)."""
 
     def __init__(
         self,
@@ -49,26 +55,49 @@ class Feeder(threading.Thread):
         rate: float,
         *,
         retry_seconds: float = 120.0,
+        timeout_seconds: float = 30.0,
     ) -> None:
         super().__init__(daemon=True)
         self._kafka, self._topics, self._events = bootstrap, topics, events
-        self._rate, self._retry = rate, retry_seconds
+        self._rate, self._retry, self._timeout = rate, retry_seconds, timeout_seconds
         self.sent = 0
+        self.renewals = 0
         self.failures: list[SendFailed] = []
 
     def run(self) -> None:
         chunk = max(1, int(self._rate / 10))
-        with EventProducer(self._kafka, self._topics, retry_seconds=self._retry) as producer:
-            for start in range(0, len(self._events), chunk):
-                began = time.monotonic()
-                part = self._events[start : start + chunk]
-                try:
-                    producer.send_many(part)
-                except SendFailed as failed:
-                    self.failures.append(failed)
-                    continue
-                self.sent += len(part)
-                time.sleep(max(0.0, chunk / self._rate - (time.monotonic() - began)))
+        with EventProducer(
+            self._kafka, self._topics, retry_seconds=self._retry, timeout_seconds=self._timeout
+        ) as producer:
+            try:
+                self._feed(producer, chunk)
+            finally:
+                self.renewals = producer.renewals
+
+    def _feed(self, producer: EventProducer, chunk: int) -> None:
+        for start in range(0, len(self._events), chunk):
+            began = time.monotonic()
+            part = self._events[start : start + chunk]
+            try:
+                producer.send_many(part)
+            except SendFailed as failed:
+                self.failures.append(failed)
+                continue
+            self.sent += len(part)
+            time.sleep(max(0.0, chunk / self._rate - (time.monotonic() - began)))
+
+
+@contextmanager
+def own_kafka(name: str) -> Iterator[tuple[str, Path]]:
+    """A broker of the test's own, which it may stop (`stop_kafka(data_dir)`) and start again
+    (`start_kafka(data_dir)`): its bootstrap address and data directory, removed afterwards."""
+    data_dir = ROOT / "var" / f"{name}-kafka-{uuid.uuid4().hex[:8]}"
+    bootstrap = start_kafka(data_dir)
+    try:
+        yield bootstrap, data_dir
+    finally:
+        stop_kafka(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def topic_ids(bootstrap: str, topic: str) -> Counter[str]:

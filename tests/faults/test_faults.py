@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,12 +25,13 @@ from casestream.producers.kafka_producer import EventProducer
 from casestream.producers.topics import TopicLayout, Topics, create_topics
 from casestream.read_models.database import create_engine
 from tests.auth import auth_env, auth_headers
-from tests.conftest import ROOT, Database
+from tests.conftest import Database
 from tests.events import raw
 from tests.faults.harness import (
     FAULT_EVENTS,
     Feeder,
     assert_equal_to_a_clean_replay,
+    own_kafka,
     settle,
     topic_ids,
     workload,
@@ -101,9 +101,7 @@ def test_a_worker_killed_twenty_times_mid_stream_ends_equal_to_a_clean_replay(
 def test_the_broker_restarted_mid_stream_loses_nothing(
     tmp_path: Path, pg: Database, clean: Database
 ) -> None:
-    data_dir = ROOT / "var" / f"fault-kafka-{uuid.uuid4().hex[:8]}"
-    bootstrap = start_kafka(data_dir)
-    try:
+    with own_kafka("fault") as (bootstrap, data_dir):
         topics = Topics(prefix="br.")
         create_topics(bootstrap, topics, TopicLayout.single_broker())
         events = workload(6000, "BRK")
@@ -163,9 +161,6 @@ def test_the_broker_restarted_mid_stream_loses_nothing(
         case_counts = topic_ids(bootstrap, topics.for_kind(CaseKind.complaint))
         assert all(case_counts[event_id] >= 1 for event_id in posted)
         print(f"\nbroker down 20 s: {len(refused)} API 503s retried, {len(events)} events")
-    finally:
-        stop_kafka(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _api_complaint(case_id: str) -> dict[str, Any]:

@@ -7,21 +7,20 @@ and then never asks for a new one: every later send waited and expired. The API'
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
-import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from casestream.domain.envelope import Event
 from casestream.local import start_kafka, stop_kafka
-from casestream.producers.kafka_producer import Delivered, EventProducer, SendFailed
+from casestream.producers.kafka_producer import Delivered, EventProducer
 from casestream.producers.topics import Topics
-from tests.conftest import ROOT, fresh_topics
-from tests.faults.harness import topic_ids, workload
+from tests.conftest import fresh_topics
+from tests.faults.harness import Feeder, own_kafka, topic_ids, workload
 from tests.processes import wait_for
 
 TIMEOUT = 3.0  # the producers' timeout; the broker stays away well beyond it
@@ -29,35 +28,10 @@ AWAY = 10.0
 
 
 @pytest.fixture
-def own_broker() -> Iterator[tuple[str, Topics, Any]]:
+def own_broker() -> Iterator[tuple[str, Topics, Path]]:
     """A broker this test may stop, its topics, and where it keeps its data."""
-    data_dir = ROOT / "var" / f"outage-kafka-{uuid.uuid4().hex[:8]}"
-    bootstrap = start_kafka(data_dir)
-    try:
+    with own_kafka("outage") as (bootstrap, data_dir):
         yield bootstrap, fresh_topics(bootstrap), data_dir
-    finally:
-        stop_kafka(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
-class Sender(threading.Thread):
-    """Sends chunks of events one after the other with `send_many`, waiting for each."""
-
-    def __init__(self, producer: EventProducer, events: list[Event[Any]]) -> None:
-        super().__init__(daemon=True)
-        self.producer, self.events = producer, events
-        self.sent = 0
-        self.failures: list[SendFailed] = []
-
-    def run(self) -> None:
-        for start in range(0, len(self.events), 20):
-            try:
-                self.producer.send_many(self.events[start : start + 20])
-            except SendFailed as failed:
-                self.failures.append(failed)
-                continue
-            self.sent += len(self.events[start : start + 20])
-            time.sleep(0.1)
 
 
 class NoWait(threading.Thread):
@@ -93,13 +67,13 @@ class NoWait(threading.Thread):
 
 
 def test_producers_deliver_again_after_the_broker_was_away_longer_than_their_timeout(
-    own_broker: tuple[str, Topics, Any],
+    own_broker: tuple[str, Topics, Path],
 ) -> None:
     bootstrap, topics, data_dir = own_broker
     events = workload(3000, "OUT")
-    waiting = EventProducer(bootstrap, topics, timeout_seconds=TIMEOUT, retry_seconds=120)
+    sender = Feeder(bootstrap, topics, events[:2000], rate=200, timeout_seconds=TIMEOUT)
     requests = EventProducer(bootstrap, topics, timeout_seconds=TIMEOUT, retry_seconds=0)
-    sender, nowait = Sender(waiting, events[:2000]), NoWait(requests, events[2000:])
+    nowait = NoWait(requests, events[2000:])
     try:
         sender.start()
         nowait.start()
@@ -115,10 +89,9 @@ def test_producers_deliver_again_after_the_broker_was_away_longer_than_their_tim
         assert not sender.is_alive() and not sender.failures
         assert sender.sent == 2000
         assert nowait.unconfirmed > 0, "the outage was not seen: the test would prove nothing"
-        assert waiting.renewals >= 1 and requests.renewals >= 1
+        assert sender.renewals >= 1 and requests.renewals >= 1
     finally:
         nowait.stop.set()
-        waiting.close()
         requests.close()
     on_topics: set[str] = set()
     for kind in {event.case_kind for event in events}:
