@@ -29,7 +29,7 @@ lint: venv
 
 ## test: venv, Kafka, PostgreSQL (installed if missing), then lint, the suite and the fault runs
 test: venv kafka lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/faults --ignore=tests/cluster
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=30 --ignore=tests/faults --ignore=tests/cluster
 	$(MAKE) test-faults
 
 ## test-faults: worker killed 20 times in 100,000 events, broker restarted, database away 30 s,
