@@ -29,9 +29,9 @@ from .sessions import SESSION_COOKIE
 log = logging.getLogger(__name__)
 
 DATABASE_AWAY_RETRY_SECONDS = 5
+"""The Retry-After of a 503 answered while the database does not answer."""
 DATABASE_AWAY = (sa.exc.OperationalError, sa.exc.InterfaceError)
 """What a database that does not answer raises (`database_away`)."""
-"""The Retry-After of a 503 answered while the database does not answer."""
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOC_PART_CHARACTERS = 100  # a field name in an error is the caller's text: bounded
