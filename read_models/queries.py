@@ -374,8 +374,8 @@ class CaseQueries:
             conditions.append(keyset.after(cursor, bind))
         elif cursor and sort is CaseOrder.due:
             conditions.append(after_due_cursor(cursor, bind))
-        judged = bind.branch("overdue_column", where.now is not None)  # `overdue` or NULL
-        now = bind("now", where.now) if judged else None
+        # `overdue` judged at `now`, or NULL without it (binding `now` puts it in the shape)
+        now = bind("now", where.now) if where.now is not None else None
         shape = (bind.shape, sort, with_state, limit)
         statement = self._list_statements.get(shape)
         if statement is None:

@@ -195,7 +195,8 @@ def test_a_list_statement_kept_for_its_shape_answers_as_one_built_afresh(
     """GET /cases builds its statement once per shape and runs it with each request's values.
     300 times: random filters, each with a value, listed first with other values of the same
     filters (which keeps a statement of that shape), then with their own; paged to its end
-    through that long-lived CaseQueries and through a new one each page, they list the same."""
+    through that long-lived CaseQueries and through a new one each page, they list the same
+    cases with the same nearest due instant and `overdue` (judged, or NULL without `now`)."""
     project(database)
     engine = create_engine(database.url, database.schema)
     kept = CaseQueries(engine)
@@ -216,14 +217,14 @@ def test_a_list_statement_kept_for_its_shape_answers_as_one_built_afresh(
 
     def listed(
         queries: CaseQueries | None, where: CaseFilter, sort: CaseOrder, limit: int
-    ) -> list[str]:
-        found: list[str] = []
+    ) -> list[tuple[Any, ...]]:
+        found: list[tuple[Any, ...]] = []
         cursor: str | None = None
         for _ in range(20):
             page = (queries or CaseQueries(engine)).list_cases(
                 where, limit=limit, cursor=cursor, sort=sort, with_state=False
             )
-            found += [row.case_id for row in page.rows]
+            found += [(row.case_id, row.next_due_at, row.overdue) for row in page.rows]
             cursor = page.next_cursor
             if cursor is None:
                 return found
@@ -234,8 +235,13 @@ def test_a_list_statement_kept_for_its_shape_answers_as_one_built_afresh(
             names = chance.sample(sorted(choices), chance.choice([0, 1, 1, 2, 2, 3]))
             sort = chance.choice(list(CaseOrder))
             limit = chance.choice([1, 2, 50])
+            # `now` judges the clock filters; without them a list may leave `overdue` unjudged
+            nows = [NOW] if {"overdue", "due_until"} & set(names) else [NOW, None]
             before, where = (
-                CaseFilter(now=NOW, **{name: chance.choice(choices[name]) for name in names})
+                CaseFilter(
+                    now=chance.choice(nows),
+                    **{name: chance.choice(choices[name]) for name in names},
+                )
                 for _ in range(2)
             )
             listed(kept, before, sort, limit)
